@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# PDQ benchmark: vigil vs the Python reference (Pillow + pdqhash), markdown table on stdout
+# (also saved to Benchmarks/out/pdq-results.md). Takes ~5-10 min on 2 cores, first run
+# included (the corpus is generated once into Benchmarks/out/pdq-corpus).
+#
+#   Benchmarks/pdq/run.sh                    # build vigil (release), set up .venv, run
+#   Benchmarks/pdq/run.sh --python-only      # Python side only, no Swift build
+#   Benchmarks/pdq/run.sh --reps 5 --limit 10   # other options: see bench.py --help
+#
+# Environment:
+#   VIGIL_BENCH_TARGET_CPU=x86-64-v3  build with -Xswiftc -target-cpu -Xswiftc <value> (default: plain)
+#   VIGIL_BENCH_SKIP_BUILD=1          use the existing release binary as is
+#   PDQ_CPP_CLI=/path/pdq-photo-hasher  add Meta's C++ CLI (needs ImageMagick `convert`; not built here)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+
+python_only=0
+for a in "$@"; do
+  [ "$a" = "--python-only" ] && python_only=1
+done
+
+vigil_args=()
+if [ "$python_only" = 0 ]; then
+  flags=(-c release --product vigil)
+  if [ -n "${VIGIL_BENCH_TARGET_CPU:-}" ]; then
+    flags+=(-Xswiftc -target-cpu -Xswiftc "$VIGIL_BENCH_TARGET_CPU")
+  fi
+  if [ "${VIGIL_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+    echo "[run.sh] swift build ${flags[*]}" >&2
+    swift build "${flags[@]}" >&2
+  fi
+  bin_dir="$(swift build "${flags[@]}" --show-bin-path)"
+  vigil_args=(--vigil "$bin_dir/vigil")
+fi
+
+"$ROOT/scripts/setup-python.sh"
+mkdir -p "$ROOT/Benchmarks/out"
+"$ROOT/.venv/bin/python" "$ROOT/Benchmarks/pdq/bench.py" "${vigil_args[@]}" "$@" \
+  | tee "$ROOT/Benchmarks/out/pdq-results.md"

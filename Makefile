@@ -1,0 +1,33 @@
+# Vigil's entry points. `make run` and `make test` are the two commands the README opens with.
+SWIFT ?= swift
+SAMPLES ?= Tests/Fixtures/reference/images
+
+.PHONY: deps python run test build release bench clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+python: deps
+	@bash scripts/setup-python.sh
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product vigil
+
+# Vigil's main job on the embedded default: hash the bundled benign sample images and print the table.
+run: release
+	.build/release/vigil hash $(SAMPLES)
+
+# The whole test suite, with the reference implementations (pdqhash on Pillow) installed for the
+# conformance tests.
+test: python
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: python
+	bash Benchmarks/pdq/run.sh
+
+clean:
+	rm -rf .build .venv Benchmarks/out

@@ -1,0 +1,167 @@
+/// A 256-bit PDQ perceptual hash.
+///
+/// Bit `k` (0...255) is set when DCT coefficient `k = row * 16 + column` of the image's 16x16
+/// low-frequency block is above the median. The hexadecimal form is the big-endian 256-bit integer
+/// `Σ bit_k · 2^k`, exactly as Meta's reference prints it: the last hex digit holds bits 3...0.
+///
+/// ```swift
+/// let a = try PDQHash(validatingHex: "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6339c4e9c9b22")
+/// let b = a.flipping(bits: [0, 1, 2])
+/// a.distance(to: b) // 3
+/// ```
+public struct PDQHash: Hashable, Sendable {
+    /// The 256 bits as four little-endian 64-bit words: bit `k` is bit `k & 63` of `words[k >> 6]`.
+    public var words: SIMD4<UInt64>
+
+    /// The number of bits in a PDQ hash.
+    public static let bitCount = 256
+
+    /// The all-zero hash, which the reference returns for images too small to hash.
+    public static let zero = PDQHash(words: .zero)
+
+    /// Creates a hash from its four 64-bit words (`words[0]` holds bits 0...63).
+    public init(words: SIMD4<UInt64>) {
+        self.words = words
+    }
+
+    /// Creates a hash from its bits, where `bits[k]` is bit `k`.
+    /// - Precondition: `bits.count == 256`.
+    public init(bits: some Sequence<Bool>) {
+        var words = SIMD4<UInt64>.zero
+        var k = 0
+        for bit in bits {
+            precondition(k < 256, "a PDQ hash has exactly 256 bits")
+            if bit { words[k >> 6] |= 1 << UInt64(k & 63) }
+            k += 1
+        }
+        precondition(k == 256, "a PDQ hash has exactly 256 bits")
+        self.words = words
+    }
+
+    /// Parses the 64-character hexadecimal form (upper or lower case), or returns `nil`.
+    public init?(hex: some StringProtocol) {
+        guard let parsed = try? PDQHash(validatingHex: hex) else { return nil }
+        self = parsed
+    }
+
+    /// Parses the 64-character hexadecimal form (upper or lower case).
+    /// - Throws: ``HashParseError`` naming what is wrong with the text.
+    public init(validatingHex hex: some StringProtocol) throws(HashParseError) {
+        let utf8 = Array(hex.utf8)
+        guard utf8.count == 64 else {
+            throw .wrongLength(expected: 64, actual: utf8.count)
+        }
+        var words = SIMD4<UInt64>.zero
+        for (offset, char) in utf8.enumerated() {
+            guard let nibble = hexValue(char) else {
+                throw .invalidCharacter(offset: offset)
+            }
+            // Character 0 is the most significant nibble of word 3.
+            let word = 3 - offset / 16
+            words[word] = (words[word] << 4) | UInt64(nibble)
+        }
+        self.words = words
+    }
+
+    /// The 64-character lowercase hexadecimal form, as the reference prints it.
+    public var hex: String {
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        let digits = Array("0123456789abcdef".utf8)
+        for word in stride(from: 3, through: 0, by: -1) {
+            let value = words[word]
+            for shift in stride(from: 60, through: 0, by: -4) {
+                out.append(digits[Int((value >> UInt64(shift)) & 0xF)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bit `k` of the hash (0...255).
+    public subscript(bit k: Int) -> Bool {
+        get { (words[k >> 6] >> UInt64(k & 63)) & 1 == 1 }
+        set {
+            if newValue {
+                words[k >> 6] |= 1 << UInt64(k & 63)
+            } else {
+                words[k >> 6] &= ~(1 << UInt64(k & 63))
+            }
+        }
+    }
+
+    /// The number of set bits (128 for a typical image; the reference prints it as `norm`).
+    public var popCount: Int {
+        words[0].nonzeroBitCount + words[1].nonzeroBitCount + words[2].nonzeroBitCount + words[3].nonzeroBitCount
+    }
+
+    /// The Hamming distance to `other`: the number of bits that differ (0...256).
+    @inlinable
+    public func distance(to other: PDQHash) -> Int {
+        let x = words ^ other.words
+        return x[0].nonzeroBitCount + x[1].nonzeroBitCount + x[2].nonzeroBitCount + x[3].nonzeroBitCount
+    }
+
+    /// A copy with the given bits inverted.
+    public func flipping(bits: some Sequence<Int>) -> PDQHash {
+        var copy = self
+        for k in bits { copy[bit: k].toggle() }
+        return copy
+    }
+}
+
+extension PDQHash: CustomStringConvertible, LosslessStringConvertible {
+    /// The hexadecimal form.
+    public var description: String { hex }
+
+    /// Parses the hexadecimal form; `nil` when it is not exactly 64 hex digits.
+    public init?(_ description: String) {
+        self.init(hex: description)
+    }
+}
+
+extension PDQHash: Codable {
+    /// Decodes the hash from its hexadecimal string.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        do {
+            self = try PDQHash(validatingHex: text)
+        } catch {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: error.description)
+        }
+    }
+
+    /// Encodes the hash as its hexadecimal string.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(hex)
+    }
+}
+
+/// Why a hash's text form could not be parsed.
+public enum HashParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The text has the wrong number of characters.
+    case wrongLength(expected: Int, actual: Int)
+    /// The character at `offset` (0-based, in UTF-8 bytes) is not a hexadecimal digit.
+    case invalidCharacter(offset: Int)
+
+    /// A message that says what is wrong and what a valid value looks like.
+    public var description: String {
+        switch self {
+        case .wrongLength(let expected, let actual):
+            "a hash must be exactly \(expected) hexadecimal digits, got \(actual) characters"
+        case .invalidCharacter(let offset):
+            "character \(offset + 1) is not a hexadecimal digit (0-9, a-f)"
+        }
+    }
+}
+
+@inline(__always)
+func hexValue(_ char: UInt8) -> UInt8? {
+    switch char {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
+    default: nil
+    }
+}

@@ -1,0 +1,145 @@
+public import VigilHash
+public import VigilMedia
+
+/// How ``MediaHasher`` hashes an image.
+public struct HashOptions: Sendable {
+    /// The PDQ convention: full resolution (the default) or Meta's C++ CLI 512x512 squash.
+    public var convention: PDQConvention
+    /// Decode JPEGs with libjpeg-turbo's DCT scaling to the smallest size whose shorter side is
+    /// at least ``fastMinimumShortSide`` before hashing: several times faster on large photos, at
+    /// the cost of a few bits against the exact hash.
+    public var fast: Bool
+    /// Also compute the eight dihedral variants (rotations and flips).
+    public var dihedral: Bool
+    /// Size and pixel limits applied before decoding.
+    public var limits: DecodeLimits
+
+    /// The shorter side that `fast` decoding scales down to, at least.
+    public static let fastMinimumShortSide = 512
+
+    /// Creates options; the defaults are the exact full-resolution convention.
+    public init(
+        convention: PDQConvention = .full,
+        fast: Bool = false,
+        dihedral: Bool = false,
+        limits: DecodeLimits = DecodeLimits()
+    ) {
+        self.convention = convention
+        self.fast = fast
+        self.dihedral = dihedral
+        self.limits = limits
+    }
+
+    /// The decoder settings these options imply.
+    public var decodeOptions: DecodeOptions {
+        DecodeOptions(
+            limits: limits,
+            // The C++ CLI keeps the low byte of 16-bit samples (ImageMagick PNM cast); the
+            // full convention scales properly by taking the high byte.
+            sixteenBit: convention == .referenceCLI ? .lowByte : .highByte,
+            jpegMinimumShortSide: fast ? Self.fastMinimumShortSide : nil
+        )
+    }
+}
+
+/// Everything Vigil computes for one image file.
+public struct MediaHashResult: Sendable, Equatable {
+    /// The PDQ hash and its quality.
+    public var pdq: PDQResult
+    /// The eight dihedral variant hashes in ``PDQDihedral`` order, when asked for.
+    public var dihedral: [PDQHash]?
+    /// MD5 and SHA-256 of the file's bytes.
+    public var digests: ContentDigests
+    /// The image's width as stored in the file (before any fast-mode scaling).
+    public var width: Int
+    /// The image's height as stored in the file.
+    public var height: Int
+    /// The format found from the file's magic bytes.
+    public var format: ImageFormat
+}
+
+/// Why a file could not be hashed.
+public enum HashingError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file could not be read or decoded.
+    case media(MediaError)
+    /// The decoded pixels could not be hashed (an internal inconsistency; please report it).
+    case pixels(PDQInputError)
+
+    /// A stable snake_case code for machine-readable output.
+    public var code: String {
+        switch self {
+        case .media(let error): error.code
+        case .pixels: "internal_pixel_error"
+        }
+    }
+
+    /// What went wrong and what to do about it.
+    public var description: String {
+        switch self {
+        case .media(let error): error.description
+        case .pixels(let error): error.description
+        }
+    }
+}
+
+/// Decodes media with the real C codecs and computes its perceptual and exact hashes.
+///
+/// ```swift
+/// let hasher = MediaHasher(options: HashOptions(convention: .full))
+/// let result = try hasher.hash(fileAt: "photo.jpg")
+/// print(result.pdq.hash, result.digests.sha256)
+/// ```
+public struct MediaHasher: Sendable {
+    /// The options every call uses.
+    public let options: HashOptions
+
+    /// Creates a hasher.
+    public init(options: HashOptions = HashOptions()) {
+        self.options = options
+    }
+
+    /// Reads and hashes the file at `path`.
+    public func hash(fileAt path: String, workspace: PDQWorkspace? = nil) throws(HashingError) -> MediaHashResult {
+        let bytes: [UInt8]
+        do {
+            bytes = try MediaFile.read(path: path, limits: options.limits)
+        } catch {
+            throw .media(error)
+        }
+        return try hash(bytes: bytes, workspace: workspace)
+    }
+
+    /// Hashes an in-memory file.
+    public func hash(bytes: [UInt8], workspace: PDQWorkspace? = nil) throws(HashingError) -> MediaHashResult {
+        let image: DecodedImage
+        do {
+            image = try ImageDecoder(options: options.decodeOptions).decode(bytes)
+        } catch {
+            throw .media(error)
+        }
+        let digests = ContentDigests(of: bytes)
+        let hasher = PDQHasher(convention: options.convention)
+        let work = workspace ?? PDQWorkspace()
+        let channels = image.layout.channels
+        do {
+            return try image.pixels.withUnsafeBufferPointer { (pixels) throws(PDQInputError) -> MediaHashResult in
+                let pdq: PDQResult
+                var variants: [PDQHash]?
+                if options.dihedral {
+                    let all = try hasher.hashDihedral(
+                        pixels: pixels, width: image.width, height: image.height, channels: channels, workspace: work)
+                    pdq = all.result
+                    variants = all.variants
+                } else {
+                    pdq = try hasher.hash(
+                        pixels: pixels, width: image.width, height: image.height, channels: channels, workspace: work)
+                }
+                return MediaHashResult(
+                    pdq: pdq, dihedral: variants, digests: digests,
+                    width: image.sourceWidth, height: image.sourceHeight, format: image.format)
+            }
+        } catch {
+            throw .pixels(error)
+        }
+    }
+}

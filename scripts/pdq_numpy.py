@@ -49,10 +49,11 @@ def box1d(x, w):
 
 D = np.array([[ (float(np.float32(math.sqrt(2.0/64.0))) * math.cos((math.pi/2/64.0)*(i+1)*(2*j+1))) for j in range(64)] for i in range(16)]).astype(f32)
 
-def pdq_from_luma(y, shortcut=True):
+def pdq_coefficients(y, shortcut=True):
+    """The 16x16 float32 DCT coefficients and quality of a float32 luma plane (None if too small)."""
     H, W = y.shape
     if H < 5 or W < 5:
-        return '0'*64, 0
+        return None, 0
     if shortcut and H == 64 and W == 64:
         b64 = y.copy()
     else:
@@ -76,12 +77,52 @@ def pdq_from_luma(y, shortcut=True):
     B = np.zeros((16, 16), f32)
     for k in range(64):
         B = B + T[:, k:k+1] * D[:, k][None, :]
+    return B, q
+
+
+def coefficients_hex(B):
+    """Bits = coefficient > lower median (Torben), as the 64-hex big-endian integer."""
+    if B is None:
+        return '0'*64
     med = np.sort(B.ravel())[127]
     bits = (B.ravel() > med)
     v = 0
     for k in range(256):
         if bits[k]: v |= 1 << k
-    return '%064x' % v, q
+    return '%064x' % v
+
+
+_I, _J = np.meshgrid(np.arange(16), np.arange(16), indexing="ij")
+_ODD_I = (_I & 1) == 1
+_ODD_J = (_J & 1) == 1
+_ODD_IJ = ((_I + _J) & 1) == 1
+
+
+def dihedral_coefficients(A):
+    """The reference's 8 variants (orig, rot90, rot180, rot270, flipx, flipy, flip+1, flip-1)."""
+    return [
+        A,
+        np.where(_ODD_J, A, -A).T,
+        np.where(_ODD_IJ, -A, A),
+        np.where(_ODD_I, A, -A).T,
+        np.where(_ODD_I, A, -A),
+        np.where(_ODD_J, A, -A),
+        A.T,
+        np.where(_ODD_IJ, -A, A).T,
+    ]
+
+
+def pdq_from_luma(y, shortcut=True):
+    B, q = pdq_coefficients(y, shortcut)
+    return coefficients_hex(B), q
+
+
+def pdq_dihedral_from_luma(y):
+    """All 8 dihedral hashes (no 64x64 short-cut, as the reference's dihedral function) and quality."""
+    B, q = pdq_coefficients(y, shortcut=False)
+    if B is None:
+        return ['0'*64]*8, 0
+    return [coefficients_hex(V) for V in dihedral_coefficients(B)], q
 
 
 def main():

@@ -57,7 +57,7 @@ SQUASH = 512
 DIHEDRAL_NAMES = ["orig", "rot90", "rot180", "rot270",
                   "flipx", "flipy", "flipplus1", "flipminus1"]
 TSV_HEADER = ["file", "width", "height", "layout", "full_hash", "full_quality",
-              "refcli_hash", "refcli_quality", "refcli_dihedral"]
+              "refcli_hash", "refcli_quality", "refcli_dihedral", "full_dihedral"]
 
 
 # ---------------------------------------------------------------------------
@@ -262,16 +262,32 @@ def decode(path):
         return w, h, "rgb", rgb, rgb
 
 
+def cli_luma(sq, layout):
+    """The C++ CLI's luma: the grey value for grey sources (ImageMagick writes PGM, the CLI
+    uses fillFloatLumaFromGrey), else 0.299f*R + 0.587f*G + 0.114f*B in float32."""
+    import pdq_numpy
+    if layout == "grey":
+        return sq[:, :, 0].astype(np.float32)
+    return pdq_numpy.luma32(sq)
+
+
 def expected_row(path, rel):
+    import pdq_numpy
     w, h, layout, full8, cli8 = decode(path)
     fh, fq = pdq(full8)
-    sq = squash512(cli8)
-    dih, cq = pdq_dihedral(sq)
-    ch, cq2 = pdq(sq)
-    # NB: for an exactly 64x64 input compute() skips the blur but compute_dihedral()
-    # does not (as in the C++ reference), so refcli_hash and the dihedral "orig" can
-    # differ when the DCT coefficients are near zero (e.g. a 1-pixel checkerboard).
-    return [rel, str(w), str(h), layout, fh, str(fq), ch, str(cq2), ",".join(dih)]
+    fdih, _ = pdq_dihedral(full8)
+    sq = np.ascontiguousarray(squash512(cli8))
+    # refcli follows the C++ CLI exactly, so it is computed by the numpy model with the CLI's
+    # float32 luma (pdqhash's float64 luma differs by 1 ulp on ~31% of RGB triples, which
+    # flips bits on near-degenerate images). The model matches pdqhash bit for bit when given
+    # the same luma; `selfcheck` checks it against the reference vectors.
+    y = cli_luma(sq, layout)
+    ch, cq = pdq_numpy.pdq_from_luma(y)
+    dih, _ = pdq_numpy.pdq_dihedral_from_luma(y)
+    # NB: for an exactly 64x64 input the hash skips the blur but the dihedral function does
+    # not (as in the C++ reference), so refcli_hash and the dihedral "orig" can differ when
+    # the DCT coefficients are near zero (e.g. a 1-pixel checkerboard).
+    return [rel, str(w), str(h), layout, fh, str(fq), ch, str(cq), ",".join(dih), ",".join(fdih)]
 
 
 # ---------------------------------------------------------------------------
@@ -592,15 +608,17 @@ README_TEXT = """Generated PDQ conformance corpus (benign synthetic images only)
 
 Made by scripts/pdq_reference.py generate --seed {seed}{small}; do not edit by hand.
 expected.tsv columns: file, width, height, layout (grey|rgb), full_hash, full_quality,
-refcli_hash, refcli_quality, refcli_dihedral (orig,rot90,rot180,rot270,flipx,flipy,
-flipplus1,flipminus1).
-full   = pdqhash 0.2.8 on Pillow 13.0.0 pixels at full resolution (16-bit: sample >> 8).
+refcli_hash, refcli_quality, refcli_dihedral and full_dihedral (8 comma-separated hashes:
+orig,rot90,rot180,rot270,flipx,flipy,flipplus1,flipminus1).
+full   = PyPI pdqhash 0.2.8 (compute / compute_dihedral) on Pillow 13.0.0 pixels at full
+         resolution (16-bit: sample >> 8); pdqhash's luma is float64 0.299R+0.587G+0.114B
+         rounded once to float32.
 refcli = Meta's C++ CLI convention: nearest-neighbour squash to 512x512 when a side
-         exceeds 512, 16-bit samples reduced to their low byte.
+         exceeds 512, 16-bit samples reduced to their low byte, luma in float32 as the C++
+         fillFloatLumaFromRGB (grey sources: the grey value). Computed by scripts/pdq_numpy.py,
+         a numpy model of the C++ operation order that reproduces all of Meta's reference
+         vectors (`pdq_reference.py selfcheck`) and pdqhash when given the same luma.
 Alpha is dropped, palettes expanded with convert('RGB'), EXIF ignored.
-Luma is pdqhash's: float64 0.299R+0.587G+0.114B rounded once to float32 (the C++
-reference's all-float32 formula differs by 1 ulp on ~31% of RGB triples; that changes
-the hash only of degenerate images, e.g. the 17x9 palette checkerboard here).
 The 64x64 rows: refcli_hash uses the no-blur 64x64 short-cut, the dihedral list does
 not (as in the C++ reference), so their "orig" may differ on degenerate images.
 """
@@ -667,9 +685,11 @@ def cmd_selfcheck(args):
 
     def get(rel):
         if rel not in cache:
+            import pdq_numpy
             w, h, layout, full8, low8 = decode(os.path.join(ref_dir, rel))
-            sq = squash512(low8)
-            cache[rel] = (full8, sq, pdq_dihedral(sq))
+            sq = np.ascontiguousarray(squash512(low8))
+            y = cli_luma(sq, layout)
+            cache[rel] = (full8, pdq_numpy.pdq_from_luma(y), pdq_numpy.pdq_dihedral_from_luma(y))
         return cache[rel]
 
     def report(ok, what):
@@ -690,8 +710,7 @@ def cmd_selfcheck(args):
     for row in _read_tsv(os.path.join(ref_dir, "pdq-expected.tsv")):
         if not present(row["file"]):
             continue
-        full8, sq, _ = get(row["file"])
-        h, q = pdq(sq)
+        full8, (h, q), _ = get(row["file"])
         report(h == row["ref_hash"] and q == int(row["ref_quality"]),
                "refcli %s: got %s q%d want %s q%s" % (row["file"], h, q, row["ref_hash"], row["ref_quality"]))
         if row.get("pillow_mode") == "RGB" and row.get("fullres_hash"):

@@ -25,3 +25,27 @@ import Testing
         }
     }
 }
+
+/// One shared decoder used from many tasks at once gives the same pixels as serial decoding.
+@Test func concurrentDecodesAgree() async throws {
+    let decoder = ImageDecoder()
+    let rows = PillowExpectation.all.filter { !$0.path.contains("2000x1500") && !$0.path.contains("2048x1536") }
+    let checksums = try await withThrowingTaskGroup(of: (String, UInt64).self) { group in
+        for _ in 0..<2 {
+            for row in rows {
+                group.addTask {
+                    let image = try decoder.decode(contentsOf: Fixtures.path(row.path))
+                    return (row.path, fnv1a64(image.pixels))
+                }
+            }
+        }
+        var results: [(String, UInt64)] = []
+        for try await result in group { results.append(result) }
+        return results
+    }
+    let expected = Dictionary(uniqueKeysWithValues: rows.map { ($0.path, $0.fnv) })
+    for (path, checksum) in checksums where PillowConformanceTests.knownDeviations[path] == nil {
+        #expect(checksum == expected[path], "\(path)")
+    }
+    #expect(checksums.count == rows.count * 2)
+}

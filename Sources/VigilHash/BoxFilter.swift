@@ -51,6 +51,25 @@ func boxDownColumns(
     window: Int,
     sums: UnsafeMutablePointer<Float>
 ) {
+    streamDownColumns(
+        rows: rows, columns: columns, window: window, sums: sums,
+        input: { input + $0 * stride },
+        output: { output + $0 * stride })
+}
+
+/// The column box pass with rows fetched and stored through closures, so that a caller can
+/// produce input rows just in time and consume output rows as they appear. `input(row)` is
+/// called with rows in increasing order (each at most twice: once added, once subtracted);
+/// `output(row)` is called once per row, in order, just before that row is written.
+@inline(__always)
+func streamDownColumns(
+    rows: Int,
+    columns: Int,
+    window: Int,
+    sums: UnsafeMutablePointer<Float>,
+    input: (Int) -> UnsafePointer<Float>,
+    output: (Int) -> UnsafeMutablePointer<Float>
+) {
     let plan = BoxPlan(length: rows, window: window)
     sums.initialize(repeating: 0, count: columns)
     let vectorColumns = columns & ~7
@@ -59,8 +78,8 @@ func boxDownColumns(
     var oi = 0
     var count: Float = 0
 
-    @inline(__always) func add(_ row: Int) {
-        let source = input + row * stride
+    for _ in 0..<plan.phase1 {
+        let source = input(ri)
         var c = 0
         while c < vectorColumns {
             storeVector(loadVector(sums + c) + loadVector(source + c), sums + c)
@@ -70,50 +89,47 @@ func boxDownColumns(
             sums[c] = sums[c] + source[c]
             c += 1
         }
+        count += 1
+        ri += 1
     }
 
-    @inline(__always) func write(_ row: Int, adding: Int?, subtracting: Int?) {
-        let destination = output + row * stride
+    @inline(__always) func write(adding: UnsafePointer<Float>?, subtracting: UnsafePointer<Float>?) {
+        let destination = output(oi)
         let divisor = SIMD8<Float>(repeating: count)
         var c = 0
         while c < vectorColumns {
             var s = loadVector(sums + c)
-            if let adding { s = s + loadVector(input + adding * stride + c) }
-            if let subtracting { s = s - loadVector(input + subtracting * stride + c) }
+            if let adding { s = s + loadVector(adding + c) }
+            if let subtracting { s = s - loadVector(subtracting + c) }
             storeVector(s, sums + c)
             storeVector(s / divisor, destination + c)
             c += 8
         }
         while c < columns {
             var s = sums[c]
-            if let adding { s = s + input[adding * stride + c] }
-            if let subtracting { s = s - input[subtracting * stride + c] }
+            if let adding { s = s + adding[c] }
+            if let subtracting { s = s - subtracting[c] }
             sums[c] = s
             destination[c] = s / count
             c += 1
         }
     }
 
-    for _ in 0..<plan.phase1 {
-        add(ri)
-        count += 1
-        ri += 1
-    }
     for _ in 0..<plan.phase2 {
         count += 1
-        write(oi, adding: ri, subtracting: nil)
+        write(adding: input(ri), subtracting: nil)
         ri += 1
         oi += 1
     }
     for _ in 0..<max(0, plan.phase3) {
-        write(oi, adding: ri, subtracting: li)
+        write(adding: input(ri), subtracting: input(li))
         ri += 1
         li += 1
         oi += 1
     }
     for _ in 0..<plan.phase4 {
         count -= 1
-        write(oi, adding: nil, subtracting: li)
+        write(adding: nil, subtracting: input(li))
         li += 1
         oi += 1
     }

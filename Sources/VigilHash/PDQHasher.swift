@@ -234,39 +234,23 @@ public struct PDQHasher: Sendable {
     }
 }
 
-/// Scratch buffers for hashing, reusable across images to avoid re-allocating large float planes.
+/// Scratch memory for hashing, reusable across images so that it is allocated once.
 ///
-/// A workspace is not thread-safe: give each thread or task its own.
+/// The downsampler streams: it holds a ring of rows rather than full float planes, so even a
+/// 100 MP image needs only a few megabytes here. A workspace is not thread-safe: give each thread
+/// or task its own.
 public final class PDQWorkspace {
-    private(set) var planeA: UnsafeMutablePointer<Float>
-    private(set) var planeB: UnsafeMutablePointer<Float>
-    private var planeCapacity: Int
     private(set) var scratch: UnsafeMutablePointer<Float>
     private var scratchCapacity: Int
 
-    /// Creates an empty workspace; buffers grow on first use.
+    /// Creates an empty workspace; its buffer grows on first use.
     public init() {
-        planeCapacity = 0
-        planeA = .allocate(capacity: 1)
-        planeB = .allocate(capacity: 1)
         scratchCapacity = 0
         scratch = .allocate(capacity: 1)
     }
 
     deinit {
-        planeA.deallocate()
-        planeB.deallocate()
         scratch.deallocate()
-    }
-
-    /// Ensures both planes hold at least `count` floats.
-    func reservePlanes(_ count: Int) {
-        guard count > planeCapacity else { return }
-        planeA.deallocate()
-        planeB.deallocate()
-        planeA = .allocate(capacity: count)
-        planeB = .allocate(capacity: count)
-        planeCapacity = count
     }
 
     /// Ensures the scratch buffer holds at least `count` floats.
@@ -275,17 +259,5 @@ public final class PDQWorkspace {
         scratch.deallocate()
         scratch = .allocate(capacity: count)
         scratchCapacity = count
-    }
-
-    /// Releases large buffers (for example after hashing an unusually large image).
-    public func shrink() {
-        planeA.deallocate()
-        planeB.deallocate()
-        scratch.deallocate()
-        planeA = .allocate(capacity: 1)
-        planeB = .allocate(capacity: 1)
-        scratch = .allocate(capacity: 1)
-        planeCapacity = 0
-        scratchCapacity = 0
     }
 }

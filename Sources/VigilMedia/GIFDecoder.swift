@@ -23,7 +23,8 @@ struct GIFDecoder {
         var offset: Int
     }
 
-    func decode(_ data: UnsafeBufferPointer<UInt8>) throws(MediaError) -> DecodedImage {
+    /// GIF frames are small and rare enough that `storage` is not reused.
+    func decode(_ data: UnsafeBufferPointer<UInt8>, storage: inout [UInt8]) throws(MediaError) -> DecodedImage {
         guard let base = data.baseAddress else { throw .empty }
         let reader = UnsafeMutablePointer<Reader>.allocate(capacity: 1)
         reader.initialize(to: Reader(base: base, count: data.count, offset: 0))

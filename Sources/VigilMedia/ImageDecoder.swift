@@ -23,6 +23,16 @@ public struct ImageDecoder: Sendable {
     ///   `.unrecognisedFormat`, `.tooManyPixels` / `.invalidDimensions` (checked from the header,
     ///   before allocation), or the codec's `.truncated`, `.corrupt` or `.unsupported`.
     public func decode(_ bytes: [UInt8]) throws(MediaError) -> DecodedImage {
+        var storage: [UInt8] = []
+        return try decode(bytes, reusing: &storage)
+    }
+
+    /// Decodes an encoded image held in memory into `storage`'s memory when it is large enough.
+    ///
+    /// For callers that decode many images in a row: give the returned image's ``DecodedImage/pixels``
+    /// back to `storage` when done with them (`storage = image.pixels`), and the next decode of a
+    /// similar size touches no fresh memory. `storage` is left empty by this call.
+    public func decode(_ bytes: [UInt8], reusing storage: inout [UInt8]) throws(MediaError) -> DecodedImage {
         guard !bytes.isEmpty else { throw .empty }
         guard bytes.count <= options.limits.maxBytes else {
             throw .fileTooLarge(bytes: bytes.count, limit: options.limits.maxBytes)
@@ -33,10 +43,10 @@ public struct ImageDecoder: Sendable {
         let options = self.options
         return try bytes.withUnsafeBufferPointer { buffer throws(MediaError) in
             switch format {
-            case .jpeg: try JPEGDecoder(options: options).decode(buffer)
-            case .png: try PNGDecoder(options: options).decode(buffer)
-            case .webp: try WebPDecoder(options: options).decode(buffer)
-            case .gif: try GIFDecoder(options: options).decode(buffer)
+            case .jpeg: try JPEGDecoder(options: options).decode(buffer, storage: &storage)
+            case .png: try PNGDecoder(options: options).decode(buffer, storage: &storage)
+            case .webp: try WebPDecoder(options: options).decode(buffer, storage: &storage)
+            case .gif: try GIFDecoder(options: options).decode(buffer, storage: &storage)
             }
         }
     }

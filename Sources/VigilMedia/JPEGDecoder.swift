@@ -14,7 +14,7 @@ import CImageCodecs
 struct JPEGDecoder {
     let options: DecodeOptions
 
-    func decode(_ data: UnsafeBufferPointer<UInt8>) throws(MediaError) -> DecodedImage {
+    func decode(_ data: UnsafeBufferPointer<UInt8>, storage: inout [UInt8]) throws(MediaError) -> DecodedImage {
         guard let base = data.baseAddress else { throw .empty }
         guard let handle = tjInitDecompress() else {
             throw .outOfMemory(bytes: 0)
@@ -53,7 +53,7 @@ struct JPEGDecoder {
         let flags = Int32(TJFLAG_LIMITSCANS)
 
         var failure: MediaError?
-        let pixels = [UInt8].decoding(capacity: capacity) { buffer in
+        let pixels = [UInt8].decoding(capacity: capacity, reusing: &storage) { buffer in
             guard let out = buffer.baseAddress else { return 0 }
             let status = tjDecompress2(handle, base, size, out, Int32(outWidth), 0, Int32(outHeight),
                                        Int32(pixelFormat.rawValue), flags)

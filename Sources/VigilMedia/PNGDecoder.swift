@@ -16,18 +16,18 @@ import CImageCodecs
 struct PNGDecoder {
     let options: DecodeOptions
 
-    func decode(_ data: UnsafeBufferPointer<UInt8>) throws(MediaError) -> DecodedImage {
+    func decode(_ data: UnsafeBufferPointer<UInt8>, storage: inout [UInt8]) throws(MediaError) -> DecodedImage {
         let (header, filtered) = PNGChunkFilter.scan(data)
         if let filtered {
             return try filtered.withUnsafeBufferPointer { buffer throws(MediaError) in
-                try decodeFiltered(buffer, header: header)
+                try decodeFiltered(buffer, header: header, storage: &storage)
             }
         }
-        return try decodeFiltered(data, header: header)
+        return try decodeFiltered(data, header: header, storage: &storage)
     }
 
     private func decodeFiltered(
-        _ data: UnsafeBufferPointer<UInt8>, header: PNGChunkFilter.Header?
+        _ data: UnsafeBufferPointer<UInt8>, header: PNGChunkFilter.Header?, storage: inout [UInt8]
     ) throws(MediaError) -> DecodedImage {
         guard let base = data.baseAddress else { throw .empty }
         var image = png_image()
@@ -60,7 +60,7 @@ struct PNGDecoder {
         let policy = options.sixteenBit
 
         var failure: MediaError?
-        let pixels = [UInt8].decoding(capacity: capacity) { buffer in
+        let pixels = [UInt8].decoding(capacity: capacity, reusing: &storage) { buffer in
             guard let out = buffer.baseAddress else { return 0 }
             guard png_image_finish_read(&image, nil, out, 0, nil) != 0 else {
                 failure = Self.error(image)

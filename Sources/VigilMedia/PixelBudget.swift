@@ -48,4 +48,37 @@ extension Array where Element == UInt8 {
         if let failure { throw failure }
         return result
     }
+
+    /// Like ``decoding(capacity:_:)``, but writes into `storage`'s memory when it is large enough,
+    /// so a caller decoding many images touches no fresh pages after the first (for a 12 MP photo
+    /// that saves some 9,000 page faults per image). `storage` is left empty; hand the returned
+    /// image's pixels back to it when done with them.
+    static func decoding<E: Error>(
+        capacity: Int, reusing storage: inout [UInt8], _ fill: (UnsafeMutableBufferPointer<UInt8>) throws(E) -> Int
+    ) throws(E) -> [UInt8] {
+        var buffer: [UInt8] = []
+        swap(&buffer, &storage)
+        guard buffer.capacity >= capacity, capacity > 0 else {
+            buffer = []
+            return try decoding(capacity: capacity, fill)
+        }
+        if buffer.count < capacity {
+            buffer.append(contentsOf: repeatElement(0, count: capacity - buffer.count))
+        }
+        var failure: E?
+        let initialized = buffer.withUnsafeMutableBufferPointer { whole -> Int in
+            do throws(E) {
+                return try fill(UnsafeMutableBufferPointer(rebasing: whole[0..<capacity]))
+            } catch {
+                failure = error
+                return 0
+            }
+        }
+        if let failure {
+            storage = buffer
+            throw failure
+        }
+        buffer.removeLast(buffer.count - initialized)
+        return buffer
+    }
 }

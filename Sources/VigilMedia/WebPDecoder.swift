@@ -8,7 +8,7 @@ import CImageCodecs
 struct WebPDecoder {
     let options: DecodeOptions
 
-    func decode(_ data: UnsafeBufferPointer<UInt8>) throws(MediaError) -> DecodedImage {
+    func decode(_ data: UnsafeBufferPointer<UInt8>, storage: inout [UInt8]) throws(MediaError) -> DecodedImage {
         guard let base = data.baseAddress else { throw .empty }
         var features = WebPBitstreamFeatures()
         let status = WebPGetFeatures(base, data.count, &features)
@@ -27,7 +27,7 @@ struct WebPDecoder {
         let stride = Int32(width * decodedChannels)
 
         var failure: MediaError?
-        let pixels = [UInt8].decoding(capacity: capacity) { buffer in
+        let pixels = [UInt8].decoding(capacity: capacity, reusing: &storage) { buffer in
             guard let out = buffer.baseAddress else { return 0 }
             let result = hasAlpha
                 ? WebPDecodeRGBAInto(base, data.count, out, capacity, stride)

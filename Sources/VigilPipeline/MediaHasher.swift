@@ -99,7 +99,7 @@ public struct MediaHasher: Sendable {
     }
 
     /// Reads and hashes the file at `path`.
-    public func hash(fileAt path: String, workspace: PDQWorkspace? = nil) throws(HashingError) -> MediaHashResult {
+    public func hash(fileAt path: String, workspace: MediaWorkspace? = nil) throws(HashingError) -> MediaHashResult {
         let bytes: [UInt8]
         do {
             bytes = try MediaFile.read(path: path, limits: options.limits)
@@ -110,16 +110,19 @@ public struct MediaHasher: Sendable {
     }
 
     /// Hashes an in-memory file.
-    public func hash(bytes: [UInt8], workspace: PDQWorkspace? = nil) throws(HashingError) -> MediaHashResult {
+    public func hash(bytes: [UInt8], workspace: MediaWorkspace? = nil) throws(HashingError) -> MediaHashResult {
+        let workspace = workspace ?? MediaWorkspace()
         let image: DecodedImage
         do {
-            image = try ImageDecoder(options: options.decodeOptions).decode(bytes)
+            image = try ImageDecoder(options: options.decodeOptions).decode(bytes, reusing: &workspace.pixels)
         } catch {
             throw .media(error)
         }
+        // Hand the pixel memory back for the next image once this one is hashed.
+        defer { workspace.pixels = image.pixels }
         let digests = ContentDigests(of: bytes)
         let hasher = PDQHasher(convention: options.convention)
-        let work = workspace ?? PDQWorkspace()
+        let work = workspace.pdq
         let channels = image.layout.channels
         do {
             return try image.pixels.withUnsafeBufferPointer { (pixels) throws(PDQInputError) -> MediaHashResult in
@@ -142,4 +145,17 @@ public struct MediaHasher: Sendable {
             throw .pixels(error)
         }
     }
+}
+
+/// Memory reused from one image to the next: the decoded pixels and PDQ's float planes.
+///
+/// Not thread-safe: give each thread or task its own, and pass it to every call it makes.
+public final class MediaWorkspace {
+    /// PDQ's buffers.
+    public let pdq = PDQWorkspace()
+    /// The last decoded image's pixel memory, handed to the next decode.
+    var pixels: [UInt8] = []
+
+    /// Creates an empty workspace.
+    public init() {}
 }

@@ -98,7 +98,7 @@ struct HashCommand: AsyncParsableCommand {
 extension HashCommand {
     /// One worker: takes the next input until none are left, with its own reusable workspace.
     static func work(inputs: [InputFile], queue: WorkQueue, hasher: MediaHasher, output: OrderedOutput) {
-        let workspace = PDQWorkspace()
+        let workspace = MediaWorkspace()
         while let index = queue.take() {
             let input = inputs[index]
             let outcome: Outcome

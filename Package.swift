@@ -59,6 +59,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "vigilTests",
+            dependencies: ["vigil"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "VigilPipelineTests",
             dependencies: ["VigilPipeline", "VigilMedia", "VigilHash"],
             swiftSettings: swiftSettings

@@ -34,14 +34,22 @@ public struct DecodeOptions: Sendable {
     /// `tjGetScalingFactors()` and include non-powers of two such as 3/8, unlike Pillow's `draft`.
     public var jpegMinimumShortSide: Int?
 
+    /// JPEG only: decode just the luma (Y) channel of YCbCr JPEGs, as ``PixelLayout/grey``, skipping
+    /// the chroma IDCT, upsampling and colour conversion. JFIF's Y is 0.299 R + 0.587 G + 0.114 B,
+    /// the same weights PDQ uses for luma, so this is a cheap approximation for fast hashing; the
+    /// pixels are not Pillow's. Other colour spaces (grey, RGB, CMYK, YCCK) decode as usual.
+    public var jpegLumaOnly: Bool
+
     /// Creates options; by default: default limits, ``SixteenBitPolicy/highByte``, full-size JPEG.
     public init(
         limits: DecodeLimits = DecodeLimits(),
         sixteenBit: SixteenBitPolicy = .highByte,
-        jpegMinimumShortSide: Int? = nil
+        jpegMinimumShortSide: Int? = nil,
+        jpegLumaOnly: Bool = false
     ) {
         self.limits = limits
         self.sixteenBit = sixteenBit
         self.jpegMinimumShortSide = jpegMinimumShortSide
+        self.jpegLumaOnly = jpegLumaOnly
     }
 }

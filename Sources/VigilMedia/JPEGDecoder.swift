@@ -46,7 +46,8 @@ struct JPEGDecoder {
         let pixelCount = try budget.check(width: outWidth, height: outHeight)
 
         let isCMYK = colorspace == Int32(TJCS_CMYK.rawValue) || colorspace == Int32(TJCS_YCCK.rawValue)
-        let layout: PixelLayout = colorspace == Int32(TJCS_GRAY.rawValue) ? .grey : .rgb
+        let lumaOnly = options.jpegLumaOnly && colorspace == Int32(TJCS_YCbCr.rawValue)
+        let layout: PixelLayout = colorspace == Int32(TJCS_GRAY.rawValue) || lumaOnly ? .grey : .rgb
         let pixelFormat: TJPF = isCMYK ? TJPF_CMYK : (layout == .grey ? TJPF_GRAY : TJPF_RGB)
         let decodeChannels = isCMYK ? 4 : layout.channels
         let capacity = try PixelBudget.byteCount(pixels: pixelCount, bytesPerPixel: decodeChannels)

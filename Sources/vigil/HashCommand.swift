@@ -40,6 +40,9 @@ struct HashCommand: AsyncParsableCommand {
     @Flag(help: "Also print the 8 dihedral variant hashes (orig, rot90, rot180, rot270, flipx, flipy, flipplus1, flipminus1).")
     var dihedral = false
 
+    @Flag(help: "Skip the MD5 and SHA-256 digests (JSON then has no md5/sha256 fields).")
+    var noDigests = false
+
     @Flag(help: "Print JSON Lines instead of a table.")
     var json = false
 
@@ -70,7 +73,7 @@ struct HashCommand: AsyncParsableCommand {
             throw ValidationError(String(describing: error))
         }
         let options = HashOptions(
-            convention: convention.convention, fast: fast, dihedral: dihedral,
+            convention: convention.convention, fast: fast, dihedral: dihedral, digests: !noDigests,
             limits: DecodeLimits(maxPixels: maxPixels, maxBytes: maxBytes))
         let output = OrderedOutput(count: inputs.count, json: json)
         if !json { output.writeHeader() }
@@ -196,8 +199,10 @@ final class OrderedOutput: Sendable {
         line.add("path", path)
         line.add("pdq", result.pdq.hash.hex)
         line.add("quality", result.pdq.quality)
-        line.add("md5", result.digests.md5)
-        line.add("sha256", result.digests.sha256)
+        if let digests = result.digests {
+            line.add("md5", digests.md5)
+            line.add("sha256", digests.sha256)
+        }
         line.add("width", result.width)
         line.add("height", result.height)
         if let variants = result.dihedral {

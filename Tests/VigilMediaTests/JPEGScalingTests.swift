@@ -50,3 +50,36 @@ import Testing
         #expect(image.width == 96 && image.height == 64)
     }
 }
+
+@Suite struct JPEGLumaOnlyTests {
+    /// Decoding only Y gives grey pixels within rounding of the 0.299/0.587/0.114 luma of the
+    /// full RGB decode (JFIF's Y uses the same weights).
+    @Test func lumaOnlyMatchesRGBLuma() throws {
+        let path = Fixtures.path("media/jpeg-2048x1536.jpg")
+        let rgb = try ImageDecoder().decode(contentsOf: path)
+        let luma = try ImageDecoder(options: DecodeOptions(jpegLumaOnly: true)).decode(contentsOf: path)
+        #expect(luma.layout == .grey && rgb.layout == .rgb)
+        #expect(luma.width == rgb.width && luma.height == rgb.height)
+        var worst = 0.0
+        var total = 0.0
+        for i in 0..<(luma.width * luma.height) {
+            let y = 0.299 * Double(rgb.pixels[3 * i]) + 0.587 * Double(rgb.pixels[3 * i + 1])
+                + 0.114 * Double(rgb.pixels[3 * i + 2])
+            let difference = abs(y - Double(luma.pixels[i]))
+            worst = max(worst, difference)
+            total += difference
+        }
+        #expect(total / Double(luma.width * luma.height) < 1.0)
+        #expect(worst < 8)
+    }
+
+    /// Greyscale and CMYK JPEGs are not YCbCr: the option leaves them as they are.
+    @Test func otherColourSpacesAreUnchanged() throws {
+        let options = DecodeOptions(jpegLumaOnly: true)
+        let cmyk = try ImageDecoder(options: options).decode(contentsOf: Fixtures.path("reference/images/pdq-data/misc-images/modes/CMYK.jpg"))
+        #expect(cmyk.layout == .rgb)
+        #expect(cmyk.pixels == (try ImageDecoder().decode(contentsOf: Fixtures.path("reference/images/pdq-data/misc-images/modes/CMYK.jpg"))).pixels)
+        let grey = try ImageDecoder(options: options).decode(contentsOf: Fixtures.path("reference/images/generated-edge/scene-800x600-gray.jpg"))
+        #expect(grey.layout == .grey)
+    }
+}

@@ -1,0 +1,162 @@
+import Foundation
+import Testing
+
+/// End-to-end tests of `vigil hash`: the built binary, run as a user runs it.
+@Suite("vigil hash command")
+struct HashCommandTests {
+    static let packageRoot: URL = {
+        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        while url.path != "/" {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
+            url.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
+    }()
+
+    static let binary: String = {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside.path }
+        return packageRoot.appendingPathComponent(".build/debug/vigil").path
+    }()
+
+    static func fixture(_ path: String) -> String {
+        packageRoot.appendingPathComponent("Tests/Fixtures/" + path).path
+    }
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+        var lines: [[String: Any]] {
+            stdout.split(separator: "\n").compactMap {
+                (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+            }
+        }
+    }
+
+    static func vigil(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    let bridge = fixture("reference/images/pdq-data/bridge-mods/aaa-orig.jpg")
+    let bridgeHash = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"
+    let bridgeCLIHash = "d8f8f0cee0f4a84f0637022a078f67f0b36e2ed596621e1d33e6339c4e9c9b22"
+
+    @Test func jsonLineHasEveryFieldInOrder() throws {
+        let run = try Self.vigil(["hash", "--json", bridge])
+        #expect(run.status == 0)
+        let line = try #require(run.stdout.split(separator: "\n").first.map(String.init))
+        let keys = ["path", "pdq", "quality", "md5", "sha256", "width", "height"]
+        var position = line.startIndex
+        for key in keys {
+            let range = try #require(line.range(of: "\"\(key)\":", range: position..<line.endIndex), "missing \(key)")
+            position = range.upperBound
+        }
+        let object = try #require(run.lines.first)
+        #expect(object["pdq"] as? String == bridgeHash)
+        #expect(object["quality"] as? Int == 100)
+        #expect(object["width"] as? Int == 1600)
+        #expect(object["height"] as? Int == 1004)
+        #expect((object["sha256"] as? String)?.count == 64)
+        #expect((object["md5"] as? String)?.count == 32)
+    }
+
+    @Test func conventionAndDihedral() throws {
+        let run = try Self.vigil(["hash", "--json", "--convention", "reference-cli", "--dihedral", bridge])
+        #expect(run.status == 0)
+        let object = try #require(run.lines.first)
+        #expect(object["pdq"] as? String == bridgeCLIHash)
+        let variants = try #require(object["pdq_dihedral"] as? [String])
+        #expect(variants.count == 8)
+        #expect(variants.first == bridgeCLIHash)
+    }
+
+    /// One bad file among good ones: it gets an error object, the others still succeed, order is
+    /// kept, and the exit status is 1.
+    @Test func failuresAreReportedInPlaceAndSetTheExitStatus() throws {
+        let files = [
+            bridge,
+            Self.fixture("bad/truncated.jpg"),
+            Self.fixture("bad/bomb-60000x60000.png"),
+            Self.fixture("bad/text.jpg"),
+            Self.fixture("reference/images/generated-edge/scene-64x64.png"),
+        ]
+        let run = try Self.vigil(["hash", "--json", "--jobs", "2"] + files)
+        #expect(run.status == 1)
+        let lines = run.lines
+        try #require(lines.count == files.count)
+        #expect(lines.map { $0["path"] as? String } == files)
+        #expect(lines[0]["pdq"] as? String == bridgeHash)
+        let codes = lines.map { ($0["error"] as? [String: Any])?["code"] as? String }
+        #expect(codes == [nil, "truncated", "too_many_pixels", "unrecognised_format", nil])
+        #expect(lines[4]["pdq"] != nil)
+        #expect(run.stderr.contains("3 of 5"))
+    }
+
+    @Test func outputIsTheSameWithOneJobOrMany() throws {
+        let folder = Self.fixture("reference/images/generated-edge")
+        let one = try Self.vigil(["hash", "--json", "--jobs", "1", folder])
+        let many = try Self.vigil(["hash", "--json", "--jobs", "4", folder])
+        #expect(one.status == 0)
+        #expect(one.stdout == many.stdout)
+        #expect(one.lines.count == 21)
+    }
+
+    /// Folders are searched recursively; files in them that are not images are skipped, not errors.
+    @Test func foldersSkipNonImages() throws {
+        let run = try Self.vigil(["hash", Self.fixture("reference")])
+        #expect(run.status == 0)
+        #expect(run.stderr.contains("skipped 3 file(s) that are not images"))
+        #expect(run.stdout.split(separator: "\n").count == 1 + 36)
+    }
+
+    @Test(arguments: [
+        ["hash", "--jobs", "0", "x.jpg"],
+        ["hash", "--convention", "exact", "x.jpg"],
+        ["hash"],
+        ["hash", "/no/such/file.jpg"],
+    ])
+    func badArgumentsAreUsageErrors(arguments: [String]) throws {
+        let run = try Self.vigil(arguments)
+        #expect(run.status == 64)
+        #expect(!run.stderr.isEmpty)
+    }
+}
+
+extension HashCommandTests {
+    @Test func noDigestsDropsTheDigestFields() throws {
+        let run = try Self.vigil(["hash", "--json", "--no-digests", bridge])
+        #expect(run.status == 0)
+        let object = try #require(run.lines.first)
+        #expect(object["pdq"] as? String == bridgeHash)
+        #expect(object["md5"] == nil)
+        #expect(object["sha256"] == nil)
+    }
+
+    /// `--fast` stays within a few bits of the exact hash on a large photo.
+    @Test func fastIsCloseToExact() throws {
+        let file = Self.fixture("reference/images/generated-edge/scene-2000x1500.jpg")
+        let exact = try #require(try Self.vigil(["hash", "--json", file]).lines.first?["pdq"] as? String)
+        let fast = try #require(try Self.vigil(["hash", "--json", "--fast", file]).lines.first?["pdq"] as? String)
+        let distance = zip(Array(exact.utf8), Array(fast.utf8)).reduce(0) { sum, pair in
+            let a = Int(String(UnicodeScalar(pair.0)), radix: 16) ?? 0
+            let b = Int(String(UnicodeScalar(pair.1)), radix: 16) ?? 0
+            return sum + (a ^ b).nonzeroBitCount
+        }
+        #expect(exact != fast, "fast decodes at 1000x750 luma only, so it is not expected to be exact here")
+        #expect(distance <= 16)
+    }
+}

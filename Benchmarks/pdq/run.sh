@@ -8,7 +8,7 @@
 #   Benchmarks/pdq/run.sh --reps 5 --limit 10   # other options: see bench.py --help
 #
 # Environment:
-#   VIGIL_BENCH_TARGET_CPU=x86-64-v3  build with -Xswiftc -target-cpu -Xswiftc <value> (default: plain)
+#   VIGIL_BENCH_TARGET_CPU=haswell     build with -Xswiftc -target-cpu -Xswiftc <value> (default: plain; swiftc 6.3 rejects "x86-64-v3")
 #   VIGIL_BENCH_SKIP_BUILD=1          use the existing release binary as is
 #   PDQ_CPP_CLI=/path/pdq-photo-hasher  add Meta's C++ CLI (needs ImageMagick `convert`; not built here)
 set -euo pipefail

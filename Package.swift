@@ -9,6 +9,15 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
+/// The index's popcount-heavy loops need the POPCNT instruction, which the default x86-64 target
+/// does not emit (it falls back to bit twiddling). `nehalem` (SSE4.2 + POPCNT) is on every x86-64
+/// server CPU since 2009; the manifest is compiled for the host, so this applies to x86-64 builds.
+#if arch(x86_64)
+let indexSettings = swiftSettings + [.unsafeFlags(["-target-cpu", "nehalem"])]
+#else
+let indexSettings = swiftSettings
+#endif
+
 let package = Package(
     name: "Vigil",
     platforms: [.macOS(.v15)],
@@ -17,6 +26,7 @@ let package = Package(
         .library(name: "VigilHash", targets: ["VigilHash"]),
         .library(name: "VigilMedia", targets: ["VigilMedia"]),
         .library(name: "VigilPipeline", targets: ["VigilPipeline"]),
+        .library(name: "VigilIndex", targets: ["VigilIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -36,6 +46,10 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "VigilIndex",
+            swiftSettings: indexSettings
+        ),
+        .target(
             name: "VigilPipeline",
             dependencies: ["VigilMedia", "VigilHash"],
             swiftSettings: swiftSettings
@@ -43,7 +57,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilPipeline", "VigilHash", "VigilMedia",
+                "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings
@@ -57,6 +71,11 @@ let package = Package(
             name: "VigilHashTests",
             dependencies: ["VigilHash"],
             swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilIndexTests",
+            dependencies: ["VigilIndex"],
+            swiftSettings: indexSettings
         ),
         .testTarget(
             name: "vigilTests",

@@ -1,0 +1,154 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Why a snapshot file could not be written or loaded.
+public enum IndexFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file could not be opened, read or written.
+    case io(path: String, detail: String)
+    /// The file does not start with Vigil's index magic: it is some other kind of file.
+    case notAnIndex
+    /// The file was written by a format version this build does not read.
+    case unsupportedVersion(found: Int, supported: Int)
+    /// The file is shorter than its header says.
+    case truncated(expected: Int, actual: Int)
+    /// A checksum or a structural check failed.
+    case corrupt(detail: String)
+
+    /// What happened and what to do.
+    public var description: String {
+        switch self {
+        case .io(let path, let detail):
+            "could not access \(path): \(detail); check the path and permissions"
+        case .notAnIndex:
+            "this is not a Vigil index file (wrong magic bytes); build one with `vigil index build`"
+        case .unsupportedVersion(let found, let supported):
+            "this index file has format version \(found); this build reads version \(supported). Rebuild it with this version of `vigil index build`"
+        case .truncated(let expected, let actual):
+            "the index file is truncated: \(actual) bytes of \(expected); copy or rebuild it"
+        case .corrupt(let detail):
+            "the index file is corrupt (\(detail)); rebuild it with `vigil index build`"
+        }
+    }
+}
+
+extension HammingIndex {
+    /// Writes the index as a snapshot file (atomically: to a temporary file, synced, then renamed).
+    public func write(toFile path: String) throws(IndexFileError) {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw .io(path: temporary, detail: String(cString: strerror(errno))) }
+        var failure: IndexFileError?
+        let bytes = storage.bytes
+        var written = 0
+        while written < bytes.count, failure == nil {
+            let chunk = min(bytes.count - written, 1 << 28)
+            let n = systemWrite(fd, bytes.baseAddress.map { $0 + written }, chunk)
+            if n < 0 {
+                if errno == EINTR { continue }
+                failure = .io(path: temporary, detail: String(cString: strerror(errno)))
+            } else {
+                written += n
+            }
+        }
+        if failure == nil, fsync(fd) != 0 {
+            failure = .io(path: temporary, detail: "fsync: " + String(cString: strerror(errno)))
+        }
+        close(fd)
+        if failure == nil, rename(temporary, path) != 0 {
+            failure = .io(path: path, detail: String(cString: strerror(errno)))
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    /// Loads a snapshot file written by ``write(toFile:)``, refusing foreign, truncated, corrupt or
+    /// inconsistent files with a clear error.
+    public static func load(fromFile path: String) throws(IndexFileError) -> HammingIndex {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw .io(path: path, detail: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw .io(path: path, detail: String(cString: strerror(errno))) }
+        let fileSize = Int(status.st_size)
+        guard fileSize >= IndexHeader.size else {
+            if fileSize >= 8 {
+                var magic: UInt64 = 0
+                _ = read(fd, &magic, 8)
+                if magic != IndexHeader.magic { throw .notAnIndex }
+            }
+            throw .truncated(expected: IndexHeader.size, actual: fileSize)
+        }
+        let raw = IndexStorage.allocate(fileSize)
+        var filled = 0
+        while filled < fileSize {
+            let n = read(fd, raw + filled, min(fileSize - filled, 1 << 28))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                IndexStorage.deallocate(raw, fileSize)
+                throw n == 0 ? .truncated(expected: fileSize, actual: filled) : .io(path: path, detail: String(cString: strerror(errno)))
+            }
+            filled += n
+        }
+        do {
+            let storage = try validate(raw, fileSize: fileSize)
+            return HammingIndex(storage: storage)
+        } catch {
+            IndexStorage.deallocate(raw, fileSize)
+            throw error
+        }
+    }
+
+    /// Checks a loaded block and wraps it; `raw` is not owned unless this returns.
+    static func validate(_ raw: UnsafeMutableRawPointer, fileSize: Int) throws(IndexFileError) -> IndexStorage {
+        let bytes = UnsafeRawBufferPointer(start: raw, count: fileSize)
+        let header = try IndexHeader.read(from: bytes, fileSize: fileSize)
+        let payload = UnsafeRawBufferPointer(rebasing: bytes[IndexHeader.size...])
+        guard Checksum.of(payload) == header.payloadChecksum else {
+            throw .corrupt(detail: "the data checksum does not match")
+        }
+        var substrings: SubstringLayout?
+        if header.substringCount > 0 {
+            let widths = (0..<header.substringCount).map { Int(bytes[IndexHeader.size + $0]) }
+            guard widths.reduce(0, +) <= 256, widths.allSatisfy({ (1...SubstringLayout.maximumWidth).contains($0) }) else {
+                throw .corrupt(detail: "the substring layout is invalid")
+            }
+            substrings = SubstringLayout(widths: widths)
+        }
+        let layout = StorageLayout(count: header.count, substrings: substrings, hasLists: header.hasLists)
+        guard layout.totalSize == fileSize else {
+            throw .corrupt(detail: "the sections do not add up to the file size")
+        }
+        // Structural checks, so that no search can read outside the block even if a file was
+        // crafted with a valid checksum: bucket offsets ascend to `count`, postings are in range.
+        let count = UInt32(header.count)
+        for j in 0..<(substrings?.count ?? 0) {
+            let width = substrings?.widths[j] ?? 0
+            let offsets = raw.advanced(by: layout.offsetsOffsets[j]).assumingMemoryBound(to: UInt32.self)
+            guard offsets[0] == 0, offsets[1 << width] == count else {
+                throw .corrupt(detail: "table \(j) does not cover every entry")
+            }
+            for b in 0..<(1 << width) where offsets[b] > offsets[b + 1] {
+                throw .corrupt(detail: "table \(j) has descending bucket offsets")
+            }
+            if j > 0 {
+                let postings = raw.advanced(by: layout.postingsOffsets[j]).assumingMemoryBound(to: UInt32.self)
+                for p in 0..<header.count where postings[p] >= count {
+                    throw .corrupt(detail: "table \(j) points past the last entry")
+                }
+            }
+        }
+        return IndexStorage(owning: raw, layout: layout)
+    }
+}
+
+/// `write(2)`, named apart from ``HammingIndex/write(toFile:)``.
+private func systemWrite(_ fd: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+    write(fd, buffer, count)
+}

@@ -187,10 +187,11 @@ struct Searcher {
         }
     }
 
+    /// Whether the entry passes the list filter (an index without tags has every entry on list 0).
     @inline(__always)
     func accepts(_ position: Int) -> Bool {
-        guard let lists, let tags = storage.lists else { return true }
-        return lists.contains(tags[position])
+        guard let lists else { return true }
+        return lists.contains(storage.lists?[position] ?? 0)
     }
 
     func linearSearch(_ query: SIMD4<UInt64>, radius: Int, report: (Int, Int) -> Void) {

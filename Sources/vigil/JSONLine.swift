@@ -14,6 +14,16 @@ struct JSONLine {
         text += String(value)
     }
 
+    mutating func addUnsigned(_ key: String, _ value: UInt64) {
+        appendKey(key)
+        text += String(value)
+    }
+
+    mutating func add(_ key: String, objects: [JSONLine]) {
+        appendKey(key)
+        text += "[" + objects.map(\.rendered).joined(separator: ",") + "]"
+    }
+
     mutating func add(_ key: String, strings: [String]) {
         appendKey(key)
         text += "["

@@ -47,30 +47,83 @@ enum HashListFile {
         return parsed
     }
 
+    /// Parses one line from its bytes (no String is made unless the line is bad).
     static func parse(_ raw: UnsafeBufferPointer<UInt8>, line: Int, into parsed: inout Parsed) {
-        var bytes = Substring(decoding: raw, as: UTF8.self)
-        if bytes.hasSuffix("\r") { bytes.removeLast() }
-        let trimmed = bytes.drop { $0 == " " }
-        if trimmed.isEmpty || trimmed.hasPrefix("#") { return }
-        let fields = trimmed.split(separator: "\t", maxSplits: 2, omittingEmptySubsequences: false)
-        let hash: PDQHash
-        do {
-            hash = try PDQHash(validatingHex: fields[0].trimmingCharacters(in: .whitespaces))
-        } catch {
-            parsed.bad.append(BadLine(line: line, reason: error.description))
+        let space = UInt8(ascii: " ")
+        var start = raw.startIndex
+        var end = raw.endIndex
+        while start < end && raw[start] == space { start += 1 }
+        while end > start && (raw[end - 1] == UInt8(ascii: "\r") || raw[end - 1] == space) { end -= 1 }
+        if start == end || raw[start] == UInt8(ascii: "#") { return }
+        var tab = start
+        while tab < end && raw[tab] != UInt8(ascii: "\t") { tab += 1 }
+        var hexEnd = tab
+        while hexEnd > start && raw[hexEnd - 1] == space { hexEnd -= 1 }
+
+        var words = SIMD4<UInt64>.zero
+        var valid = hexEnd - start == 64
+        if valid {
+            for offset in 0..<64 {
+                guard let nibble = hexNibble(raw[start + offset]) else {
+                    valid = false
+                    break
+                }
+                let word = 3 - offset / 16
+                words[word] = (words[word] << 4) | UInt64(nibble)
+            }
+        }
+        guard valid else {
+            let text = String(decoding: UnsafeBufferPointer(rebasing: raw[start..<hexEnd]), as: UTF8.self)
+            let reason: String
+            do {
+                _ = try PDQHash(validatingHex: text)
+                reason = "not a PDQ hash"
+            } catch {
+                reason = error.description
+            }
+            parsed.bad.append(BadLine(line: line, reason: reason))
             return
         }
+
         var id = UInt64(line)
-        if fields.count > 1 {
-            let text = fields[1].trimmingCharacters(in: .whitespaces)
-            guard let value = UInt64(text) else {
+        if tab < end {
+            var digitsStart = tab + 1
+            while digitsStart < end && raw[digitsStart] == space { digitsStart += 1 }
+            var value: UInt64 = 0
+            var ok = digitsStart < end
+            for index in digitsStart..<end {
+                let byte = raw[index]
+                guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else {
+                    ok = false
+                    break
+                }
+                let (times10, overflow1) = value.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
+                guard !overflow1 && !overflow2 else {
+                    ok = false
+                    break
+                }
+                value = sum
+            }
+            guard ok else {
+                let text = String(decoding: UnsafeBufferPointer(rebasing: raw[digitsStart..<end]), as: UTF8.self)
                 parsed.bad.append(BadLine(line: line, reason: "the id \"\(text.prefix(40))\" is not an unsigned 64-bit integer"))
                 return
             }
             id = value
         }
-        parsed.hashes.append(hash.words)
+        parsed.hashes.append(words)
         parsed.ids.append(id)
+    }
+
+    @inline(__always)
+    static func hexNibble(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }
 

@@ -1,0 +1,32 @@
+/// Where an indicator came from and who vouched for it: the record that makes a match explainable
+/// and auditable (HMA's matches carry none of this).
+public struct Provenance: Sendable, Codable, Hashable {
+    /// The organisation the indicator came from (e.g. "NCMEC", "StopNCII", a provider's name).
+    public var sourceOrganisation: String?
+    /// That organisation's own id for the item.
+    public var sourceItemId: String?
+    /// Who submitted the indicator to this list (a person or system).
+    public var submittedBy: String?
+    /// Who confirmed the material (an analyst, a hotline, a court).
+    public var confirmedBy: String?
+    /// The reference of the confirming decision (case number, assessment id).
+    public var decisionReference: String?
+    /// When the material was confirmed, as RFC 3339 / ISO 8601 text.
+    public var confirmedAt: String?
+    /// Free text.
+    public var note: String?
+
+    /// Creates a provenance record; every field is optional.
+    public init(
+        sourceOrganisation: String? = nil, sourceItemId: String? = nil, submittedBy: String? = nil,
+        confirmedBy: String? = nil, decisionReference: String? = nil, confirmedAt: String? = nil, note: String? = nil
+    ) {
+        self.sourceOrganisation = sourceOrganisation
+        self.sourceItemId = sourceItemId
+        self.submittedBy = submittedBy
+        self.confirmedBy = confirmedBy
+        self.decisionReference = decisionReference
+        self.confirmedAt = confirmedAt
+        self.note = note
+    }
+}

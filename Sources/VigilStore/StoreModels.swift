@@ -1,0 +1,104 @@
+public import VigilDomain
+
+/// A list as stored: the description plus its database id and timestamps.
+public struct StoredList: Sendable, Codable, Hashable {
+    /// The database id (also the list tag in the match index).
+    public var id: Int64
+    /// The list's settings.
+    public var list: HashList
+    /// When it was created (RFC 3339).
+    public var createdAt: String
+    /// When it was last changed (RFC 3339).
+    public var updatedAt: String
+    /// The number of live entries.
+    public var entryCount: Int
+}
+
+/// An entry as stored, with its provenance.
+public struct StoredEntry: Sendable, Codable, Hashable {
+    /// The entry's id: stable, never reused, and the id the match index reports.
+    public var id: Int64
+    /// The list it belongs to.
+    public var listId: Int64
+    /// The signal type.
+    public var type: SignalType
+    /// The normalised value.
+    public var value: String
+    /// Where it came from.
+    public var provenance: Provenance
+    /// Until when (RFC 3339) the entry is disabled, if it is.
+    public var disabledUntil: String?
+    /// When it was added (RFC 3339).
+    public var createdAt: String
+    /// When it was deleted (a tombstone), if it was.
+    public var deletedAt: String?
+}
+
+/// One change in the entries' change feed, in sequence order.
+public struct EntryChange: Sendable, Hashable {
+    /// What happened to the entry.
+    public enum Kind: String, Sendable, Hashable {
+        /// The entry was added.
+        case add
+        /// The entry was deleted (tombstoned), directly or with its list.
+        case remove
+    }
+
+    /// The change's position in the feed (strictly increasing).
+    public var sequence: Int64
+    /// What happened.
+    public var kind: Kind
+    /// The entry's id.
+    public var entryId: Int64
+    /// The entry's list.
+    public var listId: Int64
+    /// The entry's signal type.
+    public var type: SignalType
+    /// The entry's value.
+    public var value: String
+}
+
+/// Changes to a list's settings; `nil` fields stay as they are.
+public struct ListUpdate: Sendable, Codable, Hashable {
+    /// A new kind.
+    public var kind: ListKind?
+    /// A new match radius.
+    public var matchRadius: Int?
+    /// A new enabled ratio.
+    public var enabledRatio: Double?
+    /// The kill switch.
+    public var enabled: Bool?
+
+    /// Creates an update.
+    public init(kind: ListKind? = nil, matchRadius: Int? = nil, enabledRatio: Double? = nil, enabled: Bool? = nil) {
+        self.kind = kind
+        self.matchRadius = matchRadius
+        self.enabledRatio = enabledRatio
+        self.enabled = enabled
+    }
+}
+
+/// Why a store operation failed.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// No list has this name.
+    case listNotFound(String)
+    /// A list with this name exists already.
+    case listExists(String)
+    /// No live entry has this id in the list.
+    case entryNotFound(Int64)
+    /// The request's data is invalid.
+    case invalid(String)
+    /// The database failed; the message says how.
+    case database(String)
+
+    /// What happened and what to do.
+    public var description: String {
+        switch self {
+        case .listNotFound(let name): "no list is named \"\(name)\"; list them with GET /v1/lists"
+        case .listExists(let name): "a list named \"\(name)\" exists already; choose another name or update it"
+        case .entryNotFound(let id): "no live entry has id \(id) in this list"
+        case .invalid(let message): message
+        case .database(let message): "the database failed: \(message)"
+        }
+    }
+}

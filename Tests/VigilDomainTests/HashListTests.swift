@@ -1,0 +1,30 @@
+import Testing
+import VigilDomain
+
+@Suite("Lists and signals")
+struct HashListTests {
+    @Test func validListsPass() throws {
+        try HashList(name: "ncmec-2026_11", kind: .knownAbuseMaterial).validate()
+        try HashList(name: "a", kind: .internal, matchRadius: 0, enabledRatio: 0).validate()
+    }
+
+    @Test(arguments: [
+        (HashList(name: "", kind: .internal), ListValidationError.invalidName("")),
+        (HashList(name: "bad name", kind: .internal), .invalidName("bad name")),
+        (HashList(name: String(repeating: "x", count: 65), kind: .internal), .invalidName(String(repeating: "x", count: 65))),
+        (HashList(name: "ok", kind: .internal, matchRadius: 65), .invalidRadius(65)),
+        (HashList(name: "ok", kind: .internal, matchRadius: -1), .invalidRadius(-1)),
+        (HashList(name: "ok", kind: .internal, enabledRatio: 1.5), .invalidRatio(1.5)),
+    ])
+    func invalidListsAreRefused(list: HashList, error: ListValidationError) {
+        #expect(throws: error) { try list.validate() }
+    }
+
+    @Test func signalValuesAreNormalised() throws {
+        #expect(try SignalType.md5.normalise(" D41D8CD98F00B204E9800998ECF8427E ") == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(throws: SignalValueError.wrongLength(type: .pdq, expected: 64, actual: 3)) { try SignalType.pdq.normalise("abc") }
+        #expect(throws: SignalValueError.invalidCharacter(type: .md5, offset: 0)) {
+            try SignalType.md5.normalise("z41d8cd98f00b204e9800998ecf8427e")
+        }
+    }
+}

@@ -70,10 +70,11 @@ let package = Package(
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange",
+                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -91,6 +92,9 @@ let package = Package(
             dependencies: [
                 "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex", "VigilServer", "VigilStore", "VigilDomain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -122,8 +126,10 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: [
-                "VigilServer", "VigilStore", "VigilDomain",
+                "VigilServer", "VigilStore", "VigilDomain", "VigilHash",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -1,0 +1,47 @@
+public import HTTPTypes
+public import Hummingbird
+import NIOCore
+import Foundation
+
+/// An error answered as `{"error":{"code":…,"message":…}}` with its HTTP status.
+public struct APIError: HTTPResponseError, Sendable, Equatable {
+    /// The HTTP status.
+    public var status: HTTPResponse.Status
+    /// A stable snake_case code for programs.
+    public var code: String
+    /// What went wrong and what to do, for people.
+    public var message: String
+
+    /// Creates an error.
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+        self.status = status
+        self.code = code
+        self.message = message
+    }
+
+    /// The JSON error response.
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        let data = try JSONEncoder().encode(APIErrorBody(error: .init(code: code, message: message)))
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json; charset=utf-8"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func badRequest(_ code: String, _ message: String) -> APIError { APIError(.badRequest, code: code, message) }
+    static func notFound(_ code: String, _ message: String) -> APIError { APIError(.notFound, code: code, message) }
+    static let unauthorized = APIError(
+        .unauthorized, code: "unauthorized",
+        "this route needs an API key: send `Authorization: Bearer vk_…` (create one with `vigil keys create`)")
+    static func forbidden(_ scope: String) -> APIError {
+        APIError(.forbidden, code: "forbidden", "this API key lacks the \"\(scope)\" scope this route needs")
+    }
+}
+
+/// The JSON shape of an error answer.
+struct APIErrorBody: Codable {
+    struct Detail: Codable {
+        let code: String
+        let message: String
+    }
+    let error: Detail
+}

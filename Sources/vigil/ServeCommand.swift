@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import VigilServer
+import VigilStore
+
+/// Options naming the node's data folder.
+struct DataOptions: ParsableArguments {
+    @Option(help: "The folder holding the node's database.")
+    var dataDirectory = "./vigil-data"
+
+    func openStore() throws -> SQLiteStore {
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        do {
+            return try SQLiteStore(path: (dataDirectory as NSString).appendingPathComponent("vigil.sqlite"))
+        } catch {
+            throw ValidationError(error.description)
+        }
+    }
+}
+
+/// `vigil serve`: the provider node.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the provider node: hash, match and curate lists over HTTP.",
+        discussion: "Every /v1 route needs an API key (`vigil keys create`); /health and /ready are open."
+    )
+
+    @OptionGroup var data: DataOptions
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on.")
+    var port = 8080
+
+    @Option(help: "Largest request body accepted, in bytes.")
+    var maxBodyBytes = 32 << 20
+
+    func run() async throws {
+        var logger = Logger(label: "vigil")
+        logger.logLevel = .info
+        let store = try data.openStore()
+        let engine = try MatchEngine(store: store)
+        let app = buildApplication(
+            store: store, engine: engine, settings: ServerSettings(host: host, port: port, maxBodyBytes: maxBodyBytes), logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: app), .init(service: IndexFollower(engine: engine))],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}
+
+/// `vigil keys`: API keys of the node.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Create, list and revoke API keys.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key; its secret is printed once and stored only as a hash.")
+        @OptionGroup var data: DataOptions
+        @Option(help: "The organisation the key belongs to.")
+        var organisation: String
+        @Option(help: "Comma-separated scopes: hash, match, curate, admin.")
+        var scopes: String
+        @Option(help: "A note for people.")
+        var label = ""
+
+        func run() async throws {
+            var parsed = Set<Scope>()
+            for name in scopes.split(separator: ",") {
+                guard let scope = Scope(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("unknown scope \"\(name)\"; use hash, match, curate or admin")
+                }
+                parsed.insert(scope)
+            }
+            let store = try data.openStore()
+            do {
+                let (secret, info) = try await store.createKey(organisation: organisation, scopes: parsed, label: label)
+                print(secret)
+                FileHandle.standardError.write(Data("key \(info.id) for \(info.organisation) (\(info.scopes.map(\.rawValue).joined(separator: ","))): store the secret above now, it is not shown again\n".utf8))
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List keys (never their secrets).")
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let store = try data.openStore()
+            print("id\tprefix\torganisation\tscopes\tcreated\trevoked\tlabel")
+            for key in try await store.keys() {
+                print("\(key.id)\t\(key.prefix)…\t\(key.organisation)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.createdAt)\t\(key.revokedAt ?? "-")\t\(key.label)")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key at once.")
+        @OptionGroup var data: DataOptions
+        @Argument(help: "The key's id (see `vigil keys list`).")
+        var id: Int64
+
+        func run() async throws {
+            let store = try data.openStore()
+            do {
+                try await store.revokeKey(id: id)
+            } catch {
+                throw ValidationError(error.description)
+            }
+            print("revoked key \(id)")
+        }
+    }
+}

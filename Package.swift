@@ -78,8 +78,10 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(name: "CVigilSupport"),
         .target(
             name: "VigilIndex",
+            dependencies: ["CVigilSupport"],
             swiftSettings: indexSettings
         ),
         .target(

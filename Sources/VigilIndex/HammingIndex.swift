@@ -1,3 +1,5 @@
+import CVigilSupport
+
 /// One entry within the search radius of a query.
 public struct IndexMatch: Sendable, Hashable, Comparable {
     /// The entry's 64-bit id, as given when the index was built.
@@ -221,13 +223,16 @@ struct Searcher {
                 values.append($0)
             }
             ranges.removeAll(keepingCapacity: true)
-            for value in values {
+            let lookahead = 8
+            for (index, value) in values.enumerated() {
+                if index + lookahead < values.count { vigil_prefetch(offsets + values[index + lookahead]) }
                 let start = Int(offsets[value])
                 let end = Int(offsets[value + 1])
                 if start < end { ranges.append((start, end)) }
             }
             positions.removeAll(keepingCapacity: true)
             if let postings = storage.postings[j] {
+                for (start, _) in ranges { vigil_prefetch(postings + start) }
                 for (start, end) in ranges {
                     for slot in start..<end { positions.append(postings[slot]) }
                 }
@@ -236,7 +241,8 @@ struct Searcher {
                     for slot in start..<end { positions.append(UInt32(truncatingIfNeeded: slot)) }
                 }
             }
-            for entry in positions {
+            for (index, entry) in positions.enumerated() {
+                if index + lookahead < positions.count { vigil_prefetch(hashes + Int(positions[index + lookahead])) }
                 let position = Int(entry)
                 let difference = hashes[position] ^ query
                 let distance = popCount(difference)

@@ -1,0 +1,142 @@
+import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
+
+/// Reads NCMEC hash-sharing API v2 entry pages (`GET /v2/entries` responses: `<queryResult>`
+/// documents), one page at a time — the API is paged (about 1,000 entries a page), so memory is
+/// bounded by one page (`maxPageBytes`, 32 MiB by default), not by the whole export.
+///
+/// Feed it one response, or several responses saved back to back: a page is parsed as soon as its
+/// closing `</queryResult>` has arrived. A page is atomic: if it is not well-formed XML the reader
+/// throws and none of that page's records are returned (earlier pages' records stay valid).
+///
+/// - `<image>` / `<video>` → one `.add` record per fingerprint Vigil holds (`<pdq>` → PDQ,
+///   `<md5>` → MD5); `sha1`, `pdna`, `tmk-pdqf`, `videntifier`, ... are counted in
+///   ``ImportBatch/ignored``.
+/// - `<deletedImage>` / `<deletedVideo>` → an ``ItemDeletion`` for the entry id (NCMEC does not
+///   repeat the fingerprints), plus `.delete` records for any fingerprints it does carry.
+/// - Provenance: `sourceOrganisation` "NCMEC", `sourceItemId` `<id>`, `submittedBy`
+///   `member <id> (<name>)` from `<member id=…>`, `confirmedAt` `<timestamp>`, `note` the entry kind
+///   and `<classification>` (e.g. `image, classification A1`).
+///
+/// Issues are numbered by the entry's position among all entries read (1-based).
+public struct NCMECEntriesReader: IndicatorReader {
+    /// The organisation name put in every record's provenance.
+    public static let sourceOrganisation = "NCMEC"
+
+    /// The largest page accepted, in bytes.
+    public let maxPageBytes: Int
+    /// The `<paging><next>` query of the last page read (nil when it had none: the last page).
+    public private(set) var nextPage: String?
+    /// The latest `maxTimestamp` of the `<images>` / `<videos>` of the pages read.
+    public private(set) var maxTimestamp: String?
+    /// How many pages have been parsed.
+    public private(set) var pageCount = 0
+
+    private var buffer: [UInt8] = []
+    private var scanned = 0
+    private var entryCount = 0
+    private var finished = false
+    private var failure: ImportError?
+
+    /// Creates a reader.
+    /// - Parameter maxPageBytes: a larger page stops the import (fetch smaller pages from the API).
+    public init(maxPageBytes: Int = 32 << 20) {
+        self.maxPageBytes = maxPageBytes
+    }
+
+    /// Always ``ImportFormat/ncmecXML``.
+    public var format: ImportFormat { .ncmecXML }
+
+    /// The bytes of the page in progress.
+    public var bufferedByteCount: Int { buffer.count }
+
+    /// Buffers the chunk and parses every page it completes.
+    /// If an earlier page of this chunk was good, the error for a later one is thrown by the next call.
+    public mutating func read(_ chunk: some Collection<UInt8>) throws(ImportError) -> ImportBatch {
+        if let failure { throw failure }
+        guard !finished else { throw .finished(format: .ncmecXML) }
+        buffer.append(contentsOf: chunk)
+        var batch = ImportBatch()
+        do throws(ImportError) {
+            while let end = pageEnd() {
+                let page = Array(buffer[..<end].drop(while: { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }))
+                buffer.removeSubrange(..<end)
+                scanned = 0
+                batch.append(try parse(page))
+            }
+            if buffer.count > maxPageBytes {
+                throw ImportError.tooLarge(format: .ncmecXML, record: entryCount + 1, line: 1, limit: maxPageBytes)
+            }
+        } catch {
+            failure = error
+            buffer = []
+            if batch.isEmpty { throw error }
+        }
+        return batch
+    }
+
+    /// Parses what is left; throws if it is not a complete page (or if there was no page at all).
+    public mutating func finish() throws(ImportError) -> ImportBatch {
+        if let failure { throw failure }
+        guard !finished else { throw .finished(format: .ncmecXML) }
+        finished = true
+        let rest = buffer
+        buffer = []
+        if rest.allSatisfy({ $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 }) {
+            guard pageCount > 0 else {
+                throw .malformed(format: .ncmecXML, record: 1, line: 1, reason: "the input is empty: expected an NCMEC <queryResult> page")
+            }
+            return ImportBatch()
+        }
+        return try parse(Array(rest.drop(while: { $0 == 32 || $0 == 9 || $0 == 10 || $0 == 13 })))
+    }
+
+    /// The end of the first complete page in the buffer: just after a `</queryResult>` (or
+    /// `</prefix:queryResult>`) closing tag.
+    private mutating func pageEnd() -> Int? {
+        let tag = Array("queryResult>".utf8)
+        var index = max(scanned, 0)
+        while index + tag.count <= buffer.count {
+            if buffer[index] == tag[0], buffer[index..<(index + tag.count)].elementsEqual(tag) {
+                var back = index - 1
+                while back >= 0, buffer[back] != UInt8(ascii: "/"), buffer[back] != UInt8(ascii: "<"), index - back < 64 { back -= 1 }
+                if back >= 1, buffer[back] == UInt8(ascii: "/"), buffer[back - 1] == UInt8(ascii: "<") {
+                    return index + tag.count
+                }
+            }
+            index += 1
+        }
+        scanned = max(0, buffer.count - tag.count - 64)
+        return nil
+    }
+
+    private mutating func parse(_ page: [UInt8]) throws(ImportError) -> ImportBatch {
+        let delegate = NCMECPageParser(firstNumber: entryCount + 1)
+        // A stream makes XMLParser push the page to libxml2 in small chunks; one 10 MB push trips
+        // libxml2's "huge input" limit.
+        let parser = XMLParser(stream: InputStream(data: Data(page)))
+        parser.shouldProcessNamespaces = false
+        parser.shouldResolveExternalEntities = false
+        parser.delegate = delegate
+        let ok = parser.parse()
+        if !ok || delegate.failure != nil {
+            let reason = delegate.failure ?? "the XML is not well-formed (\(Self.describe(parser.parserError)))"
+            throw .malformed(
+                format: .ncmecXML, record: entryCount + max(delegate.entryCount, 1), line: delegate.failureLine ?? parser.lineNumber,
+                reason: reason)
+        }
+        entryCount += delegate.entryCount
+        pageCount += 1
+        nextPage = delegate.info.next
+        if let stamp = delegate.info.maxTimestamp, stamp > (maxTimestamp ?? "") { maxTimestamp = stamp }
+        return delegate.batch
+    }
+
+    private static func describe(_ error: (any Error)?) -> String {
+        guard let error else { return "unknown parser error" }
+        let nsError = error as NSError
+        return "XMLParser error \(nsError.code) at column \(nsError.userInfo["NSXMLParserErrorColumn"] ?? "?")"
+    }
+}

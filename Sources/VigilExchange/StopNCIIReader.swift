@@ -1,0 +1,117 @@
+import VigilDomain
+
+/// Reads StopNCII hash records: the `FetchHashes` response object
+/// (`{"count", "nextPageToken", "nextSetTimestamp", "hasMoreRecords", "hashRecords": [...]}`) or a
+/// bare JSON array of records. Each record has `signalType`, `hashValue`, `hashStatus`,
+/// `caseNumbers` (case id → status), `lastModtimestamp` (Unix seconds) and `CSPFeedbacks`.
+///
+/// - `signalType` `ImagePDQ` → a PDQ record, `VideoMD5` → an MD5 record; other types (`VideoTMK`,
+///   `Text`, `URL`, `Unknown`) are counted in ``ImportBatch/ignored`` and reported as issues.
+/// - `hashStatus` `Withdrawn` or `Deleted` → a `.delete` record (StopNCII: "should be deleted by
+///   client"); `Received`, `Active` and others → `.add`.
+/// - Provenance: `sourceOrganisation` "StopNCII", `decisionReference` the case numbers (sorted,
+///   space-separated), `note` the status and last-modified time.
+///
+/// The input streams: records are parsed one at a time as their bytes complete (each at most
+/// `maxRecordBytes`). Issues are numbered by the record's position in the array (1-based).
+public struct StopNCIIReader: IndicatorReader {
+    /// The organisation name put in every record's provenance.
+    public static let sourceOrganisation = "StopNCII"
+
+    private var scanner: JSONRecordScanner
+    private var finished = false
+    private var failure: ImportError?
+
+    /// Creates a reader.
+    /// - Parameter maxRecordBytes: a larger record (or response envelope) stops the import.
+    public init(maxRecordBytes: Int = 1 << 20) {
+        scanner = JSONRecordScanner(recordsKey: "hashRecords", limit: maxRecordBytes, format: .stopnciiJSON)
+    }
+
+    /// Always ``ImportFormat/stopnciiJSON``.
+    public var format: ImportFormat { .stopnciiJSON }
+
+    /// The bytes of the record in progress and of the response envelope.
+    public var bufferedByteCount: Int { scanner.bufferedByteCount }
+
+    /// Parses the records the chunk completes; throws when the input is not JSON. When the chunk
+    /// completed good records before the break, they are returned and the next call throws.
+    public mutating func read(_ chunk: some Collection<UInt8>) throws(ImportError) -> ImportBatch {
+        if let failure { throw failure }
+        guard !finished else { throw .finished(format: .stopnciiJSON) }
+        var batch = ImportBatch()
+        var broken: ImportError?
+        var scanError: ImportError?
+        do {
+            try scanner.feed(chunk) { number, line, bytes in
+                guard broken == nil else { return }
+                guard let value = JSONValue.parse(bytes) else {
+                    broken = .malformed(format: .stopnciiJSON, record: number, line: line, reason: "record \(number) is not valid JSON")
+                    return
+                }
+                Self.convert(value, number: number, into: &batch)
+            }
+        } catch {
+            scanError = error
+        }
+        if let error = broken ?? scanError {
+            failure = error
+            if batch.isEmpty { throw error }
+        }
+        return batch
+    }
+
+    /// Checks the input ended after one complete JSON value holding the records.
+    public mutating func finish() throws(ImportError) -> ImportBatch {
+        if let failure { throw failure }
+        guard !finished else { throw .finished(format: .stopnciiJSON) }
+        finished = true
+        try scanner.finish()
+        return ImportBatch()
+    }
+
+    private static func convert(_ value: JSONValue, number: Int, into batch: inout ImportBatch) {
+        guard let fields = value.object else {
+            batch.issues.append(ImportIssue(record: number, message: "hash record is not a JSON object; skipped"))
+            return
+        }
+        guard let kind = fields["signalType"]?.string else {
+            batch.issues.append(ImportIssue(record: number, message: "hash record has no signalType string; skipped"))
+            return
+        }
+        let type: SignalType
+        switch kind {
+        case "ImagePDQ": type = .pdq
+        case "VideoMD5": type = .md5
+        default:
+            batch.ignore(kind)
+            batch.issues.append(
+                ImportIssue(record: number, message: "signalType \"\(kind.prefix(40))\" is not imported (Vigil imports ImagePDQ and VideoMD5); skipped"))
+            return
+        }
+        guard let raw = fields["hashValue"]?.string else {
+            batch.issues.append(ImportIssue(record: number, message: "hash record has no hashValue string; skipped"))
+            return
+        }
+        let hash: String
+        do {
+            hash = try type.normalise(raw)
+        } catch {
+            batch.issues.append(ImportIssue(record: number, message: "hashValue: \(error.description); skipped"))
+            return
+        }
+        let status = fields["hashStatus"]?.string
+        let deleted = status == "Withdrawn" || status == "Deleted"
+        var provenance = Provenance(sourceOrganisation: sourceOrganisation)
+        if let cases = fields["caseNumbers"]?.object, !cases.isEmpty {
+            provenance.decisionReference = cases.keys.sorted().joined(separator: " ")
+        }
+        var note: [String] = []
+        if let status { note.append("status \(status)") }
+        if let modified = fields["lastModtimestamp"]?.integer {
+            note.append("last modified \(RFC3339.string(fromUnixSeconds: modified))")
+        }
+        if !note.isEmpty { provenance.note = note.joined(separator: ", ") }
+        batch.records.append(IndicatorRecord(type: type, value: hash, action: deleted ? .delete : .add, provenance: provenance))
+    }
+}

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Installs what Vigil needs to build and test on Debian 12: the C image codecs (libjpeg-turbo's
+# Installs what Vigil needs to build and test on Debian 12: SQLite's headers, the C image codecs (libjpeg-turbo's
 # TurboJPEG API, libpng, libwebp, giflib), Python's venv for the reference yardsticks, and checks
 # that a Swift 6 toolchain is on PATH. Uses sudo only when not already root. Safe to re-run.
 set -euo pipefail
 
 packages=(
     build-essential pkg-config
-    libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev
+    libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libsqlite3-dev
     python3 python3-venv python3-pip
 )
 

@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline",
+                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -100,9 +100,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "VigilTestSupport",
+            path: "Tests/VigilTestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "VigilMediaTests",
-            dependencies: ["VigilMedia"],
+            dependencies: ["VigilMedia", "VigilTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -117,7 +122,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilExchangeTests",
-            dependencies: ["VigilExchange", "VigilDomain"],
+            dependencies: ["VigilTestSupport", "VigilExchange", "VigilDomain"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -127,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilServerTests",
-            dependencies: [
+            dependencies: ["VigilTestSupport", 
                 "VigilServer", "VigilStore", "VigilDomain", "VigilHash",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -137,17 +142,17 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilIndexTests",
-            dependencies: ["VigilIndex"],
+            dependencies: ["VigilTestSupport", "VigilIndex"],
             swiftSettings: indexSettings
         ),
         .testTarget(
             name: "vigilTests",
-            dependencies: ["vigil"],
+            dependencies: ["VigilTestSupport", "vigil"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "VigilPipelineTests",
-            dependencies: ["VigilPipeline", "VigilMedia", "VigilHash"],
+            dependencies: ["VigilTestSupport", "VigilPipeline", "VigilMedia", "VigilHash"],
             swiftSettings: swiftSettings
         ),
     ],

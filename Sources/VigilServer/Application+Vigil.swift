@@ -121,6 +121,7 @@ struct ProviderAPI: Sendable {
             try await engine.catchUp()
             return EditedResponse(status: .created, response: AddedResponse(ids: ids))
         }
+        addExchangeRoutes(to: curate)
         curate.delete("lists/:name/entries/:id") { _, context -> HTTPResponse.Status in
             guard let id = Int64(try context.parameters.require("id")) else {
                 throw APIError.badRequest("invalid_id", "entry ids are integers")

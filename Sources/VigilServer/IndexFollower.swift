@@ -16,8 +16,12 @@ public struct IndexFollower: Service {
         try await engine.load()
         do {
             try await cancelWhenGracefulShutdown {
+                var round = 0
                 while !Task.isCancelled {
                     _ = try? await engine.catchUp()
+                    round += 1
+                    // List settings changed by another node (radius, kill switch) are re-read every few seconds.
+                    if round % 25 == 0 { try? await engine.refreshLists() }
                     try await Task.sleep(for: interval)
                 }
             }

@@ -124,6 +124,10 @@ public actor MatchEngine {
             }
             applied += page.count
         }
+        if applied > 0 {
+            // Entries on a list this node has not seen yet (created by another node): learn it.
+            try await refreshLists()
+        }
         let live = indexes.withLock { $0.pdq }
         if live.needsCompaction {
             Task.detached(priority: .background) { try? live.compact() }

@@ -228,6 +228,34 @@ public final class SQLiteStore: ListStore, KeyStore {
         }
     }
 
+    public func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) async throws(StoreError) -> Int {
+        guard !itemIds.isEmpty else { return 0 }
+        let now = clock.now().rfc3339
+        return try await write { db in
+            let list = try Self.fetchList(db, named: name)
+            var removed = 0
+            for itemId in itemIds {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT id, signal_type, value FROM entries
+                        WHERE list_id = ? AND source_organisation = ? AND source_item_id = ? AND deleted_at IS NULL
+                        """,
+                    arguments: [list.id, sourceOrganisation, itemId])
+                for row in rows {
+                    let id: Int64 = row["id"]
+                    try db.execute(sql: "UPDATE entries SET deleted_at = ? WHERE id = ?", arguments: [now, id])
+                    try db.execute(
+                        sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES ('remove', ?, ?, ?, ?, ?)",
+                        arguments: [id, list.id, row["signal_type"] as String, row["value"] as String, now])
+                    removed += 1
+                }
+            }
+            try db.execute(sql: "UPDATE lists SET live_entries = live_entries - ? WHERE id = ?", arguments: [removed, list.id])
+            return removed
+        }
+    }
+
     public func removeEntry(_ id: Int64, fromList name: String) async throws(StoreError) {
         let now = clock.now().rfc3339
         try await write { db in

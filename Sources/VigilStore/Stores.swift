@@ -16,6 +16,9 @@ public protocol ListStore: Sendable {
     /// Adds indicators to a list in one transaction; `.delete` records tombstone the live entries
     /// with that value. Returns the new entries' ids.
     func apply(_ records: [IndicatorRecord], toList name: String) async throws(StoreError) -> [Int64]
+    /// Tombstones every live entry of a list that came from `sourceOrganisation` under one of
+    /// `itemIds` (a source's own deletion, e.g. NCMEC's deleted entries). Returns how many.
+    func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) async throws(StoreError) -> Int
     /// Tombstones one entry.
     func removeEntry(_ id: Int64, fromList name: String) async throws(StoreError)
     /// Live entries of a list, in id order, after `afterId`, at most `limit`.

@@ -108,8 +108,7 @@ struct MatchCommand: ParsableCommand {
     }
 
     static func hexDigit(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-            || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+        HashListFile.hexNibble(byte) != nil
     }
 
     func render(query: String, found: [(match: IndexMatch, variant: Int)]) -> String {

@@ -1,6 +1,7 @@
 import Testing
 import VigilDomain
 import VigilExchange
+import VigilTestSupport
 
 @Suite("Chunk boundaries")
 struct ChunkBoundaryTests {
@@ -15,7 +16,7 @@ struct ChunkBoundaryTests {
         #expect(whole.error == nil)
         #expect(!whole.batch.records.isEmpty)
         #expect(feed(format.makeReader(), bytes, nextSize: { _ in 1 }) == whole)
-        var random = SplitMix(state: 42)
+        var random = SplitMix64(seed: 42)
         for _ in 0..<20 {
             #expect(feed(format.makeReader(), bytes, nextSize: { _ in Int.random(in: 1...97, using: &random) }) == whole)
         }
@@ -29,7 +30,7 @@ struct ChunkBoundaryTests {
             let whole = feed(format.makeReader(), bytes)
             #expect(!whole.batch.records.isEmpty)
             #expect(feed(format.makeReader(), bytes, nextSize: { _ in 1 }) == whole)
-            var random = SplitMix(state: 7)
+            var random = SplitMix64(seed: 7)
             #expect(feed(format.makeReader(), bytes, nextSize: { _ in Int.random(in: 1...13, using: &random) }) == whole)
         }
     }

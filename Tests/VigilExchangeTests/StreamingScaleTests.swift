@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilDomain
 import VigilExchange
+import VigilTestSupport
 
 @Suite("Streaming at scale")
 struct StreamingScaleTests {
@@ -12,7 +13,7 @@ struct StreamingScaleTests {
         let lineCount = ProcessInfo.processInfo.environment["VIGIL_EXCHANGE_FULL_SCALE"] == "1" ? 1_000_000 : 200_000
         let hexDigits = Array("0123456789abcdef".utf8)
         var reader = TSVReader()
-        var random = SplitMix(state: 2024)
+        var random = SplitMix64(seed: 2024)
         var records = 0
         var issues = 0
         var maxBuffered = 0

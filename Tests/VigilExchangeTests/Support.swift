@@ -1,6 +1,7 @@
 import Foundation
 import VigilDomain
 import VigilExchange
+import VigilTestSupport
 
 /// Synthetic values (random hex) used by the fixtures in Tests/Fixtures/exchange.
 enum Hex {
@@ -15,16 +16,7 @@ enum Hex {
 
 /// Locates Tests/Fixtures/exchange from this source file.
 enum ExchangeFixtures {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                return url.appendingPathComponent("Tests/Fixtures/exchange")
-            }
-            url.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../Fixtures/exchange")
-    }()
+    static let root: URL = TestPaths.fixtures.appendingPathComponent("exchange")
 
     static func bytes(_ name: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: root.appendingPathComponent(name)))
@@ -37,17 +29,6 @@ struct Outcome: Equatable {
     var error: ImportError?
 }
 
-/// A small deterministic random generator (SplitMix64) for chunk sizes.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// Feeds `bytes` to `reader` in chunks whose sizes `nextSize` picks, then finishes.
 func feed(_ reader: some IndicatorReader, _ bytes: [UInt8], nextSize: (Int) -> Int = { $0 }) -> Outcome {

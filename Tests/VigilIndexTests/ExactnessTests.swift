@@ -1,5 +1,6 @@
 import Testing
 @testable import VigilIndex
+import VigilTestSupport
 
 /// Multi-index hashing must return exactly what a linear scan returns, for every radius.
 @Suite("Exactness against the linear-scan oracle")

@@ -1,5 +1,6 @@
 import Testing
 @testable import VigilIndex
+import VigilTestSupport
 
 @Suite("Live updates")
 struct LiveIndexTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import VigilIndex
+import VigilTestSupport
 
 @Suite("Snapshot files")
 struct SnapshotFileTests {

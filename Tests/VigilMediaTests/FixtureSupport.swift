@@ -1,21 +1,12 @@
 import Foundation
 import Testing
 @testable import VigilMedia
+import VigilTestSupport
 
 /// Locates fixtures relative to this source file, so tests run from any working directory.
 enum Fixtures {
     /// `<package root>/Tests/Fixtures`, found by walking up from this file to the folder holding Package.swift.
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-                return url.appendingPathComponent("Tests").appendingPathComponent("Fixtures")
-            }
-            url.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("Fixtures")
-    }()
+    static let root: URL = TestPaths.fixtures
 
     static func path(_ relative: String) -> String {
         root.appendingPathComponent(relative).path

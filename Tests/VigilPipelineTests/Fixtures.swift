@@ -1,16 +1,10 @@
 import Foundation
+import VigilTestSupport
 
 /// Where the test fixtures live, found from this file's path so tests run from any directory.
 enum Fixtures {
     /// The package root (the folder holding Package.swift).
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-            url.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-    }()
+    static let packageRoot: URL = TestPaths.packageRoot
 
     /// `Tests/Fixtures` in the package.
     static let root = packageRoot.appendingPathComponent("Tests/Fixtures")

@@ -6,6 +6,7 @@ import Testing
 import VigilDomain
 import VigilServer
 import VigilStore
+import VigilTestSupport
 
 /// A provider node on a real SQLite file in a temporary folder, with one key per scope.
 struct TestNode {
@@ -44,9 +45,7 @@ struct TestNode {
     }
 
     static func fixture(_ path: String) throws -> ByteBuffer {
-        var url = URL(fileURLWithPath: #filePath)
-        while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { url.deleteLastPathComponent() }
-        return ByteBuffer(bytes: try Data(contentsOf: url.appendingPathComponent("Tests/Fixtures/" + path)))
+        ByteBuffer(bytes: try TestPaths.fixtureBytes(path))
     }
 }
 

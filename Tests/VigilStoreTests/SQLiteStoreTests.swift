@@ -85,7 +85,7 @@ struct SQLiteStoreTests {
         #expect(info.prefix == String(secret.prefix(11)))
         let principal = try #require(try await store.verify(secret: secret))
         #expect(principal.organisation == "Example Host" && principal.scopes == [.match, .hash])
-        #expect(try await store.verify(secret: secret.dropLast() + "0") == nil)
+        #expect(try await store.verify(secret: secret.dropLast() + (secret.hasSuffix("0") ? "1" : "0")) == nil)
         #expect(try await store.verify(secret: "nonsense") == nil)
         // Only a hash is stored: the secret itself is nowhere in the database.
         let stored = try await store.pool.read { db in try String.fetchAll(db, sql: "SELECT quote(secret_sha256) || prefix FROM api_keys") }

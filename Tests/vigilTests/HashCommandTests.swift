@@ -1,17 +1,11 @@
 import Foundation
 import Testing
+import VigilTestSupport
 
 /// End-to-end tests of `vigil hash`: the built binary, run as a user runs it.
 @Suite("vigil hash command")
 struct HashCommandTests {
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" {
-            if FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) { return url }
-            url.deleteLastPathComponent()
-        }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath)
-    }()
+    static let packageRoot: URL = TestPaths.packageRoot
 
     static let binary: String = {
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vigil")

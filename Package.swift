@@ -35,6 +35,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
     ],
     targets: [
         // The real C image codecs from the system: libjpeg-turbo (TurboJPEG API), libpng, libwebp, giflib.
@@ -72,6 +74,8 @@ let package = Package(
             dependencies: [
                 "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -134,6 +138,7 @@ let package = Package(
             name: "VigilServerTests",
             dependencies: ["VigilTestSupport", 
                 "VigilServer", "VigilStore", "VigilDomain", "VigilHash",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

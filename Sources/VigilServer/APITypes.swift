@@ -92,6 +92,37 @@ struct MatchItem: ResponseCodable {
 struct MatchResponse: ResponseCodable {
     var query: [String: String]
     var matches: [MatchItem]
+    var actions: [ActionItem] = []
+}
+
+struct ActionItem: ResponseCodable {
+    var list: String
+    var action: String
+    /// The outbox message that carries the webhook, when the list has one.
+    var deliveryId: Int64?
+}
+
+/// The body posted to a list's webhook.
+struct WebhookEvent: Codable {
+    var event: String
+    var list: String
+    var action: String
+    var query: [String: String]
+    var matches: [MatchItem]
+    var at: String
+}
+
+/// A policy as answered (the secret is never echoed).
+struct PolicyBody: ResponseCodable {
+    var action: ListAction
+    var webhookUrl: String?
+    var hasSecret: Bool
+
+    init(_ policy: ActionPolicy) {
+        action = policy.action
+        webhookUrl = policy.webhookURL
+        hasSecret = policy.secret != nil
+    }
 }
 
 struct CompareRequest: Decodable {

@@ -122,6 +122,27 @@ struct ProviderAPI: Sendable {
             return EditedResponse(status: .created, response: AddedResponse(ids: ids))
         }
         addExchangeRoutes(to: curate)
+        curate.get("lists/:name/action") { _, context -> PolicyBody in
+            let name = try context.parameters.require("name")
+            let list = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
+            guard let policy = engine.policies[list.id] else {
+                throw APIError.notFound("no_action", "the list \"\(name)\" has no action policy; set one with PUT")
+            }
+            return PolicyBody(policy)
+        }
+        curate.put("lists/:name/action") { request, context -> PolicyBody in
+            let name = try context.parameters.require("name")
+            let policy = try await decode(ActionPolicy.self, request, context)
+            try await storeCall { () async throws(StoreError) in try await store.setPolicy(policy, forList: name) }
+            try await engine.refreshLists()
+            return PolicyBody(policy)
+        }
+        curate.delete("lists/:name/action") { _, context -> HTTPResponse.Status in
+            let name = try context.parameters.require("name")
+            try await storeCall { () async throws(StoreError) in try await store.setPolicy(nil, forList: name) }
+            try await engine.refreshLists()
+            return .noContent
+        }
         curate.delete("lists/:name/entries/:id") { _, context -> HTTPResponse.Status in
             guard let id = Int64(try context.parameters.require("id")) else {
                 throw APIError.badRequest("invalid_id", "entry ids are integers")
@@ -251,7 +272,33 @@ struct ProviderAPI: Sendable {
                 list: list.list.name, entryId: entry.id, type: entry.type.rawValue, value: entry.value, distance: match.distance,
                 variant: match.variant, provenance: entry.provenance))
         }
-        return MatchResponse(query: query, matches: items)
+        let actions = try await act(on: items, query: query)
+        return MatchResponse(query: query, matches: items, actions: actions)
+    }
+
+    /// Applies the matched lists' action policies: records one webhook message per list in the
+    /// outbox (durably, before the answer is sent) and reports the actions in the answer.
+    func act(on items: [MatchItem], query: [String: String]) async throws -> [ActionItem] {
+        let policies = engine.policies
+        let listIds = Dictionary(engine.lists.values.map { ($0.list.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var actions: [ActionItem] = []
+        var messages: [(Int, OutboxMessage)] = []
+        for (name, matched) in Dictionary(grouping: items, by: \.list).sorted(by: { $0.key < $1.key }) {
+            guard let id = listIds[name], let policy = policies[id] else { continue }
+            actions.append(ActionItem(list: name, action: policy.action.rawValue, deliveryId: nil))
+            if let url = policy.webhookURL, let secret = policy.secret {
+                let event = WebhookEvent(
+                    event: "match", list: name, action: policy.action.rawValue, query: query, matches: matched,
+                    at: ISO8601DateFormatter().string(from: Date()))
+                let encoder = JSONEncoder()
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                encoder.outputFormatting = [.sortedKeys]
+                messages.append((actions.count - 1, OutboxMessage(url: url, secret: secret, body: [UInt8](try encoder.encode(event)))))
+            }
+        }
+        let ids = try await storeCall { () async throws(StoreError) in try await store.enqueue(messages.map(\.1)) }
+        for ((index, _), id) in zip(messages, ids) { actions[index].deliveryId = id }
+        return actions
     }
 }
 

@@ -28,13 +28,14 @@ public actor MatchEngine {
         var sequence: Int64 = 0
         var ready = false
         var lists: [Int64: StoredList] = [:]
+        var policies: [Int64: ActionPolicy] = [:]
     }
 
     nonisolated let indexes: Mutex<Indexes>
-    let store: any ListStore
+    let store: any ListStore & ActionStore
 
     /// Creates an engine over `store`; call ``load()`` before answering queries.
-    public init(store: any ListStore) throws {
+    public init(store: any ListStore & ActionStore) throws {
         self.store = store
         indexes = Mutex(Indexes(pdq: LiveIndex(base: try HammingIndex(hashes: [], ids: []))))
     }
@@ -49,6 +50,9 @@ public actor MatchEngine {
 
     /// The cached lists by id.
     public nonisolated var lists: [Int64: StoredList] { indexes.withLock { $0.lists } }
+
+    /// The cached action policies by list id.
+    public nonisolated var policies: [Int64: ActionPolicy] { indexes.withLock { $0.policies } }
 
     /// Reads the whole change feed, builds the indexes, and marks the engine ready.
     public func load() async throws {
@@ -83,7 +87,9 @@ public actor MatchEngine {
         }
         let base = try HammingIndex(hashes: hashes, ids: ids, lists: tags)
         let lists = try await store.lists()
+        let policies = try await store.policies()
         indexes.withLock { state in
+            state.policies = policies
             state.pdq = LiveIndex(base: base)
             state.md5 = md5
             state.sha256 = sha256
@@ -138,7 +144,11 @@ public actor MatchEngine {
     /// Re-reads the lists' settings (after a list is created, changed or deleted).
     public func refreshLists() async throws {
         let lists = try await store.lists()
-        indexes.withLock { $0.lists = Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }) }
+        let policies = try await store.policies()
+        indexes.withLock {
+            $0.lists = Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+            $0.policies = policies
+        }
     }
 
     /// Searches PDQ variants against the chosen lists, each at its own radius.

@@ -81,8 +81,17 @@ public final class SQLiteStore: ListStore, KeyStore {
                 );
                 """)
         }
+        registerOutboxMigration(&migrator)
         return migrator
     }()
+
+    func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        try await write(body)
+    }
+
+    func readTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+        try await read(body)
+    }
 
     private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {

@@ -50,7 +50,10 @@ struct ServeCommand: AsyncParsableCommand {
             store: store, engine: engine, settings: ServerSettings(host: host, port: port, maxBodyBytes: maxBodyBytes), logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [.init(service: app), .init(service: IndexFollower(engine: engine))],
+                services: [
+                    .init(service: app), .init(service: IndexFollower(engine: engine)),
+                    .init(service: DeliveryWorker(store: store, logger: logger)),
+                ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

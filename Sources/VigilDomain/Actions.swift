@@ -1,0 +1,60 @@
+/// What a provider does with content that matches a list.
+public enum ListAction: String, Sendable, Codable, CaseIterable, Hashable {
+    /// Refuse the upload.
+    case block
+    /// Hold the content for human review.
+    case quarantine
+    /// Let it through but tell someone (a moderator, a trust-and-safety queue).
+    case notify
+}
+
+/// A list's action policy: the action, and optionally a webhook that receives every match,
+/// signed with HMAC-SHA256 over the timestamp and body.
+public struct ActionPolicy: Sendable, Codable, Hashable {
+    /// The action to take.
+    public var action: ListAction
+    /// Where match events are posted (http or https), if anywhere.
+    public var webhookURL: String?
+    /// The shared secret the webhook's signature is made with (16 to 256 characters).
+    public var secret: String?
+
+    /// JSON keys: `action`, `webhookUrl` (`webhook_url` in snake case), `secret`.
+    enum CodingKeys: String, CodingKey {
+        case action
+        case webhookURL = "webhookUrl"
+        case secret
+    }
+
+    /// Creates a policy.
+    public init(action: ListAction, webhookURL: String? = nil, secret: String? = nil) {
+        self.action = action
+        self.webhookURL = webhookURL
+        self.secret = secret
+    }
+
+    /// Checks the webhook address and secret.
+    public func validate() throws(ActionPolicyError) {
+        guard let webhookURL else { return }
+        let lower = webhookURL.lowercased()
+        guard (lower.hasPrefix("http://") || lower.hasPrefix("https://")), webhookURL.utf8.count <= 2048,
+            !webhookURL.contains(" ")
+        else { throw .invalidWebhookURL(webhookURL) }
+        guard let secret, (16...256).contains(secret.utf8.count) else { throw .missingSecret }
+    }
+}
+
+/// Why an action policy was refused.
+public enum ActionPolicyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The webhook is not an http(s) URL.
+    case invalidWebhookURL(String)
+    /// A webhook needs a secret of 16 to 256 characters to sign its deliveries.
+    case missingSecret
+
+    /// What is wrong and what is accepted.
+    public var description: String {
+        switch self {
+        case .invalidWebhookURL(let url): "webhook_url \"\(url.prefix(100))\" is not an http:// or https:// URL"
+        case .missingSecret: "a webhook needs a secret of 16 to 256 characters; its deliveries are signed with it"
+        }
+    }
+}

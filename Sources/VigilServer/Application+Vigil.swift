@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 public import Hummingbird
 public import Logging
+public import Prometheus
 import NIOCore
 public import VigilDomain
 import VigilHash
@@ -30,11 +31,16 @@ public struct ServerSettings: Sendable {
 }
 
 /// Builds the provider node's HTTP application.
+///
+/// `metrics` is the Prometheus registry served at `/metrics` (admin scope); bootstrap swift-metrics
+/// with a `PrometheusMetricsFactory` over the same registry to get the per-route request metrics.
 public func buildApplication(
-    store: SQLiteStore, engine: MatchEngine, settings: ServerSettings, logger: Logger = Logger(label: "vigil")
+    store: SQLiteStore, engine: MatchEngine, settings: ServerSettings, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+    logger: Logger = Logger(label: "vigil")
 ) -> some ApplicationProtocol {
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: MetricsMiddleware())
     let api = ProviderAPI(store: store, engine: engine, settings: settings)
     router.get("/health") { _, _ in ["status": "ok"] }
     router.get("/ready") { _, _ -> Response in
@@ -42,6 +48,17 @@ public func buildApplication(
         let body = ByteBuffer(string: ready ? "{\"status\":\"ready\"}" : "{\"status\":\"loading\"}")
         return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
+    router.group().add(middleware: AuthenticationMiddleware(keys: store)).add(middleware: RequireScope(.admin))
+        .get("/metrics") { _, _ -> Response in
+            let status = engine.status
+            metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "pdq")]).set(Double(status.pdq))
+            metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "md5")]).set(Double(status.md5))
+            metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "sha256")]).set(Double(status.sha256))
+            metrics.makeGauge(name: "vigil_change_feed_position").set(Double(status.sequence))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(keys: store))
     api.addRoutes(to: v1)
     return Application(

@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import VigilServer
@@ -46,8 +48,11 @@ struct ServeCommand: AsyncParsableCommand {
         logger.logLevel = .info
         let store = try data.openStore()
         let engine = try MatchEngine(store: store)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let app = buildApplication(
-            store: store, engine: engine, settings: ServerSettings(host: host, port: port, maxBodyBytes: maxBodyBytes), logger: logger)
+            store: store, engine: engine, settings: ServerSettings(host: host, port: port, maxBodyBytes: maxBodyBytes),
+            metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [

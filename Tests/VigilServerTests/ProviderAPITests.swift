@@ -315,3 +315,22 @@ extension ProviderAPITests {
         }
     }
 }
+
+extension ProviderAPITests {
+    @Test func metricsNeedTheAdminScopeAndShowTheIndex() async throws {
+        let node = try await TestNode.make()
+        _ = try await node.store.createList(HashList(name: "m", kind: .internal))
+        _ = try await node.store.apply([IndicatorRecord(type: .pdq, value: bridgeHash)], toList: "m")
+        try await node.engine.catchUp()
+        try await node.application.test(.router) { client in
+            try await client.execute(uri: "/metrics", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/metrics", method: .get, headers: node.headers(.match)) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/metrics", method: .get, headers: node.headers(.admin)) { response in
+                #expect(response.status == .ok)
+                let text = String(buffer: response.body)
+                #expect(text.contains("vigil_index_entries{type=\"pdq\"} 1"))
+                #expect(text.contains("vigil_change_feed_position 1"))
+            }
+        }
+    }
+}

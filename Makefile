@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SAMPLES ?= Tests/Fixtures/reference/images
 
-.PHONY: deps python run test build release bench clean
+.PHONY: deps python run hash test build release bench clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -16,8 +16,13 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product vigil
 
-# Vigil's main job on the embedded default: hash the bundled benign sample images and print the table.
+# Vigil's main job on the embedded default: the provider node on SQLite (./vigil-data) with a list
+# of the bundled benign sample images; it prints a demo key and a curl command that matches.
 run: release
+	.build/release/vigil serve --sample $(SAMPLES)
+
+# Hash the bundled benign sample images and print the table.
+hash: release
 	.build/release/vigil hash $(SAMPLES)
 
 # The whole test suite, with the reference implementations (pdqhash on Pillow) installed for the

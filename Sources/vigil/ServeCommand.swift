@@ -6,6 +6,9 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
+import VigilDomain
+import VigilHash
+import VigilPipeline
 import VigilServer
 import VigilStore
 
@@ -43,11 +46,17 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body accepted, in bytes.")
     var maxBodyBytes = 32 << 20
 
+    @Option(help: "A folder of benign sample images: load them into a list named \"sample\" (once) and print a demo key and a curl command that matches.")
+    var sample: String?
+
     func run() async throws {
         var logger = Logger(label: "vigil")
         logger.logLevel = .info
         let store = try data.openStore()
         let engine = try MatchEngine(store: store)
+        if let sample {
+            try await loadSample(folder: sample, into: store)
+        }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let app = buildApplication(
@@ -62,6 +71,41 @@ struct ServeCommand: AsyncParsableCommand {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+    }
+}
+
+extension ServeCommand {
+    /// Creates the "sample" list from the images in `folder` (if the list does not exist yet) and
+    /// prints a fresh demo key with a curl command that matches one of them.
+    func loadSample(folder: String, into store: SQLiteStore) async throws {
+        let files = try InputFiles.expand([folder])
+        let hasher = MediaHasher(options: HashOptions(digests: false))
+        var records: [IndicatorRecord] = []
+        var example: String?
+        for file in files {
+            guard let result = try? hasher.hash(fileAt: file.path), result.pdq.quality >= 50 else { continue }
+            records.append(IndicatorRecord(
+                type: .pdq, value: result.pdq.hash.hex,
+                provenance: Provenance(sourceOrganisation: "Vigil sample", sourceItemId: file.path, note: "benign sample image")))
+            if example == nil && file.path.hasSuffix(".jpg") { example = file.path }
+        }
+        do {
+            if (try? await store.list(named: "sample")) == nil {
+                _ = try await store.createList(HashList(name: "sample", kind: .internal))
+                _ = try await store.apply(records, toList: "sample")
+            }
+            let (secret, _) = try await store.createKey(organisation: "demo", scopes: [.hash, .match], label: "vigil serve --sample")
+            // Written straight away (not through print's buffer), as the server runs on after it.
+            FileHandle.standardOutput.write(Data("""
+                Sample list "sample": \(records.count) benign images from \(folder).
+                Demo API key (hash, match): \(secret)
+                Try, from another terminal:
+                  curl -s -H 'Authorization: Bearer \(secret)' --data-binary @\(example ?? files.first?.path ?? "IMAGE") http://\(host):\(port)/v1/match/file
+
+                """.utf8))
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 }
 

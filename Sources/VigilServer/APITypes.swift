@@ -152,3 +152,9 @@ struct HashResponse: ResponseCodable {
     var format: String
     var pdqDihedral: [String]?
 }
+
+struct URLQuery: Decodable {
+    var url: String
+    var dihedral: Bool?
+    var lists: [String]?
+}

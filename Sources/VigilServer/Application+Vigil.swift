@@ -20,13 +20,19 @@ public struct ServerSettings: Sendable {
     public var maxBodyBytes: Int
     /// Decoder limits for uploaded images.
     public var decodeLimits: DecodeLimits
+    /// Which URLs content may be fetched from (none by default).
+    public var urlFetch: URLFetchPolicy
 
-    /// Defaults: 127.0.0.1:8080, 32 MiB bodies, 100 MP images.
-    public init(host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 32 << 20, decodeLimits: DecodeLimits = DecodeLimits()) {
+    /// Defaults: 127.0.0.1:8080, 32 MiB bodies, 100 MP images, no URL fetching.
+    public init(
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 32 << 20, decodeLimits: DecodeLimits = DecodeLimits(),
+        urlFetch: URLFetchPolicy = URLFetchPolicy()
+    ) {
         self.host = host
         self.port = port
         self.maxBodyBytes = maxBodyBytes
         self.decodeLimits = decodeLimits
+        self.urlFetch = urlFetch
     }
 }
 
@@ -41,7 +47,7 @@ public func buildApplication(
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.info))
     router.add(middleware: MetricsMiddleware())
-    let api = ProviderAPI(store: store, engine: engine, settings: settings)
+    let api = ProviderAPI(store: store, engine: engine, settings: settings, fetcher: URLFetcher(policy: settings.urlFetch, client: URLFetcher.sharedClient))
     router.get("/health") { _, _ in ["status": "ok"] }
     router.get("/ready") { _, _ -> Response in
         let ready = engine.isReady
@@ -61,6 +67,7 @@ public func buildApplication(
         }
     let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(keys: store))
     api.addRoutes(to: v1)
+    api.addHMARoutes(to: router, keys: store)
     return Application(
         router: router,
         configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "vigil"),
@@ -72,6 +79,7 @@ struct ProviderAPI: Sendable {
     let store: SQLiteStore
     let engine: MatchEngine
     let settings: ServerSettings
+    let fetcher: URLFetcher
 
     func addRoutes(to v1: RouterGroup<VigilRequestContext>) {
         let read = v1.group().add(middleware: RequireScope(.match, .curate))
@@ -201,6 +209,24 @@ struct ProviderAPI: Sendable {
                 "pdq": hashed.pdq.hash.hex, "quality": String(hashed.pdq.quality), "md5": hashed.digests?.md5 ?? "",
                 "sha256": hashed.digests?.sha256 ?? "",
             ])
+        }
+        match.post("match/url") { request, context -> MatchResponse in
+            let query = try await decode(URLQuery.self, request, context)
+            let hashed = try hashFile(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
+            let lists = try activeLists(named: query.lists, contentKey: hashed.digests?.sha256 ?? "")
+            var matches = try engine.matchPDQ(variants: hashed.dihedral ?? [hashed.pdq.hash], lists: lists)
+            if let digests = hashed.digests {
+                matches += try digestMatches(.md5, digests.md5, lists: lists)
+                matches += try digestMatches(.sha256, digests.sha256, lists: lists)
+            }
+            return try await answer(matches, query: ["url": query.url, "pdq": hashed.pdq.hash.hex, "quality": String(hashed.pdq.quality)])
+        }
+        hash.post("hash/url") { request, context -> HashResponse in
+            let query = try await decode(URLQuery.self, request, context)
+            let result = try hashFile(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
+            return HashResponse(
+                pdq: result.pdq.hash.hex, quality: result.pdq.quality, md5: result.digests?.md5 ?? "", sha256: result.digests?.sha256 ?? "",
+                width: result.width, height: result.height, format: result.format.rawValue, pdqDihedral: result.dihedral?.map(\.hex))
         }
         match.post("compare") { request, context -> CompareResponse in
             let body = try await decode(CompareRequest.self, request, context)

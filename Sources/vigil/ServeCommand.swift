@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body accepted, in bytes.")
     var maxBodyBytes = 32 << 20
 
+    @Option(name: .customLong("allow-url-host"), help: "A host content may be fetched from by URL (repeatable; `*.example.net` for a domain). None by default.")
+    var allowedURLHosts: [String] = []
+
     @Option(help: "A folder of benign sample images: load them into a list named \"sample\" (once) and print a demo key and a curl command that matches.")
     var sample: String?
 
@@ -60,7 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let app = buildApplication(
-            store: store, engine: engine, settings: ServerSettings(host: host, port: port, maxBodyBytes: maxBodyBytes),
+            store: store, engine: engine, settings: ServerSettings(
+                host: host, port: port, maxBodyBytes: maxBodyBytes, urlFetch: URLFetchPolicy(allowedHosts: allowedURLHosts, maxBytes: maxBodyBytes)),
             metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

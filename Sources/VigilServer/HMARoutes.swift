@@ -1,10 +1,11 @@
 import Crypto
 import Foundation
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 import NIOCore
 import VigilDomain
 import VigilHash
+import VigilPipeline
 import VigilStore
 
 // Hasher-Matcher-Actioner (HMA 2.0, "OpenMediaMatch") compatible routes.
@@ -22,9 +23,14 @@ import VigilStore
 // → sha256 (a Vigil extension). A bank's `matching_enabled_ratio` is the list's enabled ratio
 // (0 when the list's kill switch is off). Errors are HMA's `{"message": "…"}` with its status.
 //
-// Not available: fetching media by `url=` (answered 400: upload the file instead, or send the
-// signal), renaming banks, per-content `disable_until_ts`, signal type settings and HMA exchange
-// configuration (answered 501 where HMA has the route).
+// `url=` (hash, lookup, add content) fetches under the node's URL policy: off unless the node was
+// started with allowed hosts (`--allow-url-host`), answered 403 otherwise, as HMA answers 403 when
+// hashing is off. The content type comes from `content_type` (default `photo`), not from the
+// fetched Content-Type. Files may also be uploaded as multipart/form-data under a field named for
+// the content type (`photo`, `video`), as HMA expects.
+//
+// Not available: renaming banks, per-content `disable_until_ts`, signal type settings and HMA
+// exchange configuration (answered 501 where HMA has the route).
 
 /// An error answered in HMA's shape, `{"message": "…"}`, with its HTTP status.
 struct HMAError: HTTPResponseError, Sendable {
@@ -283,18 +289,24 @@ extension ProviderAPI {
 
     func addHMAHashing(to hash: RouterGroup<VigilRequestContext>) {
         hash.get("hash") { request, _ -> Response in
-            guard request.uri.queryParameters.get("url") != nil else { throw HMAError.badRequest("url is required") }
-            throw Self.noURLFetching
+            let query = request.uri.queryParameters
+            guard let url = query.get("url") else { throw HMAError.badRequest("url is required") }
+            let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
+            return try HMAValue.object(hashes.mapValues(HMAValue.string)).response()
         }
         hash.post("hash") { request, _ -> Response in
             let upload = try await hmaUpload(request)
-            return try HMAValue.object(try hmaHash(upload, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
+            return try HMAValue.object(try hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
         }
     }
 
-    static let noURLFetching = HMAError.badRequest(
-        "fetching media by URL is not available on this Vigil node: upload the file as multipart/form-data "
-            + "(field `photo` or `video`), or look up a hash with `signal` and `signal_type`")
+    /// Fetches `url` under the node's URL policy (off unless hosts are allowed: 403) and hashes it
+    /// as HMA's `content_type` (`photo` unless given; Vigil does not read the fetched Content-Type).
+    func hmaHashURL(_ url: String, contentType: String?, types: String?) async throws -> [String: String] {
+        let name = contentType ?? "photo"
+        guard HMASignalTypes.contentTypes.contains(where: { $0.name == name }) else { throw HMAError.badRequest("no such content_type: '\(name)'") }
+        return try hmaHash(MultipartPart(name: name, filename: nil, body: try await fetcher.fetch(url)), types: types)
+    }
 
     /// The single uploaded file of a multipart request, by HMA's rules: one file, under a field
     /// named for its content type; with the form's other fields.
@@ -361,7 +373,21 @@ extension ProviderAPI {
         }
         match.get("lookup") { request, _ -> Response in
             let query = request.uri.queryParameters
-            if query.get("url") != nil { throw Self.noURLFetching }
+            if let url = query.get("url") {
+                let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
+                var answer: [String: HMAValue] = [:]
+                var all: [HMAMatch] = []
+                for (typeName, signal) in hashes {
+                    let matches = try await hmaLookup(
+                        signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
+                        bypassRatio: Self.flag(query.get("bypass_coinflip")))
+                    answer[typeName] = Self.byBank(matches)
+                    all += matches
+                }
+                try await hmaAct(on: all, query: hashes.merging(["url": url]) { a, _ in a })
+                if let only = query.get("signal_type") { return try (answer[only] ?? .object([:])).response() }
+                return try HMAValue.object(answer).response()
+            }
             guard let signal = query.get("signal"), let typeName = query.get("signal_type") else {
                 throw HMAError.badRequest("Either url or both signal and signal_type are required")
             }
@@ -465,7 +491,7 @@ extension ProviderAPI {
         guard engine.isReady else { throw HMAError(.serviceUnavailable, "index not yet ready") }
         var lists = engine.lists.values.filter { !$0.list.name.contains("~") }
         if !raw {
-            lists = lists.filter { $0.list.enabled && (bypassRatio || $0.list.enabledRatio > 0) && (bypassRatio || Self.rolloutIncludes(value, list: $0.list)) }
+            lists = lists.filter { $0.list.enabled && (bypassRatio || Self.rolloutIncludes(value, list: $0.list)) }
         }
         if let banks { lists = lists.filter { banks.contains($0.list.name) } }
         guard !lists.isEmpty else { return [] }
@@ -524,7 +550,7 @@ extension ProviderAPI {
                 ratio = enabled ? 1 : 0
             }
             let created: StoredList
-            do {
+            do throws(StoreError) {
                 created = try await store.createList(HashList(name: name, kind: .internal, enabledRatio: ratio))
             } catch {
                 if case .listExists = error { throw HMAError(.forbidden, "Bank already exists") }
@@ -556,7 +582,7 @@ extension ProviderAPI {
         }
         curate.delete("bank/:name") { _, context -> Response in
             let name = try context.parameters.require("name")
-            do {
+            do throws(StoreError) {
                 try await store.deleteList(named: name)
             } catch {
                 guard case .listNotFound = error else { throw HMAError(.internalServerError, error.description) }
@@ -589,7 +615,7 @@ extension ProviderAPI {
             let bank = try await hmaBank(try context.parameters.require("name"))
             guard let id = Int64(try context.parameters.require("id")) else { throw HMAError.notFound("content not found") }
             var deleted: Int64 = 1
-            do {
+            do throws(StoreError) {
                 try await store.removeEntry(id, fromList: bank.list.name)
             } catch {
                 guard case .entryNotFound = error else { throw HMAError(.internalServerError, error.description) }
@@ -600,7 +626,16 @@ extension ProviderAPI {
         }
         curate.post("bank/:name/content") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
-            if request.uri.queryParameters.get("url") != nil { throw Self.noURLFetching }
+            let query = request.uri.queryParameters
+            if let url = query.get("url") {
+                // HMA sends metadata and note as a JSON body alongside `url=`.
+                var fields: [String: HMAValue] = [:]
+                if case .object(let body) = try await hmaJSON(request, emptyIsNull: true) { fields = body }
+                var provenance = Provenance(submittedBy: context.principal?.organisation, note: try Self.note(fields["note"]))
+                provenance.sourceItemId = try Self.contentId(fields["metadata"] ?? .null)
+                let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
+                return try await hmaAdd(hashes, to: bank, provenance: provenance)
+            }
             guard let contentType = request.headers[.contentType], MultipartForm.boundary(contentType: contentType) != nil else {
                 throw HMAError.badRequest("Neither `url` nor multipart file upload was received")
             }
@@ -689,7 +724,7 @@ extension ProviderAPI {
     }
 
     func hmaBank(_ name: String, notFound: String? = nil) async throws -> StoredList {
-        do {
+        do throws(StoreError) {
             return try await store.list(named: name)
         } catch {
             if case .listNotFound = error { throw HMAError.notFound(notFound ?? "bank '\(name)' not found") }
@@ -729,13 +764,14 @@ extension ProviderAPI {
     }
 
     /// The request's JSON body, keys untouched.
-    func hmaJSON(_ request: Request) async throws -> HMAValue {
+    func hmaJSON(_ request: Request, emptyIsNull: Bool = false) async throws -> HMAValue {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: settings.maxBodyBytes)
         } catch {
             throw HMAError(.contentTooLarge, "Content too large")
         }
+        if emptyIsNull, buffer.readableBytes == 0 { return .null }
         guard let value = try? JSONDecoder().decode(HMAValue.self, from: Data(buffer.readableBytesView)) else {
             throw HMAError.badRequest("the body is not valid JSON")
         }

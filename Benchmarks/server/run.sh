@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Provider-node load benchmark on loopback: hash lookups/s and image uploads hashed+matched/s with
+# N entries loaded (default 1,000,000 random PDQ hashes), measured with wrk (latency percentiles).
+#   Benchmarks/server/run.sh [--entries 1000000] [--seconds 20] [--connections 32]
+# Needs: wrk (apt-get install wrk), the release build, .venv (scripts/setup-python.sh) for the data.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$ROOT"
+entries=1000000; seconds=20; connections=32; port=18099
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --entries) entries="$2"; shift 2 ;;
+    --seconds) seconds="$2"; shift 2 ;;
+    --connections) connections="$2"; shift 2 ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+done
+command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+[ "${VIGIL_BENCH_SKIP_BUILD:-0}" = 1 ] || swift build -c release --product vigil >&2
+bash scripts/setup-python.sh
+OUT="$ROOT/Benchmarks/out/server"; rm -rf "$OUT"; mkdir -p "$OUT"
+VIGIL="$ROOT/.build/release/vigil"
+
+# Data: N random hashes (TSV), 10,000 queries of which 10% are listed hashes with a few bits flipped,
+# and one benign 1024x768 JPEG (gradient, shapes, noise).
+"$ROOT/.venv/bin/python" - "$entries" "$OUT" <<'PY'
+import sys, numpy as np
+from PIL import Image, ImageDraw
+n, out = int(sys.argv[1]), sys.argv[2]
+rng = np.random.default_rng(7)
+words = rng.integers(0, 2**63, size=(n, 4), dtype=np.uint64) | (rng.integers(0, 2, size=(n, 4), dtype=np.uint64) << np.uint64(63))
+hexes = ['%016x%016x%016x%016x' % (w[3], w[2], w[1], w[0]) for w in words]
+with open(out + '/list.tsv', 'w') as f:
+    for i, h in enumerate(hexes): f.write('%s\t%d\n' % (h, i))
+with open(out + '/queries.txt', 'w') as f:
+    for q in range(10000):
+        if q % 10 == 0:
+            v = int(hexes[rng.integers(0, n)], 16)
+            for b in rng.choice(256, size=rng.integers(1, 20), replace=False): v ^= 1 << int(b)
+            f.write('%064x\n' % v)
+        else:
+            f.write('%064x\n' % int.from_bytes(rng.bytes(32), 'big'))
+y, x = np.mgrid[0:768, 0:1024]
+img = np.stack([(x * 255 // 1023), (y * 255 // 767), ((x + y) % 256)], axis=2).astype(np.uint8)
+im = Image.fromarray(img); d = ImageDraw.Draw(im)
+for _ in range(40):
+    x0, y0 = rng.integers(0, 900), rng.integers(0, 650)
+    d.ellipse([x0, y0, x0 + rng.integers(20, 120), y0 + rng.integers(20, 120)], fill=tuple(int(c) for c in rng.integers(0, 255, 3)))
+arr = np.clip(np.asarray(im).astype(np.int16) + rng.normal(0, 6, (768, 1024, 3)).astype(np.int16), 0, 255).astype(np.uint8)
+Image.fromarray(arr).save(out + '/upload-1024x768.jpg', quality=90)
+PY
+
+KEY=$("$VIGIL" keys create --data-directory "$OUT/data" --organisation bench --scopes curate,match,hash 2>/dev/null)
+"$VIGIL" serve --data-directory "$OUT/data" --port "$port" > "$OUT/serve.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -s "localhost:$port/ready" | grep -q ready && break; sleep 0.2; done
+curl -s -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"name":"bench","kind":"internal"}' "localhost:$port/v1/lists" >/dev/null
+t0=$(date +%s.%N)
+curl -s -H "Authorization: Bearer $KEY" --data-binary @"$OUT/list.tsv" "localhost:$port/v1/lists/bench/import?format=tsv" > "$OUT/import.json"
+t1=$(date +%s.%N)
+echo "imported: $(cat "$OUT/import.json" | head -c 200) in $(echo "$t1 - $t0" | bc) s" >&2
+
+export VIGIL_KEY="$KEY" VIGIL_QUERIES="$OUT/queries.txt" VIGIL_IMAGE="$OUT/upload-1024x768.jpg"
+wrk -t 1 -c 8 -d 3s -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" >/dev/null  # warm-up
+echo "## hash lookups (POST /v1/match/hash), $entries entries, $connections connections, ${seconds}s"
+wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash.txt"
+echo "## uploads (POST /v1/match/file, 1024x768 JPEG), $entries entries, $connections connections, ${seconds}s"
+wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-file.lua "http://127.0.0.1:$port" | tee "$OUT/match-file.txt"

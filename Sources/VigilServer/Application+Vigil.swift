@@ -45,7 +45,7 @@ public func buildApplication(
     logger: Logger = Logger(label: "vigil")
 ) -> some ApplicationProtocol {
     let router = Router(context: VigilRequestContext.self)
-    router.add(middleware: LogRequestsMiddleware(.info))
+    router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
     let api = ProviderAPI(store: store, engine: engine, settings: settings, fetcher: URLFetcher(policy: settings.urlFetch, client: URLFetcher.sharedClient))
     router.get("/health") { _, _ in ["status": "ok"] }
@@ -54,7 +54,8 @@ public func buildApplication(
         let body = ByteBuffer(string: ready ? "{\"status\":\"ready\"}" : "{\"status\":\"loading\"}")
         return Response(status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
-    router.group().add(middleware: AuthenticationMiddleware(keys: store)).add(middleware: RequireScope(.admin))
+    let authentication = AuthenticationMiddleware(keys: store)
+    router.group().add(middleware: authentication).add(middleware: RequireScope(.admin))
         .get("/metrics") { _, _ -> Response in
             let status = engine.status
             metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "pdq")]).set(Double(status.pdq))
@@ -65,7 +66,7 @@ public func buildApplication(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }
-    let v1 = router.group("v1").add(middleware: AuthenticationMiddleware(keys: store))
+    let v1 = router.group("v1").add(middleware: authentication)
     api.addRoutes(to: v1)
     api.addHMARoutes(to: router, keys: store)
     return Application(

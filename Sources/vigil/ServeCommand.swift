@@ -46,6 +46,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Largest request body accepted, in bytes.")
     var maxBodyBytes = 32 << 20
 
+    @Option(help: "Log level: trace, debug (every request), info, notice, warning, error.")
+    var logLevel = "info"
+
     @Option(name: .customLong("allow-url-host"), help: "A host content may be fetched from by URL (repeatable; `*.example.net` for a domain). None by default.")
     var allowedURLHosts: [String] = []
 
@@ -54,7 +57,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var logger = Logger(label: "vigil")
-        logger.logLevel = .info
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+        logger.logLevel = level
         let store = try data.openStore()
         let engine = try MatchEngine(store: store)
         if let sample {

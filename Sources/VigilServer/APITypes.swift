@@ -1,6 +1,9 @@
 import Hummingbird
 import VigilDomain
 import VigilStore
+import VigilPipeline
+import VigilHash
+import VigilMedia
 
 struct ListBody: ResponseCodable {
     var name: String
@@ -151,6 +154,17 @@ struct HashResponse: ResponseCodable {
     var height: Int
     var format: String
     var pdqDihedral: [String]?
+
+    init(_ result: MediaHashResult) {
+        pdq = result.pdq.hash.hex
+        quality = result.pdq.quality
+        md5 = result.digests?.md5 ?? ""
+        sha256 = result.digests?.sha256 ?? ""
+        width = result.width
+        height = result.height
+        format = result.format.rawValue
+        pdqDihedral = result.dihedral?.map(\.hex)
+    }
 }
 
 struct URLQuery: Decodable {

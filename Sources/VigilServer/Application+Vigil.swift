@@ -191,43 +191,25 @@ struct ProviderAPI: Sendable {
                 guard let hash = PDQHash(hex: value) else { throw APIError.badRequest("malformed_hash", "not a PDQ hash") }
                 matches = try engine.matchPDQ(variants: [hash], lists: lists)
             } else {
-                matches = try digestMatches(query.type, value, lists: lists)
+                matches = try digestMatches(query.type, value)
             }
-            return try await answer(matches, query: ["type": query.type.rawValue, "value": value])
+            return try await answer(matches, query: ["type": query.type.rawValue, "value": value], lists: lists)
         }
         match.post("match/file") { request, context -> MatchResponse in
             let bytes = try await body(of: request)
             let dihedral = request.uri.queryParameters.get("dihedral") == "true"
             let hashed = try hashFile(bytes, dihedral: dihedral)
-            let contentKey = hashed.digests?.sha256 ?? ""
-            let lists = try activeLists(named: request.uri.queryParameters.get("lists").map { $0.split(separator: ",").map(String.init) }, contentKey: contentKey)
-            var matches = try engine.matchPDQ(variants: hashed.dihedral ?? [hashed.pdq.hash], lists: lists)
-            if let digests = hashed.digests {
-                matches += try digestMatches(.md5, digests.md5, lists: lists)
-                matches += try digestMatches(.sha256, digests.sha256, lists: lists)
-            }
-            return try await answer(matches, query: [
-                "pdq": hashed.pdq.hash.hex, "quality": String(hashed.pdq.quality), "md5": hashed.digests?.md5 ?? "",
-                "sha256": hashed.digests?.sha256 ?? "",
-            ])
+            let names = request.uri.queryParameters.get("lists").map { $0.split(separator: ",").map(String.init) }
+            return try await matchHashed(hashed, lists: names, query: [:])
         }
         match.post("match/url") { request, context -> MatchResponse in
             let query = try await decode(URLQuery.self, request, context)
             let hashed = try hashFile(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
-            let lists = try activeLists(named: query.lists, contentKey: hashed.digests?.sha256 ?? "")
-            var matches = try engine.matchPDQ(variants: hashed.dihedral ?? [hashed.pdq.hash], lists: lists)
-            if let digests = hashed.digests {
-                matches += try digestMatches(.md5, digests.md5, lists: lists)
-                matches += try digestMatches(.sha256, digests.sha256, lists: lists)
-            }
-            return try await answer(matches, query: ["url": query.url, "pdq": hashed.pdq.hash.hex, "quality": String(hashed.pdq.quality)])
+            return try await matchHashed(hashed, lists: query.lists, query: ["url": query.url])
         }
         hash.post("hash/url") { request, context -> HashResponse in
             let query = try await decode(URLQuery.self, request, context)
-            let result = try hashFile(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
-            return HashResponse(
-                pdq: result.pdq.hash.hex, quality: result.pdq.quality, md5: result.digests?.md5 ?? "", sha256: result.digests?.sha256 ?? "",
-                width: result.width, height: result.height, format: result.format.rawValue, pdqDihedral: result.dihedral?.map(\.hex))
+            return HashResponse(try hashFile(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false))
         }
         match.post("compare") { request, context -> CompareResponse in
             let body = try await decode(CompareRequest.self, request, context)
@@ -242,10 +224,7 @@ struct ProviderAPI: Sendable {
         }
         hash.post("hash") { request, _ -> HashResponse in
             let bytes = try await body(of: request)
-            let result = try hashFile(bytes, dihedral: request.uri.queryParameters.get("dihedral") == "true")
-            return HashResponse(
-                pdq: result.pdq.hash.hex, quality: result.pdq.quality, md5: result.digests?.md5 ?? "", sha256: result.digests?.sha256 ?? "",
-                width: result.width, height: result.height, format: result.format.rawValue, pdqDihedral: result.dihedral?.map(\.hex))
+            return HashResponse(try hashFile(bytes, dihedral: request.uri.queryParameters.get("dihedral") == "true"))
         }
     }
 
@@ -296,17 +275,34 @@ struct ProviderAPI: Sendable {
         return Double(bucket) / 18_446_744_073_709_551_616.0 < list.enabledRatio
     }
 
-    func digestMatches(_ type: SignalType, _ value: String, lists: [StoredList]) throws -> [EngineMatch] {
-        let ids = try engine.matchDigest(type, hex: value)
-        return ids.map { EngineMatch(entryId: $0, listId: 0, distance: 0, variant: "orig") }
-            .filter { _ in !lists.isEmpty }
+    /// Exact digest matches; their lists are checked against the active lists in ``answer``.
+    func digestMatches(_ type: SignalType, _ value: String) throws -> [EngineMatch] {
+        try engine.matchDigest(type, hex: value).map { EngineMatch(entryId: $0, listId: 0, distance: 0, variant: "orig") }
     }
 
-    /// Adds the entries' lists and provenance; drops matches on lists not chosen.
-    func answer(_ matches: [EngineMatch], query: [String: String]) async throws -> MatchResponse {
+    /// Matches a hashed file (PDQ, its dihedral variants when computed, and both digests) against
+    /// the active lists among `names` (all when nil).
+    func matchHashed(_ hashed: MediaHashResult, lists names: [String]?, query extra: [String: String]) async throws -> MatchResponse {
+        let lists = try activeLists(named: names, contentKey: hashed.digests?.sha256 ?? hashed.pdq.hash.hex)
+        var matches = try engine.matchPDQ(variants: hashed.dihedral ?? [hashed.pdq.hash], lists: lists)
+        var query = extra
+        query["pdq"] = hashed.pdq.hash.hex
+        query["quality"] = String(hashed.pdq.quality)
+        if let digests = hashed.digests {
+            matches += try digestMatches(.md5, digests.md5)
+            matches += try digestMatches(.sha256, digests.sha256)
+            query["md5"] = digests.md5
+            query["sha256"] = digests.sha256
+        }
+        return try await answer(matches, query: query, lists: lists)
+    }
+
+    /// Adds the entries' lists and provenance; keeps only matches on `activeLists` (the lists the
+    /// request chose, enabled, and within their staged rollout).
+    func answer(_ matches: [EngineMatch], query: [String: String], lists activeLists: [StoredList]) async throws -> MatchResponse {
         let entries = try await store.entries(ids: matches.map(\.entryId))
         let lists = engine.lists
-        let chosen = Set(lists.keys)
+        let chosen = Set(activeLists.map(\.id))
         var items: [MatchItem] = []
         for match in matches {
             guard let entry = entries[match.entryId], entry.deletedAt == nil, chosen.contains(entry.listId),

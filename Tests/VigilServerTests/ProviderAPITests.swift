@@ -334,3 +334,28 @@ extension ProviderAPITests {
         }
     }
 }
+
+extension ProviderAPITests {
+    /// Exact-digest matches obey the same list choice, kill switch and rollout as PDQ matches.
+    @Test func digestMatchesRespectTheChosenLists() async throws {
+        let node = try await TestNode.make()
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e"
+        _ = try await node.store.createList(HashList(name: "on", kind: .internal))
+        _ = try await node.store.createList(HashList(name: "off", kind: .internal, enabled: false))
+        _ = try await node.store.apply([IndicatorRecord(type: .md5, value: md5)], toList: "on")
+        _ = try await node.store.apply([IndicatorRecord(type: .md5, value: md5)], toList: "off")
+        try await node.engine.catchUp()
+        try await node.engine.refreshLists()
+        try await node.application.test(.router) { client in
+            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "md5", "value": md5])) {
+                let lists = ($0.json["matches"] as? [[String: Any]] ?? []).compactMap { $0["list"] as? String }
+                #expect(lists == ["on"])
+            }
+            _ = try await node.store.updateList(named: "on", ListUpdate(enabled: false))
+            try await node.engine.refreshLists()
+            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "md5", "value": md5])) {
+                #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
+            }
+        }
+    }
+}

@@ -25,15 +25,8 @@ extension ProviderAPI {
     func addExchangeRoutes(to curate: RouterGroup<VigilRequestContext>) {
         curate.post("lists/:name/import") { request, context -> ImportResponse in
             let name = try context.parameters.require("name")
-            let formatName = request.uri.queryParameters.get("format") ?? "tsv"
-            guard let format = ImportFormat(rawValue: formatName) else {
-                throw APIError.badRequest(
-                    "unknown_format", "format must be one of \(ImportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let typeName = request.uri.queryParameters.get("type") ?? "pdq"
-            guard let type = SignalType(rawValue: typeName) else {
-                throw APIError.badRequest("unknown_type", "type must be pdq, md5 or sha256")
-            }
+            let format = try queryChoice(request, "format", default: ImportFormat.tsv)
+            let type = try signalType(request) ?? .pdq
             _ = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
             var reader = format.makeReader(signalType: type, provenance: Provenance(submittedBy: context.principal?.organisation))
             var response = ImportResponse(added: 0, deleted: 0, itemsDeleted: 0, issueCount: 0, issues: [], ignored: [:], error: nil)
@@ -74,12 +67,8 @@ extension ProviderAPI {
 
         curate.get("lists/:name/export") { request, context -> Response in
             let name = try context.parameters.require("name")
-            let formatName = request.uri.queryParameters.get("format") ?? "vigil-jsonl"
-            guard let format = ExportFormat(rawValue: formatName) else {
-                throw APIError.badRequest(
-                    "unknown_format", "format must be one of \(ExportFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            let type = request.uri.queryParameters.get("type").flatMap(SignalType.init(rawValue:))
+            let format = try queryChoice(request, "format", default: ExportFormat.vigilJSONL)
+            let type = try signalType(request)
             _ = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
             let listStore = store
             let body = ResponseBody { writer in
@@ -101,5 +90,23 @@ extension ProviderAPI {
             let contentType = format == .vigilJSONL ? "application/x-ndjson" : (format == .hmaCSV ? "text/csv" : "text/tab-separated-values")
             return Response(status: .ok, headers: [.contentType: contentType], body: body)
         }
+    }
+
+    /// The `name` query parameter as one of `T`'s cases (`fallback` when absent); a value that is
+    /// none of them is a 400 naming the accepted ones.
+    func queryChoice<T: RawRepresentable & CaseIterable>(_ request: Request, _ name: String, default fallback: T) throws -> T
+    where T.RawValue == String {
+        guard let text = request.uri.queryParameters.get(name) else { return fallback }
+        guard let value = T(rawValue: text) else {
+            throw APIError.badRequest(
+                "unknown_\(name)", "\(name) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// The optional `type` query parameter; an unknown type is a 400, not "every type".
+    func signalType(_ request: Request) throws -> SignalType? {
+        guard request.uri.queryParameters.get("type") != nil else { return nil }
+        return try queryChoice(request, "type", default: SignalType.pdq)
     }
 }

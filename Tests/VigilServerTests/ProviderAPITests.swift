@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import Testing
 import VigilDomain
+import VigilHash
 import VigilServer
 import VigilStore
 
@@ -147,7 +148,7 @@ struct ProviderAPITests {
         var found = false
         while !found && ContinuousClock.now - started < .seconds(2) {
             let lists = Array(node.engine.lists.values)
-            found = try !node.engine.matchPDQ(variants: [#require(PDQHashForTests.parse(bridgeHash))], lists: lists).isEmpty
+            found = try !node.engine.matchPDQ(variants: [#require(PDQHash(hex: bridgeHash))], lists: lists).isEmpty
             if !found { try await Task.sleep(for: .milliseconds(20)) }
         }
         #expect(found)
@@ -308,6 +309,10 @@ extension ProviderAPITests {
             try await client.execute(uri: "/v1/lists/src/import?format=docx", method: .post, headers: node.headers(.curate, json: false), body: ByteBuffer(string: "x")) {
                 #expect($0.status == .badRequest)
                 #expect($0.errorCode == "unknown_format")
+            }
+            try await client.execute(uri: "/v1/lists/src/export?type=sha1", method: .get, headers: node.headers(.curate)) {
+                #expect($0.status == .badRequest)
+                #expect($0.errorCode == "unknown_type")
             }
             try await client.execute(uri: "/v1/lists/nope/import?format=tsv", method: .post, headers: node.headers(.curate, json: false), body: ByteBuffer(string: tsv)) {
                 #expect($0.status == .notFound)

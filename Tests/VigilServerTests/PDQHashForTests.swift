@@ -1,5 +1,0 @@
-import VigilHash
-
-enum PDQHashForTests {
-    static func parse(_ hex: String) -> PDQHash? { PDQHash(hex: hex) }
-}

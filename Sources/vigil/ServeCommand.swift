@@ -1,4 +1,5 @@
 import ArgumentParser
+import Configuration
 import Foundation
 import Hummingbird
 import Logging
@@ -12,21 +13,6 @@ import VigilPipeline
 import VigilServer
 import VigilStore
 
-/// Options naming the node's data folder.
-struct DataOptions: ParsableArguments {
-    @Option(help: "The folder holding the node's database.")
-    var dataDirectory = "./vigil-data"
-
-    func openStore() throws -> SQLiteStore {
-        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        do {
-            return try SQLiteStore(path: (dataDirectory as NSString).appendingPathComponent("vigil.sqlite"))
-        } catch {
-            throw ValidationError(error.description)
-        }
-    }
-}
-
 /// `vigil serve`: the provider node.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,17 +23,17 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
 
-    @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    @Option(help: "Address to listen on (default 127.0.0.1).")
+    var host: String?
 
-    @Option(help: "Port to listen on.")
-    var port = 8080
+    @Option(help: "Port to listen on (default 8080).")
+    var port: Int?
 
-    @Option(help: "Largest request body accepted, in bytes.")
-    var maxBodyBytes = 32 << 20
+    @Option(help: "Largest request body accepted, in bytes (default 32 MiB).")
+    var maxBodyBytes: Int?
 
-    @Option(help: "Log level: trace, debug (every request), info, notice, warning, error.")
-    var logLevel = "info"
+    @Option(help: "Log level: trace, debug (every request), info (default), notice, warning, error.")
+    var logLevel: String?
 
     @Option(name: .customLong("allow-url-host"), help: "A host content may be fetched from by URL (repeatable; `*.example.net` for a domain). None by default.")
     var allowedURLHosts: [String] = []
@@ -55,23 +41,34 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A folder of benign sample images: load them into a list named \"sample\" (once) and print a demo key and a curl command that matches.")
     var sample: String?
 
+    /// The options given on the command line, as configuration keys (they override every other source).
+    var flagValues: [AbsoluteConfigKey: ConfigValue] {
+        var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let host { values["http.host"] = ConfigValue(.string(host), isSecret: false) }
+        if let port { values["http.port"] = ConfigValue(.int(port), isSecret: false) }
+        if let maxBodyBytes { values["http.max-body-bytes"] = ConfigValue(.int(maxBodyBytes), isSecret: false) }
+        if let logLevel { values["log.level"] = ConfigValue(.string(logLevel), isSecret: false) }
+        if !allowedURLHosts.isEmpty { values["fetch.allowed-hosts"] = ConfigValue(.stringArray(allowedURLHosts), isSecret: false) }
+        return values
+    }
+
     func run() async throws {
+        let configuration = try await data.resolve(flags: flagValues)
         var logger = Logger(label: "vigil")
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
-        }
-        logger.logLevel = level
-        let store = try data.openStore()
+        logger.logLevel = configuration.logLevel
+        let store = try data.openStore(configuration)
         let engine = try MatchEngine(store: store)
+        let settings = configuration.server
         if let sample {
-            try await loadSample(folder: sample, into: store)
+            try await loadSample(folder: sample, into: store, host: settings.host, port: settings.port)
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        let app = buildApplication(
-            store: store, engine: engine, settings: ServerSettings(
-                host: host, port: port, maxBodyBytes: maxBodyBytes, urlFetch: URLFetchPolicy(allowedHosts: allowedURLHosts, maxBytes: maxBodyBytes)),
-            metrics: registry, logger: logger)
+        logger.info("starting", metadata: [
+            "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)",
+            "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
+        ])
+        let app = buildApplication(store: store, engine: engine, settings: settings, metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [
@@ -87,7 +84,7 @@ struct ServeCommand: AsyncParsableCommand {
 extension ServeCommand {
     /// Creates the "sample" list from the images in `folder` (if the list does not exist yet) and
     /// prints a fresh demo key with a curl command that matches one of them.
-    func loadSample(folder: String, into store: SQLiteStore) async throws {
+    func loadSample(folder: String, into store: SQLiteStore, host: String, port: Int) async throws {
         let files = try InputFiles.expand([folder])
         let hasher = MediaHasher(options: HashOptions(digests: false))
         var records: [IndicatorRecord] = []
@@ -145,7 +142,7 @@ struct KeysCommand: AsyncParsableCommand {
                 }
                 parsed.insert(scope)
             }
-            let store = try data.openStore()
+            let store = try await data.openStore()
             do {
                 let (secret, info) = try await store.createKey(organisation: organisation, scopes: parsed, label: label)
                 print(secret)
@@ -161,7 +158,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var data: DataOptions
 
         func run() async throws {
-            let store = try data.openStore()
+            let store = try await data.openStore()
             print("id\tprefix\torganisation\tscopes\tcreated\trevoked\tlabel")
             for key in try await store.keys() {
                 print("\(key.id)\t\(key.prefix)…\t\(key.organisation)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.createdAt)\t\(key.revokedAt ?? "-")\t\(key.label)")
@@ -176,7 +173,7 @@ struct KeysCommand: AsyncParsableCommand {
         var id: Int64
 
         func run() async throws {
-            let store = try data.openStore()
+            let store = try await data.openStore()
             do {
                 try await store.revokeKey(id: id)
             } catch {

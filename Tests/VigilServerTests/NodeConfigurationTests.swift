@@ -1,0 +1,95 @@
+import Configuration
+import Foundation
+import Logging
+import Testing
+import VigilMedia
+import VigilServer
+
+/// `vigil serve`'s settings: flags over `VIGIL_*` environment variables over a JSON/YAML file over defaults.
+@Suite("Node configuration")
+struct NodeConfigurationTests {
+    private func file(_ name: String, _ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-config-\(UUID().uuidString)-\(name)").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsWithNoSource() async throws {
+        let configuration = try await NodeConfiguration.load(environment: [:])
+        #expect(configuration.dataDirectory == "./vigil-data")
+        #expect(configuration.logLevel == .info)
+        #expect(configuration.server.host == "127.0.0.1")
+        #expect(configuration.server.port == 8080)
+        #expect(configuration.server.maxBodyBytes == 32 << 20)
+        #expect(configuration.server.urlFetch.allowedHosts.isEmpty)
+        #expect(configuration.server.urlFetch.maxBytes == 32 << 20)
+    }
+
+    @Test func layersFlagsOverEnvironmentOverFile() async throws {
+        let json = try file("node.json", """
+            {"data": {"directory": "/srv/vigil"}, "log": {"level": "warning"},
+             "http": {"host": "0.0.0.0", "port": 9000, "max-body-bytes": 1000000},
+             "fetch": {"allowed-hosts": ["cdn.example.net", "*.example.org"], "timeout-seconds": 2.5},
+             "decode": {"max-pixels": 50000000}}
+            """)
+        let fromFile = try await NodeConfiguration.load(environment: [:], file: json)
+        #expect(fromFile.dataDirectory == "/srv/vigil")
+        #expect(fromFile.logLevel == .warning)
+        #expect(fromFile.server.host == "0.0.0.0")
+        #expect(fromFile.server.port == 9000)
+        #expect(fromFile.server.maxBodyBytes == 1_000_000)
+        #expect(fromFile.server.urlFetch.allowedHosts == ["cdn.example.net", "*.example.org"])
+        #expect(fromFile.server.urlFetch.maxBytes == 1_000_000)  // follows the body limit unless set
+        #expect(fromFile.server.urlFetch.timeout == .milliseconds(2500))
+        #expect(fromFile.server.decodeLimits.maxPixels == 50_000_000)
+
+        let environment = ["VIGIL_HTTP_PORT": "9100", "VIGIL_FETCH_ALLOWED_HOSTS": "a.example, b.example", "VIGIL_CONFIG": json, "HTTP_PORT": "1"]
+        let fromEnvironment = try await NodeConfiguration.load(environment: environment)
+        #expect(fromEnvironment.server.port == 9100)
+        #expect(fromEnvironment.server.urlFetch.allowedHosts == ["a.example", "b.example"])
+        #expect(fromEnvironment.server.host == "0.0.0.0")  // still from the file named by VIGIL_CONFIG
+
+        let flags: [AbsoluteConfigKey: ConfigValue] = ["http.port": ConfigValue(.int(9200), isSecret: false)]
+        let fromFlags = try await NodeConfiguration.load(flags: flags, environment: environment)
+        #expect(fromFlags.server.port == 9200)
+        #expect(fromFlags.logLevel == .warning)
+    }
+
+    @Test func readsYAML() async throws {
+        let yaml = try file("node.yaml", """
+            http:
+              port: 8181
+            log:
+              level: debug
+            """)
+        let configuration = try await NodeConfiguration.load(environment: [:], file: yaml)
+        #expect(configuration.server.port == 8181)
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test func badValuesNameTheirKey() async throws {
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_HTTP_PORT": "eighty"]) } throws: { error in
+            "\(error)".contains("http.port") && "\(error)".contains("VIGIL_HTTP_PORT")
+        }
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_HTTP_PORT": "70000"]) } throws: { error in
+            "\(error)".contains("not a port")
+        }
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_LOG_LEVEL": "loud"]) } throws: { error in
+            "\(error)".contains("log.level")
+        }
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_HTTP_MAX_BODY_BYTES": "0"]) } throws: { error in
+            "\(error)".contains("http.max-body-bytes")
+        }
+        await #expect { try await NodeConfiguration.load(environment: [:], file: "/nonexistent/vigil.json") } throws: { error in
+            "\(error)".contains("does not exist")
+        }
+        let broken = try file("broken.json", "{\"http\": {\"port\": ")
+        await #expect { try await NodeConfiguration.load(environment: [:], file: broken) } throws: { error in
+            "\(error)".contains("cannot be read")
+        }
+        let wrongType = try file("wrong.json", "{\"http\": {\"port\": \"x\"}}")
+        await #expect { try await NodeConfiguration.load(environment: [:], file: wrongType) } throws: { error in
+            "\(error)".contains("http.port")
+        }
+    }
+}

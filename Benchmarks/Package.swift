@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 // Benchmark executables for Vigil, kept out of the main package so they never ship with it.
 //   swift build -c release --package-path Benchmarks --product IndexBench
-// (Benchmarks/index/run.sh does this and runs everything.)
+//   swift build -c release --package-path Benchmarks --product LoadGen
+// (Benchmarks/index/run.sh and Benchmarks/server/run.sh do this and run everything.)
 import PackageDescription
 
 // The index's popcount loops want POPCNT; the parent package already builds VigilIndex with
@@ -12,11 +13,30 @@ let package = Package(
     platforms: [.macOS(.v15)],
     dependencies: [
         .package(name: "Vigil", path: ".."),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .executableTarget(
             name: "IndexBench",
             dependencies: [.product(name: "VigilIndex", package: "Vigil")],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // Open-loop, fixed-rate HTTP/1.1 load generator (wrk2-style, coordinated-omission corrected);
+        // see Benchmarks/server/README.md.
+        .executableTarget(
+            name: "LoadGen",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("MemberImportVisibility"),

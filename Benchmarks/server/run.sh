@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
 # Provider-node load benchmark on loopback: hash lookups/s and image uploads hashed+matched/s with
-# N entries loaded (default 1,000,000 random PDQ hashes), measured with wrk (latency percentiles).
+# N entries loaded (default 1,000,000 random PDQ hashes). First wrk (closed loop: the most it can
+# push through, with latency percentiles), then LoadGen (Benchmarks/Sources/LoadGen, open loop:
+# latency percentiles at fixed request rates, counted from each request's scheduled send time).
 #   Benchmarks/server/run.sh [--entries 1000000] [--seconds 20] [--connections 32]
-# Needs: wrk (apt-get install wrk), the release build, .venv (scripts/setup-python.sh) for the data.
+#       [--lookup-rates 20000] [--upload-rates 150] [--loadgen-connections 64] [--loadgen-tick-us 1000]
+#       [--no-wrk]
+# --lookup-rates/--upload-rates take comma-separated lists (one table row per rate), e.g.
+# --lookup-rates 5000,10000,15000,20000; an empty list skips that LoadGen run. LoadGen wakes at most
+# every --loadgen-tick-us µs to send what is due (about half its CPU at 5,000-20,000 requests/s,
+# CPU the server shares), which adds up to that much to each latency: 0 for exact send times.
+# Needs: wrk (apt-get install wrk), the release builds, .venv (scripts/setup-python.sh) for the data.
+# VIGIL_BIN=path runs that vigil binary instead of building .build/release/vigil.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 entries=1000000; seconds=20; connections=32; port=18099
+lookup_rates=20000; upload_rates=150; loadgen_connections=64; loadgen_tick_us=1000; run_wrk=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --entries) entries="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
+    --lookup-rates) lookup_rates="$2"; shift 2 ;;
+    --upload-rates) upload_rates="$2"; shift 2 ;;
+    --loadgen-connections) loadgen_connections="$2"; shift 2 ;;
+    --loadgen-tick-us) loadgen_tick_us="$2"; shift 2 ;;
+    --no-wrk) run_wrk=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-[ "${VIGIL_BENCH_SKIP_BUILD:-0}" = 1 ] || swift build -c release --product vigil >&2
+[ "$run_wrk" = 0 ] || command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
+# Another server on the port would take every request below (and this one would fail to bind).
+if curl -s -o /dev/null --max-time 2 "localhost:$port/"; then
+  echo "port $port is in use: stop what listens there first" >&2; exit 1
+fi
+if [ "${VIGIL_BENCH_SKIP_BUILD:-0}" != 1 ]; then
+  [ -n "${VIGIL_BIN:-}" ] || swift build -c release --product vigil >&2
+  [ -z "$lookup_rates$upload_rates" ] || swift build -c release --package-path Benchmarks --product LoadGen >&2
+fi
 bash scripts/setup-python.sh
 OUT="$ROOT/Benchmarks/out/server"; rm -rf "$OUT"; mkdir -p "$OUT"
-VIGIL="$ROOT/.build/release/vigil"
+VIGIL="${VIGIL_BIN:-$ROOT/.build/release/vigil}"
+LOADGEN="$ROOT/Benchmarks/.build/release/LoadGen"
 
 # Data: N random hashes (TSV), 10,000 queries of which 10% are listed hashes with a few bits flipped,
 # and one benign 1024x768 JPEG (gradient, shapes, noise).
@@ -55,6 +78,7 @@ KEY=$("$VIGIL" keys create --data-directory "$OUT/data" --organisation bench --s
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -s "localhost:$port/ready" | grep -q ready && break; sleep 0.2; done
+kill -0 "$SERVER" 2>/dev/null || { echo "vigil serve exited:" >&2; cat "$OUT/serve.log" >&2; exit 1; }
 curl -s -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"name":"bench","kind":"internal"}' "localhost:$port/v1/lists" >/dev/null
 t0=$(date +%s.%N)
 curl -s -H "Authorization: Bearer $KEY" --data-binary @"$OUT/list.tsv" "localhost:$port/v1/lists/bench/import?format=tsv" > "$OUT/import.json"
@@ -62,8 +86,31 @@ t1=$(date +%s.%N)
 echo "imported: $(cat "$OUT/import.json" | head -c 200) in $(echo "$t1 - $t0" | bc) s" >&2
 
 export VIGIL_KEY="$KEY" VIGIL_QUERIES="$OUT/queries.txt" VIGIL_IMAGE="$OUT/upload-1024x768.jpg"
-wrk -t 1 -c 8 -d 3s -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" >/dev/null  # warm-up
-echo "## hash lookups (POST /v1/match/hash), $entries entries, $connections connections, ${seconds}s"
-wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash.txt"
-echo "## uploads (POST /v1/match/file, 1024x768 JPEG), $entries entries, $connections connections, ${seconds}s"
-wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-file.lua "http://127.0.0.1:$port" | tee "$OUT/match-file.txt"
+if [ "$run_wrk" = 1 ]; then
+  wrk -t 1 -c 8 -d 3s -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" >/dev/null  # warm-up
+  echo "## hash lookups (POST /v1/match/hash), $entries entries, $connections connections, ${seconds}s"
+  wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash.txt"
+  echo "## uploads (POST /v1/match/file, 1024x768 JPEG), $entries entries, $connections connections, ${seconds}s"
+  wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-file.lua "http://127.0.0.1:$port" | tee "$OUT/match-file.txt"
+fi
+
+# Open loop: the same requests at fixed rates. Latency counts from each request's scheduled send
+# time; "late" requests were still unanswered 5 s after the last scheduled send; CPU columns are
+# % of one core (LoadGen itself, and the server) over the measured window.
+loadgen() {  # loadgen RATES LABEL JSON ARGS...
+  local rates="$1" label="$2" json="$3"; shift 3
+  [ -n "$rates" ] || return 0
+  "$LOADGEN" --port "$port" --rates "$rates" --duration "$seconds" --warmup 5 \
+    --connections "$loadgen_connections" --tick-us "$loadgen_tick_us" --server-pid "$SERVER" --bearer-env VIGIL_KEY \
+    --label "$label" --json "$OUT/$json" --no-header "$@"
+}
+[ -z "$lookup_rates$upload_rates" ] || {
+  echo "## fixed rates (LoadGen, open loop), $entries entries, $loadgen_connections connections, ${seconds}s per rate, ${loadgen_tick_us} µs ticks"
+  echo
+  echo "| run | rate/s | achieved/s | requests | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | non-2xx | socket errors | late | LoadGen CPU | server CPU |"
+  echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
+  loadgen "$lookup_rates" "hash lookups" loadgen-lookups.json --method POST --path /v1/match/hash \
+    --body-lines "$VIGIL_QUERIES" --body-template '{"type":"pdq","value":"{line}"}'
+  loadgen "$upload_rates" "uploads (1024x768 JPEG)" loadgen-uploads.json --method POST --path /v1/match/file \
+    --body-file "$VIGIL_IMAGE"
+} | tee "$OUT/loadgen.md"

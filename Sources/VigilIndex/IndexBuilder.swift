@@ -1,9 +1,11 @@
 /// Lays out a new index: entries sorted by substring 0 (so table 0 needs no postings), then one
 /// counting sort per further substring for its postings.
 enum IndexBuilder {
-    static func build(hashes: [SIMD4<UInt64>], ids: [UInt64], lists: [UInt16]?, substrings: SubstringLayout?) -> IndexStorage {
+    static func build(
+        hashes: [SIMD4<UInt64>], ids: [UInt64], lists: [UInt16]?, substrings: SubstringLayout?, filters: Bool = false
+    ) -> IndexStorage {
         let count = hashes.count
-        let layout = StorageLayout(count: count, substrings: substrings, hasLists: lists != nil)
+        let layout = StorageLayout(count: count, substrings: substrings, hasLists: lists != nil, hasFilters: filters)
         let raw = IndexStorage.allocate(layout.totalSize)
         raw.initializeMemory(as: UInt8.self, repeating: 0, count: layout.totalSize)
         let storedHashes = raw.advanced(by: layout.hashesOffset).assumingMemoryBound(to: SIMD4<UInt64>.self)
@@ -33,13 +35,20 @@ enum IndexBuilder {
                     substrings.extract(storedHashes[$0], j)
                 }
                 postings.update(from: order, count: count)
+                if layout.hasFilters {
+                    let filter = raw.advanced(by: layout.filtersOffsets[j]).assumingMemoryBound(to: SIMD2<UInt64>.self)
+                    for slot in 0..<count {
+                        filter[slot] = substrings.filterHalf(storedHashes[Int(order[slot])], j)
+                    }
+                }
             }
         }
         if let substrings {
             let widths = layoutBytes(raw, layout)
             for (i, width) in substrings.widths.enumerated() { widths[i] = UInt8(width) }
         }
-        var header = IndexHeader(count: count, substringCount: substrings?.count ?? 0, hasLists: lists != nil, totalSize: layout.totalSize)
+        var header = IndexHeader(
+            count: count, substringCount: substrings?.count ?? 0, hasLists: lists != nil, hasFilters: layout.hasFilters, totalSize: layout.totalSize)
         header.payloadChecksum = Checksum.of(UnsafeRawBufferPointer(start: raw + IndexHeader.size, count: layout.totalSize - IndexHeader.size))
         header.write(to: raw)
         return IndexStorage(owning: raw, layout: layout)

@@ -121,7 +121,7 @@ extension HammingIndex {
             }
             substrings = SubstringLayout(widths: widths)
         }
-        let layout = StorageLayout(count: header.count, substrings: substrings, hasLists: header.hasLists)
+        let layout = StorageLayout(count: header.count, substrings: substrings, hasLists: header.hasLists, hasFilters: header.hasFilters)
         guard layout.totalSize == fileSize else {
             throw .corrupt(detail: "the sections do not add up to the file size")
         }
@@ -141,6 +141,14 @@ extension HammingIndex {
                 let postings = raw.advanced(by: layout.postingsOffsets[j]).assumingMemoryBound(to: UInt32.self)
                 for p in 0..<header.count where postings[p] >= count {
                     throw .corrupt(detail: "table \(j) points past the last entry")
+                }
+                // A wrong filter would hide matches, so each must be its entry's half.
+                if layout.hasFilters, let substrings {
+                    let hashes = raw.advanced(by: layout.hashesOffset).assumingMemoryBound(to: SIMD4<UInt64>.self)
+                    let filters = raw.advanced(by: layout.filtersOffsets[j]).assumingMemoryBound(to: SIMD2<UInt64>.self)
+                    for p in 0..<header.count where filters[p] != substrings.filterHalf(hashes[Int(postings[p])], j) {
+                        throw .corrupt(detail: "table \(j)'s candidate filters do not match the entries")
+                    }
                 }
             }
         }

@@ -9,7 +9,10 @@
 //   lists       count x 2 bytes, padded to 8 (only when the index has list tags)
 //   tables      per substring j: offsets (2^width_j + 1) x UInt32, padded to 8; then, for j >= 1,
 //               postings count x UInt32, padded to 8. Entries are stored sorted by substring 0, so
-//               table 0's postings are the identity and are not stored.
+//               table 0's postings are the identity and are not stored. With candidate filters
+//               (header flag 2), each table j >= 1 is followed by its filter: count x 16 bytes,
+//               padded to 16, in postings order: the 128 bits of each entry that are not the half
+//               holding substring j's first bit (see `SubstringLayout.filterHalf`).
 
 #if _endian(big)
 #error("VigilIndex's storage and snapshot format are little-endian")
@@ -25,6 +28,7 @@ struct IndexHeader: Equatable {
     var count: Int
     var substringCount: Int
     var hasLists: Bool
+    var hasFilters = false
     var totalSize: Int
     var payloadChecksum: UInt64 = 0
 
@@ -35,7 +39,7 @@ struct IndexHeader: Equatable {
         raw.storeBytes(of: UInt32(Self.size), toByteOffset: 12, as: UInt32.self)
         raw.storeBytes(of: UInt64(count), toByteOffset: 16, as: UInt64.self)
         raw.storeBytes(of: UInt32(substringCount), toByteOffset: 24, as: UInt32.self)
-        raw.storeBytes(of: hasLists ? 1 : 0, toByteOffset: 28, as: UInt32.self)
+        raw.storeBytes(of: (hasLists ? 1 : 0) | (hasFilters ? 2 : 0), toByteOffset: 28, as: UInt32.self)
         raw.storeBytes(of: UInt64(totalSize), toByteOffset: 32, as: UInt64.self)
         raw.storeBytes(of: payloadChecksum, toByteOffset: 40, as: UInt64.self)
         let headerChecksum = Checksum.of(UnsafeRawBufferPointer(start: raw, count: 48))
@@ -58,7 +62,7 @@ struct IndexHeader: Equatable {
         let substrings = raw.loadUnaligned(fromByteOffset: 24, as: UInt32.self)
         let flags = raw.loadUnaligned(fromByteOffset: 28, as: UInt32.self)
         let total = raw.loadUnaligned(fromByteOffset: 32, as: UInt64.self)
-        guard count < UInt64(UInt32.max), substrings <= 64, flags <= 1, total < UInt64(Int.max) else {
+        guard count < UInt64(UInt32.max), substrings <= 64, flags <= 3, total < UInt64(Int.max) else {
             throw .corrupt(detail: "header fields are out of range")
         }
         guard Int(total) == fileSize else {
@@ -67,7 +71,7 @@ struct IndexHeader: Equatable {
                 : .corrupt(detail: "the file is \(fileSize) bytes but its header says \(total)")
         }
         return IndexHeader(
-            version: version, count: Int(count), substringCount: Int(substrings), hasLists: flags == 1,
+            version: version, count: Int(count), substringCount: Int(substrings), hasLists: flags & 1 != 0, hasFilters: flags & 2 != 0,
             totalSize: Int(total), payloadChecksum: raw.loadUnaligned(fromByteOffset: 40, as: UInt64.self))
     }
 }
@@ -77,18 +81,23 @@ struct StorageLayout {
     let count: Int
     let substrings: SubstringLayout?
     let hasLists: Bool
+    /// Whether tables 1... carry 16-byte candidate filters beside their postings.
+    let hasFilters: Bool
     let layoutOffset = IndexHeader.size
     let hashesOffset: Int
     let idsOffset: Int
     let listsOffset: Int
     let offsetsOffsets: [Int]
     let postingsOffsets: [Int]
+    /// Per substring, the offset of its filter section (0 for table 0 or without filters).
+    let filtersOffsets: [Int]
     let totalSize: Int
 
-    init(count: Int, substrings: SubstringLayout?, hasLists: Bool) {
+    init(count: Int, substrings: SubstringLayout?, hasLists: Bool, hasFilters: Bool = false) {
         self.count = count
         self.substrings = substrings
         self.hasLists = hasLists
+        self.hasFilters = hasFilters && substrings != nil
         @inline(__always) func pad(_ value: Int, _ alignment: Int) -> Int { (value + alignment - 1) / alignment * alignment }
         hashesOffset = layoutOffset + 64
         idsOffset = hashesOffset + count * 32
@@ -96,14 +105,23 @@ struct StorageLayout {
         var cursor = pad(listsOffset + (hasLists ? count * 2 : 0), 8)
         var offsetsOffsets: [Int] = []
         var postingsOffsets: [Int] = []
+        var filtersOffsets: [Int] = []
         for (j, width) in (substrings?.widths ?? []).enumerated() {
             offsetsOffsets.append(cursor)
             cursor = pad(cursor + ((1 << width) + 1) * 4, 8)
             postingsOffsets.append(cursor)
             if j > 0 { cursor = pad(cursor + count * 4, 8) }
+            if j > 0 && hasFilters {
+                cursor = pad(cursor, 16)
+                filtersOffsets.append(cursor)
+                cursor += count * 16
+            } else {
+                filtersOffsets.append(0)
+            }
         }
         self.offsetsOffsets = offsetsOffsets
         self.postingsOffsets = postingsOffsets
+        self.filtersOffsets = filtersOffsets
         totalSize = cursor
     }
 }
@@ -120,6 +138,8 @@ final class IndexStorage: @unchecked Sendable {
     let offsets: [UnsafePointer<UInt32>]
     /// Per substring: entry positions sorted by substring value (`nil` for substring 0: identity).
     let postings: [UnsafePointer<UInt32>?]
+    /// Per substring: the candidate filters in postings order (`nil` for table 0 or without filters).
+    let filters: [UnsafePointer<SIMD2<UInt64>>?]
 
     /// Takes ownership of `raw`, which must hold `layout.totalSize` bytes laid out as described above.
     init(owning raw: UnsafeMutableRawPointer, layout: StorageLayout) {
@@ -132,6 +152,9 @@ final class IndexStorage: @unchecked Sendable {
         offsets = layout.offsetsOffsets.map { UnsafePointer(raw.advanced(by: $0).assumingMemoryBound(to: UInt32.self)) }
         postings = layout.postingsOffsets.enumerated().map { j, offset in
             j == 0 ? nil : UnsafePointer(raw.advanced(by: offset).assumingMemoryBound(to: UInt32.self))
+        }
+        filters = layout.filtersOffsets.map { offset in
+            offset == 0 ? nil : UnsafePointer(raw.advanced(by: offset).assumingMemoryBound(to: SIMD2<UInt64>.self))
         }
     }
 

@@ -100,10 +100,15 @@ public final class LiveIndex: Sendable {
     private let state: Mutex<Snapshot>
     private let compacting = Mutex(false)
     private let configuration: IndexConfiguration
+    private let tuning: IndexTuning
 
-    /// Starts from a built index. `feedPosition` is the caller's change-feed position it reflects.
-    public init(base: HammingIndex, feedPosition: UInt64? = nil, configuration: IndexConfiguration = .automatic) {
+    /// Starts from a built index. `feedPosition` is the caller's change-feed position it reflects;
+    /// `configuration` and `tuning` shape the indexes that ``compact()`` builds.
+    public init(
+        base: HammingIndex, feedPosition: UInt64? = nil, configuration: IndexConfiguration = .automatic, tuning: IndexTuning = .compact
+    ) {
         self.configuration = configuration
+        self.tuning = tuning
         state = Mutex(Snapshot(base: base, added: [], removed: [:], sequence: 0, feedPosition: feedPosition, baseSequence: 0))
     }
 
@@ -138,6 +143,12 @@ public final class LiveIndex: Sendable {
         return current.deltaCount > max(1024, current.base.count / 64)
     }
 
+    /// Whether there is any delta to fold in: a caller that has seen no changes for a while can
+    /// compact then, so that a burst's remainder is not scanned linearly by every later search.
+    public var hasDelta: Bool {
+        snapshot.deltaCount > 0
+    }
+
     /// Folds the delta into a new base index. The build runs without holding the lock, so
     /// searches and changes go on meanwhile; changes applied during the build are kept. Returns
     /// `false` without doing anything if another compaction is running.
@@ -156,7 +167,7 @@ public final class LiveIndex: Sendable {
         let base = try HammingIndex(
             hashes: entries.map(\.hash), ids: entries.map(\.id),
             lists: from.base.hasLists || entries.contains { $0.list != 0 } ? entries.map(\.list) : nil,
-            configuration: configuration)
+            configuration: configuration, tuning: tuning)
         state.withLock { current in
             // Keep what arrived during the build: inserts are append-only, so they are the suffix.
             let laterInserts = Array(current.added.dropFirst(from.added.count))

@@ -40,7 +40,11 @@ struct SubstringLayout: Sendable, Equatable {
     /// cost model expects to be fastest at radius 31 whose tables and postings fit in
     /// `tableBytesPerEntry` bytes per entry (or 32 MiB, for small lists). `nil` when a linear scan
     /// is cheaper.
-    static func automatic(count: Int, tableBytesPerEntry: Int = 84) -> SubstringLayout? {
+    ///
+    /// With `filters` (``IndexTuning/speed``) a candidate costs a sequential 16-byte read rather than
+    /// a cache miss, so layouts with fewer, narrower probes win; the filters' own memory is not
+    /// counted against the budget.
+    static func automatic(count: Int, tableBytesPerEntry: Int = 84, filters: Bool = false) -> SubstringLayout? {
         guard count >= 4096 else { return nil }
         var best: (cost: Double, layout: SubstringLayout)?
         for width in 12...maximumWidth {
@@ -50,7 +54,7 @@ struct SubstringLayout: Sendable, Equatable {
             for layout in candidates {
                 let tables = layout.widths.reduce(0) { $0 + ((1 << $1) + 1) * 4 } + (layout.count - 1) * 4 * count
                 guard tables <= max(tableBytesPerEntry * count, 32 << 20) else { continue }
-                let cost = layout.estimatedCost(count: count, radius: 31)
+                let cost = layout.estimatedCost(count: count, radius: 31, filters: filters)
                 if best == nil || cost < best?.cost ?? .infinity {
                     best = (cost, layout)
                 }
@@ -64,8 +68,9 @@ struct SubstringLayout: Sendable, Equatable {
     static let linearCostPerEntry = 1.5
 
     /// Modelled nanoseconds for a multi-index search: each probe and each candidate is mostly a
-    /// cache miss (measured on this project's machines; only the ratios matter).
-    func estimatedCost(count: Int, radius: Int) -> Double {
+    /// cache miss (measured on this project's machines; only the ratios matter); with filters a
+    /// candidate is a sequential read.
+    func estimatedCost(count: Int, radius: Int, filters: Bool = false) -> Double {
         var probes = 0.0
         var candidates = 0.0
         for (j, t) in radii(for: radius).enumerated() where t >= 0 {
@@ -75,7 +80,7 @@ struct SubstringLayout: Sendable, Equatable {
             probes += values
             candidates += values * Double(count) / Double(1 << width)
         }
-        return probes * 20 + candidates * 40
+        return probes * 20 + candidates * (filters ? 5 : 40)
     }
 
     /// The substring radii for search radius `radius` (0...256): `Σ (t_j + 1) = radius + 1`,
@@ -85,6 +90,22 @@ struct SubstringLayout: Sendable, Equatable {
         let base = total / count
         let extra = total % count
         return (0..<count).map { ($0 < extra ? base + 1 : base) - 1 }
+    }
+
+    /// How many `width`-bit values lie within Hamming distance `radius` of one value.
+    static func ballSize(width: Int, radius: Int) -> Double {
+        var total = 0.0
+        for d in 0...max(0, min(radius, width)) { total += binomial(width, d) }
+        return total
+    }
+
+    /// The candidate filter for table `j`: the 128-bit half of `hash` that does not hold substring
+    /// `j`'s first bit. Any entry within `r` of a query is within `r` on these bits too, so an entry
+    /// whose filter differs from the query's in more than `r` bits is rejected without reading its
+    /// hash; for an unrelated entry the filter differs in about 60 bits, far above PDQ's 31.
+    @inline(__always)
+    func filterHalf(_ hash: SIMD4<UInt64>, _ j: Int) -> SIMD2<UInt64> {
+        starts[j] < 128 ? SIMD2(hash[2], hash[3]) : SIMD2(hash[0], hash[1])
     }
 
     /// Substring `j` of `hash`.

@@ -9,6 +9,7 @@ struct ExactnessTests {
         let name: String
         let hashes: [SIMD4<UInt64>]
         let configuration: IndexConfiguration
+        var tuning: IndexTuning = .compact
         var testDescription: String { name }
     }
 
@@ -21,6 +22,11 @@ struct ExactnessTests {
             Case(name: "clustered, 16 substrings", hashes: clustered, configuration: .multiIndex(substrings: 16)),
             Case(name: "clustered, 23 substrings", hashes: clustered, configuration: .multiIndex(substrings: 23)),
             Case(name: "clustered 60k, automatic", hashes: TestData.clustered(count: 60_000, clusterSize: 30, seed: 4), configuration: .automatic),
+            // Candidate filters (tuning .speed) must not hide any match either.
+            Case(name: "random 100k, automatic, filters", hashes: TestData.random(count: 100_000, seed: 3), configuration: .automatic, tuning: .speed),
+            Case(name: "random, 11 substrings, filters", hashes: random, configuration: .multiIndex(substrings: 11), tuning: .speed),
+            Case(name: "clustered, 16 substrings, filters", hashes: clustered, configuration: .multiIndex(substrings: 16), tuning: .speed),
+            Case(name: "clustered 60k, automatic, filters", hashes: TestData.clustered(count: 60_000, clusterSize: 30, seed: 4), configuration: .automatic, tuning: .speed),
         ]
     }()
 
@@ -29,7 +35,8 @@ struct ExactnessTests {
     @Test(arguments: cases)
     func multiIndexEqualsLinearScan(testCase: Case) throws {
         let ids = (0..<testCase.hashes.count).map { UInt64($0) * 7 + 3 }
-        let index = try HammingIndex(hashes: testCase.hashes, ids: ids, configuration: testCase.configuration)
+        let index = try HammingIndex(hashes: testCase.hashes, ids: ids, configuration: testCase.configuration, tuning: testCase.tuning)
+        #expect(index.tuning == testCase.tuning)
         let oracle = try HammingIndex(hashes: testCase.hashes, ids: ids, configuration: .linearScan)
         #expect(index.substringCount > 0)
         let queries = TestData.queries(count: 8, near: testCase.hashes, seed: 99)

@@ -89,3 +89,35 @@ extension SnapshotFileTests {
         }, throws: .corrupt(detail: "table 5 has descending bucket offsets"))
     }
 }
+
+extension SnapshotFileTests {
+    /// An index with candidate filters keeps them through a file, and a filter altered in a file
+    /// (checksums recomputed) is refused: a wrong filter would silently hide matches.
+    @Test func filtersSurviveAFileAndAreChecked() throws {
+        let hashes = TestData.clustered(count: 20_000, clusterSize: 20, seed: 23)
+        let index = try HammingIndex(hashes: hashes, ids: (0..<hashes.count).map { UInt64($0) }, configuration: .multiIndex(substrings: 16), tuning: .speed)
+        let path = Self.temporaryPath("filters")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try index.write(toFile: path)
+        let loaded = try HammingIndex.load(fromFile: path)
+        #expect(loaded.tuning == .speed && loaded.memoryFootprint == index.memoryFootprint)
+        for query in TestData.queries(count: 20, near: hashes, seed: 24) {
+            #expect(try loaded.search(query, radius: 31) == index.search(query, radius: 31))
+        }
+
+        let layout = index.storage.layout
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes.withUnsafeMutableBytes { raw in
+            let at = layout.filtersOffsets[2] + 16 * 7
+            raw.storeBytes(of: raw.load(fromByteOffset: at, as: UInt64.self) ^ 0xFFFF_FFFF, toByteOffset: at, as: UInt64.self)
+            let payload = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(raw)[IndexHeader.size...])
+            var header = IndexHeader(count: layout.count, substringCount: 16, hasLists: false, hasFilters: true, totalSize: layout.totalSize)
+            header.payloadChecksum = Checksum.of(payload)
+            if let base = raw.baseAddress { header.write(to: base) }
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: IndexFileError.corrupt(detail: "table 2's candidate filters do not match the entries")) {
+            try HammingIndex.load(fromFile: path)
+        }
+    }
+}

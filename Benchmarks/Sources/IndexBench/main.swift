@@ -1,6 +1,6 @@
 // IndexBench: builds a VigilIndex HammingIndex over a Benchmarks/index dataset and measures it.
 //
-//   IndexBench DATASET [--radius 31] [--out DIR] [--substrings M] [--linear-queries 1000]
+//   IndexBench DATASET [--radius 31] [--out DIR] [--substrings M] [--tuning compact|speed] [--linear-queries 1000]
 //              [--queries N] [--keep-snapshot]
 //
 // DATASET holds base.bin and queries.bin (32 bytes per hash: four little-endian UInt64 words,
@@ -148,6 +148,7 @@ struct Options {
     var radius = 31
     var out: String?
     var substrings: Int?
+    var tuning: IndexTuning = .compact
     var linearQueries = 1000
     var queryLimit: Int?
     var keepSnapshot = false
@@ -170,11 +171,17 @@ func parseOptions() -> Options {
         case "--radius": options.radius = int(arg)
         case "--out": options.out = value(arg)
         case "--substrings": options.substrings = int(arg)
+        case "--tuning":
+            switch value(arg) {
+            case "compact": options.tuning = .compact
+            case "speed": options.tuning = .speed
+            default: fail("--tuning takes compact or speed")
+            }
         case "--linear-queries": options.linearQueries = int(arg)
         case "--queries": options.queryLimit = int(arg)
         case "--keep-snapshot": options.keepSnapshot = true
         case "-h", "--help":
-            print("usage: IndexBench DATASET [--radius 31] [--out DIR] [--substrings M] [--linear-queries 1000] [--queries N] [--keep-snapshot]")
+            print("usage: IndexBench DATASET [--radius 31] [--out DIR] [--substrings M] [--tuning compact|speed] [--linear-queries 1000] [--queries N] [--keep-snapshot]")
             exit(0)
         default:
             if arg.hasPrefix("-") || !options.dataset.isEmpty { fail("unexpected argument \(arg); see --help") }
@@ -223,13 +230,14 @@ func run() {
 
     let configuration: IndexConfiguration = options.substrings.map { .multiIndex(substrings: $0) } ?? .automatic
     record("configuration", .string(options.substrings.map { "multiIndex(substrings: \($0))" } ?? "automatic"))
+    record("tuning", .string(options.tuning == .speed ? "speed" : "compact"))
 
     // 1. Build.
     let snapshot = out + "/vigil-index.snapshot"
     do {
         let rssBefore = residentBytes()
         let (built, buildSeconds) = measure { () -> HammingIndex in
-            do { return try HammingIndex(hashes: hashes, ids: ids, configuration: configuration) } catch { fail("build: \(error)") }
+            do { return try HammingIndex(hashes: hashes, ids: ids, configuration: configuration, tuning: options.tuning) } catch { fail("build: \(error)") }
         }
         let rssAfter = residentBytes()
         log("built in \(rounded(buildSeconds, 2)) s: \(built.substringCount) substrings, memoryFootprint \(built.memoryFootprint) B (\(rounded(Double(built.memoryFootprint) / Double(n), 1)) B/hash), RSS +\(rounded(Double(rssAfter - rssBefore) / Double(n), 1)) B/hash")

@@ -39,6 +39,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.9.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.0"),
+        .package(url: "https://github.com/apple/swift-openapi-generator", from: "1.14.0"),
+        .package(url: "https://github.com/apple/swift-openapi-runtime", from: "1.13.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird", from: "2.1.0"),
+        // Tests read openapi.yaml with it (the generator and swift-configuration already depend on it).
+        .package(url: "https://github.com/jpsim/Yams", "5.4.0"..<"7.0.0"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
     ],
     targets: [
@@ -75,8 +80,10 @@ let package = Package(
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange",
+                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange", "VigilAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,6 +96,18 @@ let package = Package(
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
             swiftSettings: swiftSettings
+        ),
+        // The /v1 API, spec first: `openapi.yaml` is the single source; the generator plugin turns it into
+        // types and server stubs at build time, and the same bytes are embedded to be served at /openapi.yaml.
+        .target(
+            name: "VigilAPI",
+            dependencies: [.product(name: "OpenAPIRuntime", package: "swift-openapi-runtime")],
+            resources: [.embedInCode("openapi.yaml")],
+            // Swift 6.3 warns about every generated `package import` a file does not use (the
+            // generator's `@diagnose(UnusedImportAccess, as: ignored)` needs Swift 6.4), dozens of
+            // them; this target holds only generated code and one small file, so its warnings are off.
+            swiftSettings: swiftSettings + [.unsafeFlags(["-suppress-warnings"])],
+            plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
         .target(name: "CVigilSupport"),
         .target(
@@ -146,7 +165,10 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: ["VigilTestSupport", 
-                "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia",
+                "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex",
+                "VigilAPI",
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -21,7 +21,9 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
 
     /// The JSON error response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let data = try JSONEncoder().encode(APIErrorBody(error: .init(code: code, message: message)))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try encoder.encode(APIErrorBody(error: .init(code: code, message: message)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -32,6 +34,12 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     static let unauthorized = APIError(
         .unauthorized, code: "unauthorized",
         "this route needs an API key: send `Authorization: Bearer vk_…` (create one with `vigil keys create`)")
+    static func uploadTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", "the body is over \(limit) bytes; send a smaller file")
+    }
+    static func jsonTooLarge(limit: Int) -> APIError {
+        APIError(.contentTooLarge, code: "body_too_large", "the JSON body is over \(limit >> 20) MiB; split it into several requests")
+    }
     static func forbidden(_ scope: String) -> APIError {
         APIError(.forbidden, code: "forbidden", "this API key lacks the \"\(scope)\" scope this route needs")
     }

@@ -350,7 +350,7 @@ extension ProviderAPI {
         var hashes: [String: String] = [:]
         for name in wanted {
             switch name {
-            case "pdq": hashes[name] = try hashFile(file.body, dihedral: false).pdq.hash.hex
+            case "pdq": hashes[name] = try hashMedia(file.body, dihedral: false).pdq.hash.hex
             default: hashes[name] = Insecure.MD5.hash(data: file.body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
             }
         }

@@ -1,6 +1,7 @@
 public import Configuration
 import Foundation
 public import Logging
+public import VigilIndex
 import VigilMedia
 
 /// Everything `vigil serve` needs to start, read from a swift-configuration `ConfigReader`.
@@ -20,6 +21,7 @@ import VigilMedia
 /// | `fetch.max-bytes` | `VIGIL_FETCH_MAX_BYTES` | `http.max-body-bytes` |
 /// | `fetch.timeout-seconds` | `VIGIL_FETCH_TIMEOUT_SECONDS` | 10 |
 /// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 100,000,000 |
+/// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
 ///
 /// A value of the wrong type or out of range is an error naming the key, never silently replaced
 /// by the default.
@@ -30,6 +32,8 @@ public struct NodeConfiguration: Sendable {
     public var logLevel: Logger.Level
     /// The HTTP server's settings.
     public var server: ServerSettings
+    /// The PDQ index's layout (see ``IndexTuning``).
+    public var indexTuning: IndexTuning = .speed
 
     /// The defaults: `./vigil-data`, `info`, and `ServerSettings()`.
     public init(dataDirectory: String = "./vigil-data", logLevel: Logger.Level = .info, server: ServerSettings = ServerSettings()) {
@@ -70,6 +74,12 @@ public struct NodeConfiguration: Sendable {
             try await reader.fetchInt(forKey: $0)
         }
         guard server.decodeLimits.maxPixels > 0 else { throw ConfigurationError(key: "decode.max-pixels", problem: "must be positive") }
+
+        switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
+        case "speed": indexTuning = .speed
+        case "compact": indexTuning = .compact
+        case let other: throw ConfigurationError(key: "index.tuning", problem: "\"\(other)\" is not speed or compact")
+        }
     }
 
     /// Reads the node's configuration from its layered sources, highest first: `flags` (dotted keys

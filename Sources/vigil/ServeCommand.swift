@@ -18,7 +18,11 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the provider node: hash, match and curate lists over HTTP.",
-        discussion: "Every /v1 route needs an API key (`vigil keys create`); /health and /ready are open."
+        discussion: """
+            Every /v1 route needs an API key (`vigil keys create`); /health, /ready and /openapi.yaml are open. \
+            Settings come from these flags, then VIGIL_* environment variables, then --config FILE (JSON or YAML), \
+            then defaults (see README).
+            """
     )
 
     @OptionGroup var data: DataOptions
@@ -57,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "vigil")
         logger.logLevel = configuration.logLevel
         let store = try data.openStore(configuration)
-        let engine = try MatchEngine(store: store)
+        let engine = try MatchEngine(store: store, tuning: configuration.indexTuning)
         let settings = configuration.server
         if let sample {
             try await loadSample(folder: sample, into: store, host: settings.host, port: settings.port)

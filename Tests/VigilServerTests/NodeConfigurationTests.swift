@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import Testing
+import VigilIndex
 import VigilMedia
 import VigilServer
 
@@ -23,6 +24,7 @@ struct NodeConfigurationTests {
         #expect(configuration.server.maxBodyBytes == 32 << 20)
         #expect(configuration.server.urlFetch.allowedHosts.isEmpty)
         #expect(configuration.server.urlFetch.maxBytes == 32 << 20)
+        #expect(configuration.indexTuning == .speed)
     }
 
     @Test func layersFlagsOverEnvironmentOverFile() async throws {
@@ -65,6 +67,7 @@ struct NodeConfigurationTests {
         let configuration = try await NodeConfiguration.load(environment: [:], file: yaml)
         #expect(configuration.server.port == 8181)
         #expect(configuration.logLevel == .debug)
+        #expect(try await NodeConfiguration.load(environment: ["VIGIL_INDEX_TUNING": "compact"]).indexTuning == .compact)
     }
 
     @Test func badValuesNameTheirKey() async throws {
@@ -76,6 +79,9 @@ struct NodeConfigurationTests {
         }
         await #expect { try await NodeConfiguration.load(environment: ["VIGIL_LOG_LEVEL": "loud"]) } throws: { error in
             "\(error)".contains("log.level")
+        }
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_INDEX_TUNING": "fastest"]) } throws: { error in
+            "\(error)".contains("index.tuning")
         }
         await #expect { try await NodeConfiguration.load(environment: ["VIGIL_HTTP_MAX_BODY_BYTES": "0"]) } throws: { error in
             "\(error)".contains("http.max-body-bytes")

@@ -1,0 +1,87 @@
+import VigilAPI
+import VigilDomain
+import VigilStore
+
+// `/v1/lists…`: lists and their entries (scopes in OperationPolicy.v1).
+extension ProviderAPI {
+    func listLists(_ input: Operations.ListLists.Input) async throws -> Operations.ListLists.Output {
+        let lists = try await storeCall { () async throws(StoreError) in try await store.lists() }
+        return .ok(.init(body: .json(.init(lists: lists.filter { !$0.list.name.contains("~") }.map(Components.Schemas.List.init)))))
+    }
+
+    func getList(_ input: Operations.GetList.Input) async throws -> Operations.GetList.Output {
+        let name = input.path.name
+        let list = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
+        return .ok(.init(body: .json(.init(list))))
+    }
+
+    func createList(_ input: Operations.CreateList.Input) async throws -> Operations.CreateList.Output {
+        let body = switch input.body { case .json(let body): body }
+        let list = HashList(
+            name: body.name, kind: ListKind(body.kind), matchRadius: body.matchRadius ?? HashList.defaultRadius,
+            enabledRatio: body.enabledRatio ?? 1, enabled: body.enabled ?? true)
+        let created = try await storeCall { () async throws(StoreError) in try await store.createList(list) }
+        try await engine.refreshLists()
+        return .created(.init(body: .json(.init(created))))
+    }
+
+    func updateList(_ input: Operations.UpdateList.Input) async throws -> Operations.UpdateList.Output {
+        let body = switch input.body { case .json(let body): body }
+        let name = input.path.name
+        let update = ListUpdate(kind: body.kind.map(ListKind.init), matchRadius: body.matchRadius, enabledRatio: body.enabledRatio, enabled: body.enabled)
+        let updated = try await storeCall { () async throws(StoreError) in try await store.updateList(named: name, update) }
+        try await engine.refreshLists()
+        return .ok(.init(body: .json(.init(updated))))
+    }
+
+    func deleteList(_ input: Operations.DeleteList.Input) async throws -> Operations.DeleteList.Output {
+        let name = input.path.name
+        try await storeCall { () async throws(StoreError) in try await store.deleteList(named: name) }
+        try await engine.refreshLists()
+        try await engine.catchUp()
+        return .noContent(.init())
+    }
+
+    func listEntries(_ input: Operations.ListEntries.Input) async throws -> Operations.ListEntries.Output {
+        let name = input.path.name
+        let after = input.query.after ?? 0
+        let limit = input.query.limit ?? 1000
+        let entries = try await storeCall { () async throws(StoreError) in try await store.entries(ofList: name, afterId: after, limit: limit) }
+        return .ok(.init(body: .json(.init(entries: entries.map { Components.Schemas.Entry($0, list: name) }))))
+    }
+
+    func addEntries(_ input: Operations.AddEntries.Input) async throws -> Operations.AddEntries.Output {
+        let body = switch input.body { case .json(let body): body }
+        let name = input.path.name
+        guard !body.entries.isEmpty, body.entries.count <= 100_000 else {
+            throw APIError.badRequest("invalid_entries", "send 1 to 100,000 entries per request")
+        }
+        var records: [IndicatorRecord] = []
+        var problems: [String] = []
+        for (index, entry) in body.entries.enumerated() {
+            let type = SignalType(entry._type)
+            do throws(SignalValueError) {
+                let value = try type.normalise(entry.value)
+                let action: IndicatorRecord.Action = entry.action == .delete ? .delete : .add
+                records.append(IndicatorRecord(type: type, value: value, action: action, provenance: entry.provenance.map(Provenance.init) ?? Provenance()))
+            } catch {
+                problems.append("entries[\(index)]: \(error.description)")
+            }
+        }
+        // Nothing half-written: one bad entry refuses the whole request.
+        guard problems.isEmpty else {
+            throw APIError.badRequest("invalid_entries", problems.prefix(20).joined(separator: "; "))
+        }
+        let ids = try await storeCall { () async throws(StoreError) in try await store.apply(records, toList: name) }
+        try await engine.catchUp()
+        return .created(.init(body: .json(.init(ids: ids))))
+    }
+
+    func deleteEntry(_ input: Operations.DeleteEntry.Input) async throws -> Operations.DeleteEntry.Output {
+        let name = input.path.name
+        let id = input.path.id
+        try await storeCall { () async throws(StoreError) in try await store.removeEntry(id, fromList: name) }
+        try await engine.catchUp()
+        return .noContent(.init())
+    }
+}

@@ -12,6 +12,7 @@
 # --with-vigil N: first run Benchmarks/server/run.sh --entries N (same --seconds/--connections, wrk
 #            only; set VIGIL_BENCH_SKIP_BUILD=1 / VIGIL_BIN as that script reads them), then HMA on the
 #            data it wrote: both servers, same data, same load, one after the other in one run.
+#            VIGIL_LOOKUP_RATES / VIGIL_UPLOAD_RATES (e.g. 10000,20000 / 150) add Vigil's fixed-rate rows.
 # --generate N: instead, make that data for N entries with server/run.sh's own snippet (cached in --work).
 # --work:    where the HMA source, its venv and its PostgreSQL cluster live, outside this repository
 #            (default /work/hma). Set up idempotently; the database is recreated on every run.
@@ -49,8 +50,8 @@ case "$work" in "$ROOT"|"$ROOT"/*) echo "--work must be outside the repository" 
 if [ -n "$with_vigil" ]; then
   [ -z "$generate" ] || { echo "--with-vigil and --generate exclude each other" >&2; exit 2; }
   vargs=(--entries "$with_vigil" --seconds "$seconds" --connections "$connections")
-  # wrk only: skip the open-loop LoadGen rows where that script has them.
-  if grep -q -- '--lookup-rates' "$ROOT/Benchmarks/server/run.sh"; then vargs+=(--lookup-rates "" --upload-rates ""); fi
+  # wrk, plus LoadGen's fixed-rate rows when VIGIL_LOOKUP_RATES / VIGIL_UPLOAD_RATES are set (none by default).
+  vargs+=(--lookup-rates "${VIGIL_LOOKUP_RATES:-}" --upload-rates "${VIGIL_UPLOAD_RATES:-}")
   echo "# Vigil: Benchmarks/server/run.sh ${vargs[*]}"
   bash "$ROOT/Benchmarks/server/run.sh" "${vargs[@]}"
   data="$ROOT/Benchmarks/out/server"

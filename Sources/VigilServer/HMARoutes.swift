@@ -29,7 +29,7 @@ import VigilStore
 // fetched Content-Type. Files may also be uploaded as multipart/form-data under a field named for
 // the content type (`photo`, `video`), as HMA expects.
 //
-// Not available: renaming banks, per-content `disable_until_ts`, signal type settings and HMA
+// Not available: renaming banks, changing a content's note, signal type settings and HMA
 // exchange configuration (answered 501 where HMA has the route).
 
 /// An error answered in HMA's shape, `{"message": "…"}`, with its HTTP status.
@@ -508,14 +508,16 @@ extension ProviderAPI {
         var matches: [HMAMatch] = []
         for (id, distance) in found {
             guard let entry = entries[id], entry.deletedAt == nil, let bank = names[entry.listId] else { continue }
-            if !raw, let until = entry.disabledUntil.flatMap(Self.date), until > now { continue }
+            if !raw, entry.isDisabled(at: now) { continue }
             matches.append(HMAMatch(bank: bank, entry: entry, distance: distance))
         }
         return matches
     }
 
     static func date(_ text: String) -> Date? {
-        ISO8601DateFormatter().date(from: text)
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text) ?? ISO8601DateFormatter().date(from: text)
     }
 
     /// Applies the matched lists' action policies (webhooks), as Vigil's own match routes do.
@@ -595,21 +597,31 @@ extension ProviderAPI {
             let bank = try await hmaBank(try context.parameters.require("name"))
             let entry = try await hmaEntry(try context.parameters.require("id"), in: bank)
             let query = request.uri.queryParameters
-            var answer: [String: HMAValue] = [
-                "id": .int(entry.id), "disable_until_ts": .int(entry.disabledUntil.flatMap(Self.date).map { Int64($0.timeIntervalSince1970) } ?? 1),
-                "original_media_uri": .null, "bank": Self.bankConfig(bank),
-            ]
-            if Self.flag(query.get("include_signals")) { answer["signals"] = .object([HMASignalTypes.name(of: entry.type): .string(entry.value)]) }
-            if query.get("include_metadata")?.lowercased() != "false", let contentId = entry.provenance.sourceItemId {
-                answer["metadata"] = .object(["content_id": .string(contentId)])
-            }
-            if let note = entry.provenance.note { answer["note"] = .string(note) }
-            return try HMAValue.object(answer).response()
+            return try Self.content(
+                entry, bank: bank, signals: Self.flag(query.get("include_signals")),
+                metadata: query.get("include_metadata")?.lowercased() != "false"
+            ).response()
         }
-        curate.put("bank/:name/content/:id") { _, context -> Response in
+        curate.put("bank/:name/content/:id") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
-            _ = try await hmaEntry(try context.parameters.require("id"), in: bank)
-            throw HMAError.unsupported("disabling single bank content (disable_until_ts) is not supported by Vigil: delete the content instead")
+            var entry = try await hmaEntry(try context.parameters.require("id"), in: bank)
+            guard case .object(let fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            if fields["note"] != nil {
+                throw HMAError.unsupported("Vigil keeps a content's note in its provenance, written when it is added; it cannot be changed")
+            }
+            if let raw = fields["disable_until_ts"] {
+                guard let seconds = Self.number(raw), seconds >= 0, seconds == seconds.rounded() else {
+                    throw HMAError.badRequest("disable_until_ts must be a non-negative integer")
+                }
+                guard seconds <= Date().timeIntervalSince1970 + 5 * 365 * 86_400 else {
+                    throw HMAError.badRequest("disable_until_ts must be less than 5 years in the future")
+                }
+                // HMA's 1 (any time in the past, in effect) means enabled.
+                let until = seconds <= 1 ? nil : Date(timeIntervalSince1970: seconds)
+                let id = entry.id
+                entry = try await storeCall { () async throws(StoreError) in try await store.setDisabledUntil(until, entry: id, inList: bank.list.name) }
+            }
+            return try Self.content(entry, bank: bank, signals: false, metadata: true).response()
         }
         curate.delete("bank/:name/content/:id") { _, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
@@ -691,6 +703,20 @@ extension ProviderAPI {
         let valid = !bytes.isEmpty && bytes.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
             && !(bytes[0] >= 48 && bytes[0] <= 57)
         guard valid else { throw HMAError.badRequest("Bank names must be UPPER_WITH_UNDERSCORE") }
+    }
+
+    /// A bank content item in HMA's shape (`disable_until_ts` 1 when enabled, as HMA writes it).
+    static func content(_ entry: StoredEntry, bank: StoredList, signals: Bool, metadata: Bool) -> HMAValue {
+        var answer: [String: HMAValue] = [
+            "id": .int(entry.id), "disable_until_ts": .int(entry.disabledUntil.flatMap(Self.date).map { Int64($0.timeIntervalSince1970) } ?? 1),
+            "original_media_uri": .null, "bank": Self.bankConfig(bank),
+        ]
+        if signals { answer["signals"] = .object([HMASignalTypes.name(of: entry.type): .string(entry.value)]) }
+        if metadata, let contentId = entry.provenance.sourceItemId {
+            answer["metadata"] = .object(["content_id": .string(contentId)])
+        }
+        if let note = entry.provenance.note { answer["note"] = .string(note) }
+        return .object(answer)
     }
 
     static func number(_ value: HMAValue?) -> Double? {

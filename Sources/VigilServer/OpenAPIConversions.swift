@@ -125,7 +125,7 @@ extension Components.Schemas.Entry {
     init(_ entry: StoredEntry, list: String) {
         self.init(
             id: entry.id, list: list, _type: .init(entry.type), value: entry.value, provenance: .init(entry.provenance),
-            createdAt: entry.createdAt)
+            disabledUntil: entry.disabledUntil, createdAt: entry.createdAt)
     }
 }
 

@@ -44,6 +44,8 @@ extension OperationPolicy {
             Operations.ListEntries.id: OperationPolicy(
                 scopes: [.curate], body: .none, parameterError: .badRequest("invalid_parameter", "after and limit are integers")),
             Operations.AddEntries.id: OperationPolicy(scopes: [.curate], body: .json),
+            Operations.UpdateEntry.id: OperationPolicy(
+                scopes: [.curate], body: .json, parameterError: .badRequest("invalid_id", "entry ids are integers")),
             Operations.DeleteEntry.id: OperationPolicy(
                 scopes: [.curate], body: .none, parameterError: .badRequest("invalid_id", "entry ids are integers")),
             Operations.ImportList.id: OperationPolicy(

@@ -1,3 +1,4 @@
+import Foundation
 import VigilAPI
 import VigilDomain
 import VigilStore
@@ -75,6 +76,17 @@ extension ProviderAPI {
         let ids = try await storeCall { () async throws(StoreError) in try await store.apply(records, toList: name) }
         try await engine.catchUp()
         return .created(.init(body: .json(.init(ids: ids))))
+    }
+
+    func updateEntry(_ input: Operations.UpdateEntry.Input) async throws -> Operations.UpdateEntry.Output {
+        let body = switch input.body { case .json(let body): body }
+        let name = input.path.name
+        let id = input.path.id
+        if let until = body.disabledUntil, until.timeIntervalSinceNow > 5 * 366 * 86_400 {
+            throw APIError.badRequest("invalid_disabled_until", "disabled_until must be at most 5 years ahead; delete the entry instead")
+        }
+        let entry = try await storeCall { () async throws(StoreError) in try await store.setDisabledUntil(body.disabledUntil, entry: id, inList: name) }
+        return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
     }
 
     func deleteEntry(_ input: Operations.DeleteEntry.Input) async throws -> Operations.DeleteEntry.Output {

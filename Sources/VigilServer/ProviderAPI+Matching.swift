@@ -1,3 +1,4 @@
+import Foundation
 import VigilAPI
 import VigilDomain
 import VigilHash
@@ -99,9 +100,10 @@ extension ProviderAPI {
         let entries = try await storeCall { () async throws(StoreError) in try await store.entries(ids: matches.map(\.entryId)) }
         let lists = engine.lists
         let chosen = Set(activeLists.map(\.id))
+        let now = Date()
         var items: [MatchItem] = []
         for match in matches {
-            guard let entry = entries[match.entryId], entry.deletedAt == nil, chosen.contains(entry.listId),
+            guard let entry = entries[match.entryId], entry.deletedAt == nil, !entry.isDisabled(at: now), chosen.contains(entry.listId),
                 let list = lists[entry.listId]
             else { continue }
             items.append(MatchItem(

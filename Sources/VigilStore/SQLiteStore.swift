@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 public import GRDB
 public import VigilDomain
 
@@ -278,6 +278,19 @@ public final class SQLiteStore: ListStore, KeyStore {
             try db.execute(
                 sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES ('remove', ?, ?, ?, ?, ?)",
                 arguments: [id, list.id, row["signal_type"] as String, row["value"] as String, now])
+        }
+    }
+
+    public func setDisabledUntil(_ until: Date?, entry id: Int64, inList name: String) async throws(StoreError) -> StoredEntry {
+        try await write { db in
+            let list = try Self.fetchList(db, named: name)
+            try db.execute(
+                sql: "UPDATE entries SET disabled_until = ? WHERE id = ? AND list_id = ? AND deleted_at IS NULL",
+                arguments: [until?.rfc3339, id, list.id])
+            guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT * FROM entries WHERE id = ?", arguments: [id]) else {
+                throw StoreError.entryNotFound(id)
+            }
+            return try Self.storedEntry(row)
         }
     }
 

@@ -1,3 +1,4 @@
+public import Foundation
 public import VigilDomain
 
 /// A list as stored: the description plus its database id and timestamps.
@@ -32,6 +33,17 @@ public struct StoredEntry: Sendable, Codable, Hashable {
     public var createdAt: String
     /// When it was deleted (a tombstone), if it was.
     public var deletedAt: String?
+}
+
+extension StoredEntry {
+    /// Whether the entry is disabled at `now` (its `disabledUntil` is later): it must not match.
+    public func isDisabled(at now: Date) -> Bool {
+        guard let disabledUntil else { return false }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        guard let until = formatter.date(from: disabledUntil) ?? ISO8601DateFormatter().date(from: disabledUntil) else { return false }
+        return until > now
+    }
 }
 
 /// One change in the entries' change feed, in sequence order.

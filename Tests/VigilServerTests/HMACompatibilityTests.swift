@@ -371,11 +371,38 @@ struct HMACompatibilityTests {
             try await client.execute(uri: "/c/bank/TEST_BANK_GET/content/\(id)?include_signals=true", method: .get, headers: node.headers(.curate)) {
                 #expect($0.json["signals"] as? [String: String] == ["pdq": bridgeHash])
             }
+            // test_bank_update_content: a disabled content stops matching (raw_lookup still sees it),
+            // and disable_until_ts 1 enables it again.
+            let until = Int(Date().timeIntervalSince1970) + 86_400
             try await client.execute(
-                uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .put, headers: node.headers(.curate), body: jsonBody(["disable_until_ts": 1_900_000_000])
+                uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .put, headers: node.headers(.curate), body: jsonBody(["disable_until_ts": until])
             ) {
-                #expect($0.status == .notImplemented)
-                #expect($0.json["message"] is String)
+                #expect($0.status == .ok)
+                #expect($0.json["disable_until_ts"] as? Int == until)
+            }
+            try await client.execute(uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .get, headers: node.headers(.curate)) {
+                #expect($0.json["disable_until_ts"] as? Int == until)
+            }
+            try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(bridgeHash)", method: .get, headers: node.headers(.match)) {
+                #expect(($0.json["TEST_BANK_GET"] as? [Any]) == nil)
+            }
+            try await client.execute(uri: "/m/raw_lookup?signal_type=pdq&signal=\(bridgeHash)", method: .get, headers: node.headers(.match)) {
+                #expect(($0.json["matches"] as? [Int]) == [id])
+            }
+            for (body, status) in [(["disable_until_ts": -5], HTTPResponse.Status.badRequest), (["disable_until_ts": until + 6 * 365 * 86_400], .badRequest),
+                                   (["note": "changed"], .notImplemented)] as [([String: Any], HTTPResponse.Status)] {
+                try await client.execute(uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .put, headers: node.headers(.curate), body: jsonBody(body)) {
+                    #expect($0.status == status, "\(body)")
+                    #expect($0.json["message"] is String)
+                }
+            }
+            try await client.execute(
+                uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .put, headers: node.headers(.curate), body: jsonBody(["disable_until_ts": 1])
+            ) {
+                #expect($0.json["disable_until_ts"] as? Int == 1)
+            }
+            try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(bridgeHash)", method: .get, headers: node.headers(.match)) {
+                #expect(($0.json["TEST_BANK_GET"] as? [Any])?.count == 1)
             }
             try await client.execute(uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .delete, headers: node.headers(.curate)) {
                 #expect($0.status == .ok)

@@ -116,6 +116,37 @@ struct ProviderAPITests {
                 #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
             }
             try await client.execute(uri: "/v1/lists/known", method: .patch, headers: node.headers(.curate), body: jsonBody(["enabled": true])) { _ in }
+            // Disable-until: the entry stays listed but matches nothing until then; null enables it.
+            let tomorrow = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
+            try await client.execute(
+                uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate), body: jsonBody(["disabled_until": tomorrow])
+            ) {
+                #expect($0.status == .ok)
+                #expect($0.json["id"] as? Int == entryId)
+                #expect(($0.json["disabled_until"] as? String)?.hasPrefix(String(tomorrow.prefix(19))) == true)
+            }
+            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+                #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
+            }
+            for (body, code) in [(["disabled_until": "next tuesday"], "invalid_json"), (["disabled_until": "2099-01-01T00:00:00Z"], "invalid_disabled_until")] {
+                try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate), body: jsonBody(body)) {
+                    #expect($0.status == .badRequest, "\(body)")
+                    #expect($0.errorCode == code, "\(body)")
+                }
+            }
+            try await client.execute(uri: "/v1/lists/known/entries/999999", method: .patch, headers: node.headers(.curate), body: jsonBody(["disabled_until": tomorrow])) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.match), body: jsonBody(["disabled_until": tomorrow])) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate), body: jsonBody(["disabled_until": NSNull()])) {
+                #expect($0.status == .ok)
+                #expect($0.json["disabled_until"] == nil)
+            }
+            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+                #expect(($0.json["matches"] as? [Any])?.count == 1)
+            }
             // Tombstone: deleted entries stop matching at once.
             try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .delete, headers: node.headers(.curate)) {
                 #expect($0.status == .noContent)

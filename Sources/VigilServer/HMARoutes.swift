@@ -514,12 +514,6 @@ extension ProviderAPI {
         return matches
     }
 
-    static func date(_ text: String) -> Date? {
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text) ?? ISO8601DateFormatter().date(from: text)
-    }
-
     /// Applies the matched lists' action policies (webhooks), as Vigil's own match routes do.
     func hmaAct(on matches: [HMAMatch], query: [String: String]) async throws {
         guard !matches.isEmpty else { return }
@@ -708,7 +702,7 @@ extension ProviderAPI {
     /// A bank content item in HMA's shape (`disable_until_ts` 1 when enabled, as HMA writes it).
     static func content(_ entry: StoredEntry, bank: StoredList, signals: Bool, metadata: Bool) -> HMAValue {
         var answer: [String: HMAValue] = [
-            "id": .int(entry.id), "disable_until_ts": .int(entry.disabledUntil.flatMap(Self.date).map { Int64($0.timeIntervalSince1970) } ?? 1),
+            "id": .int(entry.id), "disable_until_ts": .int(entry.disabledUntilDate.map { Int64($0.timeIntervalSince1970) } ?? 1),
             "original_media_uri": .null, "bank": Self.bankConfig(bank),
         ]
         if signals { answer["signals"] = .object([HMASignalTypes.name(of: entry.type): .string(entry.value)]) }

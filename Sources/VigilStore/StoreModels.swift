@@ -36,12 +36,17 @@ public struct StoredEntry: Sendable, Codable, Hashable {
 }
 
 extension StoredEntry {
+    /// `disabledUntil` as a date (RFC 3339, with or without fractional seconds).
+    public var disabledUntilDate: Date? {
+        guard let disabledUntil else { return nil }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: disabledUntil) ?? ISO8601DateFormatter().date(from: disabledUntil)
+    }
+
     /// Whether the entry is disabled at `now` (its `disabledUntil` is later): it must not match.
     public func isDisabled(at now: Date) -> Bool {
-        guard let disabledUntil else { return false }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        guard let until = formatter.date(from: disabledUntil) ?? ISO8601DateFormatter().date(from: disabledUntil) else { return false }
+        guard let until = disabledUntilDate else { return false }
         return until > now
     }
 }

@@ -232,6 +232,9 @@ struct Searcher {
     /// loops run over raw buffers (no closures, no array growth).
     func multiIndexSearch(_ query: SIMD4<UInt64>, radius: Int, substrings: SubstringLayout, report: (Int, Int) -> Void) {
         let radii = substrings.radii(for: radius)
+        if storage.layout.hasFilters {
+            return pipelinedSearch(query, radius: radius, substrings: substrings, radii: radii, report: report)
+        }
         var capacity = 1
         for j in 0..<substrings.count where radii[j] >= 0 {
             capacity = max(capacity, Int(SubstringLayout.ballSize(width: substrings.widths[j], radius: radii[j])))
@@ -270,6 +273,101 @@ struct Searcher {
                         candidates: candidates, postings: storage.postings[j], report: report)
                 }
             }
+        }
+    }
+
+    /// The search over an index with candidate filters, in two sweeps over every table at once:
+    /// first the bounds of every probed bucket (offsets prefetched a few probes ahead), then the
+    /// buckets themselves, each bucket's lines prefetched `distance` buckets ahead, so that the
+    /// memory system always has several independent misses in flight, across table boundaries too.
+    /// Buckets are visited in table order, so ``foundEarlier(_:before:substrings:radii:)`` still
+    /// reports each entry once. Table 0's buckets are runs of full hashes (entries are sorted by
+    /// substring 0); the other tables' are runs of filters, whose survivors are read in full.
+    func pipelinedSearch(_ query: SIMD4<UInt64>, radius: Int, substrings: SubstringLayout, radii: [Int], report: (Int, Int) -> Void) {
+        var probeCapacity = 1
+        var rangeCapacity = 0
+        for j in 0..<substrings.count where radii[j] >= 0 {
+            let ball = Int(SubstringLayout.ballSize(width: substrings.widths[j], radius: radii[j]))
+            probeCapacity = max(probeCapacity, ball)
+            rangeCapacity += ball
+        }
+        // Probed values of one table, then (start, end, table) of every nonempty bucket.
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: probeCapacity + 3 * max(rangeCapacity, 1)) { scratch in
+            guard let base = scratch.baseAddress else { return }
+            let values = base
+            let ranges = base + probeCapacity
+            var count = 0
+            for j in 0..<substrings.count where radii[j] >= 0 {
+                let width = substrings.widths[j]
+                let offsets = storage.offsets[j]
+                let probes = Self.fillValues(values, centre: substrings.extract(query, j), width: width, radius: min(radii[j], width))
+                let lookahead = 8
+                for index in 0..<probes {
+                    if index + lookahead < probes { vigil_prefetch(offsets + values[index + lookahead]) }
+                    let value = values[index]
+                    let start = Int(offsets[value])
+                    let end = Int(offsets[value + 1])
+                    if start < end {
+                        ranges[3 * count] = start
+                        ranges[3 * count + 1] = end
+                        ranges[3 * count + 2] = j
+                        count += 1
+                    }
+                }
+            }
+            let hashes = storage.hashes
+            let distance = 16
+            for r in 0..<min(distance, count) { prefetchBucket(ranges, r) }
+            var half = SIMD2<UInt64>()
+            var halfTable = -1
+            for r in 0..<count {
+                if r + distance < count { prefetchBucket(ranges, r + distance) }
+                let start = ranges[3 * r]
+                let end = ranges[3 * r + 1]
+                let j = ranges[3 * r + 2]
+                guard j > 0, let filters = storage.filters[j], let postings = storage.postings[j] else {
+                    for slot in start..<end {
+                        let difference = hashes[slot] ^ query
+                        let distance = popCount(difference)
+                        if distance <= radius && !Self.foundEarlier(difference, before: j, substrings: substrings, radii: radii) && accepts(slot) {
+                            report(slot, distance)
+                        }
+                    }
+                    continue
+                }
+                if j != halfTable {
+                    half = substrings.filterHalf(query, j)
+                    halfTable = j
+                }
+                for slot in start..<end {
+                    let difference = filters[slot] ^ half
+                    guard difference[0].nonzeroBitCount &+ difference[1].nonzeroBitCount <= radius else { continue }
+                    check(Int(postings[slot]), query, radius: radius, j: j, substrings: substrings, radii: radii, report: report)
+                }
+            }
+        }
+    }
+
+    /// Prefetches the lines of bucket `r` of ``pipelinedSearch``'s ranges (at most four lines: a
+    /// bucket longer than that is read sequentially, which the hardware prefetcher follows).
+    @inline(__always)
+    func prefetchBucket(_ ranges: UnsafeMutablePointer<Int>, _ r: Int) {
+        let start = ranges[3 * r]
+        let end = ranges[3 * r + 1]
+        let j = ranges[3 * r + 2]
+        let first: UnsafeRawPointer
+        let bytes: Int
+        if j > 0, let filters = storage.filters[j] {
+            first = UnsafeRawPointer(filters + start)
+            bytes = (end - start) * MemoryLayout<SIMD2<UInt64>>.stride
+        } else {
+            first = UnsafeRawPointer(storage.hashes + start)
+            bytes = (end - start) * MemoryLayout<SIMD4<UInt64>>.stride
+        }
+        var offset = 0
+        while offset < min(bytes, 256) {
+            vigil_prefetch(first + offset)
+            offset += 64
         }
     }
 

@@ -21,6 +21,10 @@ public struct ServerSettings: Sendable {
     public var decodeLimits: DecodeLimits
     /// Which URLs content may be fetched from (none by default).
     public var urlFetch: URLFetchPolicy
+    /// Whether `POST /v1/match/hash` takes the direct path (see `MatchHashFastPath`; same
+    /// answers, less work per request). When false it goes through the generated route like
+    /// every other operation, which the tests compare it with.
+    public var matchFastPath: Bool = true
 
     /// Defaults: 127.0.0.1:8080, 32 MiB bodies, 100 MP images, no URL fetching.
     public init(
@@ -73,10 +77,15 @@ public func buildApplication(
     }
     // The /v1 routes are generated from openapi.yaml: authentication (deny by default), then the
     // bridge (caller and errors), then per operation the guard (scopes, JSON body limit).
-    let v1 = router.group().add(middleware: authentication).add(middleware: OpenAPIBridgeMiddleware(policies: OperationPolicy.v1))
+    let guardrails = OperationGuard(policies: OperationPolicy.v1, maxUploadBytes: settings.maxBodyBytes)
+    var v1 = router.group().add(middleware: authentication)
+    if settings.matchFastPath, let policy = OperationPolicy.v1[Operations.MatchHash.id] {
+        v1 = v1.add(middleware: MatchHashFastPath(api: api, maxJSONBytes: guardrails.maxJSONBytes, policy: policy))
+    }
+    v1 = v1.add(middleware: OpenAPIBridgeMiddleware(policies: OperationPolicy.v1))
     do {
         try api.registerHandlers(
-            on: v1, configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys]), middlewares: [OperationGuard(policies: OperationPolicy.v1, maxUploadBytes: settings.maxBodyBytes)])
+            on: v1, configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys]), middlewares: [guardrails])
     } catch {
         // Only a server URL that does not parse can fail here, and the default one ("/") parses.
         preconditionFailure("the generated /v1 routes could not be registered: \(error)")

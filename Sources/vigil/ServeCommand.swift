@@ -58,8 +58,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try await data.resolve(flags: flagValues)
-        var logger = Logger(label: "vigil")
-        logger.logLevel = configuration.logLevel
+        let logger = Logger(label: "vigil") { label in LineLogHandler(label: label, logLevel: configuration.logLevel) }
         let store = try data.openStore(configuration)
         let engine = try MatchEngine(store: store, tuning: configuration.indexTuning)
         let settings = configuration.server

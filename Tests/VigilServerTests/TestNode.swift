@@ -14,7 +14,7 @@ struct TestNode {
     let store: SQLiteStore
     let engine: MatchEngine
     let keys: [Scope: String]
-    let settings: ServerSettings
+    var settings: ServerSettings
 
     static func temporaryPath() -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-server-\(UUID().uuidString)")

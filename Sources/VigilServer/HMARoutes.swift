@@ -29,8 +29,8 @@ import VigilStore
 // fetched Content-Type. Files may also be uploaded as multipart/form-data under a field named for
 // the content type (`photo`, `video`), as HMA expects.
 //
-// Not available: renaming banks, changing a content's note, signal type settings and HMA
-// exchange configuration (answered 501 where HMA has the route).
+// Not available: changing a content's note, signal type settings and HMA exchange configuration
+// (answered 501 where HMA has the route).
 
 /// An error answered in HMA's shape, `{"message": "…"}`, with its HTTP status.
 struct HMAError: HTTPResponseError, Sendable {
@@ -559,11 +559,11 @@ extension ProviderAPI {
             let name = try context.parameters.require("name")
             let current = try await hmaBank(name, notFound: "Bank not found")
             guard case .object(let fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            var update = ListUpdate()
             if let newName = fields["name"]?.string, newName != current.list.name {
                 try Self.checkBankName(newName)
-                throw HMAError.unsupported("renaming a bank is not supported by Vigil: create a new bank and re-add its content")
+                update.name = newName
             }
-            var update = ListUpdate()
             if case .bool(let enabled) = fields["enabled"] {
                 update.enabledRatio = enabled ? 1 : 0
                 update.enabled = true
@@ -572,7 +572,17 @@ extension ProviderAPI {
                 update.enabledRatio = ratio
                 update.enabled = true
             }
-            let updated = try await storeCall { () async throws(StoreError) in try await store.updateList(named: name, update) }
+            let updated: StoredList
+            do throws(StoreError) {
+                updated = try await store.updateList(named: name, update)
+            } catch {
+                // HMA answers a taken name as it does on create.
+                switch error {
+                case .listExists: throw HMAError(.forbidden, "Bank already exists")
+                case .invalid(let message): throw HMAError.badRequest(message)
+                default: throw HMAError(.internalServerError, error.description)
+                }
+            }
             try await engine.refreshLists()
             return try Self.bankConfig(updated).response()
         }

@@ -29,7 +29,9 @@ extension ProviderAPI {
     func updateList(_ input: Operations.UpdateList.Input) async throws -> Operations.UpdateList.Output {
         let body = switch input.body { case .json(let body): body }
         let name = input.path.name
-        let update = ListUpdate(kind: body.kind.map(ListKind.init), matchRadius: body.matchRadius, enabledRatio: body.enabledRatio, enabled: body.enabled)
+        let update = ListUpdate(
+            name: body.name, kind: body.kind.map(ListKind.init), matchRadius: body.matchRadius, enabledRatio: body.enabledRatio,
+            enabled: body.enabled)
         let updated = try await storeCall { () async throws(StoreError) in try await store.updateList(named: name, update) }
         try await engine.refreshLists()
         return .ok(.init(body: .json(.init(updated))))

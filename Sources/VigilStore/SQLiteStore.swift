@@ -203,16 +203,23 @@ public final class SQLiteStore: ListStore, KeyStore {
     public func updateList(named name: String, _ update: ListUpdate) async throws(StoreError) -> StoredList {
         let now = clock.now().rfc3339
         return try await write { db in
-            var list = try Self.fetchList(db, named: name).list
+            let stored = try Self.fetchList(db, named: name)
+            var list = stored.list
+            if let newName = update.name { list.name = newName }
             if let kind = update.kind { list.kind = kind }
             if let radius = update.matchRadius { list.matchRadius = radius }
             if let ratio = update.enabledRatio { list.enabledRatio = ratio }
             if let enabled = update.enabled { list.enabled = enabled }
             do throws(ListValidationError) { try list.validate() } catch { throw StoreError.invalid(error.description) }
+            if list.name != name, try Row.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [list.name]) != nil {
+                throw StoreError.listExists(list.name)
+            }
+            // Entries, the change feed and action policies refer to the list by id, so a rename
+            // is this one row.
             try db.execute(
-                sql: "UPDATE lists SET kind = ?, match_radius = ?, enabled_ratio = ?, enabled = ?, updated_at = ? WHERE name = ?",
-                arguments: [list.kind.rawValue, list.matchRadius, list.enabledRatio, list.enabled, now, name])
-            return try Self.fetchList(db, named: name)
+                sql: "UPDATE lists SET name = ?, kind = ?, match_radius = ?, enabled_ratio = ?, enabled = ?, updated_at = ? WHERE id = ?",
+                arguments: [list.name, list.kind.rawValue, list.matchRadius, list.enabledRatio, list.enabled, now, stored.id])
+            return try Self.fetchList(db, named: list.name)
         }
     }
 

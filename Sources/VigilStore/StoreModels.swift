@@ -77,6 +77,8 @@ public struct EntryChange: Sendable, Hashable {
 
 /// Changes to a list's settings; `nil` fields stay as they are.
 public struct ListUpdate: Sendable, Codable, Hashable {
+    /// A new name (the list keeps its id, entries, history and action policy).
+    public var name: String?
     /// A new kind.
     public var kind: ListKind?
     /// A new match radius.
@@ -87,7 +89,8 @@ public struct ListUpdate: Sendable, Codable, Hashable {
     public var enabled: Bool?
 
     /// Creates an update.
-    public init(kind: ListKind? = nil, matchRadius: Int? = nil, enabledRatio: Double? = nil, enabled: Bool? = nil) {
+    public init(name: String? = nil, kind: ListKind? = nil, matchRadius: Int? = nil, enabledRatio: Double? = nil, enabled: Bool? = nil) {
+        self.name = name
         self.kind = kind
         self.matchRadius = matchRadius
         self.enabledRatio = enabledRatio

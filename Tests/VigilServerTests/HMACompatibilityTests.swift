@@ -161,9 +161,21 @@ struct HMACompatibilityTests {
             try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "1_invalid_name"])) {
                 #expect($0.status == .badRequest)
             }
+            // Rename (the bank keeps its id and content), then back; a taken name is refused as on create.
             try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_RENAMED"])) {
-                #expect($0.status == .notImplemented)
-                #expect(($0.json["message"] as? String)?.contains("renaming") == true)
+                #expect($0.status == .ok)
+                #expect($0.json["name"] as? String == "MY_TEST_BANK_RENAMED")
+            }
+            try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .get, headers: node.headers(.curate)) { #expect($0.status == .notFound) }
+            try await Self.createBank(client, node, "MY_TEST_BANK_01")
+            try await client.execute(uri: "/c/bank/MY_TEST_BANK_RENAMED", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_01"])) {
+                #expect($0.status == .forbidden)
+                #expect($0.json["message"] as? String == "Bank already exists")
+            }
+            try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .delete, headers: node.headers(.curate)) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/c/bank/MY_TEST_BANK_RENAMED", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_01"])) {
+                #expect($0.status == .ok)
+                #expect($0.json["name"] as? String == "MY_TEST_BANK_01")
             }
             try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled": false])) {
                 #expect($0.status == .ok)

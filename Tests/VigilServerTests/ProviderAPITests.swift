@@ -394,4 +394,35 @@ extension ProviderAPITests {
             }
         }
     }
+
+    @Test func aRenamedListKeepsItsEntries() async throws {
+        let node = try await TestNode.make()
+        _ = try await node.store.createList(HashList(name: "old", kind: .internal))
+        _ = try await node.store.createList(HashList(name: "taken", kind: .internal))
+        _ = try await node.store.apply([IndicatorRecord(type: .pdq, value: bridgeHash)], toList: "old")
+        try await node.engine.catchUp()
+        try await node.engine.refreshLists()
+        try await node.application.test(.router) { client in
+            try await client.execute(uri: "/v1/lists/old", method: .patch, headers: node.headers(.curate), body: jsonBody(["name": "taken"])) {
+                #expect($0.status == .conflict)
+                #expect($0.errorCode == "list_exists")
+            }
+            try await client.execute(uri: "/v1/lists/old", method: .patch, headers: node.headers(.curate), body: jsonBody(["name": "bad name!"])) {
+                #expect($0.status == .badRequest)
+            }
+            try await client.execute(uri: "/v1/lists/old", method: .patch, headers: node.headers(.curate), body: jsonBody(["name": "new"])) {
+                #expect($0.status == .ok)
+                #expect($0.json["name"] as? String == "new")
+                #expect($0.json["entry_count"] as? Int == 1)
+            }
+            try await client.execute(uri: "/v1/lists/old", method: .get, headers: node.headers(.curate)) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash, "lists": ["new"]])) {
+                let lists = ($0.json["matches"] as? [[String: Any]] ?? []).compactMap { $0["list"] as? String }
+                #expect(lists == ["new"])
+            }
+            try await client.execute(uri: "/v1/lists/new/entries", method: .get, headers: node.headers(.curate)) {
+                #expect(($0.json["entries"] as? [Any])?.count == 1)
+            }
+        }
+    }
 }

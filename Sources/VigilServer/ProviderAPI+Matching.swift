@@ -103,8 +103,11 @@ extension ProviderAPI {
         let now = Date()
         var items: [MatchItem] = []
         for match in matches {
+            // The list and radius are checked again on the entry itself: the index's 16-bit list
+            // tags are list ids modulo 65,536, so on a node that has made more lists than that two
+            // lists can share a tag (and the engine searched with the larger radius).
             guard let entry = entries[match.entryId], entry.deletedAt == nil, !entry.isDisabled(at: now), chosen.contains(entry.listId),
-                let list = lists[entry.listId]
+                let list = lists[entry.listId], match.distance <= list.list.matchRadius
             else { continue }
             items.append(MatchItem(
                 list: list.list.name, entryId: entry.id, type: entry.type.rawValue, value: entry.value, distance: match.distance,

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import Testing
 import VigilDomain
 import VigilHash
+import GRDB
 import VigilServer
 import VigilStore
 
@@ -422,6 +423,27 @@ extension ProviderAPITests {
             }
             try await client.execute(uri: "/v1/lists/new/entries", method: .get, headers: node.headers(.curate)) {
                 #expect(($0.json["entries"] as? [Any])?.count == 1)
+            }
+        }
+    }
+
+    /// Index list tags are 16 bits; lists whose ids collide modulo 65,536 still get their own radius.
+    @Test func listsSharingAnIndexTagKeepTheirOwnRadius() async throws {
+        let node = try await TestNode.make()
+        _ = try await node.store.createList(HashList(name: "wide", kind: .internal, matchRadius: 31))
+        try await node.store.pool.write { db in try db.execute(sql: "UPDATE sqlite_sequence SET seq = 65536 WHERE name = 'lists'") }
+        let tight = try await node.store.createList(HashList(name: "tight", kind: .internal, matchRadius: 0))
+        #expect(tight.id == 65_537)
+        _ = try await node.store.apply([IndicatorRecord(type: .pdq, value: bridgeHash)], toList: "tight")
+        try await node.engine.catchUp()
+        try await node.engine.refreshLists()
+        let near = "f8f8f0cee0f4a84f0637022a038f67f0b36e26d596621e1d33e6b39c4e9c9b22"
+        try await node.application.test(.router) { client in
+            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": near])) {
+                #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
+            }
+            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+                #expect(($0.json["matches"] as? [[String: Any]])?.first?["list"] as? String == "tight")
             }
         }
     }

@@ -503,11 +503,13 @@ extension ProviderAPI {
             found = try engine.matchDigest(type, hex: value).map { ($0, 0) }
         }
         let entries = try await storeCall { () async throws(StoreError) in try await store.entries(ids: found.map(\.id)) }
-        let names = Dictionary(lists.map { ($0.id, $0.list.name) }, uniquingKeysWith: { a, _ in a })
+        let byId = Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let now = Date()
         var matches: [HMAMatch] = []
         for (id, distance) in found {
-            guard let entry = entries[id], entry.deletedAt == nil, let bank = names[entry.listId] else { continue }
+            // The entry's own list and radius (index list tags can be shared past 65,536 lists).
+            guard let entry = entries[id], entry.deletedAt == nil, let list = byId[entry.listId], distance <= list.list.matchRadius else { continue }
+            let bank = list.list.name
             if !raw, entry.isDisabled(at: now) { continue }
             matches.append(HMAMatch(bank: bank, entry: entry, distance: distance))
         }

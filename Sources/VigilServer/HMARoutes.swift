@@ -29,8 +29,8 @@ import VigilStore
 // fetched Content-Type. Files may also be uploaded as multipart/form-data under a field named for
 // the content type (`photo`, `video`), as HMA expects.
 //
-// Not available: changing a content's note, signal type settings and HMA exchange configuration
-// (answered 501 where HMA has the route).
+// Not available: signal type settings and HMA exchange configuration (answered 501 where HMA has
+// the route).
 
 /// An error answered in HMA's shape, `{"message": "…"}`, with its HTTP status.
 struct HMAError: HTTPResponseError, Sendable {
@@ -612,8 +612,9 @@ extension ProviderAPI {
             let bank = try await hmaBank(try context.parameters.require("name"))
             var entry = try await hmaEntry(try context.parameters.require("id"), in: bank)
             guard case .object(let fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            var edit = EntryEdit()
             if fields["note"] != nil {
-                throw HMAError.unsupported("Vigil keeps a content's note in its provenance, written when it is added; it cannot be changed")
+                edit.note = .some(try Self.note(fields["note"]))
             }
             if let raw = fields["disable_until_ts"] {
                 guard let seconds = Self.number(raw), seconds >= 0, seconds == seconds.rounded() else {
@@ -623,9 +624,12 @@ extension ProviderAPI {
                     throw HMAError.badRequest("disable_until_ts must be less than 5 years in the future")
                 }
                 // HMA's 1 (any time in the past, in effect) means enabled.
-                let until = seconds <= 1 ? nil : Date(timeIntervalSince1970: seconds)
+                edit.disabledUntil = .some(seconds <= 1 ? nil : Date(timeIntervalSince1970: seconds))
+            }
+            if edit != EntryEdit() {
                 let id = entry.id
-                entry = try await storeCall { () async throws(StoreError) in try await store.setDisabledUntil(until, entry: id, inList: bank.list.name) }
+                let change = edit
+                entry = try await storeCall { () async throws(StoreError) in try await store.editEntry(id, inList: bank.list.name, change) }
             }
             return try Self.content(entry, bank: bank, signals: false, metadata: true).response()
         }

@@ -46,6 +46,8 @@ extension OperationPolicy {
             Operations.AddEntries.id: OperationPolicy(scopes: [.curate], body: .json),
             Operations.UpdateEntry.id: OperationPolicy(
                 scopes: [.curate], body: .json, parameterError: .badRequest("invalid_id", "entry ids are integers")),
+            Operations.SetEntryNote.id: OperationPolicy(
+                scopes: [.curate], body: .json, parameterError: .badRequest("invalid_id", "entry ids are integers")),
             Operations.DeleteEntry.id: OperationPolicy(
                 scopes: [.curate], body: .none, parameterError: .badRequest("invalid_id", "entry ids are integers")),
             Operations.ImportList.id: OperationPolicy(

@@ -87,7 +87,22 @@ extension ProviderAPI {
         if let until = body.disabledUntil, until.timeIntervalSinceNow > 5 * 366 * 86_400 {
             throw APIError.badRequest("invalid_disabled_until", "disabled_until must be at most 5 years ahead; delete the entry instead")
         }
-        let entry = try await storeCall { () async throws(StoreError) in try await store.setDisabledUntil(body.disabledUntil, entry: id, inList: name) }
+        let entry = try await storeCall { () async throws(StoreError) in try await store.editEntry(id, inList: name, EntryEdit(disabledUntil: .some(body.disabledUntil))) }
+        return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
+    }
+
+    /// The longest note `PUT …/note` accepts, in characters.
+    static let maxNoteLength = 4096
+
+    func setEntryNote(_ input: Operations.SetEntryNote.Input) async throws -> Operations.SetEntryNote.Output {
+        let body = switch input.body { case .json(let body): body }
+        let name = input.path.name
+        let id = input.path.id
+        guard body.note.count <= Self.maxNoteLength else {
+            throw APIError.badRequest("invalid_note", "a note is at most \(Self.maxNoteLength) characters, got \(body.note.count)")
+        }
+        let note: String? = body.note.isEmpty ? nil : body.note
+        let entry = try await storeCall { () async throws(StoreError) in try await store.editEntry(id, inList: name, EntryEdit(note: .some(note))) }
         return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
     }
 

@@ -327,12 +327,24 @@ public final class SQLiteStore: ListStore, KeyStore {
         }
     }
 
-    public func setDisabledUntil(_ until: Date?, entry id: Int64, inList name: String) async throws(StoreError) -> StoredEntry {
-        try await write { db in
+    public func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) async throws(StoreError) -> StoredEntry {
+        var assignments: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        if let until = edit.disabledUntil {
+            assignments.append("disabled_until = ?")
+            values.append(until?.rfc3339)
+        }
+        if let note = edit.note {
+            assignments.append("note = ?")
+            values.append(note)
+        }
+        let setClause = assignments.isEmpty ? "id = id" : assignments.joined(separator: ", ")
+        let arguments = StatementArguments(values)
+        return try await write { db in
             let list = try Self.fetchList(db, named: name)
             try db.execute(
-                sql: "UPDATE entries SET disabled_until = ? WHERE id = ? AND list_id = ? AND deleted_at IS NULL",
-                arguments: [until?.rfc3339, id, list.id])
+                sql: "UPDATE entries SET \(setClause) WHERE id = ? AND list_id = ? AND deleted_at IS NULL",
+                arguments: arguments + [id, list.id])
             guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT * FROM entries WHERE id = ?", arguments: [id]) else {
                 throw StoreError.entryNotFound(id)
             }

@@ -75,6 +75,21 @@ public struct EntryChange: Sendable, Hashable {
     public var value: String
 }
 
+/// Changes to a live entry; a field left nil is kept as it is.
+public struct EntryEdit: Sendable, Hashable {
+    /// Disables the entry until a time (it stays listed but matches nothing before then);
+    /// `.some(nil)` enables it again.
+    public var disabledUntil: Date??
+    /// Replaces the note in the entry's provenance; `.some(nil)` removes it.
+    public var note: String??
+
+    /// Creates an edit.
+    public init(disabledUntil: Date?? = nil, note: String?? = nil) {
+        self.disabledUntil = disabledUntil
+        self.note = note
+    }
+}
+
 /// Changes to a list's settings; `nil` fields stay as they are.
 public struct ListUpdate: Sendable, Codable, Hashable {
     /// A new name (the list keeps its id, entries, history and action policy).

@@ -22,9 +22,9 @@ public protocol ListStore: Sendable {
     func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) async throws(StoreError) -> Int
     /// Tombstones one entry.
     func removeEntry(_ id: Int64, fromList name: String) async throws(StoreError)
-    /// Disables a live entry until `until` (it stays listed but does not match before then), or
-    /// enables it again with `nil`. Returns the entry as changed.
-    func setDisabledUntil(_ until: Date?, entry id: Int64, inList name: String) async throws(StoreError) -> StoredEntry
+    /// Applies `edit` to a live entry of the list in one transaction and returns the entry as
+    /// changed; `entryNotFound` if the list has no such live entry.
+    func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) async throws(StoreError) -> StoredEntry
     /// Live entries of a list, in id order, after `afterId`, at most `limit`.
     func entries(ofList name: String, afterId: Int64, limit: Int) async throws(StoreError) -> [StoredEntry]
     /// Entries by id (deleted ones included), for provenance in match answers.

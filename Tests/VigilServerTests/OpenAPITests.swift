@@ -80,7 +80,7 @@ struct OpenAPITests {
     @Test func everyV1RouteIsDocumentedWithItsScopes() async throws {
         let operations = try Self.documentedOperations()
         let v1 = operations.filter { $0.path.hasPrefix("/v1/") }
-        #expect(v1.count == 21)
+        #expect(v1.count == 22)
         #expect(Set(operations.map(\.id)).count == operations.count, "operation ids are unique")
 
         let node = try await TestNode.make()

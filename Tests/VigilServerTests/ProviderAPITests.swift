@@ -29,7 +29,7 @@ struct ProviderAPITests {
         let routes: [(HTTPRequest.Method, String, Scope)] = [
             (.get, "/v1/lists", .match), (.get, "/v1/lists/l", .curate), (.post, "/v1/lists", .curate),
             (.patch, "/v1/lists/l", .curate), (.delete, "/v1/lists/nope", .curate), (.get, "/v1/lists/l/entries", .curate),
-            (.post, "/v1/lists/l/entries", .curate), (.delete, "/v1/lists/l/entries/99", .curate),
+            (.post, "/v1/lists/l/entries", .curate), (.delete, "/v1/lists/l/entries/99", .curate), (.put, "/v1/lists/l/entries/99/note", .curate),
             (.post, "/v1/match/hash", .match), (.post, "/v1/match/file", .match), (.post, "/v1/compare", .match),
             (.get, "/v1/index/status", .match), (.post, "/v1/hash", .hash),
         ]
@@ -446,5 +446,38 @@ extension ProviderAPITests {
                 #expect(($0.json["matches"] as? [[String: Any]])?.first?["list"] as? String == "tight")
             }
         }
+    }
+
+    @Test func anEntrysNoteCanBeRewrittenOrRemoved() async throws {
+        let node = try await TestNode.make()
+        _ = try await node.store.createList(HashList(name: "l", kind: .internal))
+        let ids = try await node.store.apply(
+            [IndicatorRecord(type: .md5, value: "d41d8cd98f00b204e9800998ecf8427e", provenance: Provenance(sourceOrganisation: "NCMEC", note: "first"))], toList: "l")
+        let id = try #require(ids.first)
+        try await node.application.test(.router) { client in
+            try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": "second"])) {
+                #expect($0.status == .ok)
+                let provenance = $0.json["provenance"] as? [String: Any]
+                #expect(provenance?["note"] as? String == "second")
+                #expect(provenance?["source_organisation"] as? String == "NCMEC")
+            }
+            try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": String(repeating: "x", count: 4097)])) {
+                #expect($0.status == .badRequest)
+                #expect($0.errorCode == "invalid_note")
+            }
+            try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody([:])) {
+                #expect($0.status == .badRequest)
+            }
+            try await client.execute(uri: "/v1/lists/l/entries/999999/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": "x"])) {
+                #expect($0.status == .notFound)
+            }
+            try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": ""])) {
+                #expect($0.status == .ok)
+                #expect(($0.json["provenance"] as? [String: Any])?["note"] == nil)
+            }
+        }
+        let stored = try await node.store.entries(ids: [id])[id]
+        #expect(stored?.provenance.note == nil)
+        #expect(stored?.provenance.sourceOrganisation == "NCMEC")
     }
 }

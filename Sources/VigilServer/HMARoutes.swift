@@ -29,8 +29,8 @@ import VigilStore
 // fetched Content-Type. Files may also be uploaded as multipart/form-data under a field named for
 // the content type (`photo`, `video`), as HMA expects.
 //
-// Not available: signal type settings and HMA exchange configuration (answered 501 where HMA has
-// the route).
+// Signal type settings are stored and reported as HMA does (a negative enabled_ratio disables a
+// type). Not available: HMA's exchange configuration (answered 501 where HMA has the route).
 
 /// An error answered in HMA's shape, `{"message": "…"}`, with its HTTP status.
 struct HMAError: HTTPResponseError, Sendable {
@@ -337,11 +337,15 @@ extension ProviderAPI {
         guard let contentType = HMASignalTypes.contentTypes.first(where: { $0.name == file.name }) else {
             throw HMAError.badRequest("no such content_type: '\(file.name)'")
         }
-        var wanted = contentType.signals
+        // HMA hashes only the enabled signal types of the content type (a negative enabled_ratio disables one).
+        let ratios = engine.signalTypeRatios
+        var wanted = contentType.signals.filter { (ratios[$0] ?? 1) >= 0 }
         if let types {
             wanted = []
             for name in types.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-                guard contentType.signals.contains(name) else { throw HMAError.badRequest("signal type '\(name)' doesn't exist or is disabled") }
+                guard contentType.signals.contains(name), (ratios[name] ?? 1) >= 0 else {
+                    throw HMAError.badRequest("signal type '\(name)' doesn't exist or is disabled")
+                }
                 wanted.append(name)
             }
             guard !wanted.isEmpty else { throw HMAError.badRequest("empty signal type selection") }
@@ -484,6 +488,9 @@ extension ProviderAPI {
     /// `bypassRatio`) and disabled entries are skipped. `banks` restricts the lists searched.
     func hmaLookup(signal: String, typeName: String, banks: Set<String>?, raw: Bool, bypassRatio: Bool) async throws -> [HMAMatch] {
         guard let type = HMASignalTypes.type(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
+        guard (engine.signalTypeRatios[HMASignalTypes.name(of: type)] ?? 1) >= 0 else {
+            throw HMAError.badRequest("SignalType '\(typeName)' is not enabled")
+        }
         let value: String
         do throws(SignalValueError) { value = try type.normalise(signal) } catch {
             throw HMAError.badRequest("invalid signal: \(error.description)")
@@ -684,10 +691,29 @@ extension ProviderAPI {
             return try await hmaAdd(signals, to: bank, provenance: Provenance(submittedBy: context.principal?.organisation, note: note))
         }
         curate.get("signal_type") { _, _ -> Response in
-            try HMAValue.array(HMASignalTypes.all.map { .object(["name": .string($0.name), "enabled_ratio": .double(1)]) }).response()
+            let ratios = engine.signalTypeRatios
+            return try HMAValue.array(HMASignalTypes.all.map { .object(["name": .string($0.name), "enabled_ratio": .double(ratios[$0.name] ?? 1)]) })
+                .response()
         }
-        curate.put("signal_type/:name") { _, _ -> Response in
-            throw HMAError.unsupported("Vigil has no per-signal-type enabled ratio: set enabled_ratio on each bank instead")
+        // As in HMA: the ratio is stored and reported; a negative one disables the type for
+        // hashing and lookups (HMA's sampling by ratio is a to-do there, so none here either).
+        curate.put("signal_type/:name") { request, context -> Response in
+            let name = try context.parameters.require("name")
+            guard HMASignalTypes.all.contains(where: { $0.name == name }) else { throw HMAError.badRequest("No such SignalType '\(name)'") }
+            guard case .object(let fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            let ratio: Double
+            switch fields["enabled_ratio"] {
+            case nil: throw HMAError.badRequest("missing required parameter: enabled_ratio")
+            case .string(let text):
+                guard let parsed = Double(text), parsed.isFinite else { throw HMAError.badRequest("enabled_ratio must be a number") }
+                ratio = parsed
+            case let value:
+                guard let number = Self.number(value), number.isFinite else { throw HMAError.badRequest("enabled_ratio must be a number") }
+                ratio = number
+            }
+            try await storeCall { () async throws(StoreError) in try await store.setSignalTypeRatio(ratio, for: name) }
+            try await engine.refreshLists()
+            return Response(status: .noContent)
         }
         curate.get("signal_type/index") { request, _ -> Response in
             try Self.indexStatus(engine, only: request.uri.queryParameters.get("signal_type")) { count, ready in

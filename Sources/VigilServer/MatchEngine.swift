@@ -29,10 +29,11 @@ public actor MatchEngine {
         var ready = false
         var lists: [Int64: StoredList] = [:]
         var policies: [Int64: ActionPolicy] = [:]
+        var signalTypeRatios: [String: Double] = [:]
     }
 
     nonisolated let indexes: Mutex<Indexes>
-    let store: any ListStore & ActionStore
+    let store: any ListStore & ActionStore & SignalTypeSettingsStore
     let tuning: IndexTuning
 
     /// Creates an engine over `store`; call ``load()`` before answering queries.
@@ -40,7 +41,7 @@ public actor MatchEngine {
     /// - Parameter tuning: the PDQ index's layout: `.speed` (the default) spends a few hundred
     ///   bytes per hash on candidate filters for 2-3x the lookups per second; `.compact` keeps
     ///   it near 100 bytes per hash (for lists of tens of millions on a small machine).
-    public init(store: any ListStore & ActionStore, tuning: IndexTuning = .speed) throws {
+    public init(store: any ListStore & ActionStore & SignalTypeSettingsStore, tuning: IndexTuning = .speed) throws {
         self.store = store
         self.tuning = tuning
         indexes = Mutex(Indexes(pdq: LiveIndex(base: try HammingIndex(hashes: [], ids: []), tuning: tuning)))
@@ -149,15 +150,20 @@ public actor MatchEngine {
         return applied
     }
 
-    /// Re-reads the lists' settings (after a list is created, changed or deleted).
+    /// Re-reads the lists' settings, their action policies and the signal type settings (after any of them changes).
     public func refreshLists() async throws {
         let lists = try await store.lists()
         let policies = try await store.policies()
+        let ratios = try await store.signalTypeRatios()
         indexes.withLock {
             $0.lists = Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             $0.policies = policies
+            $0.signalTypeRatios = ratios
         }
     }
+
+    /// The cached signal type ratios (HMA's signal type configuration), by name.
+    public nonisolated var signalTypeRatios: [String: Double] { indexes.withLock { $0.signalTypeRatios } }
 
     /// Searches PDQ variants against the chosen lists, each at its own radius.
     public nonisolated func matchPDQ(variants: [PDQHash], lists: [StoredList]) throws -> [EngineMatch] {

@@ -92,6 +92,7 @@ public final class SQLiteStore: ListStore, KeyStore {
                 """)
         }
         registerOutboxMigration(&migrator)
+        registerSignalTypeSettingsMigration(&migrator)
         return migrator
     }()
 

@@ -100,7 +100,7 @@ struct HMACompatibilityTests {
             (.post, "/c/banks", .curate), (.put, "/c/bank/B", .curate), (.delete, "/c/bank/NONE", .curate),
             (.get, "/c/bank/B/content/1", .curate), (.put, "/c/bank/B/content/1", .curate), (.delete, "/c/bank/B/content/1", .curate),
             (.post, "/c/bank/B/content", .curate), (.post, "/c/bank/B/signal", .curate), (.get, "/c/signal_type", .curate),
-            (.get, "/c/signal_type/index", .curate), (.get, "/c/content_type", .curate),
+            (.get, "/c/signal_type/index", .curate), (.get, "/c/content_type", .curate), (.put, "/c/signal_type/pdq", .curate),
         ]
         try await node.application.test(.router) { client in
             for (method, uri, scope) in routes {
@@ -532,8 +532,41 @@ struct HMACompatibilityTests {
                 #expect(types.compactMap { $0["name"] as? String } == ["pdq", "video_md5", "sha256"])
                 #expect(types.allSatisfy { $0["enabled_ratio"] is NSNumber })
             }
+            // Stored and read back as HMA does; a negative ratio disables the type for lookups and hashing.
             try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": 0.5])) {
-                #expect($0.status == .notImplemented)
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(uri: "/c/signal_type", method: .get, headers: node.headers(.curate)) { response in
+                let types = Self.anyJSON(response) as? [[String: Any]] ?? []
+                #expect((types.first { $0["name"] as? String == "pdq" }?["enabled_ratio"] as? NSNumber)?.doubleValue == 0.5)
+                #expect((types.first { $0["name"] as? String == "sha256" }?["enabled_ratio"] as? NSNumber)?.doubleValue == 1)
+            }
+            for (uri, body) in [("/c/signal_type/tmk", jsonBody(["enabled_ratio": 1])), ("/c/signal_type/pdq", jsonBody([:])),
+                                ("/c/signal_type/pdq", jsonBody(["enabled_ratio": "lots"]))] {
+                try await client.execute(uri: uri, method: .put, headers: node.headers(.curate), body: body) {
+                    #expect($0.status == .badRequest, "\(uri)")
+                    #expect($0.json["message"] is String)
+                }
+            }
+            try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(bridgeHash)", method: .get, headers: node.headers(.match)) {
+                #expect($0.status == .ok)
+            }
+            try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": "-1"])) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(bridgeHash)", method: .get, headers: node.headers(.match)) {
+                #expect($0.status == .badRequest)
+                #expect($0.json["message"] as? String == "SignalType 'pdq' is not enabled")
+            }
+            let photo = try Self.photo()
+            try await client.execute(uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])) {
+                #expect($0.json["pdq"] == nil)
+            }
+            try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": 1])) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])) {
+                #expect($0.json["pdq"] is String)
             }
             try await client.execute(uri: "/c/content_type", method: .get, headers: node.headers(.curate)) { response in
                 let types = Self.anyJSON(response) as? [[String: Any]] ?? []

@@ -226,10 +226,11 @@ struct Searcher {
     }
 
     /// Probes one substring table at a time in sweeps — bucket bounds, then candidates (their
-    /// filters when the index has them, else their postings and full hashes) — so that the cache
-    /// misses inside each sweep are independent and the processor overlaps them, instead of
-    /// waiting for each in turn. Scratch space is one temporary allocation per search; the inner
-    /// loops run over raw buffers (no closures, no array growth).
+    /// postings and full hashes) — so that the cache misses inside each sweep are independent and
+    /// the processor overlaps them, instead of waiting for each in turn; an index with candidate
+    /// filters goes to ``pipelinedSearch(_:radius:substrings:radii:report:)`` instead. Scratch space
+    /// is one temporary allocation per search; the inner loops run over raw buffers (no closures,
+    /// no array growth).
     func multiIndexSearch(_ query: SIMD4<UInt64>, radius: Int, substrings: SubstringLayout, report: (Int, Int) -> Void) {
         let radii = substrings.radii(for: radius)
         if storage.layout.hasFilters {
@@ -245,33 +246,12 @@ struct Searcher {
             let values = base
             let ranges = base + capacity
             for j in 0..<substrings.count where radii[j] >= 0 {
-                let width = substrings.widths[j]
-                let offsets = storage.offsets[j]
-                let probes = Self.fillValues(values, centre: substrings.extract(query, j), width: width, radius: min(radii[j], width))
                 var nonempty = 0
-                var candidates = 0
-                let lookahead = 8
-                for index in 0..<probes {
-                    if index + lookahead < probes { vigil_prefetch(offsets + values[index + lookahead]) }
-                    let value = values[index]
-                    let start = Int(offsets[value])
-                    let end = Int(offsets[value + 1])
-                    if start < end {
-                        ranges[2 * nonempty] = start
-                        ranges[2 * nonempty + 1] = end
-                        nonempty += 1
-                        candidates += end - start
-                    }
-                }
-                if let filters = storage.filters[j], let postings = storage.postings[j] {
-                    filteredCandidates(
-                        query, radius: radius, j: j, substrings: substrings, radii: radii, ranges: ranges, count: nonempty,
-                        filters: filters, postings: postings, report: report)
-                } else {
-                    verifiedCandidates(
-                        query, radius: radius, j: j, substrings: substrings, radii: radii, ranges: ranges, count: nonempty,
-                        candidates: candidates, postings: storage.postings[j], report: report)
-                }
+                let candidates = appendBuckets(
+                    of: j, query, substrings: substrings, radius: radii[j], values: values, to: ranges, stride: 2, count: &nonempty)
+                verifiedCandidates(
+                    query, radius: radius, j: j, substrings: substrings, radii: radii, ranges: ranges, count: nonempty,
+                    candidates: candidates, postings: storage.postings[j], report: report)
             }
         }
     }
@@ -298,22 +278,7 @@ struct Searcher {
             let ranges = base + probeCapacity
             var count = 0
             for j in 0..<substrings.count where radii[j] >= 0 {
-                let width = substrings.widths[j]
-                let offsets = storage.offsets[j]
-                let probes = Self.fillValues(values, centre: substrings.extract(query, j), width: width, radius: min(radii[j], width))
-                let lookahead = 8
-                for index in 0..<probes {
-                    if index + lookahead < probes { vigil_prefetch(offsets + values[index + lookahead]) }
-                    let value = values[index]
-                    let start = Int(offsets[value])
-                    let end = Int(offsets[value + 1])
-                    if start < end {
-                        ranges[3 * count] = start
-                        ranges[3 * count + 1] = end
-                        ranges[3 * count + 2] = j
-                        count += 1
-                    }
-                }
+                _ = appendBuckets(of: j, query, substrings: substrings, radius: radii[j], values: values, to: ranges, stride: 3, count: &count)
             }
             let hashes = storage.hashes
             let distance = 16
@@ -348,6 +313,36 @@ struct Searcher {
         }
     }
 
+    /// Probes table `j`: writes every value within `radius` of the query's substring to `values`,
+    /// then appends (start, end) of each nonempty bucket among them to `ranges` from entry `count`
+    /// on, `stride` Ints per bucket (with stride 3 the table's index goes third). Offsets are
+    /// prefetched a few probes ahead. Returns the number of candidates appended.
+    @inline(__always)
+    func appendBuckets(
+        of j: Int, _ query: SIMD4<UInt64>, substrings: SubstringLayout, radius: Int, values: UnsafeMutablePointer<Int>,
+        to ranges: UnsafeMutablePointer<Int>, stride: Int, count: inout Int
+    ) -> Int {
+        let width = substrings.widths[j]
+        let offsets = storage.offsets[j]
+        let probes = Self.fillValues(values, centre: substrings.extract(query, j), width: width, radius: min(radius, width))
+        let lookahead = 8
+        var candidates = 0
+        for index in 0..<probes {
+            if index + lookahead < probes { vigil_prefetch(offsets + values[index + lookahead]) }
+            let value = values[index]
+            let start = Int(offsets[value])
+            let end = Int(offsets[value + 1])
+            if start < end {
+                ranges[stride * count] = start
+                ranges[stride * count + 1] = end
+                if stride > 2 { ranges[stride * count + 2] = j }
+                count += 1
+                candidates += end - start
+            }
+        }
+        return candidates
+    }
+
     /// Prefetches the lines of bucket `r` of ``pipelinedSearch``'s ranges (at most four lines: a
     /// bucket longer than that is read sequentially, which the hardware prefetcher follows).
     @inline(__always)
@@ -368,25 +363,6 @@ struct Searcher {
         while offset < min(bytes, 256) {
             vigil_prefetch(first + offset)
             offset += 64
-        }
-    }
-
-    /// Table `j` with candidate filters: rejects on the filters, read in bucket order, and reads
-    /// the full hash only of the few that pass.
-    @inline(__always)
-    func filteredCandidates(
-        _ query: SIMD4<UInt64>, radius: Int, j: Int, substrings: SubstringLayout, radii: [Int],
-        ranges: UnsafeMutablePointer<Int>, count: Int, filters: UnsafePointer<SIMD2<UInt64>>, postings: UnsafePointer<UInt32>,
-        report: (Int, Int) -> Void
-    ) {
-        let half = substrings.filterHalf(query, j)
-        for r in 0..<count { vigil_prefetch(filters + ranges[2 * r]) }
-        for r in 0..<count {
-            for slot in ranges[2 * r]..<ranges[2 * r + 1] {
-                let difference = filters[slot] ^ half
-                guard difference[0].nonzeroBitCount &+ difference[1].nonzeroBitCount <= radius else { continue }
-                check(Int(postings[slot]), query, radius: radius, j: j, substrings: substrings, radii: radii, report: report)
-            }
         }
     }
 

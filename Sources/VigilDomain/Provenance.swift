@@ -29,4 +29,35 @@ public struct Provenance: Sendable, Codable, Hashable {
         self.confirmedAt = confirmedAt
         self.note = note
     }
+
+    /// The longest note accepted, in characters.
+    public static let maxNoteLength = 4096
+    /// The longest value accepted in the other fields, in characters.
+    public static let maxFieldLength = 1024
+
+    /// Checks the fields' lengths (a provenance record is metadata, not a document).
+    public func validate() throws(ProvenanceValidationError) {
+        let fields: [(String, String?)] = [
+            ("source_organisation", sourceOrganisation), ("source_item_id", sourceItemId), ("submitted_by", submittedBy),
+            ("confirmed_by", confirmedBy), ("decision_reference", decisionReference), ("confirmed_at", confirmedAt),
+        ]
+        for (name, value) in fields {
+            if let value, value.count > Self.maxFieldLength { throw .tooLong(field: name, length: value.count, limit: Self.maxFieldLength) }
+        }
+        if let note, note.count > Self.maxNoteLength { throw .tooLong(field: "note", length: note.count, limit: Self.maxNoteLength) }
+    }
+}
+
+/// Why a provenance record was refused.
+public enum ProvenanceValidationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A field is longer than its limit.
+    case tooLong(field: String, length: Int, limit: Int)
+
+    /// What is wrong and what is accepted.
+    public var description: String {
+        switch self {
+        case .tooLong(let field, let length, let limit):
+            "provenance \(field) is \(length) characters; at most \(limit) are accepted"
+        }
+    }
 }

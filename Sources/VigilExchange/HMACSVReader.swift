@@ -124,7 +124,7 @@ public struct HMACSVReader: IndicatorReader {
             cell("note"), cell("category").map { "category: \($0)" }, cell("tags").map { "tags: \($0)" },
         ].compactMap { $0 }
         if !noteParts.isEmpty { provenance.note = noteParts.joined(separator: "; ") }
-        batch.records.append(IndicatorRecord(type: rowType, value: value, provenance: provenance))
+        batch.append(IndicatorRecord(type: rowType, value: value, provenance: provenance), from: line)
     }
 }
 

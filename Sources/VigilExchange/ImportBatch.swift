@@ -80,3 +80,16 @@ public struct ImportBatch: Sendable, Equatable {
         ignored[kind, default: 0] += 1
     }
 }
+
+extension ImportBatch {
+    /// Appends `record`, or, when its provenance is refused (see ``Provenance/validate()``), records
+    /// an issue for input record `number` instead (that record is skipped; the import goes on).
+    mutating func append(_ record: IndicatorRecord, from number: Int) {
+        do throws(ProvenanceValidationError) {
+            try record.provenance.validate()
+            records.append(record)
+        } catch {
+            issues.append(ImportIssue(record: number, message: "\(error.description); skipped"))
+        }
+    }
+}

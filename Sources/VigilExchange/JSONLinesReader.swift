@@ -71,6 +71,6 @@ public struct JSONLinesReader: IndicatorReader {
                 _ = ProvenanceFields.set(key, to: member.string, in: &provenance)
             }
         }
-        batch.records.append(IndicatorRecord(type: type, value: hex, action: action, provenance: provenance))
+        batch.append(IndicatorRecord(type: type, value: hex, action: action, provenance: provenance), from: number)
     }
 }

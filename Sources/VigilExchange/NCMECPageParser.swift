@@ -154,7 +154,7 @@ final class NCMECPageParser: NSObject, XMLParserDelegate {
             }
             do {
                 let value = try type.normalise(fingerprint.value)
-                batch.records.append(IndicatorRecord(type: type, value: value, action: deleted ? .delete : .add, provenance: provenance))
+                batch.append(IndicatorRecord(type: type, value: value, action: deleted ? .delete : .add, provenance: provenance), from: entry.number)
             } catch {
                 batch.issues.append(
                     ImportIssue(record: entry.number, message: "entry \(entry.id): \(fingerprint.name) fingerprint: \(error.description); fingerprint skipped"))

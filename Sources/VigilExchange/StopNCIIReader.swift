@@ -112,6 +112,6 @@ public struct StopNCIIReader: IndicatorReader {
             note.append("last modified \(RFC3339.string(fromUnixSeconds: modified))")
         }
         if !note.isEmpty { provenance.note = note.joined(separator: ", ") }
-        batch.records.append(IndicatorRecord(type: type, value: hash, action: deleted ? .delete : .add, provenance: provenance))
+        batch.append(IndicatorRecord(type: type, value: hash, action: deleted ? .delete : .add, provenance: provenance), from: number)
     }
 }

@@ -87,6 +87,6 @@ public struct TSVReader: IndicatorReader {
         if fields.count > 2, !fields[2].isEmpty {
             provenance.note = TSVEscaping.unescape(UnsafeBufferPointer(rebasing: fields[2]))
         }
-        batch.records.append(IndicatorRecord(type: type, value: value, provenance: provenance))
+        batch.append(IndicatorRecord(type: type, value: value, provenance: provenance), from: number)
     }
 }

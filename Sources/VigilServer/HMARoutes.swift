@@ -807,6 +807,7 @@ extension ProviderAPI {
     /// `{"id": …, "signals": {…}}` with the first entry's id.
     func hmaAdd(_ signals: [String: String], to bank: StoredList, provenance: Provenance) async throws -> Response {
         guard !signals.isEmpty else { throw HMAError.badRequest("No signals given") }
+        do throws(ProvenanceValidationError) { try provenance.validate() } catch { throw HMAError.badRequest(error.description) }
         var records: [IndicatorRecord] = []
         var added: [String: HMAValue] = [:]
         for (name, value) in signals.sorted(by: { $0.key < $1.key }) {

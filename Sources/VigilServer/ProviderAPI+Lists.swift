@@ -66,7 +66,12 @@ extension ProviderAPI {
             do throws(SignalValueError) {
                 let value = try type.normalise(entry.value)
                 let action: IndicatorRecord.Action = entry.action == .delete ? .delete : .add
-                records.append(IndicatorRecord(type: type, value: value, action: action, provenance: entry.provenance.map(Provenance.init) ?? Provenance()))
+                let provenance = entry.provenance.map(Provenance.init) ?? Provenance()
+                do throws(ProvenanceValidationError) { try provenance.validate() } catch {
+                    problems.append("entries[\(index)]: \(error.description)")
+                    continue
+                }
+                records.append(IndicatorRecord(type: type, value: value, action: action, provenance: provenance))
             } catch {
                 problems.append("entries[\(index)]: \(error.description)")
             }
@@ -91,15 +96,12 @@ extension ProviderAPI {
         return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
     }
 
-    /// The longest note `PUT …/note` accepts, in characters.
-    static let maxNoteLength = 4096
-
     func setEntryNote(_ input: Operations.SetEntryNote.Input) async throws -> Operations.SetEntryNote.Output {
         let body = switch input.body { case .json(let body): body }
         let name = input.path.name
         let id = input.path.id
-        guard body.note.count <= Self.maxNoteLength else {
-            throw APIError.badRequest("invalid_note", "a note is at most \(Self.maxNoteLength) characters, got \(body.note.count)")
+        guard body.note.count <= Provenance.maxNoteLength else {
+            throw APIError.badRequest("invalid_note", "a note is at most \(Provenance.maxNoteLength) characters, got \(body.note.count)")
         }
         let note: String? = body.note.isEmpty ? nil : body.note
         let entry = try await storeCall { () async throws(StoreError) in try await store.editEntry(id, inList: name, EntryEdit(note: .some(note))) }

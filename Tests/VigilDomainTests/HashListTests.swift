@@ -28,3 +28,17 @@ struct HashListTests {
         }
     }
 }
+
+@Suite("Provenance")
+struct ProvenanceTests {
+    @Test func fieldLengthsAreLimited() throws {
+        try Provenance(sourceItemId: String(repeating: "i", count: Provenance.maxFieldLength), note: String(repeating: "n", count: Provenance.maxNoteLength)).validate()
+        #expect(throws: ProvenanceValidationError.tooLong(field: "confirmed_by", length: 1025, limit: 1024)) {
+            try Provenance(confirmedBy: String(repeating: "c", count: 1025)).validate()
+        }
+        #expect(throws: ProvenanceValidationError.tooLong(field: "note", length: 4097, limit: 4096)) {
+            try Provenance(note: String(repeating: "é", count: 4097)).validate()
+        }
+    }
+}
+

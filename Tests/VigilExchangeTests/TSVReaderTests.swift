@@ -26,6 +26,14 @@ struct TSVReaderTests {
         #expect(outcome.batch.issues[2].message.contains("more than 3 tab-separated fields"))
     }
 
+    @Test func overlongProvenanceSkipsTheLineOnly() {
+        let long = String(repeating: "n", count: Provenance.maxNoteLength + 1)
+        let exact = String(repeating: "n", count: Provenance.maxNoteLength)
+        let outcome = importAll(TSVReader(), "\(Hex.p1)\t\t\(exact)\n\(Hex.p2)\t\t\(long)\n\(Hex.p3)\n")
+        #expect(outcome.batch.records == [pdq(Hex.p1, Provenance(note: exact)), pdq(Hex.p3)])
+        #expect(outcome.batch.issues == [ImportIssue(record: 2, message: "provenance note is 4097 characters; at most 4096 are accepted; skipped")])
+    }
+
     @Test func signalTypeIsAParameter() {
         let outcome = importAll(TSVReader(signalType: .md5), "\(Hex.m1)\n\(Hex.p1)\n")
         #expect(outcome.batch.records == [IndicatorRecord(type: .md5, value: Hex.m1)])

@@ -480,4 +480,23 @@ extension ProviderAPITests {
         #expect(stored?.provenance.note == nil)
         #expect(stored?.provenance.sourceOrganisation == "NCMEC")
     }
+
+    @Test func overlongProvenanceRefusesTheRequest() async throws {
+        let node = try await TestNode.make()
+        _ = try await node.store.createList(HashList(name: "l", kind: .internal))
+        try await node.application.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/lists/l/entries", method: .post, headers: node.headers(.curate),
+                body: jsonBody(["entries": [
+                    ["type": "pdq", "value": bridgeHash],
+                    ["type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e", "provenance": ["source_item_id": String(repeating: "x", count: 2000)]],
+                ]])
+            ) {
+                #expect($0.status == .badRequest)
+                #expect($0.errorCode == "invalid_entries")
+                #expect(($0.json["error"] as? [String: Any])?["message"] as? String == "entries[1]: provenance source_item_id is 2000 characters; at most 1024 are accepted")
+            }
+        }
+        #expect(try await node.store.entries(ofList: "l", afterId: 0, limit: 10).isEmpty)
+    }
 }

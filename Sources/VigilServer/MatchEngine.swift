@@ -95,8 +95,10 @@ public actor MatchEngine {
         let base = try HammingIndex(hashes: hashes, ids: ids, lists: tags, tuning: tuning)
         let lists = try await store.lists()
         let policies = try await store.policies()
+        let ratios = try await store.signalTypeRatios()
         indexes.withLock { state in
             state.policies = policies
+            state.signalTypeRatios = ratios
             state.pdq = LiveIndex(base: base, tuning: tuning)
             state.md5 = md5
             state.sha256 = sha256

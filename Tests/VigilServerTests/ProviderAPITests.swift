@@ -193,8 +193,10 @@ struct ProviderAPITests {
             let node = try await TestNode.make(path: path)
             _ = try await node.store.createList(HashList(name: "kept", kind: .internal))
             _ = try await node.store.apply([IndicatorRecord(type: .pdq, value: bridgeHash)], toList: "kept")
+            try await node.store.setSignalTypeRatio(-1, for: "video_md5")
         }
         let restarted = try await TestNode.make(path: path)
+        #expect(restarted.engine.signalTypeRatios == ["video_md5": -1])
         try await restarted.application.test(.router) { client in
             try await client.execute(uri: "/v1/match/hash", method: .post, headers: restarted.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
                 #expect(($0.json["matches"] as? [Any])?.count == 1)

@@ -47,20 +47,29 @@ public struct PDQHash: Hashable, Sendable {
     /// Parses the 64-character hexadecimal form (upper or lower case).
     /// - Throws: ``HashParseError`` naming what is wrong with the text.
     public init(validatingHex hex: some StringProtocol) throws(HashParseError) {
-        let utf8 = Array(hex.utf8)
+        // Native strings lend their bytes without a copy; others are copied once.
+        let parsed = hex.utf8.withContiguousStorageIfAvailable(Self.parseHex) ?? Array(hex.utf8).withUnsafeBufferPointer(Self.parseHex)
+        switch parsed {
+        case .success(let words): self.words = words
+        case .failure(let error): throw error
+        }
+    }
+
+    /// The words of 64 hex digits, or what is wrong with them.
+    private static func parseHex(_ utf8: UnsafeBufferPointer<UInt8>) -> Result<SIMD4<UInt64>, HashParseError> {
         guard utf8.count == 64 else {
-            throw .wrongLength(expected: 64, actual: utf8.count)
+            return .failure(.wrongLength(expected: 64, actual: utf8.count))
         }
         var words = SIMD4<UInt64>.zero
-        for (offset, char) in utf8.enumerated() {
-            guard let nibble = hexValue(char) else {
-                throw .invalidCharacter(offset: offset)
+        for offset in 0..<64 {
+            guard let nibble = hexValue(utf8[offset]) else {
+                return .failure(.invalidCharacter(offset: offset))
             }
             // Character 0 is the most significant nibble of word 3.
             let word = 3 - offset / 16
             words[word] = (words[word] << 4) | UInt64(nibble)
         }
-        self.words = words
+        return .success(words)
     }
 
     /// The 64-character lowercase hexadecimal form, as the reference prints it.

@@ -6,8 +6,7 @@ enum IndexBuilder {
     ) -> IndexStorage {
         let count = hashes.count
         let layout = StorageLayout(count: count, substrings: substrings, hasLists: lists != nil, hasFilters: filters)
-        let raw = IndexStorage.allocate(layout.totalSize)
-        raw.initializeMemory(as: UInt8.self, repeating: 0, count: layout.totalSize)
+        let raw = IndexStorage.allocate(layout.totalSize, zeroed: true)
         let storedHashes = raw.advanced(by: layout.hashesOffset).assumingMemoryBound(to: SIMD4<UInt64>.self)
         let storedIds = raw.advanced(by: layout.idsOffset).assumingMemoryBound(to: UInt64.self)
         let storedLists = raw.advanced(by: layout.listsOffset).assumingMemoryBound(to: UInt16.self)

@@ -173,14 +173,15 @@ final class IndexStorage: @unchecked Sendable {
     /// Blocks at least this large are mapped directly and offered transparent huge pages.
     static let hugePageThreshold = 4 << 20
 
-    /// Allocates an index block.
+    /// Allocates an index block, all zero bytes when `zeroed` (a fresh mapping is zero already, so
+    /// only the small-block path pays for it).
     ///
     /// Searches touch a few hundred scattered cache lines of a block that is often hundreds of
     /// megabytes, so with 4 KiB pages nearly every one also misses the TLB. A large block is
     /// therefore its own anonymous mapping with `MADV_HUGEPAGE`, so that the kernel backs it
     /// with 2 MiB pages where it can (systems whose transparent huge pages are set to `madvise`,
-    /// the common default, do so only when asked). The memory starts zeroed either way.
-    static func allocate(_ size: Int) -> UnsafeMutableRawPointer {
+    /// the common default, do so only when asked). A mapping starts zeroed.
+    static func allocate(_ size: Int, zeroed: Bool = false) -> UnsafeMutableRawPointer {
         #if os(Linux)
         if size >= hugePageThreshold {
             guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), mapped != MAP_FAILED else {
@@ -192,7 +193,9 @@ final class IndexStorage: @unchecked Sendable {
             return mapped
         }
         #endif
-        return UnsafeMutableRawPointer.allocate(byteCount: max(size, 64), alignment: 64)
+        let block = UnsafeMutableRawPointer.allocate(byteCount: max(size, 64), alignment: 64)
+        if zeroed { block.initializeMemory(as: UInt8.self, repeating: 0, count: max(size, 64)) }
+        return block
     }
 
     /// Frees a block from ``allocate(_:)`` (`size` must be the size it was allocated with).

@@ -136,7 +136,7 @@ public final class SQLiteStore: ListStore, KeyStore {
         let reader = pointReaders[(nextPointReader.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % pointReaders.count]
         do {
             return try reader.inDatabase { db in
-                let statement = try db.cachedStatement(sql: "SELECT * FROM entries WHERE id = ?")
+                let statement = try db.cachedStatement(sql: "SELECT \(Self.entryColumns) FROM entries WHERE id = ?")
                 var found: [Int64: StoredEntry] = [:]
                 for id in ids {
                     if let row = try Row.fetchOne(statement, arguments: [id]) {
@@ -346,29 +346,37 @@ public final class SQLiteStore: ListStore, KeyStore {
             try db.execute(
                 sql: "UPDATE entries SET \(setClause) WHERE id = ? AND list_id = ? AND deleted_at IS NULL",
                 arguments: arguments + [id, list.id])
-            guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT * FROM entries WHERE id = ?", arguments: [id]) else {
+            guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM entries WHERE id = ?", arguments: [id]) else {
                 throw StoreError.entryNotFound(id)
             }
             return try Self.storedEntry(row)
         }
     }
 
+    /// The entry columns ``storedEntry(_:)`` reads, in this order. Rows are read by position:
+    /// reading by name makes GRDB lower-case the name on every access, which was most of the cost
+    /// of decoding a row.
+    static let entryColumns = """
+        id, list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by, \
+        decision_reference, confirmed_at, note, disabled_until, created_at, deleted_at
+        """
+
+    /// An entry from a row of ``entryColumns``.
     private static func storedEntry(_ row: Row) throws -> StoredEntry {
-        guard let type = SignalType(rawValue: row["signal_type"]) else { throw StoreError.database("unknown signal type in row") }
+        guard let type = SignalType(rawValue: row[2]) else { throw StoreError.database("unknown signal type in row") }
         return StoredEntry(
-            id: row["id"], listId: row["list_id"], type: type, value: row["value"],
+            id: row[0], listId: row[1], type: type, value: row[3],
             provenance: Provenance(
-                sourceOrganisation: row["source_organisation"], sourceItemId: row["source_item_id"],
-                submittedBy: row["submitted_by"], confirmedBy: row["confirmed_by"],
-                decisionReference: row["decision_reference"], confirmedAt: row["confirmed_at"], note: row["note"]),
-            disabledUntil: row["disabled_until"], createdAt: row["created_at"], deletedAt: row["deleted_at"])
+                sourceOrganisation: row[4], sourceItemId: row[5], submittedBy: row[6], confirmedBy: row[7],
+                decisionReference: row[8], confirmedAt: row[9], note: row[10]),
+            disabledUntil: row[11], createdAt: row[12], deletedAt: row[13])
     }
 
     public func entries(ofList name: String, afterId: Int64, limit: Int) async throws(StoreError) -> [StoredEntry] {
         try await read { db in
             let list = try Self.fetchList(db, named: name)
             return try Row.fetchAll(
-                db, sql: "SELECT * FROM entries WHERE list_id = ? AND id > ? AND deleted_at IS NULL ORDER BY id LIMIT ?",
+                db, sql: "SELECT \(Self.entryColumns) FROM entries WHERE list_id = ? AND id > ? AND deleted_at IS NULL ORDER BY id LIMIT ?",
                 arguments: [list.id, afterId, max(0, min(limit, 10_000))]
             ).map(Self.storedEntry)
         }
@@ -385,7 +393,7 @@ public final class SQLiteStore: ListStore, KeyStore {
             for chunk in stride(from: 0, to: ids.count, by: 500) {
                 let part = Array(ids[chunk..<min(ids.count, chunk + 500)])
                 let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: "SELECT * FROM entries WHERE id IN (\(marks))", arguments: StatementArguments(part)) {
+                for row in try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM entries WHERE id IN (\(marks))", arguments: StatementArguments(part)) {
                     let entry = try Self.storedEntry(row)
                     found[entry.id] = entry
                 }
@@ -397,13 +405,14 @@ public final class SQLiteStore: ListStore, KeyStore {
     public func changes(after sequence: Int64, limit: Int) async throws(StoreError) -> [EntryChange] {
         try await read { db in
             try Row.fetchAll(
-                db, sql: "SELECT * FROM changes WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                db, sql: "SELECT sequence, kind, entry_id, list_id, signal_type, value FROM changes WHERE sequence > ? ORDER BY sequence LIMIT ?",
                 arguments: [sequence, max(1, limit)]
             ).map { row in
-                guard let kind = EntryChange.Kind(rawValue: row["kind"]), let type = SignalType(rawValue: row["signal_type"]) else {
+                // By position, as ``storedEntry(_:)`` reads entries.
+                guard let kind = EntryChange.Kind(rawValue: row[1]), let type = SignalType(rawValue: row[4]) else {
                     throw StoreError.database("unknown change in feed")
                 }
-                return EntryChange(sequence: row["sequence"], kind: kind, entryId: row["entry_id"], listId: row["list_id"], type: type, value: row["value"])
+                return EntryChange(sequence: row[0], kind: kind, entryId: row[2], listId: row[3], type: type, value: row[5])
             }
         }
     }

@@ -61,7 +61,7 @@ struct RequireScope: RouterMiddleware {
 /// Recently verified API keys (only live ones; unknown keys are always looked up), kept for
 /// `lifetime`. Keys are held in memory as their SHA-256, never as the secret.
 final class VerifiedKeyCache: Sendable {
-    private let entries = Mutex<[Data: (principal: Principal, until: ContinuousClock.Instant)]>([:])
+    private let entries = Mutex<[SIMD4<UInt64>: (principal: Principal, until: ContinuousClock.Instant)]>([:])
     let lifetime: Duration
 
     init(lifetime: Duration = .seconds(5)) {
@@ -69,7 +69,7 @@ final class VerifiedKeyCache: Sendable {
     }
 
     func principal(for secret: String) -> Principal? {
-        let key = Data(SHA256.hash(data: Data(secret.utf8)))
+        let key = Self.digest(secret)
         let now = ContinuousClock.now
         return entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
@@ -82,11 +82,23 @@ final class VerifiedKeyCache: Sendable {
     }
 
     func remember(_ principal: Principal, for secret: String) {
-        let key = Data(SHA256.hash(data: Data(secret.utf8)))
+        let key = Self.digest(secret)
         let until = ContinuousClock.now + lifetime
         entries.withLock { entries in
             if entries.count > 10_000 { entries.removeAll() }
             entries[key] = (principal, until)
+        }
+    }
+
+    /// The secret's SHA-256 as four words, hashed from the string's own bytes (no copies or
+    /// allocations on the hot path).
+    static func digest(_ secret: String) -> SIMD4<UInt64> {
+        let digest = secret.utf8.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+            ?? SHA256.hash(data: Array(secret.utf8))
+        return digest.withUnsafeBytes { bytes in
+            SIMD4(
+                bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self))
         }
     }
 }

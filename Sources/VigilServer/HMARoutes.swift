@@ -496,7 +496,7 @@ extension ProviderAPI {
             throw HMAError.badRequest("invalid signal: \(error.description)")
         }
         guard engine.isReady else { throw HMAError(.serviceUnavailable, "index not yet ready") }
-        var lists = engine.lists.values.filter { !$0.list.name.contains("~") }
+        var lists = engine.lists.values.filter { !$0.isDeleted }
         if !raw {
             lists = lists.filter { $0.list.enabled && (bypassRatio || Self.rolloutIncludes(value, list: $0.list)) }
         }
@@ -539,7 +539,7 @@ extension ProviderAPI {
     func addHMACuration(read: RouterGroup<VigilRequestContext>, curate: RouterGroup<VigilRequestContext>) {
         read.get("banks") { _, _ -> Response in
             let lists = try await storeCall { () async throws(StoreError) in try await store.lists() }
-            return try HMAValue.array(lists.filter { !$0.list.name.contains("~") }.map(Self.bankConfig)).response()
+            return try HMAValue.array(lists.filter { !$0.isDeleted }.map(Self.bankConfig)).response()
         }
         read.get("bank/:name") { _, context -> Response in
             try Self.bankConfig(try await hmaBank(try context.parameters.require("name"))).response()

@@ -7,7 +7,7 @@ import VigilStore
 extension ProviderAPI {
     func listLists(_ input: Operations.ListLists.Input) async throws -> Operations.ListLists.Output {
         let lists = try await storeCall { () async throws(StoreError) in try await store.lists() }
-        return .ok(.init(body: .json(.init(lists: lists.filter { !$0.list.name.contains("~") }.map(Components.Schemas.List.init)))))
+        return .ok(.init(body: .json(.init(lists: lists.filter { !$0.isDeleted }.map(Components.Schemas.List.init)))))
     }
 
     func getList(_ input: Operations.GetList.Input) async throws -> Operations.GetList.Output {

@@ -59,7 +59,7 @@ extension ProviderAPI {
     /// The lists a query is checked against: the named ones (all when none), without disabled
     /// lists, and without lists whose staged rollout leaves this content out.
     func activeLists(named names: [String]?, contentKey: String) throws -> [StoredList] {
-        let all = engine.lists.values.filter { !$0.list.name.contains("~") }
+        let all = engine.lists.values.filter { !$0.isDeleted }
         var chosen = all
         if let names {
             let byName = Dictionary(all.map { ($0.list.name, $0) }, uniquingKeysWith: { a, _ in a })

@@ -13,6 +13,10 @@ public struct StoredList: Sendable, Codable, Hashable {
     public var updatedAt: String
     /// The number of live entries.
     public var entryCount: Int
+
+    /// Whether the list was deleted (its row stays, renamed `name~deleted~id`, for its
+    /// tombstones' sake; valid names cannot hold a `~`).
+    public var isDeleted: Bool { list.name.utf8.contains(UInt8(ascii: "~")) }
 }
 
 /// An entry as stored, with its provenance.

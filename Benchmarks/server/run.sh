@@ -4,19 +4,22 @@
 # push through, with latency percentiles), then LoadGen (Benchmarks/Sources/LoadGen, open loop:
 # latency percentiles at fixed request rates, counted from each request's scheduled send time).
 #   Benchmarks/server/run.sh [--entries 1000000] [--seconds 20] [--connections 32]
-#       [--lookup-rates 20000] [--upload-rates 150] [--loadgen-connections 64] [--loadgen-tick-us 1000]
+#       [--lookup-rates 20000] [--upload-rates 150] [--loadgen-connections 256] [--loadgen-tick-us 1000]
 #       [--no-wrk]
 # --lookup-rates/--upload-rates take comma-separated lists (one table row per rate), e.g.
 # --lookup-rates 5000,10000,15000,20000; an empty list skips that LoadGen run. LoadGen wakes at most
 # every --loadgen-tick-us µs to send what is due (about half its CPU at 5,000-20,000 requests/s,
 # CPU the server shares), which adds up to that much to each latency: 0 for exact send times.
+# LoadGen sends one request at a time per connection, so its connections must exceed rate x latency:
+# with 64 connections at 20,000/s any latency above 3.2 ms throttles the generator itself and its
+# queue, not the server's, grows; the default 256 leaves room to 12.8 ms.
 # Needs: wrk (apt-get install wrk), the release builds, .venv (scripts/setup-python.sh) for the data.
 # VIGIL_BIN=path runs that vigil binary instead of building .build/release/vigil.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
 entries=1000000; seconds=20; connections=32; port=18099
-lookup_rates=20000; upload_rates=150; loadgen_connections=64; loadgen_tick_us=1000; run_wrk=1
+lookup_rates=20000; upload_rates=150; loadgen_connections=256; loadgen_tick_us=1000; run_wrk=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --entries) entries="$2"; shift 2 ;;

@@ -27,10 +27,23 @@ struct AuthenticationMiddleware: RouterMiddleware {
         guard var secret = header else { throw APIError.unauthorized }
         if secret.hasPrefix("Bearer ") { secret.removeFirst(7) }
         let principal: Principal
-        if let cached = cache.principal(for: secret) {
+        switch cache.lookup(secret) {
+        case .hit(let cached):
             principal = cached
-        } else {
-            guard let verified = try await keys.verify(secret: secret) else { throw APIError.unauthorized }
+        case .miss, .refresh:
+            // On a refresh only this request waits for the store; the others go on with the
+            // cached principal until it expires.
+            let verified: Principal?
+            do {
+                verified = try await keys.verify(secret: secret)
+            } catch {
+                cache.forget(secret)
+                throw error
+            }
+            guard let verified else {
+                cache.forget(secret)
+                throw APIError.unauthorized
+            }
             cache.remember(verified, for: secret)
             principal = verified
         }
@@ -60,24 +73,57 @@ struct RequireScope: RouterMiddleware {
 
 /// Recently verified API keys (only live ones; unknown keys are always looked up), kept for
 /// `lifetime`. Keys are held in memory as their SHA-256, never as the secret.
+///
+/// In the last fifth of an entry's lifetime one request is told to verify the key again while the
+/// others keep using it, so that a busy node does not send every concurrent request of a key to
+/// the store at once when its entry expires. A revoked key still stops working within `lifetime`.
 final class VerifiedKeyCache: Sendable {
-    private let entries = Mutex<[SIMD4<UInt64>: (principal: Principal, until: ContinuousClock.Instant)]>([:])
+    /// What the cache knows of a key.
+    enum Lookup: Equatable {
+        /// Unknown or expired: verify it.
+        case miss
+        /// Verified recently.
+        case hit(Principal)
+        /// Verified, but due for a check: this caller should verify it again.
+        case refresh(Principal)
+    }
+
+    private struct Entry {
+        var principal: Principal
+        var until: ContinuousClock.Instant
+        var refreshing: Bool
+    }
+
+    private let entries = Mutex<[SIMD4<UInt64>: Entry]>([:])
     let lifetime: Duration
 
     init(lifetime: Duration = .seconds(5)) {
         self.lifetime = lifetime
     }
 
-    func principal(for secret: String) -> Principal? {
+    func lookup(_ secret: String) -> Lookup {
         let key = Self.digest(secret)
         let now = ContinuousClock.now
+        let refreshFrom = lifetime / 5
         return entries.withLock { entries in
-            guard let entry = entries[key] else { return nil }
+            guard let entry = entries[key] else { return .miss }
             if entry.until < now {
                 entries[key] = nil
-                return nil
+                return .miss
             }
-            return entry.principal
+            if !entry.refreshing && entry.until - now < refreshFrom {
+                entries[key]?.refreshing = true
+                return .refresh(entry.principal)
+            }
+            return .hit(entry.principal)
+        }
+    }
+
+    /// The cached principal, if the key was verified within `lifetime`.
+    func principal(for secret: String) -> Principal? {
+        switch lookup(secret) {
+        case .miss: nil
+        case .hit(let principal), .refresh(let principal): principal
         }
     }
 
@@ -86,8 +132,14 @@ final class VerifiedKeyCache: Sendable {
         let until = ContinuousClock.now + lifetime
         entries.withLock { entries in
             if entries.count > 10_000 { entries.removeAll() }
-            entries[key] = (principal, until)
+            entries[key] = Entry(principal: principal, until: until, refreshing: false)
         }
+    }
+
+    /// Drops a key (revoked, or its check failed).
+    func forget(_ secret: String) {
+        let key = Self.digest(secret)
+        _ = entries.withLock { $0.removeValue(forKey: key) }
     }
 
     /// The secret's SHA-256 as four words, hashed from the string's own bytes (no copies or

@@ -16,4 +16,24 @@ struct KeyCacheTests {
         // Expired: the next request goes back to the store, where a revoked key fails.
         #expect(cache.principal(for: "vk_a") == nil)
     }
+
+    @Test func oneCallerRefreshesNearTheEndWhileOthersKeepTheEntry() async throws {
+        let cache = VerifiedKeyCache(lifetime: .seconds(2))
+        let principal = Principal(keyId: 1, organisation: "o", scopes: [.match])
+        cache.remember(principal, for: "vk_a")
+        #expect(cache.lookup("vk_a") == .hit(principal))
+        try await Task.sleep(for: .milliseconds(1700))
+        // In the last fifth: the first caller is asked to verify again, the rest still hit.
+        #expect(cache.lookup("vk_a") == .refresh(principal))
+        #expect(cache.lookup("vk_a") == .hit(principal))
+        #expect(cache.lookup("vk_a") == .hit(principal))
+        // The refresh succeeded: a full lifetime again.
+        cache.remember(principal, for: "vk_a")
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(cache.lookup("vk_a") == .hit(principal))
+        // A refresh that finds the key revoked drops it at once.
+        cache.forget("vk_a")
+        #expect(cache.lookup("vk_a") == .miss)
+    }
 }
+

@@ -96,14 +96,17 @@ final class VerifiedKeyCache: Sendable {
 
     private let entries = Mutex<[SIMD4<UInt64>: Entry]>([:])
     let lifetime: Duration
+    /// The time now (the continuous clock; tests pass their own).
+    let now: @Sendable () -> ContinuousClock.Instant
 
-    init(lifetime: Duration = .seconds(5)) {
+    init(lifetime: Duration = .seconds(5), now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }) {
         self.lifetime = lifetime
+        self.now = now
     }
 
     func lookup(_ secret: String) -> Lookup {
         let key = Self.digest(secret)
-        let now = ContinuousClock.now
+        let now = now()
         let refreshFrom = lifetime / 5
         return entries.withLock { entries in
             guard let entry = entries[key] else { return .miss }
@@ -129,7 +132,7 @@ final class VerifiedKeyCache: Sendable {
 
     func remember(_ principal: Principal, for secret: String) {
         let key = Self.digest(secret)
-        let until = ContinuousClock.now + lifetime
+        let until = now() + lifetime
         entries.withLock { entries in
             if entries.count > 10_000 { entries.removeAll() }
             entries[key] = Entry(principal: principal, until: until, refreshing: false)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import VigilServer
 import VigilStore
@@ -17,21 +18,29 @@ struct KeyCacheTests {
         #expect(cache.principal(for: "vk_a") == nil)
     }
 
-    @Test func oneCallerRefreshesNearTheEndWhileOthersKeepTheEntry() async throws {
-        let cache = VerifiedKeyCache(lifetime: .seconds(2))
+    @Test func oneCallerRefreshesNearTheEndWhileOthersKeepTheEntry() {
+        // A hand-moved clock: the test does not depend on how promptly a busy machine wakes it.
+        let start = ContinuousClock.now
+        let elapsed = Mutex<Duration>(.zero)
+        let cache = VerifiedKeyCache(lifetime: .seconds(5)) { start + elapsed.withLock { $0 } }
         let principal = Principal(keyId: 1, organisation: "o", scopes: [.match])
         cache.remember(principal, for: "vk_a")
+        elapsed.withLock { $0 = .milliseconds(3_900) }
         #expect(cache.lookup("vk_a") == .hit(principal))
-        try await Task.sleep(for: .milliseconds(1700))
         // In the last fifth: the first caller is asked to verify again, the rest still hit.
+        elapsed.withLock { $0 = .milliseconds(4_100) }
         #expect(cache.lookup("vk_a") == .refresh(principal))
         #expect(cache.lookup("vk_a") == .hit(principal))
         #expect(cache.lookup("vk_a") == .hit(principal))
-        // The refresh succeeded: a full lifetime again.
+        // The refresh succeeded: a full lifetime again from now.
         cache.remember(principal, for: "vk_a")
-        try await Task.sleep(for: .milliseconds(200))
+        elapsed.withLock { $0 = .milliseconds(8_000) }
         #expect(cache.lookup("vk_a") == .hit(principal))
+        // Past the lifetime without a refresh: gone.
+        elapsed.withLock { $0 = .milliseconds(9_200) }
+        #expect(cache.lookup("vk_a") == .miss)
         // A refresh that finds the key revoked drops it at once.
+        cache.remember(principal, for: "vk_a")
         cache.forget("vk_a")
         #expect(cache.lookup("vk_a") == .miss)
     }

@@ -280,7 +280,6 @@ struct Searcher {
             for j in 0..<substrings.count where radii[j] >= 0 {
                 _ = appendBuckets(of: j, query, substrings: substrings, radius: radii[j], values: values, to: ranges, stride: 3, count: &count)
             }
-            let hashes = storage.hashes
             let distance = 16
             for r in 0..<min(distance, count) { prefetchBucket(ranges, r) }
             var half = SIMD2<UInt64>()
@@ -291,13 +290,7 @@ struct Searcher {
                 let end = ranges[3 * r + 1]
                 let j = ranges[3 * r + 2]
                 guard j > 0, let filters = storage.filters[j], let postings = storage.postings[j] else {
-                    for slot in start..<end {
-                        let difference = hashes[slot] ^ query
-                        let distance = popCount(difference)
-                        if distance <= radius && !Self.foundEarlier(difference, before: j, substrings: substrings, radii: radii) && accepts(slot) {
-                            report(slot, distance)
-                        }
-                    }
+                    for slot in start..<end { check(slot, query, radius: radius, j: j, substrings: substrings, radii: radii, report: report) }
                     continue
                 }
                 if j != halfTable {

@@ -122,14 +122,6 @@ final class VerifiedKeyCache: Sendable {
         }
     }
 
-    /// The cached principal, if the key was verified within `lifetime`.
-    func principal(for secret: String) -> Principal? {
-        switch lookup(secret) {
-        case .miss: nil
-        case .hit(let principal), .refresh(let principal): principal
-        }
-    }
-
     func remember(_ principal: Principal, for secret: String) {
         let key = Self.digest(secret)
         let until = now() + lifetime

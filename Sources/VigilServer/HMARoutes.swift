@@ -176,6 +176,11 @@ enum HMASignalTypes {
         }
     }
 
+    /// Whether a signal type is enabled under HMA's rule: its enabled_ratio (1 unless set) is not negative.
+    static func isEnabled(_ name: String, ratios: [String: Double]) -> Bool {
+        (ratios[name] ?? 1) >= 0
+    }
+
     /// HMA's content types and the signal types each hashes to.
     static let contentTypes: [(name: String, signals: [String])] = [("photo", ["pdq"]), ("video", ["video_md5"])]
 }
@@ -339,11 +344,11 @@ extension ProviderAPI {
         }
         // HMA hashes only the enabled signal types of the content type (a negative enabled_ratio disables one).
         let ratios = engine.signalTypeRatios
-        var wanted = contentType.signals.filter { (ratios[$0] ?? 1) >= 0 }
+        var wanted = contentType.signals.filter { HMASignalTypes.isEnabled($0, ratios: ratios) }
         if let types {
             wanted = []
             for name in types.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-                guard contentType.signals.contains(name), (ratios[name] ?? 1) >= 0 else {
+                guard contentType.signals.contains(name), HMASignalTypes.isEnabled(name, ratios: ratios) else {
                     throw HMAError.badRequest("signal type '\(name)' doesn't exist or is disabled")
                 }
                 wanted.append(name)
@@ -488,7 +493,7 @@ extension ProviderAPI {
     /// `bypassRatio`) and disabled entries are skipped. `banks` restricts the lists searched.
     func hmaLookup(signal: String, typeName: String, banks: Set<String>?, raw: Bool, bypassRatio: Bool) async throws -> [HMAMatch] {
         guard let type = HMASignalTypes.type(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
-        guard (engine.signalTypeRatios[HMASignalTypes.name(of: type)] ?? 1) >= 0 else {
+        guard HMASignalTypes.isEnabled(HMASignalTypes.name(of: type), ratios: engine.signalTypeRatios) else {
             throw HMAError.badRequest("SignalType '\(typeName)' is not enabled")
         }
         let value: String

@@ -93,17 +93,13 @@ public actor MatchEngine {
             }
         }
         let base = try HammingIndex(hashes: hashes, ids: ids, lists: tags, tuning: tuning)
-        let lists = try await store.lists()
-        let policies = try await store.policies()
-        let ratios = try await store.signalTypeRatios()
+        // The same settings reload as later changes use, before the engine reports ready.
+        try await refreshLists()
         indexes.withLock { state in
-            state.policies = policies
-            state.signalTypeRatios = ratios
             state.pdq = LiveIndex(base: base, tuning: tuning)
             state.md5 = md5
             state.sha256 = sha256
             state.sequence = sequence
-            state.lists = Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             state.ready = true
         }
     }

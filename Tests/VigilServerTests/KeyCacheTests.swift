@@ -9,13 +9,13 @@ struct KeyCacheTests {
     @Test func rememberedKeysExpire() async throws {
         let cache = VerifiedKeyCache(lifetime: .milliseconds(100))
         let principal = Principal(keyId: 1, organisation: "o", scopes: [.match])
-        #expect(cache.principal(for: "vk_a") == nil)
+        #expect(cache.lookup("vk_a") == .miss)
         cache.remember(principal, for: "vk_a")
-        #expect(cache.principal(for: "vk_a") == principal)
-        #expect(cache.principal(for: "vk_b") == nil)
+        #expect(cache.lookup("vk_a") == .hit(principal))
+        #expect(cache.lookup("vk_b") == .miss)
         try await Task.sleep(for: .milliseconds(150))
         // Expired: the next request goes back to the store, where a revoked key fails.
-        #expect(cache.principal(for: "vk_a") == nil)
+        #expect(cache.lookup("vk_a") == .miss)
     }
 
     @Test func oneCallerRefreshesNearTheEndWhileOthersKeepTheEntry() {

@@ -1,3 +1,4 @@
+import VigilDomain
 import Foundation
 public import Hummingbird
 public import Logging

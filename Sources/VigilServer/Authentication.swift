@@ -1,4 +1,5 @@
 public import Hummingbird
+import VigilDomain
 import HTTPTypes
 import Crypto
 import Foundation

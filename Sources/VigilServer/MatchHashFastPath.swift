@@ -1,3 +1,4 @@
+import VigilDomain
 import Foundation
 import HTTPTypes
 import Hummingbird

@@ -1,3 +1,4 @@
+import VigilDomain
 import Hummingbird
 import OpenAPIRuntime
 

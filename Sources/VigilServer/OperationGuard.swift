@@ -1,3 +1,4 @@
+import VigilDomain
 import HTTPTypes
 import OpenAPIRuntime
 import VigilStore

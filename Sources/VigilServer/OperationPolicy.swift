@@ -1,3 +1,4 @@
+import VigilDomain
 import VigilAPI
 import VigilStore
 

@@ -1,3 +1,4 @@
+import VigilDomain
 import VigilStore
 
 /// The caller of the request being handled, for code behind the OpenAPI transport.

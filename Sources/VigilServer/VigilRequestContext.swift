@@ -1,4 +1,5 @@
 public import Hummingbird
+public import VigilDomain
 public import VigilStore
 public import Foundation
 

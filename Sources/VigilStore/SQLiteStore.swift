@@ -9,13 +9,13 @@ public import VigilDomain
 public final class SQLiteStore: ListStore, KeyStore {
     /// The database, for the other parts of the store (and tests).
     public let pool: DatabasePool
-    private let clock: any StoreClock
+    private let clock: any WallClock
     /// Read-only connections for the point reads of match answers (see ``entries(ids:)``).
     private let pointReaders: [DatabaseQueue]
     private let nextPointReader = Atomic<Int>(0)
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
-    public init(path: String, clock: any StoreClock = SystemClock()) throws(StoreError) {
+    public init(path: String, clock: any WallClock = SystemClock()) throws(StoreError) {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
@@ -453,7 +453,7 @@ public final class SQLiteStore: ListStore, KeyStore {
                 db, sql: "SELECT id, organisation, scopes FROM api_keys WHERE secret_sha256 = ? AND revoked_at IS NULL", arguments: [digest])
             else { return nil }
             let scopes = Set((row["scopes"] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) })
-            return Principal(keyId: row["id"], organisation: row["organisation"], scopes: scopes)
+            return Principal(keyId: row["id"], organisationId: 0, organisation: row["organisation"], kind: .provider, scopes: scopes)
         }
     }
 

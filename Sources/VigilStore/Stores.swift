@@ -33,35 +33,6 @@ public protocol ListStore: Sendable {
     func changes(after sequence: Int64, limit: Int) async throws(StoreError) -> [EntryChange]
 }
 
-/// What an API key may do. Deny by default: a route needs its scope.
-public enum Scope: String, Sendable, Codable, CaseIterable, Hashable {
-    /// Hash files.
-    case hash
-    /// Look up hashes and files.
-    case match
-    /// Create and change lists and entries.
-    case curate
-    /// Manage keys and everything else.
-    case admin
-}
-
-/// The caller behind a verified API key.
-public struct Principal: Sendable, Hashable {
-    /// The key's id.
-    public var keyId: Int64
-    /// The organisation the key belongs to.
-    public var organisation: String
-    /// What the key may do.
-    public var scopes: Set<Scope>
-
-    /// Creates a principal.
-    public init(keyId: Int64, organisation: String, scopes: Set<Scope>) {
-        self.keyId = keyId
-        self.organisation = organisation
-        self.scopes = scopes
-    }
-}
-
 /// A key's record, without its secret (which is stored only as a hash).
 public struct APIKeyInfo: Sendable, Codable, Hashable {
     /// The key's id.

@@ -1,3 +1,4 @@
+import VigilDomain
 import Foundation
 import Synchronization
 import Testing
@@ -8,7 +9,7 @@ import VigilStore
 struct KeyCacheTests {
     @Test func rememberedKeysExpire() async throws {
         let cache = VerifiedKeyCache(lifetime: .milliseconds(100))
-        let principal = Principal(keyId: 1, organisation: "o", scopes: [.match])
+        let principal = Principal(keyId: 1, organisationId: 1, organisation: "o", kind: .provider, scopes: [.match])
         #expect(cache.lookup("vk_a") == .miss)
         cache.remember(principal, for: "vk_a")
         #expect(cache.lookup("vk_a") == .hit(principal))
@@ -23,7 +24,7 @@ struct KeyCacheTests {
         let start = ContinuousClock.now
         let elapsed = Mutex<Duration>(.zero)
         let cache = VerifiedKeyCache(lifetime: .seconds(5)) { start + elapsed.withLock { $0 } }
-        let principal = Principal(keyId: 1, organisation: "o", scopes: [.match])
+        let principal = Principal(keyId: 1, organisationId: 1, organisation: "o", kind: .provider, scopes: [.match])
         cache.remember(principal, for: "vk_a")
         elapsed.withLock { $0 = .milliseconds(3_900) }
         #expect(cache.lookup("vk_a") == .hit(principal))

@@ -122,8 +122,8 @@ struct OpenAPITests {
 
     /// Deny by default: an operation without a policy is refused, even to admin keys.
     @Test func anOperationWithoutAPolicyIsClosed() async throws {
-        let admin = Principal(keyId: 1, organisation: "o", scopes: [.admin])
-        let hasher = Principal(keyId: 2, organisation: "o", scopes: [.hash])
+        let admin = Principal(keyId: 1, organisationId: 1, organisation: "o", kind: .provider, scopes: [.admin])
+        let hasher = Principal(keyId: 2, organisationId: 1, organisation: "o", kind: .provider, scopes: [.hash])
         func call(_ guardian: OperationGuard, _ principal: Principal?, _ id: String, body: HTTPBody? = nil) async throws -> HTTPResponse.Status {
             try await RequestPrincipal.$current.withValue(principal) {
                 try await guardian.intercept(

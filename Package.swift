@@ -77,10 +77,22 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The match engine, its feed follower and the one match service: no HTTP.
+        .target(
+            name: "VigilMatching",
+            dependencies: [
+                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange", "VigilAPI",
+                "VigilDomain", "VigilStore", "VigilMatching", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange", "VigilAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
@@ -123,7 +135,7 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: [
-                "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex", "VigilServer", "VigilStore", "VigilDomain",
+                "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex", "VigilServer", "VigilStore", "VigilDomain", "VigilMatching",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +177,7 @@ let package = Package(
         .testTarget(
             name: "VigilServerTests",
             dependencies: ["VigilTestSupport", 
-                "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex",
+                "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex", "VigilMatching",
                 "VigilAPI",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Yams", package: "Yams"),
@@ -176,6 +188,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilMatchingTests",
+            dependencies: ["VigilTestSupport", "VigilMatching", "VigilStore", "VigilDomain", "VigilHash"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -9,6 +9,7 @@ import ServiceLifecycle
 import UnixSignals
 import VigilDomain
 import VigilHash
+import VigilMatching
 import VigilPipeline
 import VigilServer
 import VigilStore
@@ -60,7 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = try await data.resolve(flags: flagValues)
         let logger = Logger(label: "vigil") { label in LineLogHandler(label: label, logLevel: configuration.logLevel) }
         let store = try data.openStore(configuration)
-        let engine = try MatchEngine(store: store, tuning: configuration.indexTuning)
+        let clock = SystemClock()
+        let engine = try MatchEngine(store: store, tuning: configuration.indexTuning, logger: logger)
         let settings = configuration.server
         if let sample {
             try await loadSample(folder: sample, into: store, host: settings.host, port: settings.port)
@@ -71,12 +73,13 @@ struct ServeCommand: AsyncParsableCommand {
             "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)",
             "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
         ])
-        let app = buildApplication(store: store, engine: engine, settings: settings, metrics: registry, logger: logger)
+        let node = Node(store: store, engine: engine, clock: clock, settings: settings)
+        let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [
-                    .init(service: app), .init(service: IndexFollower(engine: engine)),
-                    .init(service: DeliveryWorker(store: store, logger: logger)),
+                    .init(service: app), .init(service: IndexFollower(engine: engine, health: node.health, clock: clock, logger: logger)),
+                    .init(service: DeliveryWorker(store: store, clock: clock, logger: logger)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import VigilDomain
+import VigilMatching
 import VigilServer
 import VigilStore
 

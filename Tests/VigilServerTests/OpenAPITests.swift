@@ -7,6 +7,7 @@ import OpenAPIRuntime
 import Testing
 import VigilAPI
 import VigilDomain
+import VigilMatching
 @testable import VigilServer
 import VigilStore
 import VigilTestSupport
@@ -84,18 +85,21 @@ struct OpenAPITests {
         #expect(Set(operations.map(\.id)).count == operations.count, "operation ids are unique")
 
         let node = try await TestNode.make()
-        let api = ProviderAPI(
-            store: node.store, engine: node.engine, settings: node.settings,
-            fetcher: URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient))
+        let api = V1Handler(
+            node: node.node, fetcher: URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient),
+            hashing: MediaHashing(limits: node.settings.decodeLimits))
         let transport = RecordingTransport()
         try api.registerHandlers(on: transport)
         #expect(transport.routes == Set(v1.map { "\($0.method) \($0.path)" }))
 
         #expect(Set(OperationPolicy.v1.keys) == Set(v1.map(\.id)))
-        for operation in v1 {
-            let policy = try #require(OperationPolicy.v1[operation.id], "\(operation)")
-            #expect(Set(policy.scopes.map(\.rawValue)) == operation.scopes, "\(operation)")
-            #expect(!operation.scopes.isEmpty, "\(operation) names its scopes")
+        // The one authorisation table states the document's scopes for every operation, and
+        // exactly the document's open operations are open.
+        #expect(AccessPolicy.openOperations == Set(operations.filter { $0.scopes.isEmpty }.map(\.id)))
+        #expect(Set(AccessPolicy.node.rules.keys) == Set(operations.filter { !$0.scopes.isEmpty }.map(\.id)))
+        for operation in operations where !operation.scopes.isEmpty {
+            let rule = try #require(AccessPolicy.node.rules[operation.id], "\(operation)")
+            #expect(Set(rule.scopes.map(\.rawValue)) == operation.scopes, "\(operation)")
         }
     }
 
@@ -120,14 +124,15 @@ struct OpenAPITests {
         }
     }
 
-    /// Deny by default: an operation without a policy is refused, even to admin keys.
+    /// Deny by default: an operation without a rule is refused, even to admin keys.
     @Test func anOperationWithoutAPolicyIsClosed() async throws {
         let admin = Principal(keyId: 1, organisationId: 1, organisation: "o", kind: .provider, scopes: [.admin])
         let hasher = Principal(keyId: 2, organisationId: 1, organisation: "o", kind: .provider, scopes: [.hash])
         func call(_ guardian: OperationGuard, _ principal: Principal?, _ id: String, body: HTTPBody? = nil) async throws -> HTTPResponse.Status {
             try await RequestPrincipal.$current.withValue(principal) {
                 try await guardian.intercept(
-                    HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/x"), body: body, metadata: .init(),
+                    HTTPRequest(method: .post, scheme: nil, authority: nil, path: "/v1/x", headerFields: [.contentType: "application/json"]),
+                    body: body, metadata: .init(),
                     operationID: id
                 ) { _, body, _ in
                     _ = try await body?.collect(upTo: .max, orThrow: APIError.badRequest("x", "x"))
@@ -136,16 +141,16 @@ struct OpenAPITests {
             }.0.status
         }
         await #expect(throws: APIError(.forbidden, code: "forbidden", "this route declares no scope, so no API key may call it")) {
-            try await call(OperationGuard(policies: [:], maxUploadBytes: 100), admin, Operations.ListLists.id)
+            try await call(OperationGuard(authoriser: Authoriser(), policies: [:], maxUploadBytes: 100), admin, Operations.ListLists.id)
         }
-        await #expect(throws: APIError.unauthorized) { try await call(OperationGuard(maxUploadBytes: 100), nil, Operations.MatchHash.id) }
-        await #expect(throws: APIError.forbidden("match")) { try await call(OperationGuard(maxUploadBytes: 100), hasher, Operations.MatchHash.id) }
-        #expect(try await call(OperationGuard(maxUploadBytes: 100), admin, Operations.MatchHash.id) == .ok)
-        #expect(try await call(OperationGuard(maxUploadBytes: 100), hasher, Operations.HashFile.id) == .ok)
+        await #expect(throws: APIError.unauthorized) { try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), nil, Operations.MatchHash.id) }
+        await #expect(throws: APIError.forbidden("match")) { try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), hasher, Operations.MatchHash.id) }
+        #expect(try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), admin, Operations.MatchHash.id) == .ok)
+        #expect(try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), hasher, Operations.HashFile.id) == .ok)
 
         // JSON bodies and uploads are held to their limits whether their length is declared or
         // streamed; imports stream without one.
-        let small = OperationGuard(maxJSONBytes: 10, maxUploadBytes: 12)
+        let small = OperationGuard(authoriser: Authoriser(), maxJSONBytes: 10, maxUploadBytes: 12)
         let jsonTooLarge = APIError.jsonTooLarge(limit: 10)
         let uploadTooLarge = APIError.uploadTooLarge(limit: 12)
         @Sendable func stream() -> HTTPBody {

@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import VigilDomain
+import VigilMatching
 import VigilServer
 import VigilStore
 import VigilTestSupport
@@ -15,6 +16,8 @@ struct TestNode {
     let engine: MatchEngine
     let keys: [Scope: String]
     var settings: ServerSettings
+    var health = FollowerHealth()
+    var clock: any WallClock = SystemClock()
 
     static func temporaryPath() -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-server-\(UUID().uuidString)")
@@ -33,8 +36,11 @@ struct TestNode {
         return TestNode(path: path, store: store, engine: engine, keys: keys, settings: settings)
     }
 
+    /// The node's services over its store and engine.
+    var node: Node { Node(store: store, engine: engine, health: health, clock: clock, settings: settings) }
+
     var application: some ApplicationProtocol {
-        buildApplication(store: store, engine: engine, settings: settings)
+        buildApplication(node: node)
     }
 
     func headers(_ scope: Scope?, json: Bool = true) -> HTTPFields {

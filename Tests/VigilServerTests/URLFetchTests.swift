@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import VigilDomain
+import VigilMatching
 import VigilServer
 import VigilStore
 import VigilTestSupport

@@ -1,0 +1,310 @@
+public import Logging
+import Metrics
+import Synchronization
+public import VigilDomain
+public import VigilHash
+public import VigilIndex
+public import VigilStore
+
+/// The in-memory match indexes and list settings of a node, following the store's change feed.
+///
+/// **A single writer with an idempotent apply.** Any number of callers may run ``catchUp()`` at
+/// once (every write through this node does, so that it answers its own writes at once, and the
+/// ``IndexFollower`` does every 200 ms): each reads pages of the feed and hands them to one
+/// apply step, under a lock, which skips every change at or before the position the indexes
+/// already reflect. The feed's sequence decides: a page read twice, or two overlapping pages
+/// read by two callers, change the indexes once.
+///
+/// **Settings refreshes never go back in time.** ``refreshLists()`` takes a ticket before it reads
+/// and installs what it read only if no refresh with a later ticket has installed already. A
+/// refresh that started after a change was committed reads that change, so a slow refresh that
+/// started before it (and read the old settings) can never undo it: a kill switch stays off.
+public final class MatchEngine: Sendable {
+    struct Indexes: Sendable {
+        var pdq: LiveIndex
+        var md5 = DigestSet(algorithm: .md5)
+        var sha256 = DigestSet(algorithm: .sha256)
+        var sequence: Int64 = 0
+        var loaded = false
+    }
+
+    private let indexes: Mutex<Indexes>
+    private let settings = Mutex(ListSettings.empty)
+    private let nextTicket = Atomic<UInt64>(0)
+    private let compacting = Atomic<Bool>(false)
+    let store: any MatchSource
+    let tuning: IndexTuning
+    let logger: Logger
+    let rejectedChanges = Counter(label: "vigil_feed_changes_rejected_total")
+    let compactionFailures = Counter(label: "vigil_index_compaction_failures_total")
+    private let counts = Mutex(EngineCounts())
+
+    /// Failures of background work the engine started itself, for tests and `/metrics`.
+    public struct EngineCounts: Sendable, Hashable {
+        /// Feed changes whose value could not be indexed (logged with their sequence).
+        public var rejectedChanges = 0
+        /// Compactions that failed (the delta stays and is still searched).
+        public var compactionFailures = 0
+    }
+
+    /// Creates an engine over `store`; call ``load()`` (the ``IndexFollower`` does) before answering queries.
+    ///
+    /// - Parameter tuning: the PDQ index's layout: `.speed` (the default) spends a few hundred
+    ///   bytes per hash on candidate filters for 2-3x the lookups per second; `.compact` keeps
+    ///   it near 100 bytes per hash (for lists of tens of millions on a small machine).
+    public convenience init(
+        store: any ListStore & ActionStore & SignalTypeSettingsStore, tuning: IndexTuning = .speed,
+        logger: Logger = Logger(label: "vigil.engine")
+    ) throws {
+        try self.init(source: StoreMatchSource(store), tuning: tuning, logger: logger)
+    }
+
+    /// Creates an engine reading `source` (a store, or in tests a wrapper around one).
+    public init(source: any MatchSource, tuning: IndexTuning = .speed, logger: Logger = Logger(label: "vigil.engine")) throws {
+        self.store = source
+        self.tuning = tuning
+        self.logger = logger
+        indexes = Mutex(Indexes(pdq: LiveIndex(base: try HammingIndex(hashes: [], ids: []), tuning: tuning)))
+    }
+
+    /// Whether the initial load has finished.
+    public var isReady: Bool { indexes.withLock { $0.loaded } }
+
+    /// The change-feed position the indexes reflect, and their sizes.
+    public var status: EngineStatus {
+        indexes.withLock {
+            EngineStatus(
+                sequence: $0.sequence, pdq: $0.pdq.snapshot.base.count + $0.pdq.snapshot.deltaCount, md5: $0.md5.count,
+                sha256: $0.sha256.count, ready: $0.loaded)
+        }
+    }
+
+    /// Failures of the engine's own background work so far.
+    public var failureCounts: EngineCounts { counts.withLock { $0 } }
+
+    /// The lists' settings as last read.
+    public var listSettings: ListSettings { settings.withLock { $0 } }
+
+    /// The cached lists by id.
+    public var lists: [Int64: StoredList] { listSettings.lists }
+
+    /// The cached action policies by list id.
+    public var policies: [Int64: ActionPolicy] { listSettings.policies }
+
+    /// The cached signal type ratios (HMA's signal type configuration), by name.
+    public var signalTypeRatios: [String: Double] { listSettings.signalTypeRatios }
+
+    /// Reads the whole change feed, builds the indexes, reads the lists' settings, and marks the
+    /// engine ready. Until then ``catchUp()`` does nothing; afterwards it goes on from here.
+    public func load() async throws {
+        var live: [Int64: EntryChange] = [:]
+        var sequence: Int64 = 0
+        while true {
+            let page = try await store.changes(after: sequence, limit: 50_000)
+            guard let last = page.last else { break }
+            for change in page {
+                switch change.kind {
+                case .add: live[change.entryId] = change
+                case .remove: live[change.entryId] = nil
+                }
+            }
+            sequence = last.sequence
+        }
+        var hashes: [SIMD4<UInt64>] = []
+        var ids: [UInt64] = []
+        var tags: [UInt16] = []
+        var md5 = DigestSet(algorithm: .md5)
+        var sha256 = DigestSet(algorithm: .sha256)
+        for change in live.values.sorted(by: { $0.entryId < $1.entryId }) {
+            do {
+                switch change.type {
+                case .pdq:
+                    guard let hash = PDQHash(hex: change.value) else { throw FeedValueError() }
+                    hashes.append(hash.words)
+                    ids.append(UInt64(change.entryId))
+                    tags.append(UInt16(truncatingIfNeeded: change.listId))
+                case .md5: try md5.insert(hex: change.value, id: UInt64(change.entryId))
+                case .sha256: try sha256.insert(hex: change.value, id: UInt64(change.entryId))
+                }
+            } catch {
+                reject(change, error)
+            }
+        }
+        let base = try HammingIndex(hashes: hashes, ids: ids, lists: tags, tuning: tuning)
+        // The same settings reload as later changes use, before the engine reports ready.
+        try await refreshLists()
+        let tuning = tuning
+        indexes.withLock { state in
+            guard !state.loaded else { return }
+            state.pdq = LiveIndex(base: base, tuning: tuning)
+            state.md5 = md5
+            state.sha256 = sha256
+            state.sequence = sequence
+            state.loaded = true
+        }
+    }
+
+    /// Reads and applies every change after the current position; returns how many changes this
+    /// call applied (changes another caller applied first are not counted again).
+    ///
+    /// When any were applied the lists' settings are re-read too (a change may name a list made
+    /// on another node). Does nothing before ``load()`` has finished.
+    @discardableResult
+    public func catchUp() async throws(StoreError) -> Int {
+        guard isReady else { return 0 }
+        var applied = 0
+        var from = indexes.withLock { $0.sequence }
+        while true {
+            let page = try await store.changes(after: from, limit: 10_000)
+            guard let last = page.last else { break }
+            applied += apply(page)
+            from = last.sequence
+        }
+        if applied > 0 {
+            try await refreshLists()
+        }
+        compactIfUseful(quiet: applied == 0)
+        return applied
+    }
+
+    /// Applies a page of the feed, skipping what the indexes already reflect; returns how many
+    /// changes were new. The only place the indexes change after loading.
+    func apply(_ page: [EntryChange]) -> Int {
+        var rejected: [(EntryChange, any Error)] = []
+        let applied = indexes.withLock { state -> Int in
+            let fresh = page.drop { $0.sequence <= state.sequence }
+            guard let last = fresh.last else { return 0 }
+            var pdqChanges: [IndexChange] = []
+            for change in fresh {
+                let id = UInt64(change.entryId)
+                do {
+                    switch (change.type, change.kind) {
+                    case (.pdq, .add):
+                        guard let hash = PDQHash(hex: change.value) else { throw FeedValueError() }
+                        pdqChanges.append(.insert(IndexEntry(hash: hash.words, id: id, list: UInt16(truncatingIfNeeded: change.listId))))
+                    case (.pdq, .remove): pdqChanges.append(.remove(id: id))
+                    case (.md5, .add): try state.md5.insert(hex: change.value, id: id)
+                    case (.md5, .remove): try state.md5.remove(digest: DigestSet.bytes(hex: change.value, algorithm: .md5), id: id)
+                    case (.sha256, .add): try state.sha256.insert(hex: change.value, id: id)
+                    case (.sha256, .remove): try state.sha256.remove(digest: DigestSet.bytes(hex: change.value, algorithm: .sha256), id: id)
+                    }
+                } catch {
+                    rejected.append((change, error))
+                }
+            }
+            state.pdq.apply(pdqChanges, feedPosition: UInt64(last.sequence))
+            state.sequence = last.sequence
+            return fresh.count
+        }
+        for (change, error) in rejected { reject(change, error) }
+        return applied
+    }
+
+    /// Logs and counts a feed change whose value cannot be indexed (the rest of its page is applied).
+    private func reject(_ change: EntryChange, _ error: any Error) {
+        counts.withLock { $0.rejectedChanges += 1 }
+        rejectedChanges.increment()
+        logger.error(
+            "feed change not indexed",
+            metadata: [
+                "sequence": "\(change.sequence)", "entry": "\(change.entryId)", "type": "\(change.type.rawValue)",
+                "error": "\(error)",
+            ])
+    }
+
+    /// Folds the PDQ delta into its base in the background when it has grown, or once the feed
+    /// goes quiet (so the end of a bulk import is not scanned linearly by every search). One
+    /// compaction at a time; a failure is logged and counted, and the delta is still searched.
+    private func compactIfUseful(quiet: Bool) {
+        let live = indexes.withLock { $0.pdq }
+        guard live.needsCompaction || (quiet && live.hasDelta) else { return }
+        guard compacting.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged else { return }
+        Task.detached(priority: .background) { [self] in
+            defer { compacting.store(false, ordering: .releasing) }
+            do {
+                _ = try live.compact()
+            } catch {
+                counts.withLock { $0.compactionFailures += 1 }
+                compactionFailures.increment()
+                logger.error("index compaction failed; the delta stays and is still searched", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+
+    /// Re-reads the lists' settings, their action policies and the signal type settings (after
+    /// any of them changes), installing them unless a refresh that started later already has.
+    public func refreshLists() async throws(StoreError) {
+        let ticket = nextTicket.wrappingAdd(1, ordering: .sequentiallyConsistent).newValue
+        let lists = try await store.lists()
+        let policies = try await store.policies()
+        let ratios = try await store.signalTypeRatios()
+        settings.withLock { current in
+            guard ticket > current.generation else { return }
+            current = ListSettings(
+                lists: Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a }), policies: policies,
+                signalTypeRatios: ratios, generation: ticket)
+        }
+    }
+
+    /// Searches PDQ variants against the chosen lists, each at its own radius; the nearest hit
+    /// per entry, nearest first.
+    public func matchPDQ(variants: [PDQHash], lists: [StoredList]) throws -> [EngineMatch] {
+        guard !lists.isEmpty else { return [] }
+        let radius = lists.map(\.list.matchRadius).max() ?? HashList.defaultRadius
+        let radii = Dictionary(lists.map { (UInt16(truncatingIfNeeded: $0.id), $0.list.matchRadius) }, uniquingKeysWith: max)
+        let snapshot = indexes.withLock { $0.pdq.snapshot }
+        var best: [Int64: EngineMatch] = [:]
+        for (variant, hash) in variants.enumerated() {
+            for match in try snapshot.search(hash.words, radius: radius, lists: Set(radii.keys)) {
+                guard let listRadius = radii[match.list], match.distance <= listRadius else { continue }
+                let id = Int64(match.id)
+                if let current = best[id], current.distance <= match.distance { continue }
+                best[id] = EngineMatch(
+                    entryId: id, listId: Int64(match.list), distance: match.distance,
+                    variant: PDQDihedral(rawValue: variant)?.name ?? "orig")
+            }
+        }
+        return best.values.sorted { ($0.distance, $0.entryId) < ($1.distance, $1.entryId) }
+    }
+
+    /// Exact digest lookups; the entries' lists are resolved from the entries themselves.
+    public func matchDigest(_ type: SignalType, hex: String) throws -> [Int64] {
+        try indexes.withLock { state in
+            switch type {
+            case .md5: try state.md5.ids(forHex: hex).map { Int64($0) }
+            case .sha256: try state.sha256.ids(forHex: hex).map { Int64($0) }
+            case .pdq: []
+            }
+        }
+    }
+}
+
+/// A feed value that is not a valid hash of its type.
+struct FeedValueError: Error, CustomStringConvertible {
+    var description: String { "the value is not a valid hash of its type" }
+}
+
+extension MatchEngine {
+    /// Catches up after a write through this node, so the node answers its own write at once.
+    ///
+    /// The write is already committed, so a failure here must not fail the request (a client
+    /// would retry and duplicate it): it is logged, and the follower applies the change within
+    /// its next round (and `/ready` reports a follower that keeps failing).
+    public func catchUpAfterWrite() async {
+        do {
+            try await catchUp()
+        } catch {
+            logger.warning("catch-up after a write failed; the follower will apply it", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Re-reads the lists' settings after a write through this node; a failure is logged and left
+    /// to the follower, as in ``catchUpAfterWrite()``.
+    public func refreshAfterWrite() async {
+        do {
+            try await refreshLists()
+        } catch {
+            logger.warning("settings refresh after a write failed; the follower will re-read them", metadata: ["error": "\(error)"])
+        }
+    }
+}

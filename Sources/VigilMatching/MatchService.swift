@@ -1,0 +1,162 @@
+import Crypto
+public import Foundation
+public import VigilDomain
+public import VigilHash
+public import VigilStore
+
+/// The one place where a lookup's answer is decided, for every API (`/v1`, its direct fast path,
+/// and the HMA routes): which lists are searched, which hits count, and what the matched lists'
+/// policies do.
+///
+/// The rules, in order:
+/// 1. Lists: the chosen ones (``ListChoice``), never deleted ones; unless the request includes
+///    disabled ones, only lists whose kill switch is on and whose staged rollout includes the
+///    content (unless bypassed).
+/// 2. Hits: the index's, then checked against each entry itself: not deleted, on one of those
+///    lists, within that list's radius (index list tags are ids modulo 65,536, so two lists can
+///    share a tag), and not disabled at the clock's now (unless disabled ones are included).
+/// 3. Actions: each matched list's policy is reported, and its webhook message recorded in the
+///    outbox (durably, before the answer is sent).
+///
+/// **The rollout key** is chosen once, here: the content's PDQ hash when the lookup has one (a file,
+/// a PDQ lookup), otherwise its first digest. So a file and a lookup of its PDQ hash get the
+/// same answer from a list at 50 %, whichever API asks.
+public struct MatchService: Sendable {
+    /// The indexes and cached list settings.
+    public let engine: MatchEngine
+    let store: any ListStore & ActionStore
+    let clock: any WallClock
+
+    /// A service over `engine`, reading entries from and recording actions in `store`.
+    public init(engine: MatchEngine, store: any ListStore & ActionStore, clock: any WallClock = SystemClock()) {
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+    }
+
+    /// The staged-rollout key of a piece of content: its PDQ hash in hex when it has one, else its
+    /// first digest (empty when it has neither).
+    public static func rolloutKey(pdq: PDQHash?, digests: [(type: SignalType, hex: String)]) -> String {
+        pdq?.hex ?? digests.first?.hex ?? ""
+    }
+
+    /// Staged rollout: a deterministic bucket in [0, 1) per (list, content key), so the same
+    /// content always gets the same answer while a list is ramped up.
+    public static func rolloutIncludes(_ key: String, list: HashList) -> Bool {
+        if list.enabledRatio >= 1 { return true }
+        if list.enabledRatio <= 0 { return false }
+        let digest = SHA256.hash(data: Data((list.name + "\u{0}" + key).utf8))
+        let bucket = digest.prefix(8).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Double(bucket) / 18_446_744_073_709_551_616.0 < list.enabledRatio
+    }
+
+    /// The lists a request searches (rule 1).
+    public func lists(for request: MatchRequest) throws(MatchError) -> [StoredList] {
+        let live = engine.lists.values.filter { !$0.isDeleted }
+        var chosen: [StoredList]
+        switch request.lists {
+        case .all:
+            chosen = Array(live)
+        case .named(let names):
+            let byName = Dictionary(live.map { ($0.list.name, $0) }, uniquingKeysWith: { a, _ in a })
+            chosen = []
+            for name in names {
+                guard let list = byName[name] else { throw .unknownList(name) }
+                chosen.append(list)
+            }
+        case .filter(let names):
+            chosen = live.filter { names.contains($0.list.name) }
+        }
+        guard !request.includeDisabled else { return chosen }
+        return chosen.filter { $0.list.enabled && (request.bypassRollout || Self.rolloutIncludes(request.rolloutKey, list: $0.list)) }
+    }
+
+    /// The matches of a request under rules 1 and 2 (no actions): PDQ hits nearest first, then
+    /// digest hits in the request's order.
+    public func find(_ request: MatchRequest) async throws -> [MatchedEntry] {
+        guard engine.isReady else { throw MatchError.notReady }
+        let lists = try lists(for: request)
+        guard !lists.isEmpty else { return [] }
+        var hits = try engine.matchPDQ(variants: request.pdq, lists: lists)
+        for digest in request.digests {
+            hits += try engine.matchDigest(digest.type, hex: digest.hex).map { EngineMatch(entryId: $0, listId: 0, distance: 0, variant: "orig") }
+        }
+        guard !hits.isEmpty else { return [] }
+        let entries = try await store.entries(ids: hits.map(\.entryId))
+        let searched = Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let now = clock.now()
+        var matches: [MatchedEntry] = []
+        for hit in hits {
+            guard let entry = entries[hit.entryId], entry.deletedAt == nil, let list = searched[entry.listId],
+                hit.distance <= list.list.matchRadius, request.includeDisabled || !entry.isDisabled(at: now)
+            else { continue }
+            matches.append(MatchedEntry(list: list, entry: entry, distance: hit.distance, variant: hit.variant))
+        }
+        return matches
+    }
+
+    /// Applies the matched lists' action policies (rule 3): one webhook message per list with a
+    /// webhook, recorded in the outbox in one transaction; returns the actions, lists by name.
+    public func act(on matches: [MatchedEntry], query: [String: String]) async throws -> [ActionTaken] {
+        let policies = engine.policies
+        guard !matches.isEmpty, !policies.isEmpty else { return [] }
+        var actions: [ActionTaken] = []
+        var messages: [(Int, OutboxMessage)] = []
+        let at = clock.now().formatted(.iso8601)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        for (name, matched) in Dictionary(grouping: matches, by: \.list.list.name).sorted(by: { $0.key < $1.key }) {
+            guard let id = matched.first?.list.id, let policy = policies[id] else { continue }
+            actions.append(ActionTaken(list: name, action: policy.action, deliveryId: nil))
+            if let url = policy.webhookURL, let secret = policy.secret {
+                let event = WebhookEvent(
+                    event: "match", list: name, action: policy.action.rawValue, query: query, matches: matched.map(WebhookMatch.init),
+                    at: at)
+                messages.append((actions.count - 1, OutboxMessage(url: url, secret: secret, body: [UInt8](try encoder.encode(event)))))
+            }
+        }
+        guard !messages.isEmpty else { return actions }
+        let ids = try await store.enqueue(messages.map(\.1))
+        for ((index, _), id) in zip(messages, ids) { actions[index].deliveryId = id }
+        return actions
+    }
+
+    /// Finds the matches and applies the actions: the whole answer to a lookup.
+    public func match(_ request: MatchRequest, query: [String: String]) async throws -> MatchOutcome {
+        let matches = try await find(request)
+        let actions = try await act(on: matches, query: query)
+        return MatchOutcome(query: query, matches: matches, actions: actions)
+    }
+}
+
+/// One match as a webhook carries it.
+struct WebhookMatch: Codable {
+    var list: String
+    var entryId: Int64
+    var type: String
+    var value: String
+    var distance: Int
+    var variant: String
+    var provenance: Provenance
+
+    init(_ match: MatchedEntry) {
+        list = match.list.list.name
+        entryId = match.entry.id
+        type = match.entry.type.rawValue
+        value = match.entry.value
+        distance = match.distance
+        variant = match.variant
+        provenance = match.entry.provenance
+    }
+}
+
+/// The body posted to a list's webhook.
+struct WebhookEvent: Codable {
+    var event: String
+    var list: String
+    var action: String
+    var query: [String: String]
+    var matches: [WebhookMatch]
+    var at: String
+}

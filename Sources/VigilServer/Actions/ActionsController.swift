@@ -1,0 +1,35 @@
+import VigilAPI
+import VigilMatching
+import VigilDomain
+import VigilStore
+
+/// `/v1/lists/{name}/action`: a list's action policy and webhook.
+struct ActionsController: Sendable {
+    let store: any NodeStore
+    let engine: MatchEngine
+
+    func getListAction(_ input: Operations.GetListAction.Input) async throws -> Operations.GetListAction.Output {
+        let name = input.path.name
+        let list = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
+        guard let policy = engine.policies[list.id] else {
+            throw APIError.notFound("no_action", "the list \"\(name)\" has no action policy; set one with PUT")
+        }
+        return .ok(.init(body: .json(.init(policy))))
+    }
+
+    func setListAction(_ input: Operations.SetListAction.Input) async throws -> Operations.SetListAction.Output {
+        let body = switch input.body { case .json(let body): body }
+        let name = input.path.name
+        let policy = ActionPolicy(action: ListAction(body.action), webhookURL: body.webhookUrl, secret: body.secret)
+        try await storeCall { () async throws(StoreError) in try await store.setPolicy(policy, forList: name) }
+        await engine.refreshAfterWrite()
+        return .ok(.init(body: .json(.init(policy))))
+    }
+
+    func deleteListAction(_ input: Operations.DeleteListAction.Input) async throws -> Operations.DeleteListAction.Output {
+        let name = input.path.name
+        try await storeCall { () async throws(StoreError) in try await store.setPolicy(nil, forList: name) }
+        await engine.refreshAfterWrite()
+        return .noContent(.init())
+    }
+}

@@ -1,0 +1,103 @@
+public import AsyncHTTPClient
+import Crypto
+import Foundation
+public import Logging
+import NIOCore
+import Metrics
+import NIOHTTP1
+public import ServiceLifecycle
+public import VigilDomain
+public import VigilStore
+
+/// Delivers the transactional outbox: signed webhook POSTs with retries and exponential backoff.
+/// Messages are read from the database, so a restart resumes where it stopped; a message is marked
+/// delivered only after its receiver answered 2xx.
+public struct DeliveryWorker: Service {
+    let store: any ActionStore
+    let client: HTTPClient
+    let interval: Duration
+    let baseDelay: Double
+    let maxAttempts: Int
+    let clock: any WallClock
+    let logger: Logger
+    let failedRounds = Counter(label: "vigil_outbox_round_failures_total")
+    let failedDeliveries = Counter(label: "vigil_outbox_delivery_failures_total")
+
+    /// Creates a worker. `baseDelay` seconds doubles with each failed attempt (capped at an hour);
+    /// after `maxAttempts` failures a message is kept as failed, for people to look at.
+    public init(
+        store: any ActionStore, client: HTTPClient = .shared, interval: Duration = .milliseconds(250),
+        baseDelay: Double = 2, maxAttempts: Int = 15, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vigil.outbox")
+    ) {
+        self.clock = clock
+        self.store = store
+        self.client = client
+        self.interval = interval
+        self.baseDelay = baseDelay
+        self.maxAttempts = maxAttempts
+        self.logger = logger
+    }
+
+    /// The signature header value for `body` sent at `timestamp`: `sha256=` and the hex HMAC-SHA256
+    /// of `"<timestamp>.<body>"` under `secret`.
+    public static func signature(body: [UInt8], timestamp: String, secret: String) -> String {
+        let key = SymmetricKey(data: Data(secret.utf8))
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(timestamp.utf8) + Data(".".utf8) + Data(body), using: key)
+        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Delivers what is due once; returns how many were delivered.
+    @discardableResult
+    public func deliverDue() async throws -> Int {
+        let now = clock.now()
+        var delivered = 0
+        for message in try await store.dueDeliveries(now: now, limit: 100) {
+            let timestamp = String(Int(now.timeIntervalSince1970))
+            var request = HTTPClientRequest(url: message.url)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "X-Vigil-Delivery", value: String(message.id))
+            request.headers.add(name: "X-Vigil-Timestamp", value: timestamp)
+            request.headers.add(name: "X-Vigil-Signature", value: Self.signature(body: message.body, timestamp: timestamp, secret: message.secret))
+            request.body = .bytes(ByteBuffer(bytes: message.body))
+            var failure: String?
+            do {
+                let response = try await client.execute(request, timeout: .seconds(10))
+                if !(200..<300).contains(response.status.code) { failure = "HTTP \(response.status.code)" }
+            } catch {
+                failure = String(describing: error)
+            }
+            if let failure {
+                let attempts = message.attempts + 1
+                let retryAt = attempts >= maxAttempts ? nil : now.addingTimeInterval(min(3600, baseDelay * pow(2, Double(attempts - 1))))
+                failedDeliveries.increment()
+                try await store.markFailed(message.id, error: failure, retryAt: retryAt)
+                logger.warning("webhook delivery failed", metadata: ["delivery": "\(message.id)", "attempt": "\(attempts)", "error": "\(failure)"])
+            } else {
+                try await store.markDelivered(message.id, at: clock.now())
+                delivered += 1
+            }
+        }
+        return delivered
+    }
+
+    /// Delivers until graceful shutdown.
+    public func run() async throws {
+        do {
+            try await cancelWhenGracefulShutdown {
+                while !Task.isCancelled {
+                    do {
+                        try await deliverDue()
+                    } catch {
+                        // The store failed: nothing was lost (undelivered rows stay), but say so.
+                        failedRounds.increment()
+                        logger.error("outbox delivery round failed", metadata: ["error": "\(error)"])
+                    }
+                    try await Task.sleep(for: interval)
+                }
+            }
+        } catch is CancellationError {
+            // Undelivered messages stay in the outbox for the next start.
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+public import Hummingbird
+public import Logging
+public import Prometheus
+import OpenAPIHummingbird
+import OpenAPIRuntime
+import VigilAPI
+import VigilDomain
+
+/// Builds the provider node's HTTP application (see ``buildRouter(node:metrics:)``).
+public func buildApplication(
+    node: Node, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "vigil")
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(node: node, metrics: metrics),
+        configuration: .init(address: .hostname(node.settings.host, port: node.settings.port), serverName: "vigil"),
+        logger: logger)
+}
+
+/// The node's router: each area adds its routes.
+///
+/// The `/v1` routes are generated from `Sources/VigilAPI/openapi.yaml`, which is served at
+/// `GET /openapi.yaml`; the operational and HMA-compatible routes are plain routes described in the
+/// same document. Every route but the open ones (``AccessPolicy/openOperations``) is authenticated
+/// and then authorised by its operation id (``Authoriser``). `metrics` is the Prometheus registry
+/// served at `/metrics`; bootstrap swift-metrics with a `PrometheusMetricsFactory` over the same
+/// registry to get the per-route request metrics.
+public func buildRouter(node: Node, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> Router<VigilRequestContext> {
+    let router = Router(context: VigilRequestContext.self)
+    router.add(middleware: LogRequestsMiddleware(.debug))
+    router.add(middleware: MetricsMiddleware())
+    let authoriser = Authoriser()
+    let authentication = AuthenticationMiddleware(keys: node.store, cache: VerifiedKeyCache(clock: node.clock))
+    let fetcher = URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient)
+    let hashing = MediaHashing(limits: node.settings.decodeLimits)
+    let v1 = V1Handler(node: node, fetcher: fetcher, hashing: hashing)
+
+    OperationsController(node: node, metrics: metrics, authoriser: authoriser)
+        .addRoutes(to: router, authenticated: router.group().add(middleware: authentication))
+
+    // The /v1 routes: authentication (deny by default), the direct match path, then the bridge
+    // (caller and errors), then per operation the guard (authorisation, body limit).
+    let guardrails = OperationGuard(authoriser: authoriser, maxJSONBytes: node.settings.maxBodyBytes, maxUploadBytes: node.settings.maxBodyBytes)
+    var group = router.group().add(middleware: authentication)
+    if node.settings.matchFastPath {
+        group = group.add(middleware: MatchHashFastPath(matching: v1.matching, authoriser: authoriser, maxJSONBytes: guardrails.maxJSONBytes))
+    }
+    group = group.add(middleware: OpenAPIBridgeMiddleware(policies: OperationPolicy.v1))
+    do {
+        try v1.registerHandlers(
+            on: group, configuration: OpenAPIRuntime.Configuration(jsonEncodingOptions: [.sortedKeys]), middlewares: [guardrails])
+    } catch {
+        // Only a server URL that does not parse can fail here, and the default one ("/") parses.
+        preconditionFailure("the generated /v1 routes could not be registered: \(error)")
+    }
+
+    HMAController(node: node, fetcher: fetcher, hashing: hashing, authoriser: authoriser)
+        .addRoutes(to: router, authentication: authentication)
+    return router
+}

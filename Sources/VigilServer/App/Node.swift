@@ -1,0 +1,38 @@
+public import VigilDomain
+public import VigilMatching
+public import VigilStore
+
+/// What a node's store must do: lists and entries with their change feed, keys, action policies
+/// with the outbox, and signal type settings. SQLite implements it; PostgreSQL will.
+public typealias NodeStore = ListStore & KeyStore & ActionStore & SignalTypeSettingsStore
+
+/// Everything the node's areas share: the store (by protocol), the match engine and its
+/// follower's health, the clock, and the settings. Built once by `vigil serve` (or a test) and
+/// handed to ``buildApplication(node:metrics:logger:)``.
+public struct Node: Sendable {
+    /// The store.
+    public var store: any NodeStore
+    /// The in-memory indexes and list settings.
+    public var engine: MatchEngine
+    /// What the index follower last did (for `/ready`).
+    public var health: FollowerHealth
+    /// Where every reading of the time comes from.
+    public var clock: any WallClock
+    /// The HTTP server's settings.
+    public var settings: ServerSettings
+
+    /// A node over `store` and `engine`.
+    public init(
+        store: any NodeStore, engine: MatchEngine, health: FollowerHealth = FollowerHealth(), clock: any WallClock = SystemClock(),
+        settings: ServerSettings = ServerSettings()
+    ) {
+        self.store = store
+        self.engine = engine
+        self.health = health
+        self.clock = clock
+        self.settings = settings
+    }
+
+    /// The one match service (the answer rules and actions) over this node's engine and store.
+    public var matching: MatchService { MatchService(engine: engine, store: store, clock: clock) }
+}

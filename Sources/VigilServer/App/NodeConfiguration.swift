@@ -1,0 +1,160 @@
+public import Configuration
+import Foundation
+import VigilMatching
+public import Logging
+public import VigilIndex
+import VigilMedia
+
+/// Everything `vigil serve` needs to start, read from a swift-configuration `ConfigReader`.
+///
+/// The reader decides where values come from; `vigil` layers, highest first: its command-line
+/// flags, `VIGIL_*` environment variables, a JSON or YAML file (`--config` / `VIGIL_CONFIG`), then the
+/// defaults below. Keys (and their environment names):
+///
+/// | key | environment | default |
+/// |---|---|---|
+/// | `data.directory` | `VIGIL_DATA_DIRECTORY` | `./vigil-data` |
+/// | `http.host` | `VIGIL_HTTP_HOST` | `127.0.0.1` |
+/// | `http.port` | `VIGIL_HTTP_PORT` | `8080` |
+/// | `http.max-body-bytes` | `VIGIL_HTTP_MAX_BODY_BYTES` | 32 MiB |
+/// | `log.level` | `VIGIL_LOG_LEVEL` | `info` |
+/// | `fetch.allowed-hosts` | `VIGIL_FETCH_ALLOWED_HOSTS` (comma-separated) | none |
+/// | `fetch.max-bytes` | `VIGIL_FETCH_MAX_BYTES` | `http.max-body-bytes` |
+/// | `fetch.timeout-seconds` | `VIGIL_FETCH_TIMEOUT_SECONDS` | 10 |
+/// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 100,000,000 |
+/// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
+/// | `index.max-lag-seconds` | `VIGIL_INDEX_MAX_LAG_SECONDS` | 30: `/ready` is 503 when the index has not reached the end of its feed for longer |
+/// | `index.max-failure-seconds` | `VIGIL_INDEX_MAX_FAILURE_SECONDS` | 5: `/ready` is 503 when the follower has failed for longer |
+///
+/// A value of the wrong type or out of range is an error naming the key, never silently replaced
+/// by the default.
+public struct NodeConfiguration: Sendable {
+    /// The folder holding the node's database.
+    public var dataDirectory: String
+    /// The level below which log messages are dropped.
+    public var logLevel: Logger.Level
+    /// The HTTP server's settings.
+    public var server: ServerSettings
+    /// The PDQ index's layout (see ``IndexTuning``).
+    public var indexTuning: IndexTuning = .speed
+
+    /// The defaults: `./vigil-data`, `info`, and `ServerSettings()`.
+    public init(dataDirectory: String = "./vigil-data", logLevel: Logger.Level = .info, server: ServerSettings = ServerSettings()) {
+        self.dataDirectory = dataDirectory
+        self.logLevel = logLevel
+        self.server = server
+    }
+
+    /// Reads the configuration, checking every value.
+    ///
+    /// - Throws: `ConfigurationError` naming the key whose value is malformed or out of range.
+    public init(reader: ConfigReader) async throws {
+        self.init()
+        dataDirectory = try await Self.value(reader, "data.directory", default: dataDirectory) { try await reader.fetchString(forKey: $0) }
+        guard !dataDirectory.isEmpty else { throw ConfigurationError(key: "data.directory", problem: "must not be empty") }
+
+        let level = try await Self.value(reader, "log.level", default: "info") { try await reader.fetchString(forKey: $0) }
+        guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {
+            throw ConfigurationError(key: "log.level", problem: "\"\(level)\" is not trace, debug, info, notice, warning, error or critical")
+        }
+        logLevel = parsedLevel
+
+        server.host = try await Self.value(reader, "http.host", default: server.host) { try await reader.fetchString(forKey: $0) }
+        server.port = try await Self.value(reader, "http.port", default: server.port) { try await reader.fetchInt(forKey: $0) }
+        guard (0...65_535).contains(server.port) else { throw ConfigurationError(key: "http.port", problem: "\(server.port) is not a port (0-65535)") }
+        server.maxBodyBytes = try await Self.value(reader, "http.max-body-bytes", default: server.maxBodyBytes) { try await reader.fetchInt(forKey: $0) }
+        guard server.maxBodyBytes > 0 else { throw ConfigurationError(key: "http.max-body-bytes", problem: "must be positive") }
+
+        server.urlFetch.allowedHosts = try await Self.value(reader, "fetch.allowed-hosts", default: []) { try await reader.fetchStringArray(forKey: $0) }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        server.urlFetch.maxBytes = try await Self.value(reader, "fetch.max-bytes", default: server.maxBodyBytes) { try await reader.fetchInt(forKey: $0) }
+        guard server.urlFetch.maxBytes > 0 else { throw ConfigurationError(key: "fetch.max-bytes", problem: "must be positive") }
+        let timeout = try await Self.value(reader, "fetch.timeout-seconds", default: 10.0) { try await reader.fetchDouble(forKey: $0) }
+        guard timeout > 0, timeout <= 600 else { throw ConfigurationError(key: "fetch.timeout-seconds", problem: "must be between 0 and 600") }
+        server.urlFetch.timeout = .milliseconds(Int64(timeout * 1000))
+
+        server.decodeLimits.maxPixels = try await Self.value(reader, "decode.max-pixels", default: server.decodeLimits.maxPixels) {
+            try await reader.fetchInt(forKey: $0)
+        }
+        guard server.decodeLimits.maxPixels > 0 else { throw ConfigurationError(key: "decode.max-pixels", problem: "must be positive") }
+
+        switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
+        case "speed": indexTuning = .speed
+        case "compact": indexTuning = .compact
+        case let other: throw ConfigurationError(key: "index.tuning", problem: "\"\(other)\" is not speed or compact")
+        }
+        server.readiness.maxLag = try await Self.value(reader, "index.max-lag-seconds", default: server.readiness.maxLag) {
+            try await reader.fetchDouble(forKey: $0)
+        }
+        guard server.readiness.maxLag > 0, server.readiness.maxLag.isFinite else {
+            throw ConfigurationError(key: "index.max-lag-seconds", problem: "must be a positive number of seconds")
+        }
+        server.readiness.maxFailure = try await Self.value(reader, "index.max-failure-seconds", default: server.readiness.maxFailure) {
+            try await reader.fetchDouble(forKey: $0)
+        }
+        guard server.readiness.maxFailure > 0, server.readiness.maxFailure.isFinite else {
+            throw ConfigurationError(key: "index.max-failure-seconds", problem: "must be a positive number of seconds")
+        }
+    }
+
+    /// Reads the node's configuration from its layered sources, highest first: `flags` (dotted keys
+    /// of the options given on the command line), `VIGIL_*` variables in `environment` (the process's when nil), the file at
+    /// `file` (or at `$VIGIL_CONFIG`; YAML if it ends in `.yaml`/`.yml`, JSON otherwise), defaults.
+    ///
+    /// - Throws: `ConfigurationError` for a missing or unreadable file or a bad value.
+    public static func load(
+        flags: [AbsoluteConfigKey: ConfigValue] = [:], environment: [String: String]? = nil, file: String? = nil
+    ) async throws -> NodeConfiguration {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        var providers: [any ConfigProvider] = [
+            InMemoryProvider(name: "command line", values: flags),
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: "vigil"),
+        ]
+        if let path = file ?? environment["VIGIL_CONFIG"] {
+            providers.append(try await fileProvider(path))
+        }
+        return try await NodeConfiguration(reader: ConfigReader(providers: providers))
+    }
+
+    /// A JSON or YAML file provider for `path`, with errors that name the file.
+    private static func fileProvider(_ path: String) async throws -> any ConfigProvider {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw ConfigurationError(key: "config", problem: "the file \(path) does not exist")
+        }
+        // The path goes in through a reader: FileProvider's other initialiser takes swift-system's FilePath.
+        let location = ConfigReader(provider: InMemoryProvider(values: ["filePath": ConfigValue(.string(path), isSecret: false)]))
+        do {
+            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+                return try await FileProvider<YAMLSnapshot>(config: location)
+            }
+            return try await FileProvider<JSONSnapshot>(config: location)
+        } catch {
+            throw ConfigurationError(key: "config", problem: "the file \(path) cannot be read: \(error)")
+        }
+    }
+
+    /// Looks `key` up with `fetch`, turning the library's conversion errors into one that names the key.
+    private static func value<Value>(
+        _ reader: ConfigReader, _ key: String, default fallback: Value, fetch: (ConfigKey) async throws -> Value?
+    ) async throws -> Value {
+        do {
+            return try await fetch(ConfigKey(key)) ?? fallback
+        } catch {
+            throw ConfigurationError(key: key, problem: "cannot be read: \(error)")
+        }
+    }
+}
+
+/// A configuration value that is malformed or out of range.
+public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+    /// The dotted key, e.g. `http.port`.
+    public var key: String
+    /// What is wrong with its value.
+    public var problem: String
+
+    /// What to fix, naming the key and its environment variable.
+    public var description: String {
+        let environment = "VIGIL_" + key.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" }.map(String.init).joined()
+        return "configuration \(key) (\(environment)): \(problem)"
+    }
+}

@@ -1,0 +1,33 @@
+public import Hummingbird
+public import VigilDomain
+import VigilStore
+public import Foundation
+
+/// The per-request context: Hummingbird's core storage plus the authenticated principal.
+public struct VigilRequestContext: RequestContext {
+    /// Hummingbird's storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The caller, once the authentication middleware has verified its key.
+    public var principal: Principal?
+
+    /// Creates an empty context for a request.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        principal = nil
+    }
+
+    /// Request bodies decoded as JSON with snake_case keys.
+    public var requestDecoder: JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return decoder
+    }
+
+    /// Responses encoded as JSON with snake_case keys and sorted keys.
+    public var responseEncoder: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,73 @@
+import OpenAPIRuntime
+import VigilAPI
+import VigilDomain
+import VigilExchange
+import VigilMatching
+import VigilStore
+
+/// `/v1/lists/{name}/import` and `/export`: indicator files streamed both ways.
+struct ExchangeController: Sendable {
+    let store: any NodeStore
+    let engine: MatchEngine
+
+    /// Streams the body through the format's reader and applies each batch of 10,000 records (or
+    /// 1,000 item deletions) in its own transaction, so memory stays flat however long the file is.
+    /// Bad rows are reported by number and good rows still import; when the file breaks off, what
+    /// came before is kept and `error` says where.
+    func importList(_ input: Operations.ImportList.Input) async throws -> Operations.ImportList.Output {
+        let body = switch input.body { case .any(let body): body }
+        let name = input.path.name
+        let format = input.query.format.map(ImportFormat.init) ?? .tsv
+        let type = input.query._type.map(SignalType.init) ?? .pdq
+        _ = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
+        var reader = format.makeReader(signalType: type, provenance: Provenance(submittedBy: RequestPrincipal.current?.organisation))
+        var result = Components.Schemas.ImportResult(added: 0, deleted: 0, itemsDeleted: 0, issueCount: 0, issues: [], ignored: .init())
+        var pending = ImportBatch()
+        func commit(_ batch: ImportBatch) async throws {
+            result.issueCount += batch.issues.count
+            for issue in batch.issues where result.issues.count < 100 { result.issues.append(issue.description) }
+            for (kind, count) in batch.ignored { result.ignored.additionalProperties[kind, default: 0] += count }
+            if !batch.records.isEmpty {
+                let added = try await storeCall { () async throws(StoreError) in try await store.apply(batch.records, toList: name) }
+                result.added += added.count
+                result.deleted += batch.records.count { $0.action == .delete }
+            }
+            for (organisation, items) in Dictionary(grouping: batch.itemDeletions, by: \.sourceOrganisation) {
+                result.itemsDeleted += try await storeCall { () async throws(StoreError) in
+                    try await store.removeItems(sourceOrganisation: organisation, itemIds: items.map(\.sourceItemId), fromList: name)
+                }
+            }
+        }
+        do {
+            for try await chunk in body {
+                pending.append(try reader.read(chunk))
+                if pending.records.count >= 10_000 || pending.itemDeletions.count >= 1_000 {
+                    try await commit(pending)
+                    pending = ImportBatch()
+                }
+            }
+            pending.append(try reader.finish())
+            try await commit(pending)
+        } catch let error as ImportError {
+            try await commit(pending)
+            result.error = error.description
+        }
+        await engine.catchUpAfterWrite()
+        return .ok(.init(body: .json(result)))
+    }
+
+    /// Streams the live entries, a page at a time, in the chosen format.
+    func exportList(_ input: Operations.ExportList.Input) async throws -> Operations.ExportList.Output {
+        let name = input.path.name
+        let format = input.query.format.map(ExportFormat.init) ?? .vigilJSONL
+        let type = input.query._type.map(SignalType.init)
+        _ = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
+        let pages = ExportPages(store: store, list: name, type: type, writer: format.makeWriter(signalType: type ?? .pdq))
+        let body = HTTPBody(pages, length: .unknown, iterationBehavior: .single)
+        return switch format {
+        case .vigilJSONL: .ok(.init(body: .applicationXNdjson(body)))
+        case .tsv: .ok(.init(body: .textTabSeparatedValues(body)))
+        case .hmaCSV: .ok(.init(body: .csv(body)))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+// Hasher-Matcher-Actioner (HMA 2.0, "OpenMediaMatch") compatible routes.
+//
+// An HMA client works against a Vigil node unchanged apart from one thing: Vigil denies by
+// default, so every HMA route except `GET /status` and `GET /status/live` needs an API key, sent
+// as `Authorization: Bearer vk_…` (or `X-API-Key`). Scopes: `/m/…` needs `match`; `/h/…` needs
+// `hash`; reading banks (`GET /c/banks`, `GET /c/bank/{name}`) needs `match` or `curate`; every
+// other `/c/…` route needs `curate`; `admin` passes every check.
+//
+// Mapping: an HMA bank is a Vigil list (created with kind `internal`); an HMA bank content item is
+// a Vigil entry, and `bank_content_id` is the entry id. A Vigil entry holds one signal, so adding
+// several signals at once creates one entry per signal and answers the first entry's id.
+// HMA signal type names map onto Vigil's: `pdq` → pdq, `video_md5` (or `md5`) → md5, `sha256`
+// → sha256 (a Vigil extension). A bank's `matching_enabled_ratio` is the list's enabled ratio
+// (0 when the list's kill switch is off). Errors are HMA's `{"message": "…"}` with its status.
+//
+// `url=` (hash, lookup, add content) fetches under the node's URL policy: off unless the node was
+// started with allowed hosts (`--allow-url-host`), answered 403 otherwise, as HMA answers 403 when
+// hashing is off. The content type comes from `content_type` (default `photo`), not from the
+// fetched Content-Type. Files may also be uploaded as multipart/form-data under a field named for
+// the content type (`photo`, `video`), as HMA expects.
+//
+// Signal type settings are stored and reported as HMA does (a negative enabled_ratio disables a
+// type). Not available: HMA's exchange configuration (answered 501 where HMA has the route).
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import VigilDomain
+import VigilMatching
+import VigilStore
+
+/// The HMA 2.0 compatible routes (`/status`, `/h/…`, `/m/…`, `/c/…`): a second skin over the same
+/// services as `/v1` (the one ``MatchService``, the one authoriser, the same store), in HMA's
+/// shapes. Hashing, matching and curation are in their own files.
+struct HMAController: Sendable {
+    let node: Node
+    let fetcher: URLFetcher
+    let hashing: MediaHashing
+    let authoriser: Authoriser
+
+    var store: any NodeStore { node.store }
+    var engine: MatchEngine { node.engine }
+    var matching: MatchService { node.matching }
+    var settings: ServerSettings { node.settings }
+
+    /// Adds the routes at the root of `router`; every one but `/status` and `/status/live` is
+    /// authenticated and authorised by its operation id.
+    func addRoutes(to router: Router<VigilRequestContext>, authentication: AuthenticationMiddleware) {
+        router.get("/status") { _, _ -> Response in
+            let ready = engine.isReady
+            return Response(
+                status: ready ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain"],
+                body: .init(byteBuffer: ByteBuffer(string: ready ? "I-AM-ALIVE" : "INDEX-NOT-LOADED")))
+        }
+        router.get("/status/live") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "I-AM-ALIVE")))
+        }
+        let base = router.group().add(middleware: HMAErrorMiddleware()).add(middleware: authentication)
+        addHashing(to: HMARoutes(group: base.group("h"), authoriser: authoriser))
+        addMatching(to: HMARoutes(group: base.group("m"), authoriser: authoriser))
+        addCuration(to: HMARoutes(group: base.group("c"), authoriser: authoriser))
+    }
+}
+
+/// Adds HMA routes to a group, each behind the authoriser with its operation id.
+struct HMARoutes {
+    let group: RouterGroup<VigilRequestContext>
+    let authoriser: Authoriser
+
+    /// Adds `method path` as operation `operation`.
+    func on(
+        _ method: HTTPRequest.Method, _ path: RouterPath, _ operation: String,
+        use handler: @escaping @Sendable (Request, VigilRequestContext) async throws -> Response
+    ) {
+        group.group().add(middleware: Authorise(operation: operation, authoriser: authoriser)).on(path, method: method, use: handler)
+    }
+}

@@ -1,0 +1,93 @@
+import VigilMatching
+import Crypto
+import Foundation
+import Hummingbird
+import NIOCore
+import VigilDomain
+import VigilHash
+import VigilPipeline
+
+// Hashing (`/h`): HMA's hash routes.
+extension HMAController {
+    func addHashing(to hash: HMARoutes) {
+        hash.on(.get, "hash", "hmaHashURL") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            guard let url = query.get("url") else { throw HMAError.badRequest("url is required") }
+            let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
+            return try HMAValue.object(hashes.mapValues(HMAValue.string)).response()
+        }
+        hash.on(.post, "hash", "hmaHashUpload") { request, _ -> Response in
+            let upload = try await hmaUpload(request)
+            return try HMAValue.object(try hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
+        }
+    }
+
+    /// Fetches `url` under the node's URL policy (off unless hosts are allowed: 403) and hashes it
+    /// as HMA's `content_type` (`photo` unless given; Vigil does not read the fetched Content-Type).
+    func hmaHashURL(_ url: String, contentType: String?, types: String?) async throws -> [String: String] {
+        let name = contentType ?? "photo"
+        guard HMASignalTypes.contentTypes.contains(where: { $0.name == name }) else { throw HMAError.badRequest("no such content_type: '\(name)'") }
+        return try hmaHash(MultipartPart(name: name, filename: nil, body: try await fetcher.fetch(url)), types: types)
+    }
+
+    /// The single uploaded file of a multipart request, by HMA's rules: one file, under a field
+    /// named for its content type; with the form's other fields.
+    func hmaUpload(_ request: Request) async throws -> (file: MultipartPart, fields: [String: String]) {
+        guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(contentType: contentType) else {
+            throw HMAError.badRequest("Missing multipart/form-data file upload")
+        }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: settings.maxBodyBytes)
+        } catch {
+            throw HMAError(.contentTooLarge, "Content too large: the upload is over \(settings.maxBodyBytes) bytes")
+        }
+        guard let parts = MultipartForm.parse(Array(buffer.readableBytesView), boundary: boundary) else {
+            throw HMAError.badRequest("the multipart/form-data body is not well formed")
+        }
+        let files = parts.filter { $0.filename != nil }
+        guard let file = files.first else { throw HMAError.badRequest("Missing multipart/form-data file upload") }
+        guard files.count == 1 else { throw HMAError.badRequest("Only one file allowed per request") }
+        var fields: [String: String] = [:]
+        for part in parts where part.filename == nil { fields[part.name] = String(decoding: part.body, as: UTF8.self) }
+        return (file, fields)
+    }
+
+    /// Hashes an upload by its field name (`photo` → pdq, `video` → video_md5), optionally only
+    /// the comma-separated `types`.
+    func hmaHash(_ file: MultipartPart, types: String?) throws -> [String: String] {
+        guard let contentType = HMASignalTypes.contentTypes.first(where: { $0.name == file.name }) else {
+            throw HMAError.badRequest("no such content_type: '\(file.name)'")
+        }
+        // HMA hashes only the enabled signal types of the content type (a negative enabled_ratio disables one).
+        let ratios = engine.signalTypeRatios
+        var wanted = contentType.signals.filter { HMASignalTypes.isEnabled($0, ratios: ratios) }
+        if let types {
+            wanted = []
+            for name in types.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
+                guard contentType.signals.contains(name), HMASignalTypes.isEnabled(name, ratios: ratios) else {
+                    throw HMAError.badRequest("signal type '\(name)' doesn't exist or is disabled")
+                }
+                wanted.append(name)
+            }
+            guard !wanted.isEmpty else { throw HMAError.badRequest("empty signal type selection") }
+        }
+        guard !file.body.isEmpty else { throw HMAError.badRequest("the uploaded file is empty") }
+        var hashes: [String: String] = [:]
+        for name in wanted {
+            switch name {
+            case "pdq": hashes[name] = try hashing.hash(file.body, dihedral: false).pdq.hash.hex
+            default: hashes[name] = Insecure.MD5.hash(data: file.body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            }
+        }
+        return hashes
+    }
+
+    // MARK: Matching (/m)
+}
+
+extension String {
+    fileprivate func leftPadded(to length: Int) -> String {
+        count >= length ? self : String(repeating: "0", count: length - count) + self
+    }
+}

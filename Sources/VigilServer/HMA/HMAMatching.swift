@@ -1,0 +1,172 @@
+import Foundation
+import Hummingbird
+import VigilDomain
+import VigilHash
+import VigilMatching
+import VigilStore
+
+// Matching (`/m`): HMA's lookups, answered by the one match service.
+extension HMAController {
+    func addMatching(to match: HMARoutes) {
+        match.on(.get, "raw_lookup", "hmaRawLookup") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            guard let signal = query.get("signal") else { throw HMAError.badRequest("signal is required") }
+            guard let typeName = query.get("signal_type") else { throw HMAError.badRequest("signal_type is required") }
+            let matches = try await hmaLookup(
+                signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: true, bypassRatio: true)
+            if Self.flag(query.get("include_distance")) {
+                return try HMAValue.object(["matches": .array(matches.map(\.hmaPayload))]).response()
+            }
+            return try HMAValue.object(["matches": .array(matches.map { .int($0.entry.id) })]).response()
+        }
+        match.on(.get, "lookup", "hmaLookup") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            if let url = query.get("url") {
+                let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
+                var answer: [String: HMAValue] = [:]
+                var all: [MatchedEntry] = []
+                for (typeName, signal) in hashes {
+                    let matches = try await hmaLookup(
+                        signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
+                        bypassRatio: Self.flag(query.get("bypass_coinflip")), rolloutKey: Self.rolloutKey(hashes))
+                    answer[typeName] = Self.byBank(matches)
+                    all += matches
+                }
+                try await hmaAct(on: all, query: hashes.merging(["url": url]) { a, _ in a })
+                if let only = query.get("signal_type") { return try (answer[only] ?? .object([:])).response() }
+                return try HMAValue.object(answer).response()
+            }
+            guard let signal = query.get("signal"), let typeName = query.get("signal_type") else {
+                throw HMAError.badRequest("Either url or both signal and signal_type are required")
+            }
+            let matches = try await hmaLookup(
+                signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
+                bypassRatio: Self.flag(query.get("bypass_coinflip")))
+            try await hmaAct(on: matches, query: ["type": typeName, "value": signal])
+            return try Self.byBank(matches).response()
+        }
+        match.on(.post, "lookup", "hmaLookupUpload") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            let upload = try await hmaUpload(request)
+            let hashes = try hmaHash(upload.file, types: query.get("types"))
+            var answer: [String: HMAValue] = [:]
+            var all: [MatchedEntry] = []
+            for (typeName, signal) in hashes {
+                let matches = try await hmaLookup(
+                    signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
+                    bypassRatio: Self.flag(query.get("bypass_coinflip")), rolloutKey: Self.rolloutKey(hashes))
+                answer[typeName] = Self.byBank(matches)
+                all += matches
+            }
+            try await hmaAct(on: all, query: hashes)
+            return try HMAValue.object(answer).response()
+        }
+        match.on(.get, "index/status", "hmaIndexStatus") { request, _ -> Response in
+            try Self.indexStatus(engine, only: request.uri.queryParameters.get("signal_type")) { count, ready in
+                .object(["present": .bool(ready), "built_to": .int(ready ? Int64(node.clock.now().timeIntervalSince1970) : -1), "size": .int(Int64(count))])
+            }.response()
+        }
+        match.on(.post, "compare", "hmaCompare") { request, _ -> Response in
+            guard case .object(let pairs) = try await hmaJSON(request) else { throw HMAError.badRequest("Request input was not a dict") }
+            var answer: [String: HMAValue] = [:]
+            for (typeName, value) in pairs {
+                guard case .array(let hashes) = value else { throw HMAError.badRequest("Comparison hashes for \(typeName) was not a list") }
+                guard hashes.count == 2 else { throw HMAError.badRequest("Comparison hash list length must be exactly 2") }
+                guard let type = HMASignalTypes.type(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
+                guard let left = hashes[0].string, let right = hashes[1].string else { throw HMAError.badRequest("Invalid \(typeName) hash: not a string") }
+                let a: String
+                let b: String
+                do throws(SignalValueError) {
+                    a = try type.normalise(left)
+                    b = try type.normalise(right)
+                } catch {
+                    throw HMAError.badRequest("Invalid \(typeName) hash: \(error.description)")
+                }
+                if type == .pdq, let x = PDQHash(hex: a), let y = PDQHash(hex: b) {
+                    let distance = x.distance(to: y)
+                    answer[typeName] = .array([.bool(distance <= HashList.defaultRadius), .object(["distance": .int(Int64(distance))])])
+                } else {
+                    answer[typeName] = .array([.bool(a == b), .object([:])])
+                }
+            }
+            return try HMAValue.object(answer).response()
+        }
+    }
+
+    static func flag(_ value: String?) -> Bool {
+        guard let value else { return false }
+        return ["true", "1", "yes"].contains(value.lowercased())
+    }
+
+    static func banks(_ value: String?) -> Set<String>? {
+        guard let value, !value.isEmpty else { return nil }
+        return Set(value.split(separator: ",").map(String.init))
+    }
+
+    static func byBank(_ matches: [MatchedEntry]) -> HMAValue {
+        .object(Dictionary(grouping: matches, by: \.list.list.name).mapValues { .array($0.map(\.hmaPayload)) })
+    }
+
+    /// `{signal type: status}` for every type, or only `only` (400 when unknown).
+    static func indexStatus(_ engine: MatchEngine, only: String?, _ status: (Int, Bool) -> HMAValue) throws -> HMAValue {
+        let current = engine.status
+        var types = HMASignalTypes.all
+        if let only {
+            guard let type = HMASignalTypes.type(named: only) else { throw HMAError.badRequest("No such signal type '\(only)'") }
+            types = [(only, type)]
+        }
+        var answer: [String: HMAValue] = [:]
+        for (name, type) in types {
+            let count = switch type {
+            case .pdq: current.pdq
+            case .md5: current.md5
+            case .sha256: current.sha256
+            }
+            answer[name] = status(count, current.ready)
+        }
+        return .object(answer)
+    }
+
+    /// Looks a signal up through the one match service. `raw` (HMA's raw_lookup) searches every
+    /// list, disabled ones included; otherwise disabled lists, lists whose staged rollout leaves
+    /// the content out (unless `bypassRatio`) and disabled entries are skipped. `banks` restricts
+    /// the lists searched. `rolloutKey` is the content's key when a file is looked up signal by
+    /// signal (so each signal gets the file's answer), else the signal's own.
+    func hmaLookup(
+        signal: String, typeName: String, banks: Set<String>?, raw: Bool, bypassRatio: Bool, rolloutKey: String? = nil
+    ) async throws -> [MatchedEntry] {
+        guard let type = HMASignalTypes.type(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
+        guard HMASignalTypes.isEnabled(HMASignalTypes.name(of: type), ratios: engine.signalTypeRatios) else {
+            throw HMAError.badRequest("SignalType '\(typeName)' is not enabled")
+        }
+        let value: String
+        do throws(SignalValueError) { value = try type.normalise(signal) } catch {
+            throw HMAError.badRequest("invalid signal: \(error.description)")
+        }
+        guard engine.isReady else { throw HMAError(.serviceUnavailable, "index not yet ready") }
+        var request: MatchRequest
+        if type == .pdq {
+            guard let hash = PDQHash(hex: value) else { throw HMAError.badRequest("invalid signal: not a PDQ hash") }
+            request = MatchRequest(pdq: [hash], rolloutKey: rolloutKey)
+        } else {
+            request = MatchRequest(digests: [(type, value)], rolloutKey: rolloutKey)
+        }
+        request.lists = banks.map(ListChoice.filter) ?? .all
+        request.bypassRollout = bypassRatio
+        request.includeDisabled = raw
+        return try await serviceCall { try await matching.find(request) }
+    }
+
+    /// The rollout key of a file hashed into HMA signals (its PDQ hash when it has one).
+    static func rolloutKey(_ hashes: [String: String]) -> String? {
+        hashes["pdq"] ?? hashes.sorted { $0.key < $1.key }.first?.value
+    }
+
+    /// Applies the matched lists' action policies (webhooks), as Vigil's own match routes do.
+    func hmaAct(on matches: [MatchedEntry], query: [String: String]) async throws {
+        guard !matches.isEmpty else { return }
+        _ = try await serviceCall { try await matching.act(on: matches, query: query) }
+    }
+
+    // MARK: Curation (/c)
+}

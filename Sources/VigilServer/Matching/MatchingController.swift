@@ -1,0 +1,77 @@
+import VigilAPI
+import VigilDomain
+import VigilHash
+import VigilMatching
+import VigilPipeline
+
+/// `/v1/match/…`, `/v1/compare` and `/v1/index/status`: lookups answered by the one
+/// ``MatchService`` (the same rules as HMA's lookups).
+struct MatchingController: Sendable {
+    let matching: MatchService
+    let hashing: MediaHashing
+    let uploads: UploadReader
+    let fetcher: URLFetcher
+
+    /// The hot path: one JSON lookup, answered from the in-memory index.
+    func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output {
+        let query = switch input.body { case .json(let query): query }
+        let type = SignalType(query._type)
+        let value: String
+        do throws(SignalValueError) { value = try type.normalise(query.value) } catch {
+            throw APIError.badRequest("malformed_hash", error.description)
+        }
+        var request: MatchRequest
+        if type == .pdq {
+            guard let hash = PDQHash(hex: value) else { throw APIError.badRequest("malformed_hash", "not a PDQ hash") }
+            request = MatchRequest(pdq: [hash])
+        } else {
+            request = MatchRequest(digests: [(type, value)])
+        }
+        request.lists = query.lists.map(ListChoice.named) ?? .all
+        let outcome = try await serviceCall { try await matching.match(request, query: ["type": type.rawValue, "value": value]) }
+        return .ok(.init(body: .json(.init(outcome))))
+    }
+
+    func matchFile(_ input: Operations.MatchFile.Input) async throws -> Operations.MatchFile.Output {
+        let bytes = try await uploads.read(input.body)
+        let hashed = try hashing.hash(bytes, dihedral: input.query.dihedral ?? false)
+        let names = input.query.lists.map { $0.split(separator: ",").map(String.init) }
+        return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: names, query: [:])))))
+    }
+
+    func matchURL(_ input: Operations.MatchURL.Input) async throws -> Operations.MatchURL.Output {
+        let query = switch input.body { case .json(let query): query }
+        let hashed = try hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
+        return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: query.lists, query: ["url": query.url])))))
+    }
+
+    func compareHashes(_ input: Operations.CompareHashes.Input) async throws -> Operations.CompareHashes.Output {
+        let body = switch input.body { case .json(let body): body }
+        guard let a = PDQHash(hex: body.a), let b = PDQHash(hex: body.b) else {
+            throw APIError.badRequest("malformed_hash", "a and b must both be 64-hex PDQ hashes")
+        }
+        return .ok(.init(body: .json(.init(distance: a.distance(to: b)))))
+    }
+
+    func indexStatus(_ input: Operations.IndexStatus.Input) async throws -> Operations.IndexStatus.Output {
+        let status = matching.engine.status
+        return .ok(.init(body: .json(.init(
+            ready: status.ready, sequence: status.sequence, pdqEntries: status.pdq, md5Entries: status.md5, sha256Entries: status.sha256))))
+    }
+
+    /// Matches a hashed file (PDQ, its dihedral variants when computed, and both digests) against
+    /// the lists among `names` (all when nil).
+    func matchHashed(_ hashed: MediaHashResult, lists names: [String]?, query extra: [String: String]) async throws -> MatchOutcome {
+        var query = extra
+        query["pdq"] = hashed.pdq.hash.hex
+        query["quality"] = String(hashed.pdq.quality)
+        var digests: [(type: SignalType, hex: String)] = []
+        if let found = hashed.digests {
+            digests = [(.md5, found.md5), (.sha256, found.sha256)]
+            query["md5"] = found.md5
+            query["sha256"] = found.sha256
+        }
+        let request = MatchRequest(pdq: hashed.dihedral ?? [hashed.pdq.hash], digests: digests, lists: names.map(ListChoice.named) ?? .all)
+        return try await serviceCall { try await matching.match(request, query: query) }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Prometheus
+import VigilAPI
+import VigilDomain
+import VigilMatching
+
+/// The operational routes: `/health` (the process answers), `/ready` (the index is loaded and
+/// follows its feed), `/metrics` (Prometheus, scope admin) and `/openapi.yaml` (the API document).
+struct OperationsController: Sendable {
+    let node: Node
+    let metrics: PrometheusCollectorRegistry
+    let authoriser: Authoriser
+
+    /// Adds the open routes to `router` and `/metrics` to the `authenticated` group.
+    func addRoutes(to router: Router<VigilRequestContext>, authenticated: RouterGroup<VigilRequestContext>) {
+        let openAPIDocument = ByteBuffer(bytes: OpenAPIDocument.bytes)
+        router.get("/health") { _, _ in ["status": "ok"] }
+        router.get("/ready") { _, _ -> Response in readiness() }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"], body: .init(byteBuffer: openAPIDocument))
+        }
+        authenticated.add(middleware: Authorise(operation: "metrics", authoriser: authoriser))
+            .get("/metrics") { _, _ -> Response in metricsAnswer() }
+    }
+
+    /// 200 `{"status":"ready"}`, or 503 with `loading` (or `not_ready` and the problems).
+    func readiness() -> Response {
+        let loaded = node.engine.isReady
+        let verdict = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: loaded)
+        let body: [String: Any] =
+            verdict.ready ? ["status": "ready"] : loaded ? ["status": "not_ready", "problems": verdict.problems] : ["status": "loading", "problems": verdict.problems]
+        let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
+        return Response(
+            status: verdict.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func metricsAnswer() -> Response {
+        let status = node.engine.status
+        metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "pdq")]).set(Double(status.pdq))
+        metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "md5")]).set(Double(status.md5))
+        metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "sha256")]).set(Double(status.sha256))
+        metrics.makeGauge(name: "vigil_change_feed_position").set(Double(status.sequence))
+        let ready = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: status.ready)
+        metrics.makeGauge(name: "vigil_ready").set(ready.ready ? 1.0 : 0.0)
+        return Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+            body: .init(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+    }
+}

@@ -1,0 +1,64 @@
+public import VigilDomain
+import VigilAPI
+
+extension AccessPolicy {
+    /// The operations every caller may use without a key (health, readiness, the API document,
+    /// HMA's liveness checks). They are served outside authentication; a test keeps this set equal
+    /// to the operations the OpenAPI document marks `security: []`.
+    public static let openOperations: Set<String> = ["health", "ready", "openAPIDocument", "hmaStatus", "hmaLive"]
+
+    /// The node's authorisation table: every authenticated operation of the OpenAPI document (the
+    /// `/v1` API, the HMA routes, `/metrics`) with the scopes the document states and the kinds of
+    /// organisation whose keys may call it. An operation missing here is refused to every key.
+    /// A test sends every route, with a key of every kind and scope, and checks the answers
+    /// against this table.
+    public static let node: AccessPolicy = {
+        let operators: Set<OrganisationKind> = [.provider, .centre]
+        // Hashing and lookups: the node's operators, and authorities checking material they hold.
+        let lookers: Set<OrganisationKind> = [.provider, .centre, .coordinatingAuthority, .police, .europol]
+        // Reading which lists exist: also peer centres (exchange) and auditors.
+        let readers: Set<OrganisationKind> = [.provider, .centre, .peerCentre, .auditor]
+        let hash = AccessRule(scopes: [.hash], kinds: lookers)
+        let match = AccessRule(scopes: [.match], kinds: lookers)
+        let readLists = AccessRule(scopes: [.match, .curate], kinds: readers)
+        let curate = AccessRule(scopes: [.curate], kinds: operators)
+        let export = AccessRule(scopes: [.curate], kinds: [.provider, .centre, .peerCentre])
+        let admin = AccessRule(scopes: [.admin], kinds: operators)
+        var rules: [String: AccessRule] = [
+            "metrics": admin,
+            Operations.ListLists.id: readLists,
+            Operations.GetList.id: readLists,
+            Operations.CreateList.id: curate,
+            Operations.UpdateList.id: curate,
+            Operations.DeleteList.id: curate,
+            Operations.ListEntries.id: curate,
+            Operations.AddEntries.id: curate,
+            Operations.UpdateEntry.id: curate,
+            Operations.SetEntryNote.id: curate,
+            Operations.DeleteEntry.id: curate,
+            Operations.ImportList.id: curate,
+            Operations.ExportList.id: export,
+            Operations.GetListAction.id: curate,
+            Operations.SetListAction.id: curate,
+            Operations.DeleteListAction.id: curate,
+            Operations.MatchHash.id: match,
+            Operations.MatchFile.id: match,
+            Operations.MatchURL.id: match,
+            Operations.CompareHashes.id: match,
+            Operations.IndexStatus.id: AccessRule(scopes: [.match], kinds: lookers.union([.auditor])),
+            Operations.HashFile.id: hash,
+            Operations.HashURL.id: hash,
+            // HMA 2.0's routes.
+            "hmaHashURL": hash, "hmaHashUpload": hash,
+            "hmaRawLookup": match, "hmaLookup": match, "hmaLookupUpload": match, "hmaIndexStatus": match, "hmaCompare": match,
+            "hmaBanks": readLists, "hmaBank": readLists,
+        ]
+        for operation in [
+            "hmaCreateBank", "hmaUpdateBank", "hmaDeleteBank", "hmaAddContent", "hmaAddSignals", "hmaContent", "hmaUpdateContent",
+            "hmaDeleteContent", "hmaSignalTypes", "hmaUpdateSignalType", "hmaSignalTypeIndex", "hmaContentTypes",
+        ] {
+            rules[operation] = curate
+        }
+        return AccessPolicy(rules: rules)
+    }()
+}

@@ -1,0 +1,52 @@
+import Hummingbird
+import VigilDomain
+import HTTPTypes
+import Logging
+import VigilStore
+
+/// Verifies the API key of every request it guards (deny by default) and records the principal.
+///
+/// Verified keys are remembered for a few seconds, so that a busy node does not hash and look up
+/// the same key on every request; a revoked key stops working within that time.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = VigilRequestContext
+    let keys: any KeyStore
+    let cache: VerifiedKeyCache
+    static let apiKeyHeader = HTTPField.Name("X-API-Key")
+
+    init(keys: any KeyStore, cache: VerifiedKeyCache) {
+        self.keys = keys
+        self.cache = cache
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        let header = request.headers[.authorization] ?? Self.apiKeyHeader.flatMap { request.headers[$0] }
+        guard var secret = header else { throw APIError.unauthorized }
+        if secret.hasPrefix("Bearer ") { secret.removeFirst(7) }
+        let principal: Principal
+        switch cache.lookup(secret) {
+        case .hit(let cached):
+            principal = cached
+        case .miss, .refresh:
+            // On a refresh only this request waits for the store; the others go on with the
+            // cached principal until it expires.
+            let verified: Principal?
+            do {
+                verified = try await keys.verify(secret: secret)
+            } catch {
+                cache.forget(secret)
+                throw error
+            }
+            guard let verified else {
+                cache.forget(secret)
+                throw APIError.unauthorized
+            }
+            cache.remember(verified, for: secret)
+            principal = verified
+        }
+        context.principal = principal
+        context.logger[metadataKey: "organisation"] = .string(principal.organisation)
+        return try await next(request, context)
+    }
+}

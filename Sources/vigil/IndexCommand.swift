@@ -30,7 +30,7 @@ struct IndexCommand: ParsableCommand {
         var strict = false
 
         func run() throws {
-            let started = Date()
+            let started = ContinuousClock.now
             let parsed: HashListFile.Parsed
             do {
                 parsed = try HashListFile.read(path: hashes)
@@ -49,7 +49,7 @@ struct IndexCommand: ParsableCommand {
             }
             let index = try HammingIndex(hashes: parsed.hashes, ids: parsed.ids)
             try index.write(toFile: out)
-            let seconds = Date().timeIntervalSince(started)
+            let seconds = (ContinuousClock.now - started).seconds
             print(String(
                 format: "built %@: %d entries, %d substrings, %.1f bytes per entry, %d bad line(s) skipped, %.2f s",
                 out, index.count, index.substringCount, Double(index.memoryFootprint) / Double(max(index.count, 1)),
@@ -64,13 +64,21 @@ struct IndexCommand: ParsableCommand {
         var path: String
 
         func run() throws {
-            let started = Date()
+            let started = ContinuousClock.now
             let index = try HammingIndex.load(fromFile: path)
             print(String(
                 format: "%@: %d entries, %d substrings, %d bytes (%.1f per entry), list tags: %@, verified and loaded in %.2f s",
                 path, index.count, index.substringCount, index.memoryFootprint,
                 Double(index.memoryFootprint) / Double(max(index.count, 1)), index.hasLists ? "yes" : "no",
-                Date().timeIntervalSince(started)))
+                (ContinuousClock.now - started).seconds))
         }
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    var seconds: Double {
+        let (whole, fraction) = components
+        return Double(whole) + Double(fraction) / 1e18
     }
 }

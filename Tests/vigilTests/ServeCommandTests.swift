@@ -8,7 +8,8 @@ import VigilTestSupport
 /// `vigil serve --sample`, as `make run` starts it: a real process on loopback.
 @Suite("vigil serve", .serialized)
 struct ServeCommandTests {
-    @Test func sampleListMatchesTheCurlItPrints() async throws {
+    /// A real process on a real port: it waits (polling, bounded by the time limit) for the server to listen.
+    @Test(.timeLimit(.minutes(2))) func sampleListMatchesTheCurlItPrints() async throws {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-serve-\(UUID().uuidString)").path
         let port = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 20_000)
         let process = Process()

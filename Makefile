@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SAMPLES ?= Tests/Fixtures/reference/images
 
-.PHONY: deps python run hash test build release bench clean
+.PHONY: deps python run hash test build release bench lint format consumer-check clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -30,6 +30,19 @@ hash: release
 test: python
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# Style: swift-format (bundled with the toolchain) with the settings in .swift-format.
+LINT_PATHS ?= Sources Tests Benchmarks/Sources Benchmarks/Package.swift Package.swift
+lint:
+	$(SWIFT) format lint --strict --parallel --recursive $(LINT_PATHS)
+
+format:
+	$(SWIFT) format format --in-place --parallel --recursive $(LINT_PATHS)
+
+# The library products as another package sees them: a consumer that depends on the committed tree
+# by version, built and run (scripts/check-consumer.sh).
+consumer-check:
+	bash scripts/check-consumer.sh
 
 bench: python
 	bash Benchmarks/pdq/run.sh

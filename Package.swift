@@ -9,15 +9,6 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
 
-/// The index's popcount-heavy loops need the POPCNT instruction, which the default x86-64 target
-/// does not emit (it falls back to bit twiddling). `nehalem` (SSE4.2 + POPCNT) is on every x86-64
-/// server CPU since 2009; the manifest is compiled for the host, so this applies to x86-64 builds.
-#if arch(x86_64)
-let indexSettings = swiftSettings + [.unsafeFlags(["-target-cpu", "nehalem"])]
-#else
-let indexSettings = swiftSettings
-#endif
-
 let package = Package(
     name: "Vigil",
     platforms: [.macOS(.v15)],
@@ -31,6 +22,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        // VigilServer and its tests use NIOCore and NIOHTTP1 directly (hummingbird builds on them).
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
@@ -49,14 +42,19 @@ let package = Package(
     targets: [
         // The real C image codecs from the system: libjpeg-turbo (TurboJPEG API), libpng, libwebp, giflib.
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
+        // The one hex codec (no dependencies; not a product: the products that use it carry it).
+        .target(
+            name: "VigilHex",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilMedia",
-            dependencies: ["CImageCodecs"],
+            dependencies: ["CImageCodecs", "VigilHex"],
             swiftSettings: swiftSettings
         ),
         .target(
             name: "VigilHash",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["VigilHex", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -65,7 +63,7 @@ let package = Package(
         ),
         .target(
             name: "VigilExchange",
-            dependencies: ["VigilDomain"],
+            dependencies: ["VigilDomain", "VigilHex"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -102,10 +100,9 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "Metrics", package: "swift-metrics"),
-                .product(name: "Prometheus", package: "swift-prometheus"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -121,11 +118,13 @@ let package = Package(
             swiftSettings: swiftSettings + [.unsafeFlags(["-suppress-warnings"])],
             plugins: [.plugin(name: "OpenAPIGenerator", package: "swift-openapi-generator")]
         ),
+        // C kernels for VigilIndex (prefetch; Hamming distances that pick the POPCNT instruction at
+        // run time, so no target needs CPU-specific flags, which a versioned dependency may not carry).
         .target(name: "CVigilSupport"),
         .target(
             name: "VigilIndex",
-            dependencies: ["CVigilSupport"],
-            swiftSettings: indexSettings
+            dependencies: ["CVigilSupport", "VigilHex"],
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "VigilPipeline",
@@ -140,7 +139,10 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -152,6 +154,11 @@ let package = Package(
         .testTarget(
             name: "VigilMediaTests",
             dependencies: ["VigilMedia", "VigilTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilHexTests",
+            dependencies: ["VigilHex", "VigilTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -176,8 +183,8 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilServerTests",
-            dependencies: ["VigilTestSupport", 
-                "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex", "VigilMatching",
+            dependencies: [
+                "VigilTestSupport", "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex", "VigilMatching",
                 "VigilAPI",
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Yams", package: "Yams"),
@@ -187,6 +194,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -198,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "VigilIndexTests",
             dependencies: ["VigilTestSupport", "VigilIndex"],
-            swiftSettings: indexSettings
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "vigilTests",
@@ -207,7 +216,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilPipelineTests",
-            dependencies: ["VigilTestSupport", "VigilPipeline", "VigilMedia", "VigilHash"],
+            dependencies: ["VigilTestSupport", "VigilPipeline", "VigilHash"],
             swiftSettings: swiftSettings
         ),
     ],

@@ -5,8 +5,8 @@
 // (Benchmarks/index/run.sh and Benchmarks/server/run.sh do this and run everything.)
 import PackageDescription
 
-// The index's popcount loops want POPCNT; the parent package already builds VigilIndex with
-// `-target-cpu nehalem` on x86-64. Set VIGIL_BENCH_TARGET_CPU (e.g. `native`, `znver3`) in
+// The index's popcount loops want POPCNT; VigilIndex's C kernels (CVigilSupport) pick it at run
+// time, with no CPU-specific flags. Set VIGIL_BENCH_TARGET_CPU (e.g. `native`, `znver3`) in
 // run.sh to build everything for another CPU via -Xswiftc.
 let package = Package(
     name: "VigilBenchmarks",

@@ -10,7 +10,7 @@
 #
 # Environment:
 #   VIGIL_BENCH_TARGET_CPU=native   also pass -Xswiftc -target-cpu -Xswiftc <value> to the build
-#                                   (default: none; VigilIndex itself is built with -target-cpu nehalem)
+#                                   (default: none; VigilIndex's C kernels pick POPCNT at run time)
 #   VIGIL_BENCH_SKIP_BUILD=1        use the existing release IndexBench binary
 #   FAISS_TIMED_LARGE=2000          queries timed for FAISS when N >= 5 M (ground truth still covers all)
 #   NICE=10                         niceness for the long runs

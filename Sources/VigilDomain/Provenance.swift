@@ -30,34 +30,40 @@ public struct Provenance: Sendable, Codable, Hashable {
         self.note = note
     }
 
-    /// The longest note accepted, in characters.
+    /// The longest note accepted, in bytes of UTF-8.
     public static let maxNoteLength = 4096
-    /// The longest value accepted in the other fields, in characters.
+    /// The longest value accepted in the other fields, in bytes of UTF-8.
     public static let maxFieldLength = 1024
 
-    /// Checks the fields' lengths (a provenance record is metadata, not a document).
+    /// Checks the fields' lengths in bytes of UTF-8 (a provenance record is metadata, not a
+    /// document). Bytes, not characters: one `Character` (a letter with any number of combining
+    /// marks) can be arbitrarily long, so a count of characters bounds nothing.
     public func validate() throws(ProvenanceValidationError) {
         let fields: [(String, String?)] = [
             ("source_organisation", sourceOrganisation), ("source_item_id", sourceItemId), ("submitted_by", submittedBy),
             ("confirmed_by", confirmedBy), ("decision_reference", decisionReference), ("confirmed_at", confirmedAt),
         ]
         for (name, value) in fields {
-            if let value, value.count > Self.maxFieldLength { throw .tooLong(field: name, length: value.count, limit: Self.maxFieldLength) }
+            if let bytes = value?.utf8.count, bytes > Self.maxFieldLength {
+                throw .tooLong(field: name, length: bytes, limit: Self.maxFieldLength)
+            }
         }
-        if let note, note.count > Self.maxNoteLength { throw .tooLong(field: "note", length: note.count, limit: Self.maxNoteLength) }
+        if let bytes = note?.utf8.count, bytes > Self.maxNoteLength {
+            throw .tooLong(field: "note", length: bytes, limit: Self.maxNoteLength)
+        }
     }
 }
 
 /// Why a provenance record was refused.
 public enum ProvenanceValidationError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// A field is longer than its limit.
+    /// A field is longer than its limit; `length` and `limit` are in bytes of UTF-8.
     case tooLong(field: String, length: Int, limit: Int)
 
     /// What is wrong and what is accepted.
     public var description: String {
         switch self {
         case .tooLong(let field, let length, let limit):
-            "provenance \(field) is \(length) characters; at most \(limit) are accepted"
+            "provenance \(field) is \(length) bytes of UTF-8; at most \(limit) bytes are accepted"
         }
     }
 }

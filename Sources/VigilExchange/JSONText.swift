@@ -1,3 +1,5 @@
+import VigilHex
+
 /// Writes JSON strings (RFC 8259 escaping) for the JSON Lines writer.
 enum JSONText {
     /// Appends `text` as a quoted JSON string.
@@ -11,8 +13,7 @@ enum JSONText {
             case 13: output += [92, UInt8(ascii: "r")]
             case 9: output += [92, UInt8(ascii: "t")]
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
-                output += [92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 15)]]
+                output += [92, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), Hex.digit(byte >> 4), Hex.digit(byte & 15)]
             default: output.append(byte)
             }
         }

@@ -1,4 +1,5 @@
 import Crypto
+import VigilHex
 
 /// Exact digests of a file's bytes: MD5 (still what NCMEC and many lists share) and SHA-256.
 public struct ContentDigests: Sendable, Hashable, Codable {
@@ -53,16 +54,6 @@ public struct ContentDigester {
 
     /// The digests of everything fed so far.
     public func finalize() -> ContentDigests {
-        ContentDigests(md5: hexString(md5.finalize()), sha256: hexString(sha256.finalize()))
+        ContentDigests(md5: md5.finalize().withUnsafeBytes(Hex.encode), sha256: sha256.finalize().withUnsafeBytes(Hex.encode))
     }
-}
-
-private func hexString(_ digest: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var out = [UInt8]()
-    for byte in digest {
-        out.append(digits[Int(byte >> 4)])
-        out.append(digits[Int(byte & 0xF)])
-    }
-    return String(decoding: out, as: UTF8.self)
 }

@@ -1,3 +1,5 @@
+import VigilHex
+
 /// A 256-bit PDQ perceptual hash.
 ///
 /// Bit `k` (0...255) is set when DCT coefficient `k = row * 16 + column` of the image's 16x16
@@ -57,33 +59,29 @@ public struct PDQHash: Hashable, Sendable {
 
     /// The words of 64 hex digits, or what is wrong with them.
     private static func parseHex(_ utf8: UnsafeBufferPointer<UInt8>) -> Result<SIMD4<UInt64>, HashParseError> {
-        guard utf8.count == 64 else {
-            return .failure(.wrongLength(expected: 64, actual: utf8.count))
-        }
-        var words = SIMD4<UInt64>.zero
-        for offset in 0..<64 {
-            guard let nibble = hexValue(utf8[offset]) else {
-                return .failure(.invalidCharacter(offset: offset))
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { bytes in
+            do throws(HexError) {
+                try Hex.decode(utf8, into: bytes)
+            } catch {
+                switch error {
+                case .invalidCharacter(let offset): return .failure(.invalidCharacter(offset: offset))
+                case .wrongLength, .oddLength: return .failure(.wrongLength(expected: 64, actual: utf8.count))
+                }
             }
-            // Character 0 is the most significant nibble of word 3.
-            let word = 3 - offset / 16
-            words[word] = (words[word] << 4) | UInt64(nibble)
+            // Character 0 is the most significant nibble of word 3: bytes 0..<8 are word 3, big-endian.
+            let raw = UnsafeRawBufferPointer(bytes)
+            var words = SIMD4<UInt64>.zero
+            for word in 0..<4 {
+                words[3 - word] = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8 * word, as: UInt64.self))
+            }
+            return .success(words)
         }
-        return .success(words)
     }
 
     /// The 64-character lowercase hexadecimal form, as the reference prints it.
     public var hex: String {
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        let digits = Array("0123456789abcdef".utf8)
-        for word in stride(from: 3, through: 0, by: -1) {
-            let value = words[word]
-            for shift in stride(from: 60, through: 0, by: -4) {
-                out.append(digits[Int((value >> UInt64(shift)) & 0xF)])
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        let words = words
+        return Hex.encode(words: (0..<4).lazy.map { words[3 - $0] })
     }
 
     /// Bit `k` of the hash (0...255).
@@ -148,29 +146,51 @@ extension PDQHash: Codable {
 }
 
 /// Why a hash's text form could not be parsed.
-public enum HashParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The text has the wrong number of characters.
-    case wrongLength(expected: Int, actual: Int)
-    /// The character at `offset` (0-based, in UTF-8 bytes) is not a hexadecimal digit.
-    case invalidCharacter(offset: Int)
+///
+/// A struct with an open set of codes rather than an enum, so that a later version can add a code
+/// without breaking callers: compare ``code`` with the static members of ``Code``.
+public struct HashParseError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure it is. ``rawValue`` is a stable snake_case identifier for logs and
+    /// machine-readable output; more codes may be added in later versions.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case identifier.
+        public let rawValue: String
 
-    /// A message that says what is wrong and what a valid value looks like.
-    public var description: String {
-        switch self {
-        case .wrongLength(let expected, let actual):
-            "a hash must be exactly \(expected) hexadecimal digits, got \(actual) characters"
-        case .invalidCharacter(let offset):
-            "character \(offset + 1) is not a hexadecimal digit (0-9, a-f)"
+        init(_ rawValue: String) {
+            self.rawValue = rawValue
         }
-    }
-}
 
-@inline(__always)
-func hexValue(_ char: UInt8) -> UInt8? {
-    switch char {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
-    default: nil
+        /// The snake_case identifier.
+        public var description: String { rawValue }
+
+        /// The text has the wrong number of characters.
+        public static let wrongLength = Code("wrong_length")
+        /// A character is not a hexadecimal digit.
+        public static let invalidCharacter = Code("invalid_character")
+    }
+
+    /// What kind of failure it is.
+    public var code: Code
+    /// What is wrong and what to do instead.
+    public var message: String
+
+    /// Creates an error; the static functions below make the ones this module throws.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// What is wrong and what to do instead (the ``message``).
+    public var description: String { message }
+
+    /// The text has `actual` characters instead of `expected`.
+    public static func wrongLength(expected: Int, actual: Int) -> HashParseError {
+        HashParseError(
+            code: .wrongLength, message: "a hash must be exactly \(expected) hexadecimal digits, got \(actual) characters")
+    }
+
+    /// The character at `offset` (0-based, in UTF-8 bytes) is not a hexadecimal digit.
+    public static func invalidCharacter(offset: Int) -> HashParseError {
+        HashParseError(code: .invalidCharacter, message: "character \(offset + 1) is not a hexadecimal digit (0-9, a-f)")
     }
 }

@@ -73,24 +73,63 @@ public struct PDQDihedralResult: Sendable, Hashable {
 }
 
 /// Why pixels could not be hashed: the caller passed an inconsistent buffer.
-public enum PDQInputError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// Only 1 (grey) and 3 (RGB) bytes per pixel are accepted.
-    case unsupportedChannelCount(Int)
-    /// Width or height is negative.
-    case invalidDimensions(width: Int, height: Int)
-    /// The buffer holds fewer bytes than `width * height * channels`.
-    case bufferTooSmall(expected: Int, actual: Int)
+///
+/// A struct with an open set of codes rather than an enum, so that a later version can add a code
+/// without breaking callers: compare ``code`` with the static members of ``Code``.
+public struct PDQInputError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure it is. ``rawValue`` is a stable snake_case identifier for logs and
+    /// machine-readable output; more codes may be added in later versions.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case identifier.
+        public let rawValue: String
 
-    /// What is wrong and how to call the hasher instead.
-    public var description: String {
-        switch self {
-        case .unsupportedChannelCount(let channels):
-            "PDQ hashes grey (1 byte per pixel) or RGB (3 bytes) pixels, not \(channels) bytes per pixel; drop alpha or convert first"
-        case .invalidDimensions(let width, let height):
-            "image dimensions \(width)x\(height) are invalid; both must be zero or more"
-        case .bufferTooSmall(let expected, let actual):
-            "the pixel buffer has \(actual) bytes but width x height x channels needs \(expected)"
+        init(_ rawValue: String) {
+            self.rawValue = rawValue
         }
+
+        /// The snake_case identifier.
+        public var description: String { rawValue }
+
+        /// Only 1 (grey) and 3 (RGB) bytes per pixel are accepted.
+        public static let unsupportedChannelCount = Code("unsupported_channel_count")
+        /// Width or height is negative.
+        public static let invalidDimensions = Code("invalid_dimensions")
+        /// The buffer holds fewer bytes than `width * height * channels`.
+        public static let bufferTooSmall = Code("buffer_too_small")
+    }
+
+    /// What kind of failure it is.
+    public var code: Code
+    /// What is wrong and what to do instead.
+    public var message: String
+
+    /// Creates an error; the static functions below make the ones this module throws.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// What is wrong and what to do instead (the ``message``).
+    public var description: String { message }
+
+    /// Only 1 (grey) and 3 (RGB) bytes per pixel are accepted.
+    public static func unsupportedChannelCount(_ channels: Int) -> PDQInputError {
+        PDQInputError(
+            code: .unsupportedChannelCount,
+            message: "PDQ hashes grey (1 byte per pixel) or RGB (3 bytes) pixels, not \(channels) bytes per pixel; "
+                + "drop alpha or convert first")
+    }
+
+    /// Width or height is negative.
+    public static func invalidDimensions(width: Int, height: Int) -> PDQInputError {
+        PDQInputError(
+            code: .invalidDimensions, message: "image dimensions \(width)x\(height) are invalid; both must be zero or more")
+    }
+
+    /// The buffer holds `actual` bytes, fewer than the `expected` `width * height * channels`.
+    public static func bufferTooSmall(expected: Int, actual: Int) -> PDQInputError {
+        PDQInputError(
+            code: .bufferTooSmall, message: "the pixel buffer has \(actual) bytes but width x height x channels needs \(expected)")
     }
 }
 

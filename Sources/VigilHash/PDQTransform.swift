@@ -62,34 +62,34 @@ enum PDQTransform {
     /// row = vertical frequency). Each sum runs over k = 0..<64 in order, in float32.
     static func dct(_ downsampled: [Float]) -> [Float] {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * 64) { t in
-          downsampled.withUnsafeBytes { a in
-            dctMatrix.withUnsafeBufferPointer { d in
-                for i in 0..<16 {
-                    // T[i][j] = Σ_k D[i][k] · A[k][j], eight columns j per vector.
-                    for j in stride(from: 0, to: 64, by: 8) {
-                        var sum = SIMD8<Float>(repeating: 0)
-                        for k in 0..<64 {
-                            let row = a.loadUnaligned(fromByteOffset: (k * 64 + j) * 4, as: SIMD8<Float>.self)
-                            sum = sum + SIMD8(repeating: d[i * 64 + k]) * row
+            downsampled.withUnsafeBytes { a in
+                dctMatrix.withUnsafeBufferPointer { d in
+                    for i in 0..<16 {
+                        // T[i][j] = Σ_k D[i][k] · A[k][j], eight columns j per vector.
+                        for j in stride(from: 0, to: 64, by: 8) {
+                            var sum = SIMD8<Float>(repeating: 0)
+                            for k in 0..<64 {
+                                let row = a.loadUnaligned(fromByteOffset: (k * 64 + j) * 4, as: SIMD8<Float>.self)
+                                sum = sum + SIMD8(repeating: d[i * 64 + k]) * row
+                            }
+                            for lane in 0..<8 { t[i * 64 + j + lane] = sum[lane] }
                         }
-                        for lane in 0..<8 { t[i * 64 + j + lane] = sum[lane] }
                     }
                 }
-            }
-            var b = [Float](repeating: 0, count: 256)
-            dctMatrixTransposed.withUnsafeBytes { dt in
-                for i in 0..<16 {
-                    // B[i][j] = Σ_k T[i][k] · D[j][k], all sixteen j at once.
-                    var sum = SIMD16<Float>(repeating: 0)
-                    for k in 0..<64 {
-                        let row = dt.loadUnaligned(fromByteOffset: k * 64, as: SIMD16<Float>.self)
-                        sum = sum + SIMD16(repeating: t[i * 64 + k]) * row
+                var b = [Float](repeating: 0, count: 256)
+                dctMatrixTransposed.withUnsafeBytes { dt in
+                    for i in 0..<16 {
+                        // B[i][j] = Σ_k T[i][k] · D[j][k], all sixteen j at once.
+                        var sum = SIMD16<Float>(repeating: 0)
+                        for k in 0..<64 {
+                            let row = dt.loadUnaligned(fromByteOffset: k * 64, as: SIMD16<Float>.self)
+                            sum = sum + SIMD16(repeating: t[i * 64 + k]) * row
+                        }
+                        for j in 0..<16 { b[i * 16 + j] = sum[j] }
                     }
-                    for j in 0..<16 { b[i * 16 + j] = sum[j] }
                 }
+                return b
             }
-            return b
-          }
         }
     }
 

@@ -1,3 +1,5 @@
+import VigilHex
+
 /// Exact-digest lookup: which entries have exactly this MD5 or SHA-256. O(1) per lookup.
 ///
 /// Digests are kept as fixed-size integers (16 or 32 bytes) rather than strings, so a million
@@ -71,47 +73,64 @@ public struct DigestSet: Sendable {
 
     /// Parses a hex digest of the algorithm's length.
     public static func bytes(hex: some StringProtocol, algorithm: Algorithm) throws(DigestError) -> [UInt8] {
-        let utf8 = Array(hex.utf8)
-        guard utf8.count == algorithm.byteCount * 2 else {
-            throw .wrongLength(algorithm: algorithm.rawValue, expected: algorithm.byteCount * 2, actual: utf8.count)
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(algorithm.byteCount)
-        var index = 0
-        while index < utf8.count {
-            guard let high = hexDigit(utf8[index]), let low = hexDigit(utf8[index + 1]) else {
-                throw .invalidCharacter(offset: hexDigit(utf8[index]) == nil ? index : index + 1)
+        do throws(HexError) {
+            return try Hex.decode(hex, byteCount: algorithm.byteCount)
+        } catch {
+            switch error {
+            case .invalidCharacter(let offset): throw .invalidCharacter(offset: offset)
+            case .wrongLength(let expected, let actual): throw .wrongLength(algorithm: algorithm.rawValue, expected: expected, actual: actual)
+            case .oddLength(let actual): throw .wrongLength(algorithm: algorithm.rawValue, expected: algorithm.byteCount * 2, actual: actual)
             }
-            bytes.append(high << 4 | low)
-            index += 2
-        }
-        return bytes
-    }
-
-    private static func hexDigit(_ char: UInt8) -> UInt8? {
-        switch char {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): char - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): char - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): char - UInt8(ascii: "A") + 10
-        default: nil
         }
     }
 }
 
 /// Why a digest was refused.
-public enum DigestError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The digest (bytes, or hex characters) has the wrong length for its algorithm.
-    case wrongLength(algorithm: String, expected: Int, actual: Int)
-    /// A character is not a hex digit.
-    case invalidCharacter(offset: Int)
+///
+/// A struct with an open set of codes rather than an enum, so that a later version can add a code
+/// without breaking callers: compare ``code`` with the static members of ``Code``.
+public struct DigestError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure it is. ``rawValue`` is a stable snake_case identifier for logs and
+    /// machine-readable output; more codes may be added in later versions.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case identifier.
+        public let rawValue: String
 
-    /// What is wrong and what a valid digest looks like.
-    public var description: String {
-        switch self {
-        case .wrongLength(let algorithm, let expected, let actual):
-            "an \(algorithm) digest is \(expected) long here, got \(actual)"
-        case .invalidCharacter(let offset):
-            "character \(offset + 1) of the digest is not a hexadecimal digit (0-9, a-f)"
+        init(_ rawValue: String) {
+            self.rawValue = rawValue
         }
+
+        /// The snake_case identifier.
+        public var description: String { rawValue }
+
+        /// The digest (bytes, or hex characters) has the wrong length for its algorithm.
+        public static let wrongLength = Code("wrong_length")
+        /// A character is not a hex digit.
+        public static let invalidCharacter = Code("invalid_character")
+    }
+
+    /// What kind of failure it is.
+    public var code: Code
+    /// What is wrong and what a valid digest looks like.
+    public var message: String
+
+    /// Creates an error; the static functions below make the ones ``DigestSet`` throws.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// What is wrong and what a valid digest looks like (the ``message``).
+    public var description: String { message }
+
+    /// The digest (bytes, or hex characters) has the wrong length for its algorithm.
+    public static func wrongLength(algorithm: String, expected: Int, actual: Int) -> DigestError {
+        DigestError(code: .wrongLength, message: "an \(algorithm) digest is \(expected) long here, got \(actual)")
+    }
+
+    /// The character at `offset` (0-based) is not a hex digit.
+    public static func invalidCharacter(offset: Int) -> DigestError {
+        DigestError(
+            code: .invalidCharacter, message: "character \(offset + 1) of the digest is not a hexadecimal digit (0-9, a-f)")
     }
 }

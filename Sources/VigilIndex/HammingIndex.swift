@@ -45,40 +45,111 @@ public enum IndexTuning: Sendable, Equatable {
 }
 
 /// Why a search's arguments were refused.
-public enum IndexQueryError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The radius must be 0...256 (PDQ matches are usually at 31 or less).
-    case radiusOutOfRange(Int)
-    /// k-nearest needs k of at least 1.
-    case invalidK(Int)
+///
+/// A struct with an open set of codes rather than an enum, so that a later version can add a code
+/// without breaking callers: compare ``code`` with the static members of ``Code``.
+public struct IndexQueryError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure it is. ``rawValue`` is a stable snake_case identifier for logs and
+    /// machine-readable output; more codes may be added in later versions.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case identifier.
+        public let rawValue: String
 
-    /// What is wrong and what to pass instead.
-    public var description: String {
-        switch self {
-        case .radiusOutOfRange(let radius): "radius \(radius) is out of range; use 0...256 (31 is PDQ's usual match threshold)"
-        case .invalidK(let k): "k must be at least 1, got \(k)"
+        init(_ rawValue: String) {
+            self.rawValue = rawValue
         }
+
+        /// The snake_case identifier.
+        public var description: String { rawValue }
+
+        /// The radius must be 0...256.
+        public static let radiusOutOfRange = Code("radius_out_of_range")
+        /// k-nearest needs k of at least 1.
+        public static let invalidK = Code("invalid_k")
+    }
+
+    /// What kind of failure it is.
+    public var code: Code
+    /// What is wrong and what to do instead.
+    public var message: String
+
+    /// Creates an error; the static functions below make the ones this module throws.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// What is wrong and what to do instead (the ``message``).
+    public var description: String { message }
+
+    /// The radius must be 0...256 (PDQ matches are usually at 31 or less).
+    public static func radiusOutOfRange(_ radius: Int) -> IndexQueryError {
+        IndexQueryError(
+            code: .radiusOutOfRange, message: "radius \(radius) is out of range; use 0...256 (31 is PDQ's usual match threshold)")
+    }
+
+    /// k-nearest needs k of at least 1.
+    public static func invalidK(_ k: Int) -> IndexQueryError {
+        IndexQueryError(code: .invalidK, message: "k must be at least 1, got \(k)")
     }
 }
 
 /// Why an index could not be built from the given arrays.
-public enum IndexBuildError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// `ids` (or `lists`) does not have one element per hash.
-    case countMismatch(hashes: Int, other: Int)
-    /// More than 4,294,967,294 entries.
-    case tooManyEntries(Int)
-    /// A multi-index configuration with an impossible number of substrings.
-    case invalidSubstringCount(Int)
+///
+/// A struct with an open set of codes rather than an enum, so that a later version can add a code
+/// without breaking callers: compare ``code`` with the static members of ``Code``.
+public struct IndexBuildError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure it is. ``rawValue`` is a stable snake_case identifier for logs and
+    /// machine-readable output; more codes may be added in later versions.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case identifier.
+        public let rawValue: String
 
-    /// What is wrong and what to pass instead.
-    public var description: String {
-        switch self {
-        case .countMismatch(let hashes, let other):
-            "there are \(hashes) hashes but \(other) ids or list tags; pass one per hash"
-        case .tooManyEntries(let count):
-            "\(count) entries is more than one index holds (4,294,967,294); split the lists over several indexes"
-        case .invalidSubstringCount(let m):
-            "multi-index hashing needs 11...256 substrings of at most 24 bits, got \(m)"
+        init(_ rawValue: String) {
+            self.rawValue = rawValue
         }
+
+        /// The snake_case identifier.
+        public var description: String { rawValue }
+
+        /// `ids` (or `lists`) does not have one element per hash.
+        public static let countMismatch = Code("count_mismatch")
+        /// More than 4,294,967,294 entries.
+        public static let tooManyEntries = Code("too_many_entries")
+        /// A multi-index configuration with an impossible number of substrings.
+        public static let invalidSubstringCount = Code("invalid_substring_count")
+    }
+
+    /// What kind of failure it is.
+    public var code: Code
+    /// What is wrong and what to do instead.
+    public var message: String
+
+    /// Creates an error; the static functions below make the ones this module throws.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// What is wrong and what to do instead (the ``message``).
+    public var description: String { message }
+
+    /// `ids` (or `lists`) does not have one element per hash.
+    public static func countMismatch(hashes: Int, other: Int) -> IndexBuildError {
+        IndexBuildError(code: .countMismatch, message: "there are \(hashes) hashes but \(other) ids or list tags; pass one per hash")
+    }
+
+    /// More than 4,294,967,294 entries.
+    public static func tooManyEntries(_ count: Int) -> IndexBuildError {
+        IndexBuildError(
+            code: .tooManyEntries,
+            message: "\(count) entries is more than one index holds (4,294,967,294); split the lists over several indexes")
+    }
+
+    /// A multi-index configuration with an impossible number of substrings.
+    public static func invalidSubstringCount(_ m: Int) -> IndexBuildError {
+        IndexBuildError(
+            code: .invalidSubstringCount, message: "multi-index hashing needs 11...256 substrings of at most 24 bits, got \(m)")
     }
 }
 
@@ -215,12 +286,24 @@ struct Searcher {
         return lists.contains(storage.lists?[position] ?? 0)
     }
 
+    /// Compares the query with every entry, a chunk at a time, in the C kernel (which uses the
+    /// POPCNT instruction where the processor has it).
     func linearSearch(_ query: SIMD4<UInt64>, radius: Int, report: (Int, Int) -> Void) {
-        let hashes = storage.hashes
-        for position in 0..<storage.count {
-            let distance = hammingDistance(hashes[position], query)
-            if distance <= radius && accepts(position) {
-                report(position, distance)
+        let chunk = 4096
+        let count = storage.count
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * chunk) { scratch in
+            guard let positions = scratch.baseAddress else { return }
+            let distances = positions + chunk
+            withWords(of: query) { words in
+                var first = 0
+                while first < count {
+                    let end = min(first + chunk, count)
+                    let found = vigil_hamming_scan(storage.hashWords, first, end, words, Int32(radius), positions, distances)
+                    for i in 0..<found where accepts(Int(positions[i])) {
+                        report(Int(positions[i]), Int(distances[i]))
+                    }
+                    first = end
+                }
             }
         }
     }
@@ -277,30 +360,36 @@ struct Searcher {
             let values = base
             let ranges = base + probeCapacity
             var count = 0
+            var candidates = 0
             for j in 0..<substrings.count where radii[j] >= 0 {
-                _ = appendBuckets(of: j, query, substrings: substrings, radius: radii[j], values: values, to: ranges, stride: 3, count: &count)
+                candidates += appendBuckets(
+                    of: j, query, substrings: substrings, radius: radii[j], values: values, to: ranges, stride: 3, count: &count)
             }
-            let distance = 16
-            for r in 0..<min(distance, count) { prefetchBucket(ranges, r) }
-            var half = SIMD2<UInt64>()
-            var halfTable = -1
-            for r in 0..<count {
-                if r + distance < count { prefetchBucket(ranges, r + distance) }
-                let start = ranges[3 * r]
-                let end = ranges[3 * r + 1]
-                let j = ranges[3 * r + 2]
-                guard j > 0, let filters = storage.filters[j], let postings = storage.postings[j] else {
-                    for slot in start..<end { check(slot, query, radius: radius, j: j, substrings: substrings, radii: radii, report: report) }
-                    continue
+            guard candidates > 0 else { return }
+            // Each table's filter half of the query (beside the table's filters in the C sweep), then
+            // the survivors: positions, distances and tables.
+            withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * substrings.count) { halfScratch in
+                guard let halves = halfScratch.baseAddress else { return }
+                halves.initialize(repeating: 0, count: 2 * substrings.count)
+                for j in 1..<max(substrings.count, 1) where storage.filters[j] != nil {
+                    let half = substrings.filterHalf(query, j)
+                    halves[2 * j] = half[0]
+                    halves[2 * j + 1] = half[1]
                 }
-                if j != halfTable {
-                    half = substrings.filterHalf(query, j)
-                    halfTable = j
-                }
-                for slot in start..<end {
-                    let difference = filters[slot] ^ half
-                    guard difference[0].nonzeroBitCount &+ difference[1].nonzeroBitCount <= radius else { continue }
-                    check(Int(postings[slot]), query, radius: radius, j: j, substrings: substrings, radii: radii, report: report)
+                withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 3 * candidates) { found in
+                    guard let positions = found.baseAddress else { return }
+                    let distances = positions + candidates
+                    let tables = distances + candidates
+                    let survivors = withWords(of: query) { words in
+                        vigil_hamming_sweep(
+                            ranges, count, storage.hashWords, storage.filterWords, storage.postings, halves, words, Int32(radius),
+                            positions, distances, tables)
+                    }
+                    for i in 0..<survivors {
+                        finish(
+                            Int(positions[i]), distance: Int(distances[i]), query, j: Int(tables[i]), substrings: substrings,
+                            radii: radii, report: report)
+                    }
                 }
             }
         }
@@ -336,29 +425,6 @@ struct Searcher {
         return candidates
     }
 
-    /// Prefetches the lines of bucket `r` of ``pipelinedSearch``'s ranges (at most four lines: a
-    /// bucket longer than that is read sequentially, which the hardware prefetcher follows).
-    @inline(__always)
-    func prefetchBucket(_ ranges: UnsafeMutablePointer<Int>, _ r: Int) {
-        let start = ranges[3 * r]
-        let end = ranges[3 * r + 1]
-        let j = ranges[3 * r + 2]
-        let first: UnsafeRawPointer
-        let bytes: Int
-        if j > 0, let filters = storage.filters[j] {
-            first = UnsafeRawPointer(filters + start)
-            bytes = (end - start) * MemoryLayout<SIMD2<UInt64>>.stride
-        } else {
-            first = UnsafeRawPointer(storage.hashes + start)
-            bytes = (end - start) * MemoryLayout<SIMD4<UInt64>>.stride
-        }
-        var offset = 0
-        while offset < min(bytes, 256) {
-            vigil_prefetch(first + offset)
-            offset += 64
-        }
-    }
-
     /// Table `j` without filters: gathers the candidates' positions, then verifies their full
     /// hashes with prefetching.
     @inline(__always)
@@ -368,8 +434,9 @@ struct Searcher {
         report: (Int, Int) -> Void
     ) {
         guard candidates > 0 else { return }
-        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: candidates) { scratch in
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 2 * candidates) { scratch in
             guard let positions = scratch.baseAddress else { return }
+            let distances = positions + candidates
             var n = 0
             if let postings {
                 for r in 0..<count { vigil_prefetch(postings + ranges[2 * r]) }
@@ -387,23 +454,25 @@ struct Searcher {
                     }
                 }
             }
-            let hashes = storage.hashes
-            let lookahead = 8
-            for index in 0..<n {
-                if index + lookahead < n { vigil_prefetch(hashes + Int(positions[index + lookahead])) }
-                check(Int(positions[index]), query, radius: radius, j: j, substrings: substrings, radii: radii, report: report)
+            // Full hashes are compared in the C kernel, in place (survivors overwrite `positions`).
+            let survivors = withWords(of: query) { words in
+                vigil_hamming_verify(storage.hashWords, positions, n, words, Int32(radius), positions, distances)
+            }
+            for i in 0..<survivors {
+                finish(Int(positions[i]), distance: Int(distances[i]), query, j: j, substrings: substrings, radii: radii, report: report)
             }
         }
     }
 
-    /// Verifies one candidate against its full hash and reports it unless an earlier table found it.
+    /// Reports an entry that the kernels found within the radius, unless an earlier table found it
+    /// (or the list filter refuses it).
     @inline(__always)
-    func check(
-        _ position: Int, _ query: SIMD4<UInt64>, radius: Int, j: Int, substrings: SubstringLayout, radii: [Int], report: (Int, Int) -> Void
+    func finish(
+        _ position: Int, distance: Int, _ query: SIMD4<UInt64>, j: Int, substrings: SubstringLayout, radii: [Int],
+        report: (Int, Int) -> Void
     ) {
         let difference = storage.hashes[position] ^ query
-        let distance = popCount(difference)
-        if distance <= radius && !Self.foundEarlier(difference, before: j, substrings: substrings, radii: radii) && accepts(position) {
+        if !Self.foundEarlier(difference, before: j, substrings: substrings, radii: radii) && accepts(position) {
             report(position, distance)
         }
     }
@@ -464,6 +533,14 @@ struct Searcher {
     /// Whether the cost model prefers the tables to a linear scan at this radius.
     static func multiIndexIsCheaper(_ substrings: SubstringLayout, count: Int, radius: Int) -> Bool {
         substrings.estimatedCost(count: count, radius: radius) < Double(count) * SubstringLayout.linearCostPerEntry
+    }
+}
+
+/// Calls `body` with the hash's four words in memory, word 0 first (as the C kernels take it).
+@inline(__always)
+func withWords<Result>(of hash: SIMD4<UInt64>, _ body: (UnsafePointer<UInt64>) -> Result) -> Result {
+    withUnsafePointer(to: hash) { pointer in
+        pointer.withMemoryRebound(to: UInt64.self, capacity: 4, body)
     }
 }
 

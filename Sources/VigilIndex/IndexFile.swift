@@ -7,32 +7,74 @@ import Darwin
 #endif
 
 /// Why a snapshot file could not be written or loaded.
-public enum IndexFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The file could not be opened, read or written.
-    case io(path: String, detail: String)
-    /// The file does not start with Vigil's index magic: it is some other kind of file.
-    case notAnIndex
-    /// The file was written by a format version this build does not read.
-    case unsupportedVersion(found: Int, supported: Int)
-    /// The file is shorter than its header says.
-    case truncated(expected: Int, actual: Int)
-    /// A checksum or a structural check failed.
-    case corrupt(detail: String)
+///
+/// A struct with an open set of codes rather than an enum, so that a later version can add a code
+/// without breaking callers: compare ``code`` with the static members of ``Code``.
+public struct IndexFileError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure it is. ``rawValue`` is a stable snake_case identifier for logs and
+    /// machine-readable output; more codes may be added in later versions.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case identifier.
+        public let rawValue: String
 
-    /// What happened and what to do.
-    public var description: String {
-        switch self {
-        case .io(let path, let detail):
-            "could not access \(path): \(detail); check the path and permissions"
-        case .notAnIndex:
-            "this is not a Vigil index file (wrong magic bytes); build one with `vigil index build`"
-        case .unsupportedVersion(let found, let supported):
-            "this index file has format version \(found); this build reads version \(supported). Rebuild it with this version of `vigil index build`"
-        case .truncated(let expected, let actual):
-            "the index file is truncated: \(actual) bytes of \(expected); copy or rebuild it"
-        case .corrupt(let detail):
-            "the index file is corrupt (\(detail)); rebuild it with `vigil index build`"
+        init(_ rawValue: String) {
+            self.rawValue = rawValue
         }
+
+        /// The snake_case identifier.
+        public var description: String { rawValue }
+
+        /// The file could not be opened, read or written.
+        public static let io = Code("io")
+        /// The file does not start with Vigil's index magic: it is some other kind of file.
+        public static let notAnIndex = Code("not_an_index")
+        /// The file was written by a format version this build does not read.
+        public static let unsupportedVersion = Code("unsupported_version")
+        /// The file is shorter than its header says.
+        public static let truncated = Code("truncated")
+        /// A checksum or a structural check failed.
+        public static let corrupt = Code("corrupt")
+    }
+
+    /// What kind of failure it is.
+    public var code: Code
+    /// What is wrong and what to do instead.
+    public var message: String
+
+    /// Creates an error; the static functions below make the ones this module throws.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// What is wrong and what to do instead (the ``message``).
+    public var description: String { message }
+
+    /// The file at `path` could not be opened, read or written.
+    public static func io(path: String, detail: String) -> IndexFileError {
+        IndexFileError(code: .io, message: "could not access \(path): \(detail); check the path and permissions")
+    }
+
+    /// The file does not start with Vigil's index magic: it is some other kind of file.
+    public static let notAnIndex = IndexFileError(
+        code: .notAnIndex, message: "this is not a Vigil index file (wrong magic bytes); build one with `vigil index build`")
+
+    /// The file was written by a format version this build does not read.
+    public static func unsupportedVersion(found: Int, supported: Int) -> IndexFileError {
+        IndexFileError(
+            code: .unsupportedVersion,
+            message: "this index file has format version \(found); this build reads version \(supported). "
+                + "Rebuild it with this version of `vigil index build`")
+    }
+
+    /// The file is shorter than its header says.
+    public static func truncated(expected: Int, actual: Int) -> IndexFileError {
+        IndexFileError(code: .truncated, message: "the index file is truncated: \(actual) bytes of \(expected); copy or rebuild it")
+    }
+
+    /// A checksum or a structural check failed.
+    public static func corrupt(detail: String) -> IndexFileError {
+        IndexFileError(code: .corrupt, message: "the index file is corrupt (\(detail)); rebuild it with `vigil index build`")
     }
 }
 

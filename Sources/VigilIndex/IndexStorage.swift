@@ -148,6 +148,10 @@ final class IndexStorage: @unchecked Sendable {
     let postings: [UnsafePointer<UInt32>?]
     /// Per substring: the candidate filters in postings order (`nil` for table 0 or without filters).
     let filters: [UnsafePointer<SIMD2<UInt64>>?]
+    /// The hashes as words (four per entry), for the C kernels.
+    let hashWords: UnsafePointer<UInt64>
+    /// The filters as words (two per entry), for the C kernels.
+    let filterWords: [UnsafePointer<UInt64>?]
 
     /// Takes ownership of `raw`, which must hold `layout.totalSize` bytes laid out as described above.
     init(owning raw: UnsafeMutableRawPointer, layout: StorageLayout) {
@@ -164,6 +168,8 @@ final class IndexStorage: @unchecked Sendable {
         filters = layout.filtersOffsets.map { offset in
             offset == 0 ? nil : UnsafePointer(raw.advanced(by: offset).assumingMemoryBound(to: SIMD2<UInt64>.self))
         }
+        hashWords = UnsafeRawPointer(hashes).assumingMemoryBound(to: UInt64.self)
+        filterWords = filters.map { $0.map { UnsafeRawPointer($0).assumingMemoryBound(to: UInt64.self) } }
     }
 
     deinit {
@@ -208,7 +214,6 @@ final class IndexStorage: @unchecked Sendable {
         #endif
         raw.deallocate()
     }
-
 
     /// The whole block as bytes.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: raw, count: layout.totalSize) }

@@ -49,7 +49,8 @@ struct SubstringLayout: Sendable, Equatable {
         var best: (cost: Double, layout: SubstringLayout)?
         for width in 12...maximumWidth {
             let m = 256 / width
-            let candidates = [SubstringLayout(widths: Array(repeating: width, count: m))]
+            let candidates =
+                [SubstringLayout(widths: Array(repeating: width, count: m))]
                 + (256 % width == 0 ? [] : [even(m + 1)])
             for layout in candidates {
                 let tables = layout.widths.reduce(0) { $0 + ((1 << $1) + 1) * 4 } + (layout.count - 1) * 4 * count

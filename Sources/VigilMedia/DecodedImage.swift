@@ -38,8 +38,9 @@ public struct DecodedImage: Sendable {
         width: Int, height: Int, layout: PixelLayout, format: ImageFormat,
         sourceWidth: Int? = nil, sourceHeight: Int? = nil, pixels: [UInt8]
     ) {
-        precondition(width >= 0 && height >= 0 && pixels.count == width * height * layout.channels,
-                     "pixel buffer does not match width * height * channels")
+        precondition(
+            width >= 0 && height >= 0 && pixels.count == width * height * layout.channels,
+            "pixel buffer does not match width * height * channels")
         self.width = width
         self.height = height
         self.layout = layout

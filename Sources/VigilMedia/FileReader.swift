@@ -6,18 +6,22 @@ import Musl
 import Darwin
 #endif
 
-/// Reads whole files with POSIX calls, checking the size before reading anything.
+/// Reads whole files with POSIX calls, checking the file's type and size before reading anything.
 enum FileReader {
     static func read(path: String, maxBytes: Int) throws(MediaError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // Only regular files: opening a named pipe waits for a writer (for ever, if none comes), and
+        // opening a device can have effects of its own. So the type is checked before opening, the
+        // open does not block (should a pipe have replaced the file since), and the type is
+        // checked again on what was opened.
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
+        try requireRegularFile(info, path: path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
         defer { close(fd) }
 
-        var info = stat()
         guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw .unreadable(path: path, detail: "not a regular file")
-        }
+        try requireRegularFile(info, path: path)
         let size = Int(info.st_size)
         guard size <= maxBytes else { throw .fileTooLarge(bytes: size, limit: maxBytes) }
         guard size > 0 else { throw .empty }
@@ -43,6 +47,22 @@ enum FileReader {
         if let failure { throw failure }
         guard bytes.count <= maxBytes else { throw .fileTooLarge(bytes: bytes.count, limit: maxBytes) }
         return bytes
+    }
+
+    /// Refuses anything but a regular file, naming what it is instead.
+    private static func requireRegularFile(_ info: stat, path: String) throws(MediaError) {
+        let type = info.st_mode & S_IFMT
+        guard type != S_IFREG else { return }
+        let kind =
+            switch type {
+            case S_IFIFO: "a named pipe (FIFO)"
+            case S_IFSOCK: "a socket"
+            case S_IFCHR: "a character device"
+            case S_IFBLK: "a block device"
+            case S_IFDIR: "a folder"
+            default: "a special file"
+            }
+        throw .unreadable(path: path, detail: "it is \(kind), not a regular file; only regular files are read")
     }
 
     private static func systemRead(_ fd: Int32, _ buffer: UnsafeMutablePointer<UInt8>, _ count: Int) -> Int {

@@ -1,3 +1,5 @@
+import VigilHex
+
 /// The still-image container formats VigilMedia can decode.
 ///
 /// The format of an input is always decided from its leading magic bytes
@@ -48,12 +50,6 @@ extension ImageFormat {
 
     /// The first bytes of an unrecognised input as lowercase hex, for error messages.
     static func magicDescription(_ bytes: some Collection<UInt8>) -> String {
-        let hexDigits = Array("0123456789abcdef")
-        var text = ""
-        for byte in bytes.prefix(8) {
-            text.append(hexDigits[Int(byte >> 4)])
-            text.append(hexDigits[Int(byte & 0x0F)])
-        }
-        return text
+        Hex.encode(bytes.prefix(8))
     }
 }

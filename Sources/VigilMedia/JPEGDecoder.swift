@@ -39,8 +39,9 @@ struct JPEGDecoder {
         let budget = PixelBudget(maxPixels: options.limits.maxPixels)
         _ = try budget.check(width: Int(width), height: Int(height))
 
-        let factor = Self.scalingFactor(width: Int(width), height: Int(height),
-                                        minimumShortSide: options.jpegMinimumShortSide)
+        let factor = Self.scalingFactor(
+            width: Int(width), height: Int(height),
+            minimumShortSide: options.jpegMinimumShortSide)
         let outWidth = factor.scale(Int(width))
         let outHeight = factor.scale(Int(height))
         let pixelCount = try budget.check(width: outWidth, height: outHeight)
@@ -56,8 +57,9 @@ struct JPEGDecoder {
         var failure: MediaError?
         let pixels = [UInt8].decoding(capacity: capacity, reusing: &storage) { buffer in
             guard let out = buffer.baseAddress else { return 0 }
-            let status = tjDecompress2(handle, base, size, out, Int32(outWidth), 0, Int32(outHeight),
-                                       Int32(pixelFormat.rawValue), flags)
+            let status = tjDecompress2(
+                handle, base, size, out, Int32(outWidth), 0, Int32(outHeight),
+                Int32(pixelFormat.rawValue), flags)
             if status != 0 {
                 // A warning leaves a complete image in `out`; only truncation is fatal (see type docs).
                 if tjGetErrorCode(handle) != Int32(TJERR_WARNING.rawValue) || Self.isTruncation(handle) {
@@ -72,8 +74,9 @@ struct JPEGDecoder {
             return capacity
         }
         if let failure { throw failure }
-        return DecodedImage(width: outWidth, height: outHeight, layout: layout, format: .jpeg,
-                            sourceWidth: Int(width), sourceHeight: Int(height), pixels: pixels)
+        return DecodedImage(
+            width: outWidth, height: outHeight, layout: layout, format: .jpeg,
+            sourceWidth: Int(width), sourceHeight: Int(height), pixels: pixels)
     }
 
     /// Converts libjpeg's CMYK output (Adobe's inverted convention: 255 means no ink) to RGB in place,
@@ -117,12 +120,15 @@ struct JPEGDecoder {
         let candidates = (0..<Int(count)).map {
             ScalingFactor(num: Int(factors[$0].num), denom: Int(factors[$0].denom))
         }
-        return chooseScalingFactor(width: width, height: height, minimumShortSide: minimumShortSide,
-                                   among: candidates)
+        return chooseScalingFactor(
+            width: width, height: height, minimumShortSide: minimumShortSide,
+            among: candidates)
     }
 
-    static func chooseScalingFactor(width: Int, height: Int, minimumShortSide: Int,
-                                    among candidates: [ScalingFactor]) -> ScalingFactor {
+    static func chooseScalingFactor(
+        width: Int, height: Int, minimumShortSide: Int,
+        among candidates: [ScalingFactor]
+    ) -> ScalingFactor {
         var best = ScalingFactor.identity
         var bestShort = min(width, height)
         for factor in candidates where factor.num < factor.denom && factor.num > 0 {

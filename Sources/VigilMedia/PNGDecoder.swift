@@ -68,8 +68,9 @@ struct PNGDecoder {
             }
             let samples = pixelCount * layout.channels
             if sixteenBit {
-                Self.reduceSixteenBit(out, pixelCount: pixelCount, channels: layout.channels,
-                                      hasAlpha: hasAlpha, policy: policy)
+                Self.reduceSixteenBit(
+                    out, pixelCount: pixelCount, channels: layout.channels,
+                    hasAlpha: hasAlpha, policy: policy)
             } else if hasAlpha {
                 Self.dropAlpha(out, pixelCount: pixelCount, channels: layout.channels)
             }
@@ -109,7 +110,8 @@ struct PNGDecoder {
         var target = 0
         for i in 0..<pixelCount {
             let first = i * stride * 2
-            let alpha = hasAlpha
+            let alpha =
+                hasAlpha
                 ? UInt32(raw.loadUnaligned(fromByteOffset: first + channels * 2, as: UInt16.self)) : 65535
             for c in 0..<channels {
                 var value = raw.loadUnaligned(fromByteOffset: first + c * 2, as: UInt16.self)

@@ -29,7 +29,8 @@ struct WebPDecoder {
         var failure: MediaError?
         let pixels = [UInt8].decoding(capacity: capacity, reusing: &storage) { buffer in
             guard let out = buffer.baseAddress else { return 0 }
-            let result = hasAlpha
+            let result =
+                hasAlpha
                 ? WebPDecodeRGBAInto(base, data.count, out, capacity, stride)
                 : WebPDecodeRGBInto(base, data.count, out, capacity, stride)
             guard result != nil else {

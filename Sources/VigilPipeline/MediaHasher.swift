@@ -65,26 +65,60 @@ public struct MediaHashResult: Sendable, Equatable {
 }
 
 /// Why a file could not be hashed.
-public enum HashingError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The file could not be read or decoded.
-    case media(MediaError)
-    /// The decoded pixels could not be hashed (an internal inconsistency; please report it).
-    case pixels(PDQInputError)
+///
+/// A struct with an open set of codes rather than an enum, so that a later version can add a code
+/// without breaking callers: compare ``code`` with the static members of ``Code``, or look at
+/// ``media`` for the decoder's own error.
+public struct HashingError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure it is. ``rawValue`` is a stable snake_case identifier for logs and
+    /// machine-readable output; more codes may be added in later versions.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The stable snake_case identifier.
+        public let rawValue: String
 
-    /// A stable snake_case code for machine-readable output.
-    public var code: String {
-        switch self {
-        case .media(let error): error.code
-        case .pixels: "internal_pixel_error"
+        init(_ rawValue: String) {
+            self.rawValue = rawValue
+        }
+
+        /// The snake_case identifier.
+        public var description: String { rawValue }
+
+        /// The decoded pixels could not be hashed (an internal inconsistency; please report it).
+        public static let internalPixelError = Code("internal_pixel_error")
+
+        /// The file could not be read or decoded: the code is the ``MediaError``'s
+        /// (`"unrecognised_format"`, `"truncated"`, ...).
+        public init(_ media: MediaError.Code) {
+            self.init(media.rawValue)
         }
     }
 
+    /// What kind of failure it is: a ``MediaError``'s code when the file could not be read or
+    /// decoded, or ``Code/internalPixelError``.
+    public var code: Code
     /// What went wrong and what to do about it.
-    public var description: String {
-        switch self {
-        case .media(let error): error.description
-        case .pixels(let error): error.description
-        }
+    public var message: String
+    /// The decoder's error, when the file could not be read or decoded.
+    public var media: MediaError?
+
+    /// Creates an error; ``media(_:)`` and ``pixels(_:)`` make the ones ``MediaHasher`` throws.
+    public init(code: Code, message: String, media: MediaError? = nil) {
+        self.code = code
+        self.message = message
+        self.media = media
+    }
+
+    /// What went wrong and what to do about it (the ``message``).
+    public var description: String { message }
+
+    /// The file could not be read or decoded.
+    public static func media(_ error: MediaError) -> HashingError {
+        HashingError(code: Code(error.code), message: error.message, media: error)
+    }
+
+    /// The decoded pixels could not be hashed (an internal inconsistency; please report it).
+    public static func pixels(_ error: PDQInputError) -> HashingError {
+        HashingError(code: .internalPixelError, message: error.message)
     }
 }
 

@@ -108,7 +108,7 @@ extension HashCommand {
             do {
                 outcome = .hashed(try hasher.hash(fileAt: input.path, workspace: workspace))
             } catch {
-                if case .media(.unrecognisedFormat) = error, !input.named {
+                if error.media?.code == .unrecognisedFormat, !input.named {
                     outcome = .skipped
                 } else {
                     outcome = .failed(error)
@@ -213,7 +213,7 @@ final class OrderedOutput: Sendable {
 
     private func renderError(path: String, error: HashingError) -> String {
         var detail = JSONLine()
-        detail.add("code", error.code)
+        detail.add("code", error.code.rawValue)
         detail.add("message", error.description)
         var line = JSONLine()
         line.add("path", path)

@@ -103,7 +103,7 @@ struct MatchCommand: ParsableCommand {
             let result = try hasher.hash(fileAt: query, workspace: workspace)
             return (result.dihedral ?? [result.pdq.hash]).map(\.words)
         } catch {
-            throw QueryFailure(code: error.code, message: error.description)
+            throw QueryFailure(code: error.code.rawValue, message: error.description)
         }
     }
 

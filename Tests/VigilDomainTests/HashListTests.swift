@@ -36,9 +36,25 @@ struct ProvenanceTests {
         #expect(throws: ProvenanceValidationError.tooLong(field: "confirmed_by", length: 1025, limit: 1024)) {
             try Provenance(confirmedBy: String(repeating: "c", count: 1025)).validate()
         }
-        #expect(throws: ProvenanceValidationError.tooLong(field: "note", length: 4097, limit: 4096)) {
-            try Provenance(note: String(repeating: "é", count: 4097)).validate()
+        // Bytes of UTF-8, not characters: 2,049 "é" (U+00E9, 2 bytes each) are 4,098 bytes.
+        try Provenance(note: String(repeating: "\u{E9}", count: 2048)).validate()
+        #expect(throws: ProvenanceValidationError.tooLong(field: "note", length: 4098, limit: 4096)) {
+            try Provenance(note: String(repeating: "\u{E9}", count: 2049)).validate()
         }
+    }
+
+    @Test func oneCharacterWithManyCombiningMarksIsRefused() throws {
+        // One Character: "a" and 200,000 combining acute accents (U+0301, 2 bytes each), 400,001 bytes.
+        let huge = "a" + String(repeating: "\u{301}", count: 200_000)
+        #expect(huge.count == 1)
+        #expect(throws: ProvenanceValidationError.tooLong(field: "note", length: 400_001, limit: 4096)) {
+            try Provenance(note: huge).validate()
+        }
+        #expect(throws: ProvenanceValidationError.tooLong(field: "submitted_by", length: 400_001, limit: 1024)) {
+            try Provenance(submittedBy: huge).validate()
+        }
+        let error = ProvenanceValidationError.tooLong(field: "note", length: 400_001, limit: 4096)
+        #expect(error.description == "provenance note is 400001 bytes of UTF-8; at most 4096 bytes are accepted")
     }
 }
 

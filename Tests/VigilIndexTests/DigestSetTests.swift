@@ -29,10 +29,14 @@ struct DigestSetTests {
         var sha = DigestSet(algorithm: .sha256)
         var bytes = [UInt8](repeating: 0, count: 32)
         for i in 0..<200_000 {
-            bytes[0] = UInt8(i & 255); bytes[1] = UInt8((i >> 8) & 255); bytes[2] = UInt8(i >> 16)
+            bytes[0] = UInt8(i & 255)
+            bytes[1] = UInt8((i >> 8) & 255)
+            bytes[2] = UInt8(i >> 16)
             try sha.insert(digest: bytes, id: UInt64(i))
         }
-        bytes[0] = 7; bytes[1] = 0; bytes[2] = 1
+        bytes[0] = 7
+        bytes[1] = 0
+        bytes[2] = 1
         #expect(try sha.ids(for: bytes) == [UInt64(7 + 65_536)])
         #expect(sha.count == 200_000)
     }

@@ -1,6 +1,7 @@
 import Testing
-@testable import VigilIndex
 import VigilTestSupport
+
+@testable import VigilIndex
 
 /// Multi-index hashing must return exactly what a linear scan returns, for every radius.
 @Suite("Exactness against the linear-scan oracle")
@@ -23,10 +24,13 @@ struct ExactnessTests {
             Case(name: "clustered, 23 substrings", hashes: clustered, configuration: .multiIndex(substrings: 23)),
             Case(name: "clustered 60k, automatic", hashes: TestData.clustered(count: 60_000, clusterSize: 30, seed: 4), configuration: .automatic),
             // Candidate filters (tuning .speed) must not hide any match either.
-            Case(name: "random 100k, automatic, filters", hashes: TestData.random(count: 100_000, seed: 3), configuration: .automatic, tuning: .speed),
+            Case(
+                name: "random 100k, automatic, filters", hashes: TestData.random(count: 100_000, seed: 3), configuration: .automatic, tuning: .speed),
             Case(name: "random, 11 substrings, filters", hashes: random, configuration: .multiIndex(substrings: 11), tuning: .speed),
             Case(name: "clustered, 16 substrings, filters", hashes: clustered, configuration: .multiIndex(substrings: 16), tuning: .speed),
-            Case(name: "clustered 60k, automatic, filters", hashes: TestData.clustered(count: 60_000, clusterSize: 30, seed: 4), configuration: .automatic, tuning: .speed),
+            Case(
+                name: "clustered 60k, automatic, filters", hashes: TestData.clustered(count: 60_000, clusterSize: 30, seed: 4),
+                configuration: .automatic, tuning: .speed),
         ]
     }()
 
@@ -60,7 +64,8 @@ struct ExactnessTests {
 
     @Test func duplicatesAndEmptyIndexes() throws {
         let hash = SIMD4<UInt64>(1, 2, 3, 4)
-        let index = try HammingIndex(hashes: Array(repeating: hash, count: 5000), ids: (0..<5000).map { UInt64($0) }, configuration: .multiIndex(substrings: 16))
+        let index = try HammingIndex(
+            hashes: Array(repeating: hash, count: 5000), ids: (0..<5000).map { UInt64($0) }, configuration: .multiIndex(substrings: 16))
         #expect(try index.search(hash, radius: 0).count == 5000)
         let empty = try HammingIndex(hashes: [], ids: [])
         #expect(try empty.search(hash, radius: 256).isEmpty)

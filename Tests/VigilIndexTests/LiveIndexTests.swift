@@ -1,6 +1,7 @@
 import Testing
-@testable import VigilIndex
 import VigilTestSupport
+
+@testable import VigilIndex
 
 @Suite("Live updates")
 struct LiveIndexTests {
@@ -43,8 +44,11 @@ struct LiveIndexTests {
                 // Insert a few: near-duplicates of existing entries, or reused ids.
                 var changes: [IndexChange] = []
                 for _ in 0..<(1 + Int(generator.next() % 4)) {
-                    let near = model.entries.isEmpty ? .random(using: &generator)
-                        : model.entries[Int(generator.next() % UInt64(model.entries.count))].hash.flipping(Int(generator.next() % 20), using: &generator)
+                    let near =
+                        model.entries.isEmpty
+                        ? .random(using: &generator)
+                        : model.entries[Int(generator.next() % UInt64(model.entries.count))].hash.flipping(
+                            Int(generator.next() % 20), using: &generator)
                     let id = generator.next() % 5 == 0 ? generator.next() % 8000 : nextId
                     nextId += 1
                     changes.append(.insert(IndexEntry(hash: near, id: id, list: UInt16(generator.next() % 3))))
@@ -59,7 +63,9 @@ struct LiveIndexTests {
                 try live.compact()
                 #expect(live.snapshot.deltaCount == 0)
             } else {
-                let anchor = model.entries.isEmpty ? SIMD4<UInt64>.random(using: &generator)
+                let anchor =
+                    model.entries.isEmpty
+                    ? SIMD4<UInt64>.random(using: &generator)
                     : model.entries[Int(generator.next() % UInt64(model.entries.count))].hash
                 let query = anchor.flipping(Int(generator.next() % 30), using: &generator)
                 let radius = Int(generator.next() % 48)

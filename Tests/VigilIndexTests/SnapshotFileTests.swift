@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import VigilIndex
 import VigilTestSupport
+
+@testable import VigilIndex
 
 @Suite("Snapshot files")
 struct SnapshotFileTests {
@@ -54,9 +55,11 @@ struct SnapshotFileTests {
         try Self.expectLoad("flipped-payload", { $0[size / 2] ^= 0x10 }, throws: .corrupt(detail: "the data checksum does not match"))
         try Self.expectLoad("flipped-header", { $0[20] ^= 0x01 }, throws: .corrupt(detail: "the header checksum does not match"))
         try Self.expectLoad("version", { $0[8] = 9 }, throws: .unsupportedVersion(found: 9, supported: 1))
-        try Self.expectLoad("foreign", { bytes in
-            for i in 0..<8 { bytes[i] = Array("PK\u{3}\u{4}xxxx".utf8)[i] }
-        }, throws: .notAnIndex)
+        try Self.expectLoad(
+            "foreign",
+            { bytes in
+                for i in 0..<8 { bytes[i] = Array("PK\u{3}\u{4}xxxx".utf8)[i] }
+            }, throws: .notAnIndex)
         try Self.expectLoad("tiny", { $0 = Array("hello".utf8) }, throws: .truncated(expected: 64, actual: 5))
         try Self.expectLoad("padded", { $0 += [0, 0, 0, 0] }, throws: .corrupt(detail: "the file is \(size + 4) bytes but its header says \(size)"))
         #expect(throws: IndexFileError.self) { try HammingIndex.load(fromFile: "/nonexistent/vigil.index") }
@@ -78,15 +81,19 @@ extension SnapshotFileTests {
             }
         }
         let posting = layout.postingsOffsets[3] + 4 * 10
-        try Self.expectLoad("bad-posting", { bytes in
-            bytes.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(999_999), toByteOffset: posting, as: UInt32.self) }
-            reseal(&bytes)
-        }, throws: .corrupt(detail: "table 3 points past the last entry"))
+        try Self.expectLoad(
+            "bad-posting",
+            { bytes in
+                bytes.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(999_999), toByteOffset: posting, as: UInt32.self) }
+                reseal(&bytes)
+            }, throws: .corrupt(detail: "table 3 points past the last entry"))
         let offset = layout.offsetsOffsets[5] + 4 * 100
-        try Self.expectLoad("bad-offset", { bytes in
-            bytes.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(20_000), toByteOffset: offset, as: UInt32.self) }
-            reseal(&bytes)
-        }, throws: .corrupt(detail: "table 5 has descending bucket offsets"))
+        try Self.expectLoad(
+            "bad-offset",
+            { bytes in
+                bytes.withUnsafeMutableBytes { $0.storeBytes(of: UInt32(20_000), toByteOffset: offset, as: UInt32.self) }
+                reseal(&bytes)
+            }, throws: .corrupt(detail: "table 5 has descending bucket offsets"))
     }
 }
 
@@ -95,7 +102,8 @@ extension SnapshotFileTests {
     /// (checksums recomputed) is refused: a wrong filter would silently hide matches.
     @Test func filtersSurviveAFileAndAreChecked() throws {
         let hashes = TestData.clustered(count: 20_000, clusterSize: 20, seed: 23)
-        let index = try HammingIndex(hashes: hashes, ids: (0..<hashes.count).map { UInt64($0) }, configuration: .multiIndex(substrings: 16), tuning: .speed)
+        let index = try HammingIndex(
+            hashes: hashes, ids: (0..<hashes.count).map { UInt64($0) }, configuration: .multiIndex(substrings: 16), tuning: .speed)
         let path = Self.temporaryPath("filters")
         defer { try? FileManager.default.removeItem(atPath: path) }
         try index.write(toFile: path)

@@ -1,5 +1,6 @@
-@testable import VigilIndex
 import VigilTestSupport
+
+@testable import VigilIndex
 
 /// The deterministic generator every index test uses.
 typealias SeededGenerator = SplitMix64

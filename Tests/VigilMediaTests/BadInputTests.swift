@@ -1,15 +1,6 @@
 import Testing
-@testable import VigilMedia
 
-extension MediaError {
-    /// The format a codec error names, if any.
-    var format: ImageFormat? {
-        switch self {
-        case .truncated(let format, _), .corrupt(let format, _), .unsupported(let format, _): format
-        default: nil
-        }
-    }
-}
+@testable import VigilMedia
 
 /// What a file of the bad-input corpus must produce.
 enum BadOutcome: Sendable, CustomStringConvertible {
@@ -65,7 +56,7 @@ enum BadOutcome: Sendable, CustomStringConvertible {
             #expect(image.format == format && image.width == width && image.height == height)
             #expect(image.pixels.count == width * height * image.layout.channels)
         case (.fails(let code, let format), .failure(let error)):
-            #expect(error.code == code, "\(file): \(error)")
+            #expect(error.code.rawValue == code, "\(file): \(error)")
             #expect(error.format == format, "\(file): \(error)")
         case (.failsExactly(let expectedError), .failure(let error)):
             #expect(error == expectedError, "\(file): \(error)")
@@ -90,8 +81,10 @@ enum BadOutcome: Sendable, CustomStringConvertible {
     }
 
     /// Every prefix of a valid file fails cleanly or decodes; nothing crashes or hangs.
-    @Test(arguments: ["media/jpeg-progressive.jpg", "media/png-rgba.png", "media/webp-lossy-alpha.webp",
-                      "media/gif-small-frame-transparent.gif", "media/png-rgb16.png"])
+    @Test(arguments: [
+        "media/jpeg-progressive.jpg", "media/png-rgba.png", "media/webp-lossy-alpha.webp",
+        "media/gif-small-frame-transparent.gif", "media/png-rgb16.png",
+    ])
     func everyPrefixIsSafe(_ file: String) throws {
         let bytes = try Fixtures.bytes(file)
         let step = max(1, bytes.count / 97)
@@ -106,8 +99,10 @@ enum BadOutcome: Sendable, CustomStringConvertible {
 
     @Test func tinyPixelLimitTriggersBeforeDecoding() {
         let decoder = ImageDecoder(options: DecodeOptions(limits: DecodeLimits(maxPixels: 1000)))
-        for (file, width, height) in [("media/jpeg-2048x1536.jpg", 2048, 1536), ("media/png-rgba.png", 96, 64),
-                                      ("media/webp-lossy.webp", 96, 64), ("media/gif-small-frame.gif", 40, 30)] {
+        for (file, width, height) in [
+            ("media/jpeg-2048x1536.jpg", 2048, 1536), ("media/png-rgba.png", 96, 64),
+            ("media/webp-lossy.webp", 96, 64), ("media/gif-small-frame.gif", 40, 30),
+        ] {
             #expect(throws: MediaError.tooManyPixels(width: width, height: height, limit: 1000), "\(file)") {
                 try decoder.decode(contentsOf: Fixtures.path(file))
             }
@@ -133,7 +128,7 @@ enum BadOutcome: Sendable, CustomStringConvertible {
                 _ = try decoder.decode(contentsOf: path)
                 Issue.record("\(path) decoded")
             } catch {
-                #expect(error.code == "unreadable", "\(error)")
+                #expect(error.code == .unreadable, "\(error)")
             }
         }
     }
@@ -145,10 +140,11 @@ enum BadOutcome: Sendable, CustomStringConvertible {
             .truncated(.png, detail: "x"), .corrupt(.gif, detail: "x"), .unsupported(.webp, detail: "x"),
             .unreadable(path: "/x", detail: "x"), .outOfMemory(bytes: 1),
         ]
-        #expect(errors.map(\.code) == [
-            "empty", "file_too_large", "unrecognised_format", "too_many_pixels", "invalid_dimensions",
-            "truncated", "corrupt", "unsupported", "unreadable", "out_of_memory",
-        ])
+        #expect(
+            errors.map(\.code.rawValue) == [
+                "empty", "file_too_large", "unrecognised_format", "too_many_pixels", "invalid_dimensions",
+                "truncated", "corrupt", "unsupported", "unreadable", "out_of_memory",
+            ])
         for error in errors { #expect(error.description.count > 40) }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
 import Testing
-@testable import VigilMedia
 import VigilTestSupport
+
+@testable import VigilMedia
 
 /// Locates fixtures relative to this source file, so tests run from any working directory.
 enum Fixtures {
@@ -48,8 +49,9 @@ struct PillowExpectation: Sendable, CustomTestStringConvertible {
             guard fields.count >= 6, let width = Int(fields[2]), let height = Int(fields[3]),
                 let count = Int(fields[4]), let fnv = UInt64(fields[5], radix: 16)
             else { return nil }
-            return PillowExpectation(path: fields[0], layout: fields[1] == "grey" ? .grey : .rgb,
-                                     width: width, height: height, byteCount: count, fnv: fnv)
+            return PillowExpectation(
+                path: fields[0], layout: fields[1] == "grey" ? .grey : .rgb,
+                width: width, height: height, byteCount: count, fnv: fnv)
         }
     }()
 }

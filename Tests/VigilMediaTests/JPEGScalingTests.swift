@@ -1,12 +1,13 @@
 import Testing
+
 @testable import VigilMedia
 
 @Suite struct JPEGScalingTests {
     /// (minimum short side, expected size) for the 2048x1536 fixture, given libjpeg-turbo's factors
     /// 1/8, 1/4, 3/8, 1/2, 5/8, 3/4, 7/8 below 1/1.
     @Test(arguments: [
-        (512, 768, 576),     // 3/8: 576 >= 512, while 1/4 gives 384
-        (100, 256, 192),     // 1/8
+        (512, 768, 576),  // 3/8: 576 >= 512, while 1/4 gives 384
+        (100, 256, 192),  // 1/8
         (1000, 1536, 1152),  // 3/4: 5/8 gives 960
         (1536, 2048, 1536),  // no reducing factor qualifies: full size
         (5000, 2048, 1536),
@@ -63,7 +64,8 @@ import Testing
         var worst = 0.0
         var total = 0.0
         for i in 0..<(luma.width * luma.height) {
-            let y = 0.299 * Double(rgb.pixels[3 * i]) + 0.587 * Double(rgb.pixels[3 * i + 1])
+            let y =
+                0.299 * Double(rgb.pixels[3 * i]) + 0.587 * Double(rgb.pixels[3 * i + 1])
                 + 0.114 * Double(rgb.pixels[3 * i + 2])
             let difference = abs(y - Double(luma.pixels[i]))
             worst = max(worst, difference)

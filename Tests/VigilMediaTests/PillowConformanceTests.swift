@@ -1,11 +1,12 @@
 import Testing
+
 @testable import VigilMedia
 
 /// Every fixture image must decode to exactly the pixels Pillow produces (scripts/pillow_pixels.py).
 @Suite struct PillowConformanceTests {
     /// Files where exact equality is impossible by design, with the reason (see PNGDecoder's docs).
     static let knownDeviations: [String: String] = [
-        "media/png-rgba16.png": "16-bit RGBA: libpng's simplified API premultiplies non-opaque pixels",
+        "media/png-rgba16.png": "16-bit RGBA: libpng's simplified API premultiplies non-opaque pixels"
     ]
 
     @Test func expectationsAreLoaded() {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilMedia
 
 /// 16-bit PNGs: both policies against the generator's formula (scripts/make_media_fixtures.py,

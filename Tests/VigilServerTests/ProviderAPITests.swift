@@ -491,7 +491,7 @@ extension ProviderAPITests {
             ) {
                 #expect($0.status == .badRequest)
                 #expect($0.errorCode == "invalid_entries")
-                #expect(($0.json["error"] as? [String: Any])?["message"] as? String == "entries[1]: provenance source_item_id is 2000 characters; at most 1024 are accepted")
+                #expect(($0.json["error"] as? [String: Any])?["message"] as? String == "entries[1]: provenance source_item_id is 2000 bytes of UTF-8; at most 1024 bytes are accepted")
             }
         }
         #expect(try await node.store.entries(ofList: "l", afterId: 0, limit: 10).isEmpty)

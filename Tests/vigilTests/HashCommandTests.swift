@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Foundation
 import Testing
 import VigilTestSupport
@@ -98,6 +103,33 @@ struct HashCommandTests {
         #expect(codes == [nil, "truncated", "too_many_pixels", "unrecognised_format", nil])
         #expect(lines[4]["pdq"] != nil)
         #expect(run.stderr.contains("3 of 5"))
+    }
+
+    /// A named pipe among the inputs is an error for that input only (it is not opened, so the
+    /// command cannot hang on it); the image beside it is still hashed. Should the check go, the
+    /// time limit fails the test: cancellation opens the pipe's write end, which releases a reader
+    /// stuck opening it.
+    @Test(.timeLimit(.minutes(1)))
+    func namedPipeIsAnErrorNotAHang() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let pipe = folder.appendingPathComponent("pipe.jpg").path
+        try #require(mkfifo(pipe, 0o600) == 0)
+        let bridge = bridge
+        let run = try await withTaskCancellationHandler {
+            try await Task.detached { try Self.vigil(["hash", "--json", pipe, bridge]) }.value
+        } onCancel: {
+            let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+        }
+        #expect(run.status == 1)
+        let lines = run.lines
+        try #require(lines.count == 2, "\(run.stdout)\(run.stderr)")
+        let error = try #require(lines[0]["error"] as? [String: Any])
+        #expect(error["code"] as? String == "unreadable")
+        #expect((error["message"] as? String)?.contains("named pipe (FIFO), not a regular file") == true, "\(error)")
+        #expect(lines[1]["pdq"] as? String == bridgeHash)
     }
 
     @Test func outputIsTheSameWithOneJobOrMany() throws {

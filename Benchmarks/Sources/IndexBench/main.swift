@@ -17,6 +17,8 @@
 // (/proc/self/statm) across the build and across the load, per hash. The last stdout line is one
 // JSON object with every metric; progress goes to stderr.
 
+import VigilIndex
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -24,7 +26,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import VigilIndex
 
 // MARK: - Small utilities
 
@@ -97,11 +98,11 @@ func readHashes(_ path: String) -> [SIMD4<UInt64>] {
         }
         initialized = count
     }
-#if _endian(big)
+    #if _endian(big)
     return hashes.map { SIMD4($0[0].byteSwapped, $0[1].byteSwapped, $0[2].byteSwapped, $0[3].byteSwapped) }
-#else
+    #else
     return hashes
-#endif
+    #endif
 }
 
 let clock = ContinuousClock()
@@ -121,7 +122,11 @@ func rounded(_ x: Double, _ places: Int = 3) -> Double {
 
 /// Minimal JSON for flat metrics (numbers, strings, bools, null).
 enum JSONValue {
-    case int(Int), double(Double), string(String), bool(Bool), null
+    case int(Int)
+    case double(Double)
+    case string(String)
+    case bool(Bool)
+    case null
     var text: String {
         switch self {
         case .int(let v): String(v)
@@ -181,7 +186,9 @@ func parseOptions() -> Options {
         case "--queries": options.queryLimit = int(arg)
         case "--keep-snapshot": options.keepSnapshot = true
         case "-h", "--help":
-            print("usage: IndexBench DATASET [--radius 31] [--out DIR] [--substrings M] [--tuning compact|speed] [--linear-queries 1000] [--queries N] [--keep-snapshot]")
+            print(
+                "usage: IndexBench DATASET [--radius 31] [--out DIR] [--substrings M] [--tuning compact|speed] [--linear-queries 1000] [--queries N] [--keep-snapshot]"
+            )
             exit(0)
         default:
             if arg.hasPrefix("-") || !options.dataset.isEmpty { fail("unexpected argument \(arg); see --help") }
@@ -237,10 +244,14 @@ func run() {
     do {
         let rssBefore = residentBytes()
         let (built, buildSeconds) = measure { () -> HammingIndex in
-            do { return try HammingIndex(hashes: hashes, ids: ids, configuration: configuration, tuning: options.tuning) } catch { fail("build: \(error)") }
+            do { return try HammingIndex(hashes: hashes, ids: ids, configuration: configuration, tuning: options.tuning) } catch {
+                fail("build: \(error)")
+            }
         }
         let rssAfter = residentBytes()
-        log("built in \(rounded(buildSeconds, 2)) s: \(built.substringCount) substrings, memoryFootprint \(built.memoryFootprint) B (\(rounded(Double(built.memoryFootprint) / Double(n), 1)) B/hash), RSS +\(rounded(Double(rssAfter - rssBefore) / Double(n), 1)) B/hash")
+        log(
+            "built in \(rounded(buildSeconds, 2)) s: \(built.substringCount) substrings, memoryFootprint \(built.memoryFootprint) B (\(rounded(Double(built.memoryFootprint) / Double(n), 1)) B/hash), RSS +\(rounded(Double(rssAfter - rssBefore) / Double(n), 1)) B/hash"
+        )
         record("build_s", .double(rounded(buildSeconds)))
         record("substrings", .int(built.substringCount))
         record("memory_footprint_bytes", .int(built.memoryFootprint))
@@ -293,7 +304,9 @@ func run() {
     }
     let qps = Double(queries.count) / searchSeconds
     let qpsWarm = Double(min(2000, queries.count)) / searchSeconds2
-    log("searched \(queries.count) queries in \(rounded(searchSeconds, 2)) s: \(rounded(qps, 0)) q/s (warm repeat of the first \(min(2000, queries.count)): \(rounded(qpsWarm, 0)) q/s); \(pairs) pairs; \(badDistances) bad distances")
+    log(
+        "searched \(queries.count) queries in \(rounded(searchSeconds, 2)) s: \(rounded(qps, 0)) q/s (warm repeat of the first \(min(2000, queries.count)): \(rounded(qpsWarm, 0)) q/s); \(pairs) pairs; \(badDistances) bad distances"
+    )
     record("search_s", .double(rounded(searchSeconds)))
     record("qps", .double(rounded(qps, 1)))
     record("qps_warm", .double(rounded(qpsWarm, 1)))
@@ -319,7 +332,9 @@ func run() {
             }
         }
         for q in 0..<checked where linearResults[q] != results[q] { mismatches += 1 }
-        log("linear scan on \(checked) queries: \(rounded(Double(checked) / linearSeconds, 1)) q/s; \(mismatches) result sets differ from the index's")
+        log(
+            "linear scan on \(checked) queries: \(rounded(Double(checked) / linearSeconds, 1)) q/s; \(mismatches) result sets differ from the index's"
+        )
     }
     record("linear_check_queries", .int(checked))
     record("linear_check_mismatches", .int(mismatches))

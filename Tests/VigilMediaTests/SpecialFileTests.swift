@@ -1,0 +1,52 @@
+import Foundation
+import Testing
+import VigilMedia
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Paths that are not regular files are refused without being opened for a blocking read.
+@Suite("Special files")
+struct SpecialFileTests {
+    /// A named pipe that nothing writes to: opening it for a plain read would wait for ever. The
+    /// time limit makes a regression fail rather than hang: on cancellation the pipe's write end is
+    /// opened and closed, which releases a reader stuck in `open`.
+    @Test(.timeLimit(.minutes(1)))
+    func namedPipeIsRefusedAtOnce() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-fifo-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("upload.jpg").path
+        try #require(mkfifo(path, 0o600) == 0, "mkfifo: \(String(cString: strerror(errno)))")
+
+        let result = await withTaskCancellationHandler {
+            await Task.detached { Result { () throws(MediaError) in try MediaFile.read(path: path) } }.value
+        } onCancel: {
+            let writer = open(path, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+        }
+        guard case .failure(let error) = result else {
+            Issue.record("a named pipe was read")
+            return
+        }
+        #expect(error.code == .unreadable)
+        #expect(error.description.contains("named pipe (FIFO), not a regular file"), "\(error)")
+        // The same through the decoder's path-taking entry point.
+        #expect(throws: MediaError.unreadable(path: path, detail: "it is a named pipe (FIFO), not a regular file; only regular files are read")) {
+            try ImageDecoder().decode(contentsOf: path)
+        }
+    }
+
+    @Test func deviceAndFolderAreRefused() {
+        for (path, kind) in [("/dev/null", "a character device"), (NSTemporaryDirectory(), "a folder")] {
+            #expect(throws: MediaError.unreadable(path: path, detail: "it is \(kind), not a regular file; only regular files are read")) {
+                try MediaFile.read(path: path)
+            }
+        }
+    }
+}

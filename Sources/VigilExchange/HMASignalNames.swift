@@ -1,10 +1,14 @@
 public import VigilDomain
 
-/// The signal type names python-threatexchange and HMA use (`SignalType.get_name()`: `pdq`,
-/// `video_md5`, `video_sha256`, ...) mapped to Vigil's types.
+/// The one table of HMA's signal type names (python-threatexchange's `SignalType.get_name()`) and
+/// Vigil's types, used by the HMA routes and by HMA's CSV format alike.
 public enum HMASignalNames {
-    /// The Vigil type for a python-threatexchange name, or nil for types Vigil does not hold
-    /// (`raw_text`, `url`, `url_md5`, `trend_query`, ...). Vigil's own names are accepted too.
+    /// Vigil's types under their HMA names, in answer order.
+    public static let all: [(name: String, type: SignalType)] = [("pdq", .pdq), ("video_md5", .md5), ("sha256", .sha256)]
+
+    /// The Vigil type for an HMA name, or nil for types Vigil does not hold (`raw_text`, `url`,
+    /// `url_md5`, `trend_query`, ...). Vigil's own names (`md5`) and python-threatexchange's
+    /// `video_sha256` are accepted too, in any case.
     public static func signalType(named name: String) -> SignalType? {
         switch name.lowercased() {
         case "pdq": .pdq
@@ -14,7 +18,8 @@ public enum HMASignalNames {
         }
     }
 
-    /// The name written on export: Vigil's name, which is also python-threatexchange's for PDQ
-    /// (`md5` and `sha256` digests are of any file, not only video, so they keep Vigil's names).
-    public static func name(of type: SignalType) -> String { type.rawValue }
+    /// The HMA name of a Vigil type (what the HMA routes answer and HMA CSV files carry).
+    public static func name(of type: SignalType) -> String {
+        all.first { $0.type == type }?.name ?? type.rawValue
+    }
 }

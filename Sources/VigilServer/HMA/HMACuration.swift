@@ -305,6 +305,7 @@ extension HMAController {
             throw HMAError(.contentTooLarge, "Content too large")
         }
         if emptyIsNull, buffer.readableBytes == 0 { return .null }
+        guard JSONBodyRule.isUTF8(buffer.readableBytesView) else { throw HMAError.badRequest(JSONBodyRule.notUTF8.message) }
         guard let value = try? JSONDecoder().decode(HMAValue.self, from: Data(buffer.readableBytesView)) else {
             throw HMAError.badRequest("the body is not valid JSON")
         }

@@ -1,28 +1,16 @@
 import VigilDomain
+import VigilExchange
 
 /// HMA's signal type names and Vigil's signal types.
 enum HMASignalTypes {
-    /// Vigil's types under their HMA names, in answer order.
-    static let all: [(name: String, type: SignalType)] = [("pdq", .pdq), ("video_md5", .md5), ("sha256", .sha256)]
+    /// Vigil's types under their HMA names, in answer order (the one table, ``HMASignalNames``).
+    static var all: [(name: String, type: SignalType)] { HMASignalNames.all }
 
-    /// The Vigil type of an HMA signal type name (`md5` is accepted for `video_md5`).
-    static func type(named name: String) -> SignalType? {
-        switch name {
-        case "pdq": .pdq
-        case "video_md5", "md5": .md5
-        case "sha256": .sha256
-        default: nil
-        }
-    }
+    /// The Vigil type of an HMA signal type name.
+    static func type(named name: String) -> SignalType? { HMASignalNames.signalType(named: name) }
 
     /// The HMA name of a Vigil type.
-    static func name(of type: SignalType) -> String {
-        switch type {
-        case .pdq: "pdq"
-        case .md5: "video_md5"
-        case .sha256: "sha256"
-        }
-    }
+    static func name(of type: SignalType) -> String { HMASignalNames.name(of: type) }
 
     /// Whether a signal type is enabled under HMA's rule: its enabled_ratio (1 unless set) is not negative.
     static func isEnabled(_ name: String, ratios: [String: Double]) -> Bool {

@@ -19,9 +19,8 @@ public struct MediaHashing: Sendable {
         do {
             return try MediaHasher(options: HashOptions(dihedral: dihedral, limits: limits)).hash(bytes: bytes)
         } catch {
-            let status: HTTPResponse.Status =
-                error.code == "unrecognised_format" || error.code == "unsupported" ? .unsupportedMediaType : .unprocessableContent
-            throw APIError(status, code: error.code, error.description)
+            let unsupported = error.media?.code == .unrecognisedFormat || error.media?.code == .unsupported
+            throw APIError(unsupported ? .unsupportedMediaType : .unprocessableContent, code: error.code.rawValue, error.description)
         }
     }
 }

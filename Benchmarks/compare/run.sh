@@ -3,6 +3,7 @@
 #
 #   Benchmarks/compare/run.sh OLD_REF [NEW_REF] [--rounds 3] [--hashes 1000000] [--entries 1000000]
 #       [--seconds 15] [--connections 32] [--work DIR] [--no-index] [--no-server]
+#       [--old-vigil PATH] [--new-vigil PATH]
 #
 # OLD_REF and NEW_REF are anything `git rev-parse` takes; NEW_REF defaults to the working tree as it is
 # (uncommitted changes included). The old side (and NEW_REF's, when given) is checked out with
@@ -20,6 +21,8 @@
 # every round's figures with the load average at the start and end of each measurement. A new/old
 # under 1 on a "higher is better" row means NEW is slower. Results: Benchmarks/out/compare/.
 #
+# --old-vigil/--new-vigil PATH: use that vigil binary for the side instead of building it (say, builds
+#   kept from an earlier run); only IndexBench is then built for that side.
 # --work DIR: keep the worktrees, builds and data there (default: a `mktemp -d` folder, removed at the
 #   end); a second run with the same --work reuses the builds (incremental) and the data.
 # Takes two release builds (the long part: tens of minutes each on 2 cores), then per round about
@@ -31,7 +34,7 @@ source "$ROOT/Benchmarks/lib/common.sh"
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d'; }
 old_ref=""; new_ref=""; rounds=3; hashes=1000000; entries=1000000; seconds=15; connections=32; work=""
-run_index=1; run_server=1
+run_index=1; run_server=1; old_vigil=""; new_vigil=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
@@ -42,6 +45,8 @@ while [ $# -gt 0 ]; do
     --work) work="$2"; shift 2 ;;
     --no-index) run_index=0; shift ;;
     --no-server) run_server=0; shift ;;
+    --old-vigil) old_vigil="$2"; shift 2 ;;
+    --new-vigil) new_vigil="$2"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     *) if [ -z "$old_ref" ]; then old_ref="$1"; elif [ -z "$new_ref" ]; then new_ref="$1"; else echo "too many refs: $1" >&2; exit 2; fi; shift ;;
@@ -98,11 +103,13 @@ for side in "$OLD" "$NEW"; do
 done
 
 # --- Builds, one at a time: vigil, and IndexBench from the nested Benchmarks package.
-build() {  # build SIDE_DIR LABEL
-  local dir="$1" label="$2"
-  say "building $label in release: vigil"
+build() {  # build SIDE_DIR LABEL GIVEN_VIGIL
+  local dir="$1" label="$2" given="$3"
   bench_phase_start "build $label"
-  (cd "$dir" && swift build -c release --product vigil >&2)
+  if [ "$run_server" = 1 ] && [ -z "$given" ]; then
+    say "building $label in release: vigil"
+    (cd "$dir" && swift build -c release --product vigil >&2)
+  fi
   if [ "$run_index" = 1 ]; then
     if [ -d "$dir/Benchmarks/Sources/IndexBench" ]; then
       say "building $label in release: IndexBench"
@@ -113,11 +120,12 @@ build() {  # build SIDE_DIR LABEL
   fi
   bench_phase_end "build $label"
 }
-build "$OLD" old
-build "$NEW" new
-OLD_VIGIL="$OLD/.build/release/vigil"; NEW_VIGIL="$NEW/.build/release/vigil"
+build "$OLD" old "$old_vigil"
+build "$NEW" new "$new_vigil"
+OLD_VIGIL="${old_vigil:-$OLD/.build/release/vigil}"; NEW_VIGIL="${new_vigil:-$NEW/.build/release/vigil}"
+for v in "$OLD_VIGIL" "$NEW_VIGIL"; do [ "$run_server" = 0 ] || [ -x "$v" ] || { echo "no vigil binary at $v" >&2; exit 1; }; done
 OLD_IB="$OLD/Benchmarks/.build/release/IndexBench"; NEW_IB="$NEW/Benchmarks/.build/release/IndexBench"
-say "old vigil: $OLD_VIGIL ($(stat -c %s "$OLD_VIGIL") bytes); new vigil: $NEW_VIGIL ($(stat -c %s "$NEW_VIGIL") bytes)"
+[ "$run_server" = 0 ] || say "old vigil: $OLD_VIGIL ($(sha256sum < "$OLD_VIGIL" | cut -c1-12)); new vigil: $NEW_VIGIL ($(sha256sum < "$NEW_VIGIL" | cut -c1-12))"
 
 # --- One data set per benchmark, used by both sides in every round.
 INDEX_DATA="$WORK/index-data-$hashes"; SERVER_DATA="$WORK/server-data-$entries"
@@ -171,7 +179,7 @@ done
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ); $(bench_machine); $(swift --version 2>&1 | head -1)"
   echo "$rounds rounds, alternating old, new; index: $hashes random hashes, 10,000 queries, radius 31, default tuning;"
-  echo "server: $entries entries, wrk 1 thread, $connections connections, ${seconds} s per route."
+  [ "$run_server" = 0 ] || echo "server: $entries entries, wrk 1 thread, $connections connections, ${seconds} s per route; old vigil $OLD_VIGIL (sha256 $(sha256sum < "$OLD_VIGIL" | cut -c1-12)), new vigil $NEW_VIGIL (sha256 $(sha256sum < "$NEW_VIGIL" | cut -c1-12))."
   echo
   "$PY" - "$RESULTS" <<'PY'
 import statistics, sys

@@ -62,6 +62,7 @@ bench_phase_end() {
   start_time=$(awk -F'\t' -v n="$name" '$1 == n { print $3 }' "$BENCH_PHASES.current" 2>/dev/null)
   local secs; secs=$(awk -v a="${start_time:-0}" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
   printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "${start_load:-?}" "$(bench_loadavg)" "$secs" "${rss:--}" "${whose:-}" >> "$BENCH_PHASES"
+  rm -f "$BENCH_PHASES.current"
 }
 bench_phase_table() {
   echo "| phase | load average at start (1/5/15 min) | at end | seconds | peak RSS |"

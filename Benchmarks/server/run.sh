@@ -5,7 +5,7 @@
 # latency percentiles at fixed request rates, counted from each request's scheduled send time).
 #   Benchmarks/server/run.sh [--entries 1000000] [--seconds 20] [--connections 32]
 #       [--lookup-rates 20000] [--upload-rates 150] [--loadgen-connections 256] [--loadgen-tick-us 1000]
-#       [--no-wrk]
+#       [--no-wrk] [--port PORT] [--work DIR] [--out DIR] [--data DIR] [--vigil PATH] [--loadgen PATH]
 # --lookup-rates/--upload-rates take comma-separated lists (one table row per rate), e.g.
 # --lookup-rates 5000,10000,15000,20000; an empty list skips that LoadGen run. LoadGen wakes at most
 # every --loadgen-tick-us µs to send what is due (about half its CPU at 5,000-20,000 requests/s,
@@ -13,13 +13,24 @@
 # LoadGen sends one request at a time per connection, so its connections must exceed rate x latency:
 # with 64 connections at 20,000/s any latency above 3.2 ms throttles the generator itself and its
 # queue, not the server's, grows; the default 256 leaves room to 12.8 ms.
-# Needs: wrk (apt-get install wrk), the release builds, .venv (scripts/setup-python.sh) for the data.
-# VIGIL_BIN=path runs that vigil binary instead of building .build/release/vigil.
+# --port: where the node listens (default: a port the kernel reports free).
+# --work: the node's database folder's parent (default: a new `mktemp -d` folder, removed at the end).
+# --out:  results: the data, wrk and LoadGen outputs, summary.txt and summary.tsv (default
+#         Benchmarks/out/server, emptied first).
+# --data: take list.tsv, queries.txt and upload-1024x768.jpg from DIR (a previous run's --out, with
+#         as many entries) instead of generating them. --data-only: only generate them into --out.
+# --vigil PATH (or VIGIL_BIN=PATH) runs that vigil binary instead of building .build/release/vigil;
+# --loadgen PATH that LoadGen; VIGIL_BENCH_SKIP_BUILD=1 uses the existing builds as they are.
+# Installs what it uses when missing, before checking for it: wrk, curl and Python's venv with
+# apt-get (through sudo when not root), the build's packages with scripts/install-deps.sh when it
+# builds, numpy and Pillow into .venv with scripts/setup-python.sh.
+# The summary gives the server's peak RSS and the load average at the start and end of each phase.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$ROOT"
-entries=1000000; seconds=20; connections=32; port=18099
+entries=1000000; seconds=20; connections=32; port=""; work=""; out="$ROOT/Benchmarks/out/server"; data=""
 lookup_rates=20000; upload_rates=150; loadgen_connections=256; loadgen_tick_us=1000; run_wrk=1
+vigil_bin="${VIGIL_BIN:-}"; loadgen_bin=""; data_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --entries) entries="$2"; shift 2 ;;
@@ -30,25 +41,48 @@ while [ $# -gt 0 ]; do
     --loadgen-connections) loadgen_connections="$2"; shift 2 ;;
     --loadgen-tick-us) loadgen_tick_us="$2"; shift 2 ;;
     --no-wrk) run_wrk=0; shift ;;
+    --port) port="$2"; shift 2 ;;
+    --work) work="$2"; shift 2 ;;
+    --out) out="$2"; shift 2 ;;
+    --data) data="$2"; shift 2 ;;
+    --vigil) vigil_bin="$2"; shift 2 ;;
+    --loadgen) loadgen_bin="$2"; shift 2 ;;
+    --data-only) data_only=1; shift ;;
+    -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
-[ "$run_wrk" = 0 ] || command -v wrk >/dev/null || { echo "wrk is not installed: apt-get install wrk" >&2; exit 1; }
-# Another server on the port would take every request below (and this one would fail to bind).
-if curl -s -o /dev/null --max-time 2 "localhost:$port/"; then
-  echo "port $port is in use: stop what listens there first" >&2; exit 1
-fi
-if [ "${VIGIL_BENCH_SKIP_BUILD:-0}" != 1 ]; then
-  [ -n "${VIGIL_BIN:-}" ] || swift build -c release --product vigil >&2
-  [ -z "$lookup_rates$upload_rates" ] || swift build -c release --package-path Benchmarks --product LoadGen >&2
-fi
+source "$ROOT/Benchmarks/lib/common.sh"
+# What this script uses, installed before anything checks for it.
+pkgs=(curl python3 python3-venv python3-pip); [ "$run_wrk" = 0 ] || pkgs+=(wrk)
+bench_apt "${pkgs[@]}"
 bash scripts/setup-python.sh
-OUT="$ROOT/Benchmarks/out/server"; rm -rf "$OUT"; mkdir -p "$OUT"
-VIGIL="${VIGIL_BIN:-$ROOT/.build/release/vigil}"
-LOADGEN="$ROOT/Benchmarks/.build/release/LoadGen"
+if [ -z "$port" ]; then port=$(bench_free_port); fi
+# Another server on the port would take every request below (and this one would fail to bind).
+bench_port_free "$port" || { echo "port $port is in use: stop what listens there first, or give another --port" >&2; exit 1; }
+if [ "$data_only" = 0 ] && [ "${VIGIL_BENCH_SKIP_BUILD:-0}" != 1 ] && { [ -z "$vigil_bin" ] || { [ -z "$loadgen_bin" ] && [ -n "$lookup_rates$upload_rates" ]; }; }; then
+  bash scripts/install-deps.sh >&2   # the build's system packages, and a check for Swift
+  [ -n "$vigil_bin" ] || swift build -c release --product vigil >&2
+  [ -n "$loadgen_bin" ] || [ -z "$lookup_rates$upload_rates" ] || swift build -c release --package-path Benchmarks --product LoadGen >&2
+fi
+OUT="$out"; rm -rf "$OUT"; mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"
+if [ -z "$work" ]; then WORK=$(mktemp -d); remove_work=1; else WORK="$work"; mkdir -p "$WORK"; remove_work=0; fi
+VIGIL="${vigil_bin:-$ROOT/.build/release/vigil}"
+LOADGEN="${loadgen_bin:-$ROOT/Benchmarks/.build/release/LoadGen}"
+[ "$data_only" = 1 ] || [ -x "$VIGIL" ] || { echo "no vigil binary at $VIGIL" >&2; exit 1; }
+export BENCH_PHASES="$OUT/phases.tsv"; : > "$BENCH_PHASES"
+echo "machine: $(bench_machine); load average at start: $(bench_loadavg)" > "$OUT/machine.txt"
 
 # Data: N random hashes (TSV), 10,000 queries of which 10% are listed hashes with a few bits flipped,
-# and one benign 1024x768 JPEG (gradient, shapes, noise).
+# and one benign 1024x768 JPEG (gradient, shapes, noise). With --data, the files of an earlier run.
+if [ -n "$data" ]; then
+  for f in list.tsv queries.txt upload-1024x768.jpg; do
+    [ -f "$data/$f" ] || { echo "--data $data has no $f" >&2; exit 1; }
+    cp "$data/$f" "$OUT/$f"
+  done
+  have=$(wc -l < "$OUT/list.tsv")
+  [ "$have" = "$entries" ] || { echo "--data $data holds $have entries, not --entries $entries" >&2; exit 1; }
+else
 "$ROOT/.venv/bin/python" - "$entries" "$OUT" <<'PY'
 import sys, numpy as np
 from PIL import Image, ImageDraw
@@ -75,26 +109,40 @@ for _ in range(40):
 arr = np.clip(np.asarray(im).astype(np.int16) + rng.normal(0, 6, (768, 1024, 3)).astype(np.int16), 0, 255).astype(np.uint8)
 Image.fromarray(arr).save(out + '/upload-1024x768.jpg', quality=90)
 PY
+fi
+if [ "$data_only" = 1 ]; then [ "$remove_work" = 0 ] || rm -rf "$WORK"; rm -f "$BENCH_PHASES" "$OUT/machine.txt"; echo "data for $entries entries in $OUT" >&2; exit 0; fi
 
-KEY=$("$VIGIL" keys create --data-directory "$OUT/data" --organisation bench --scopes curate,match,hash 2>/dev/null)
-"$VIGIL" serve --data-directory "$OUT/data" --port "$port" > "$OUT/serve.log" 2>&1 &
+KEY=$("$VIGIL" keys create --data-directory "$WORK/data" --organisation bench --scopes curate,match,hash 2>/dev/null)
+SERVER=""
+cleanup() {
+  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
+  if [ "$remove_work" = 1 ]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+"$VIGIL" serve --data-directory "$WORK/data" --port "$port" > "$OUT/serve.log" 2>&1 &
 SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -s "localhost:$port/ready" | grep -q ready && break; sleep 0.2; done
 kill -0 "$SERVER" 2>/dev/null || { echo "vigil serve exited:" >&2; cat "$OUT/serve.log" >&2; exit 1; }
 curl -s -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' -d '{"name":"bench","kind":"internal"}' "localhost:$port/v1/lists" >/dev/null
+bench_phase_start import
 t0=$(date +%s.%N)
 curl -s -H "Authorization: Bearer $KEY" --data-binary @"$OUT/list.tsv" "localhost:$port/v1/lists/bench/import?format=tsv" > "$OUT/import.json"
 t1=$(date +%s.%N)
-echo "imported: $(cat "$OUT/import.json" | head -c 200) in $(echo "$t1 - $t0" | bc) s" >&2
+import_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+bench_phase_end import "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
+echo "imported: $(head -c 200 "$OUT/import.json") in $import_s s" >&2
 
 export VIGIL_KEY="$KEY" VIGIL_QUERIES="$OUT/queries.txt" VIGIL_IMAGE="$OUT/upload-1024x768.jpg"
 if [ "$run_wrk" = 1 ]; then
   wrk -t 1 -c 8 -d 3s -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" >/dev/null  # warm-up
   echo "## hash lookups (POST /v1/match/hash), $entries entries, $connections connections, ${seconds}s"
+  bench_phase_start "wrk lookups"
   wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash.txt"
+  bench_phase_end "wrk lookups" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
   echo "## uploads (POST /v1/match/file, 1024x768 JPEG), $entries entries, $connections connections, ${seconds}s"
+  bench_phase_start "wrk uploads"
   wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-file.lua "http://127.0.0.1:$port" | tee "$OUT/match-file.txt"
+  bench_phase_end "wrk uploads" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
 fi
 
 # Open loop: the same requests at fixed rates. Latency counts from each request's scheduled send
@@ -103,9 +151,11 @@ fi
 loadgen() {  # loadgen RATES LABEL JSON ARGS...
   local rates="$1" label="$2" json="$3"; shift 3
   [ -n "$rates" ] || return 0
+  bench_phase_start "LoadGen $label"
   "$LOADGEN" --port "$port" --rates "$rates" --duration "$seconds" --warmup 5 \
     --connections "$loadgen_connections" --tick-us "$loadgen_tick_us" --server-pid "$SERVER" --bearer-env VIGIL_KEY \
     --label "$label" --json "$OUT/$json" --no-header "$@"
+  bench_phase_end "LoadGen $label" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
 }
 [ -z "$lookup_rates$upload_rates" ] || {
   echo "## fixed rates (LoadGen, open loop), $entries entries, $loadgen_connections connections, ${seconds}s per rate, ${loadgen_tick_us} µs ticks"
@@ -117,3 +167,35 @@ loadgen() {  # loadgen RATES LABEL JSON ARGS...
   loadgen "$upload_rates" "uploads (1024x768 JPEG)" loadgen-uploads.json --method POST --path /v1/match/file \
     --body-file "$VIGIL_IMAGE"
 } | tee "$OUT/loadgen.md"
+
+# Summary: the headline figures (also as summary.tsv, one "metric<TAB>value" per line, for scripts),
+# the server's peak RSS and the load average of each phase.
+wrk_rate() { awk '/Requests\/sec/ { print $2 }' "$1" 2>/dev/null; }
+wrk_pct() { awk -v p="$2" '$1 == p { print $2 }' "$1" 2>/dev/null; }
+wrk_errors() { local e; e=$(grep -E 'Non-2xx|Socket errors' "$1" 2>/dev/null | tr -s ' ' | paste -sd';' -); echo "${e:-none}"; }
+peak=$(bench_peak_rss_pid "$SERVER")
+{
+  echo "import_s	$import_s"
+  if [ "$run_wrk" = 1 ]; then
+    echo "lookups_per_s	$(wrk_rate "$OUT/match-hash.txt")"
+    echo "lookup_p50	$(wrk_pct "$OUT/match-hash.txt" 50%)"
+    echo "lookup_p99	$(wrk_pct "$OUT/match-hash.txt" 99%)"
+    echo "uploads_per_s	$(wrk_rate "$OUT/match-file.txt")"
+    echo "upload_p50	$(wrk_pct "$OUT/match-file.txt" 50%)"
+    echo "upload_p99	$(wrk_pct "$OUT/match-file.txt" 99%)"
+  fi
+  echo "server_peak_rss_mib	$peak"
+} > "$OUT/summary.tsv"
+{
+  echo
+  echo "## summary: $entries entries, vigil $VIGIL on port $port"
+  echo
+  echo "machine: $(bench_machine)"
+  echo "import: $import_s s; server peak RSS (VmHWM): $peak MiB"
+  if [ "$run_wrk" = 1 ]; then
+    echo "wrk lookups: $(wrk_rate "$OUT/match-hash.txt")/s, p50 $(wrk_pct "$OUT/match-hash.txt" 50%), p99 $(wrk_pct "$OUT/match-hash.txt" 99%), errors: $(wrk_errors "$OUT/match-hash.txt")"
+    echo "wrk uploads: $(wrk_rate "$OUT/match-file.txt")/s, p50 $(wrk_pct "$OUT/match-file.txt" 50%), p99 $(wrk_pct "$OUT/match-file.txt" 99%), errors: $(wrk_errors "$OUT/match-file.txt")"
+  fi
+  echo
+  bench_phase_table
+} | tee "$OUT/summary.txt"

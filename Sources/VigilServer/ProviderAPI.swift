@@ -53,14 +53,14 @@ struct ProviderAPI: Sendable {
         for (name, matched) in Dictionary(grouping: items, by: \.list).sorted(by: { $0.key < $1.key }) {
             guard let id = listIds[name], let policy = policies[id] else { continue }
             actions.append(ActionItem(list: name, action: policy.action.rawValue, deliveryId: nil))
-            if let url = policy.webhookURL, let secret = policy.secret {
+            if let url = policy.webhookURL, policy.secret != nil {
                 let event = WebhookEvent(
                     event: "match", list: name, action: policy.action.rawValue, query: query, matches: matched,
                     at: ISO8601DateFormatter().string(from: Date()))
                 let encoder = JSONEncoder()
                 encoder.keyEncodingStrategy = .convertToSnakeCase
                 encoder.outputFormatting = [.sortedKeys]
-                messages.append((actions.count - 1, OutboxMessage(url: url, secret: secret, body: [UInt8](try encoder.encode(event)))))
+                messages.append((actions.count - 1, OutboxMessage(listId: id, url: url, body: [UInt8](try encoder.encode(event)))))
             }
         }
         guard !messages.isEmpty else { return actions }
@@ -75,12 +75,18 @@ func storeCall<T>(_ body: () async throws(StoreError) -> T) async throws -> T {
     do {
         return try await body()
     } catch {
-        switch error {
-        case .listNotFound: throw APIError.notFound("unknown_list", error.description)
-        case .entryNotFound: throw APIError.notFound("unknown_entry", error.description)
-        case .listExists: throw APIError(.conflict, code: "list_exists", error.description)
-        case .invalid: throw APIError.badRequest("invalid_request", error.description)
-        case .database: throw APIError(.internalServerError, code: "database_error", error.description)
+        switch error.code {
+        case .listNotFound: throw APIError.notFound("unknown_list", error.message)
+        case .entryNotFound: throw APIError.notFound("unknown_entry", error.message)
+        case .organisationNotFound: throw APIError.notFound("unknown_organisation", error.message)
+        case .keyNotFound: throw APIError.notFound("unknown_key", error.message)
+        case .listExists: throw APIError(.conflict, code: "list_exists", error.message)
+        case .organisationExists: throw APIError(.conflict, code: "organisation_exists", error.message)
+        case .conflict: throw APIError(.conflict, code: "conflict", error.message)
+        case .invalid: throw APIError.badRequest("invalid_request", error.message)
+        case .busy: throw APIError(.serviceUnavailable, code: "store_busy", error.message)
+        case .unavailable: throw APIError(.serviceUnavailable, code: "store_unavailable", error.message)
+        default: throw APIError(.internalServerError, code: "store_error", error.message)
         }
     }
 }

@@ -60,6 +60,11 @@ public struct AuditChainReport: Sendable, Hashable, Codable {
 
 /// The hash-chained audit trail. Events are appended inside the unit of work
 /// (``StoreTransaction/appendAudit(_:)``), in the same transaction as the change they record.
+///
+/// Sequences are 1, 2, 3… without gaps, and each event links to the one before, so appends must
+/// be serialised: SQLite's single writer does it; a PostgreSQL store must take a lock (e.g.
+/// `pg_advisory_xact_lock` or `SELECT … FOR UPDATE` on the chain's head row) before reading the
+/// last hash, and number events itself (a database sequence leaves gaps on rollback).
 public protocol AuditStore: Sendable {
     /// Events after `sequence`, oldest first, at most `limit`.
     func auditEvents(after sequence: Int64, limit: Int) async throws(StoreError) -> [StoredAuditEvent]

@@ -39,6 +39,10 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         /// Something that should not happen: a corrupt database, an unexpected row, a bug.
         public static let `internal` = Code("internal")
 
+        /// A unit of work's body threw an error of its own (carried out of the transaction and
+        /// rethrown as it was; never seen by callers).
+        static let bodyFailed = Code("body_failed")
+
         /// The code's name.
         public var description: String { name }
     }

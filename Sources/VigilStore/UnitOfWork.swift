@@ -15,6 +15,10 @@ public import VigilDomain
 ///     return list
 /// }
 /// ```
+///
+/// A closure annotated `throws(StoreError)` calls ``write(_:)`` and keeps the typed error; a closure
+/// without the annotation (Swift 6.3 infers `any Error` for it) calls the extension's untyped
+/// overload, which rethrows the body's own errors as they were.
 public protocol TransactionalStore: Sendable {
     /// Runs `body` in one write transaction and commits it when `body` returns; when `body` throws,
     /// everything it wrote is rolled back and the error is rethrown.
@@ -28,6 +32,30 @@ public protocol TransactionalStore: Sendable {
     /// Writers are serialised (SQLite has one writer; a PostgreSQL store takes the locks it needs),
     /// so `body` may read what it needs, decide, and write, without another writer interleaving.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T) async throws(StoreError) -> T
+}
+
+extension TransactionalStore {
+    /// Runs `body` in one write transaction, as ``write(_:)`` does, for bodies that throw errors of
+    /// their own (a domain rule refusing a state change): the transaction is rolled back and the
+    /// body's error is rethrown as it was; the store's failures are ``StoreError``s.
+    ///
+    /// This is the overload a closure without a `throws(StoreError)` annotation picks.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        do {
+            return try await write { (tx: any StoreTransaction) throws(StoreError) -> T in
+                do {
+                    return try body(tx)
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    throw StoreError(code: .bodyFailed, message: "the transaction's body failed", underlying: error)
+                }
+            }
+        } catch {
+            if error.code == .bodyFailed, let underlying = error.underlying { throw underlying }
+            throw error
+        }
+    }
 }
 
 /// What one transaction of a ``TransactionalStore`` can read and change. Every method is

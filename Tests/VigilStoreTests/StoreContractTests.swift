@@ -214,7 +214,23 @@ struct StoreContractTests {
         try await store.setSignalTypeRatio(0.5, for: "pdq")
         try await store.setSignalTypeRatio(-1, for: "md5")
         try await store.setSignalTypeRatio(0.25, for: "pdq")
-        #expect(try await store.signalTypeRatios() == ["pdq": 0.25, "md5": -1])
+        // Through the unit of work, with the closure's error type inferred.
+        try await store.write { tx in try tx.setSignalTypeRatio(0.75, for: "vpdq") }
+        let multiStatement = try await store.write { tx in
+            try tx.setSignalTypeRatio(0.5, for: "tmk")
+            return 2
+        }
+        #expect(multiStatement == 2)
+        // A body's own error is rethrown as it was, after the rollback.
+        struct Refused: Error, Equatable {}
+        await #expect(throws: Refused()) {
+            try await store.write { tx in
+                try tx.setSignalTypeRatio(0.1, for: "vpdq")
+                throw Refused()
+            }
+        }
+        #expect(try await store.signalTypeRatios()["vpdq"] == 0.75)
+        #expect(try await store.signalTypeRatios() == ["pdq": 0.25, "md5": -1, "vpdq": 0.75, "tmk": 0.5])
         await #expect(throws: StoreError.self) { try await store.setSignalTypeRatio(.nan, for: "pdq") }
     }
 

@@ -51,16 +51,22 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
 
     public func dueDeliveries(now: Date, limit: Int) async throws(StoreError) -> [OutboxDelivery] {
         let cutoff = now.rfc3339
-        return try await writeDatabase { db in
-            // The secret is read from the policy now: messages whose policy is gone cannot be signed.
-            try db.execute(
-                sql: """
-                    UPDATE outbox SET failed_at = ?, last_error = ?
-                    WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-                        AND NOT EXISTS (SELECT 1 FROM list_actions a WHERE a.list_id = outbox.list_id AND a.secret IS NOT NULL)
-                    """,
-                arguments: [cutoff, Self.policyGone, cutoff])
-            return try DeliveryRecord.fetchAll(
+        let orphaned = """
+            delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+                AND NOT EXISTS (SELECT 1 FROM list_actions a WHERE a.list_id = outbox.list_id AND a.secret IS NOT NULL)
+            """
+        // The secret is read from the policy now: messages whose policy is gone cannot be signed,
+        // and fail. Checked with a read first, so that an idle worker's polls take no write lock.
+        let anyOrphaned = try await read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM outbox WHERE \(orphaned))", arguments: [cutoff]) ?? false
+        }
+        if anyOrphaned {
+            try await writeDatabase { db in
+                try db.execute(sql: "UPDATE outbox SET failed_at = ?, last_error = ? WHERE \(orphaned)", arguments: [cutoff, Self.policyGone, cutoff])
+            }
+        }
+        return try await read { db in
+            try DeliveryRecord.fetchAll(
                 db,
                 sql: DeliveryRecord.query + """
                      WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ? AND a.secret IS NOT NULL

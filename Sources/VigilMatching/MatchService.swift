@@ -109,11 +109,12 @@ public struct MatchService: Sendable {
         for (name, matched) in Dictionary(grouping: matches, by: \.list.list.name).sorted(by: { $0.key < $1.key }) {
             guard let id = matched.first?.list.id, let policy = policies[id] else { continue }
             actions.append(ActionTaken(list: name, action: policy.action, deliveryId: nil))
-            if let url = policy.webhookURL, let secret = policy.secret {
+            // The message refers to the list's policy for its secret (read when it is delivered).
+            if let url = policy.webhookURL, policy.secret != nil {
                 let event = WebhookEvent(
                     event: "match", list: name, action: policy.action.rawValue, query: query, matches: matched.map(WebhookMatch.init),
                     at: at)
-                messages.append((actions.count - 1, OutboxMessage(url: url, secret: secret, body: [UInt8](try encoder.encode(event)))))
+                messages.append((actions.count - 1, OutboxMessage(listId: id, url: url, body: [UInt8](try encoder.encode(event)))))
             }
         }
         guard !messages.isEmpty else { return actions }

@@ -1,10 +1,24 @@
 import Foundation
 
+/// The store's one RFC 3339 format: UTC with milliseconds (`2026-01-01T00:00:00.000Z`).
+///
+/// `Date.ISO8601FormatStyle` is a value type (`Sendable`, no locks, nothing to cache per thread),
+/// so one static value serves every caller; unlike `ISO8601DateFormatter`, no formatter object is
+/// built per call.
+enum RFC3339 {
+    /// Writes and reads timestamps with fractional seconds.
+    static let fractional = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+    /// Reads timestamps without fractional seconds.
+    static let whole = Date.ISO8601FormatStyle()
+
+    /// Reads RFC 3339 text with or without fractional seconds; nil when it is not a timestamp.
+    static func date(from text: String) -> Date? {
+        if let date = try? fractional.parse(text) { return date }
+        return try? whole.parse(text)
+    }
+}
+
 extension Date {
     /// RFC 3339 text with milliseconds, in UTC.
-    var rfc3339: String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: self)
-    }
+    var rfc3339: String { RFC3339.fractional.format(self) }
 }

@@ -1,14 +1,16 @@
 public import Foundation
-import GRDB
 public import VigilDomain
 
 /// A message waiting in (or delivered from) the transactional outbox.
 public struct OutboxDelivery: Sendable, Hashable {
     /// The delivery's id (also sent as `X-Vigil-Delivery`).
     public var id: Int64
+    /// The list whose action policy the message was recorded for.
+    public var listId: Int64?
     /// Where it goes.
     public var url: String
-    /// The signing secret.
+    /// The signing secret: the list's policy's current secret, read when the delivery is read
+    /// (outbox rows hold no copy of it). Empty when the policy no longer has one.
     public var secret: String
     /// The JSON body.
     public var body: [UInt8]
@@ -16,37 +18,66 @@ public struct OutboxDelivery: Sendable, Hashable {
     public var attempts: Int
     /// When it was delivered, if it was.
     public var deliveredAt: String?
+    /// When it was given up, if it was.
+    public var failedAt: String?
     /// The last failure, if any.
     public var lastError: String?
+
+    /// Creates a delivery's record.
+    public init(
+        id: Int64, listId: Int64?, url: String, secret: String, body: [UInt8], attempts: Int, deliveredAt: String?, failedAt: String?,
+        lastError: String?
+    ) {
+        self.id = id
+        self.listId = listId
+        self.url = url
+        self.secret = secret
+        self.body = body
+        self.attempts = attempts
+        self.deliveredAt = deliveredAt
+        self.failedAt = failedAt
+        self.lastError = lastError
+    }
 }
 
-/// A message to put in the outbox.
+/// A message to put in the outbox: a webhook event for a list's action policy.
+///
+/// The message names the list, not the secret: the outbox keeps no copy of the webhook secret.
+/// At delivery time the secret is read from the list's current policy, so a rotated secret signs
+/// the pending deliveries with the new secret, and a delivery whose policy (or its secret) was
+/// removed before it went out fails permanently, with a `last_error` that says so.
 public struct OutboxMessage: Sendable, Hashable {
-    /// Where it goes.
+    /// The list whose action policy this message follows.
+    public var listId: Int64
+    /// Where it goes (the policy's webhook address when the message was recorded).
     public var url: String
-    /// The signing secret.
-    public var secret: String
     /// The JSON body.
     public var body: [UInt8]
 
     /// Creates a message.
-    public init(url: String, secret: String, body: [UInt8]) {
+    public init(listId: Int64, url: String, body: [UInt8]) {
+        self.listId = listId
         self.url = url
-        self.secret = secret
         self.body = body
     }
 }
 
-/// Action policies and the transactional outbox: a message is durably recorded before anything
-/// is acknowledged, and delivered (with retries) afterwards, so none is lost across restarts.
-public protocol ActionStore: Sendable {
+/// Action policies: what to do when a list matches, and where to post the event.
+public protocol ActionPolicyStore: Sendable {
     /// Sets (or, with nil, clears) a list's action policy.
     func setPolicy(_ policy: ActionPolicy?, forList name: String) async throws(StoreError)
     /// Every list's policy, by list id.
     func policies() async throws(StoreError) -> [Int64: ActionPolicy]
+}
+
+/// The transactional outbox: a message is durably recorded before anything is acknowledged, and
+/// delivered (with retries) afterwards, so none is lost across restarts.
+public protocol OutboxStore: Sendable {
     /// Records messages in one transaction; returns their ids.
     func enqueue(_ messages: [OutboxMessage]) async throws(StoreError) -> [Int64]
-    /// Undelivered messages whose next attempt is due at `now`, oldest first.
+    /// Undelivered messages whose next attempt is due at `now`, oldest first, each with its list's
+    /// current secret. Due messages whose policy (or its secret) is gone are failed permanently
+    /// first, with a `lastError` that says so, and are not returned.
     func dueDeliveries(now: Date, limit: Int) async throws(StoreError) -> [OutboxDelivery]
     /// Marks a delivery done.
     func markDelivered(_ id: Int64, at: Date) async throws(StoreError)
@@ -56,124 +87,5 @@ public protocol ActionStore: Sendable {
     func delivery(_ id: Int64) async throws(StoreError) -> OutboxDelivery?
 }
 
-extension SQLiteStore: ActionStore {
-    static func registerOutboxMigration(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v2-actions-outbox") { db in
-            try db.execute(sql: """
-                CREATE TABLE list_actions (
-                    list_id INTEGER PRIMARY KEY REFERENCES lists(id),
-                    action TEXT NOT NULL,
-                    webhook_url TEXT,
-                    secret TEXT,
-                    updated_at TEXT NOT NULL
-                );
-                CREATE TABLE outbox (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    url TEXT NOT NULL,
-                    secret TEXT NOT NULL,
-                    body BLOB NOT NULL,
-                    created_at TEXT NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at TEXT NOT NULL,
-                    delivered_at TEXT,
-                    failed_at TEXT,
-                    last_error TEXT
-                );
-                CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
-                """)
-        }
-    }
-
-    public func setPolicy(_ policy: ActionPolicy?, forList name: String) async throws(StoreError) {
-        if let policy {
-            do throws(ActionPolicyError) { try policy.validate() } catch { throw .invalid(error.description) }
-        }
-        let now = Date().rfc3339
-        try await writeTransaction { db in
-            guard let listId = try Int64.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [name]) else {
-                throw StoreError.listNotFound(name)
-            }
-            try db.execute(sql: "DELETE FROM list_actions WHERE list_id = ?", arguments: [listId])
-            if let policy {
-                try db.execute(
-                    sql: "INSERT INTO list_actions (list_id, action, webhook_url, secret, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [listId, policy.action.rawValue, policy.webhookURL, policy.secret, now])
-            }
-        }
-    }
-
-    public func policies() async throws(StoreError) -> [Int64: ActionPolicy] {
-        try await readTransaction { db in
-            var policies: [Int64: ActionPolicy] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM list_actions") {
-                guard let action = ListAction(rawValue: row["action"]) else { continue }
-                policies[row["list_id"]] = ActionPolicy(action: action, webhookURL: row["webhook_url"], secret: row["secret"])
-            }
-            return policies
-        }
-    }
-
-    public func enqueue(_ messages: [OutboxMessage]) async throws(StoreError) -> [Int64] {
-        guard !messages.isEmpty else { return [] }
-        let now = Date().rfc3339
-        return try await writeTransaction { db in
-            var ids: [Int64] = []
-            for message in messages {
-                try db.execute(
-                    sql: "INSERT INTO outbox (url, secret, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [message.url, message.secret, Data(message.body), now, now])
-                ids.append(db.lastInsertedRowID)
-            }
-            return ids
-        }
-    }
-
-    private static func delivery(_ row: Row) -> OutboxDelivery {
-        OutboxDelivery(
-            id: row["id"], url: row["url"], secret: row["secret"], body: [UInt8](row["body"] as Data), attempts: row["attempts"],
-            deliveredAt: row["delivered_at"], lastError: row["last_error"])
-    }
-
-    public func dueDeliveries(now: Date, limit: Int) async throws(StoreError) -> [OutboxDelivery] {
-        let cutoff = now.rfc3339
-        return try await readTransaction { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM outbox WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
-                    ORDER BY id LIMIT ?
-                    """,
-                arguments: [cutoff, limit]
-            ).map(Self.delivery)
-        }
-    }
-
-    public func markDelivered(_ id: Int64, at: Date) async throws(StoreError) {
-        let when = at.rfc3339
-        try await writeTransaction { db in
-            try db.execute(sql: "UPDATE outbox SET delivered_at = ?, attempts = attempts + 1 WHERE id = ?", arguments: [when, id])
-        }
-    }
-
-    public func markFailed(_ id: Int64, error: String, retryAt: Date?) async throws(StoreError) {
-        let now = Date().rfc3339
-        let next = retryAt?.rfc3339
-        try await writeTransaction { db in
-            if let next {
-                try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?",
-                    arguments: [error, next, id])
-            } else {
-                try db.execute(
-                    sql: "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed_at = ? WHERE id = ?",
-                    arguments: [error, now, id])
-            }
-        }
-    }
-
-    public func delivery(_ id: Int64) async throws(StoreError) -> OutboxDelivery? {
-        try await readTransaction { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.delivery)
-        }
-    }
-}
+/// Action policies and the outbox together (what the match engine and the delivery worker hold).
+public typealias ActionStore = ActionPolicyStore & OutboxStore

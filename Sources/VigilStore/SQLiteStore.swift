@@ -1,20 +1,26 @@
 import Crypto
-public import Foundation
+import Foundation
 public import GRDB
 import Synchronization
 public import VigilDomain
 
 /// The embedded default store: SQLite through GRDB, WAL mode, `synchronous = FULL` so that every
 /// acknowledged write survives a power cut.
-public final class SQLiteStore: ListStore, KeyStore {
+///
+/// Every change goes through the unit of work (``write(_:)``, one write transaction on GRDB's
+/// single writer); the protocols' async methods are thin wrappers over it. The hot reads (entries
+/// by id, the change feed) read directly.
+public final class SQLiteStore: TransactionalStore {
     /// The database, for the other parts of the store (and tests).
     public let pool: DatabasePool
-    private let clock: any WallClock
+    /// Where every stored time comes from.
+    let clock: any WallClock
     /// Read-only connections for the point reads of match answers (see ``entries(ids:)``).
     private let pointReaders: [DatabaseQueue]
     private let nextPointReader = Atomic<Int>(0)
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
+    /// Stored times (`created_at`, tombstones, outbox attempts…) are read from `clock`.
     public init(path: String, clock: any WallClock = SystemClock()) throws(StoreError) {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
@@ -32,11 +38,12 @@ public final class SQLiteStore: ListStore, KeyStore {
             let count = max(2, min(8, ProcessInfo.processInfo.activeProcessorCount))
             pointReaders = try (0..<count).map { _ in try DatabaseQueue(path: path, configuration: readOnly) }
         } catch {
-            throw .database(String(describing: error))
+            throw StoreError.from(error)
         }
         self.clock = clock
     }
 
+    /// The schema's migrations, in order. A migration, once released, never changes: a new one is added.
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-lists-entries-keys") { db in
@@ -93,36 +100,100 @@ public final class SQLiteStore: ListStore, KeyStore {
         }
         registerOutboxMigration(&migrator)
         registerSignalTypeSettingsMigration(&migrator)
+        migrator.registerMigration("v4-organisations") { db in
+            // Each distinct organisation name of the keys becomes a provider organisation; the keys
+            // table is rebuilt to refer to it (SQLite cannot add a NOT NULL reference in place).
+            try db.execute(sql: """
+                CREATE TABLE organisations (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    name TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL,
+                    member_state TEXT,
+                    created_at TEXT NOT NULL
+                );
+                INSERT INTO organisations (name, kind, member_state, created_at)
+                    SELECT organisation, 'provider', NULL, MIN(created_at) FROM api_keys GROUP BY organisation ORDER BY MIN(id);
+                CREATE TABLE api_keys_new (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    prefix TEXT NOT NULL,
+                    secret_sha256 BLOB NOT NULL UNIQUE,
+                    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+                    scopes TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    created_at TEXT NOT NULL,
+                    revoked_at TEXT
+                );
+                INSERT INTO api_keys_new (id, prefix, secret_sha256, organisation_id, scopes, label, created_at, revoked_at)
+                    SELECT k.id, k.prefix, k.secret_sha256, o.id, k.scopes, k.label, k.created_at, k.revoked_at
+                    FROM api_keys k JOIN organisations o ON o.name = k.organisation;
+                DROP TABLE api_keys;
+                ALTER TABLE api_keys_new RENAME TO api_keys;
+                CREATE INDEX api_keys_by_organisation ON api_keys(organisation_id);
+                """)
+        }
+        migrator.registerMigration("v5-audit-events") { db in
+            try db.execute(sql: """
+                CREATE TABLE audit_events (
+                    sequence INTEGER PRIMARY KEY,
+                    actor TEXT NOT NULL,
+                    organisation TEXT,
+                    action TEXT NOT NULL,
+                    object TEXT NOT NULL,
+                    at TEXT NOT NULL,
+                    detail TEXT,
+                    prev_hash BLOB NOT NULL,
+                    hash BLOB NOT NULL
+                );
+                """)
+        }
+        migrator.registerMigration("v6-outbox-policy-reference") { db in
+            // Outbox rows refer to their list's policy instead of holding a copy of its secret.
+            // Pending rows find their policy by address and secret; a row whose policy is gone
+            // keeps no reference and fails permanently when it comes due.
+            try db.execute(sql: """
+                ALTER TABLE outbox ADD COLUMN list_id INTEGER REFERENCES lists(id);
+                UPDATE outbox SET list_id = (
+                    SELECT MIN(a.list_id) FROM list_actions a WHERE a.webhook_url = outbox.url AND a.secret = outbox.secret);
+                ALTER TABLE outbox DROP COLUMN secret;
+                """)
+        }
         return migrator
     }()
 
-    func writeTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
-        try await write(body)
+    // MARK: The unit of work
+
+    /// Runs `body` in one GRDB write transaction (on the single writer, so writers never
+    /// interleave), with the clock read once when it begins; see ``TransactionalStore/write(_:)``.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
+        let clock = self.clock
+        do {
+            return try await pool.write { db in
+                try body(SQLiteTransaction(db: db, now: clock.now()))
+            }
+        } catch {
+            throw StoreError.from(error)
+        }
     }
 
-    func readTransaction<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
-        try await read(body)
-    }
-
-    private func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    /// A write transaction on the database itself (for the outbox's bookkeeping).
+    func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.write(body)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw .database(String(describing: error))
+            throw StoreError.from(error)
         }
     }
 
-    private func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
+    /// A read transaction (one snapshot).
+    func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {
             return try await pool.read(body)
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw .database(String(describing: error))
+            throw StoreError.from(error)
         }
     }
+
+    // MARK: Hot reads
 
     /// Reads a few entries by primary key on the calling thread.
     ///
@@ -146,210 +217,8 @@ public final class SQLiteStore: ListStore, KeyStore {
                 }
                 return found
             }
-        } catch let error as StoreError {
-            throw error
         } catch {
-            throw .database(String(describing: error))
-        }
-    }
-
-    // MARK: Lists
-
-    private static func storedList(_ row: Row) throws -> StoredList {
-        guard let kind = ListKind(rawValue: row["kind"]) else { throw StoreError.database("unknown list kind in row") }
-        let list = HashList(
-            name: row["name"], kind: kind, matchRadius: row["match_radius"], enabledRatio: row["enabled_ratio"],
-            enabled: row["enabled"])
-        return StoredList(
-            id: row["id"], list: list, createdAt: row["created_at"], updatedAt: row["updated_at"],
-            entryCount: row["live_entries"])
-    }
-
-    private static let listQuery = "SELECT * FROM lists"
-
-    private static func fetchList(_ db: Database, named name: String) throws -> StoredList {
-        guard let row = try Row.fetchOne(db, sql: listQuery + " WHERE name = ?", arguments: [name]) else {
-            throw StoreError.listNotFound(name)
-        }
-        return try storedList(row)
-    }
-
-    public func createList(_ list: HashList) async throws(StoreError) -> StoredList {
-        do { try list.validate() } catch { throw .invalid(error.description) }
-        let now = clock.now().rfc3339
-        return try await write { db in
-            if try Row.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [list.name]) != nil {
-                throw StoreError.listExists(list.name)
-            }
-            try db.execute(
-                sql: """
-                    INSERT INTO lists (name, kind, match_radius, enabled_ratio, enabled, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [list.name, list.kind.rawValue, list.matchRadius, list.enabledRatio, list.enabled, now, now])
-            return try Self.fetchList(db, named: list.name)
-        }
-    }
-
-    public func lists() async throws(StoreError) -> [StoredList] {
-        try await read { db in
-            try Row.fetchAll(db, sql: Self.listQuery + " ORDER BY name").map(Self.storedList)
-        }
-    }
-
-    public func list(named name: String) async throws(StoreError) -> StoredList {
-        try await read { db in try Self.fetchList(db, named: name) }
-    }
-
-    public func updateList(named name: String, _ update: ListUpdate) async throws(StoreError) -> StoredList {
-        let now = clock.now().rfc3339
-        return try await write { db in
-            let stored = try Self.fetchList(db, named: name)
-            var list = stored.list
-            if let newName = update.name { list.name = newName }
-            if let kind = update.kind { list.kind = kind }
-            if let radius = update.matchRadius { list.matchRadius = radius }
-            if let ratio = update.enabledRatio { list.enabledRatio = ratio }
-            if let enabled = update.enabled { list.enabled = enabled }
-            do throws(ListValidationError) { try list.validate() } catch { throw StoreError.invalid(error.description) }
-            if list.name != name, try Row.fetchOne(db, sql: "SELECT id FROM lists WHERE name = ?", arguments: [list.name]) != nil {
-                throw StoreError.listExists(list.name)
-            }
-            // Entries, the change feed and action policies refer to the list by id, so a rename
-            // is this one row.
-            try db.execute(
-                sql: "UPDATE lists SET name = ?, kind = ?, match_radius = ?, enabled_ratio = ?, enabled = ?, updated_at = ? WHERE id = ?",
-                arguments: [list.name, list.kind.rawValue, list.matchRadius, list.enabledRatio, list.enabled, now, stored.id])
-            return try Self.fetchList(db, named: list.name)
-        }
-    }
-
-    public func deleteList(named name: String) async throws(StoreError) {
-        let now = clock.now().rfc3339
-        try await write { db in
-            let list = try Self.fetchList(db, named: name)
-            try db.execute(
-                sql: """
-                    INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
-                    SELECT 'remove', id, list_id, signal_type, value, ? FROM entries WHERE list_id = ? AND deleted_at IS NULL ORDER BY id
-                    """,
-                arguments: [now, list.id])
-            try db.execute(sql: "UPDATE entries SET deleted_at = ? WHERE list_id = ? AND deleted_at IS NULL", arguments: [now, list.id])
-            try db.execute(sql: "UPDATE lists SET live_entries = 0 WHERE id = ?", arguments: [list.id])
-            // The list row goes; its entries stay as tombstones (for audits and provenance of past matches).
-            try db.execute(sql: "UPDATE lists SET name = name || '~deleted~' || id, enabled = 0, updated_at = ? WHERE id = ?", arguments: [now, list.id])
-        }
-    }
-
-    // MARK: Entries
-
-    public func apply(_ records: [IndicatorRecord], toList name: String) async throws(StoreError) -> [Int64] {
-        let now = clock.now().rfc3339
-        return try await write { db in
-            let list = try Self.fetchList(db, named: name)
-            var added: [Int64] = []
-            var removed = 0
-            let insert = try db.makeStatement(sql: """
-                INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by,
-                    confirmed_by, decision_reference, confirmed_at, note, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let change = try db.makeStatement(sql: """
-                INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES (?, ?, ?, ?, ?, ?)
-                """)
-            for record in records {
-                switch record.action {
-                case .add:
-                    let p = record.provenance
-                    try insert.execute(arguments: [
-                        list.id, record.type.rawValue, record.value, p.sourceOrganisation, p.sourceItemId, p.submittedBy,
-                        p.confirmedBy, p.decisionReference, p.confirmedAt, p.note, now,
-                    ])
-                    let id = db.lastInsertedRowID
-                    try change.execute(arguments: ["add", id, list.id, record.type.rawValue, record.value, now])
-                    added.append(id)
-                case .delete:
-                    let ids = try Int64.fetchAll(
-                        db, sql: "SELECT id FROM entries WHERE list_id = ? AND signal_type = ? AND value = ? AND deleted_at IS NULL",
-                        arguments: [list.id, record.type.rawValue, record.value])
-                    for id in ids {
-                        removed += 1
-                        try db.execute(sql: "UPDATE entries SET deleted_at = ? WHERE id = ?", arguments: [now, id])
-                        try change.execute(arguments: ["remove", id, list.id, record.type.rawValue, record.value, now])
-                    }
-                }
-            }
-            try db.execute(sql: "UPDATE lists SET live_entries = live_entries + ? WHERE id = ?", arguments: [added.count - removed, list.id])
-            return added
-        }
-    }
-
-    public func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) async throws(StoreError) -> Int {
-        guard !itemIds.isEmpty else { return 0 }
-        let now = clock.now().rfc3339
-        return try await write { db in
-            let list = try Self.fetchList(db, named: name)
-            var removed = 0
-            for itemId in itemIds {
-                let rows = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT id, signal_type, value FROM entries
-                        WHERE list_id = ? AND source_organisation = ? AND source_item_id = ? AND deleted_at IS NULL
-                        """,
-                    arguments: [list.id, sourceOrganisation, itemId])
-                for row in rows {
-                    let id: Int64 = row["id"]
-                    try db.execute(sql: "UPDATE entries SET deleted_at = ? WHERE id = ?", arguments: [now, id])
-                    try db.execute(
-                        sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES ('remove', ?, ?, ?, ?, ?)",
-                        arguments: [id, list.id, row["signal_type"] as String, row["value"] as String, now])
-                    removed += 1
-                }
-            }
-            try db.execute(sql: "UPDATE lists SET live_entries = live_entries - ? WHERE id = ?", arguments: [removed, list.id])
-            return removed
-        }
-    }
-
-    public func removeEntry(_ id: Int64, fromList name: String) async throws(StoreError) {
-        let now = clock.now().rfc3339
-        try await write { db in
-            let list = try Self.fetchList(db, named: name)
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT signal_type, value FROM entries WHERE id = ? AND list_id = ? AND deleted_at IS NULL",
-                arguments: [id, list.id])
-            else { throw StoreError.entryNotFound(id) }
-            try db.execute(sql: "UPDATE entries SET deleted_at = ? WHERE id = ?", arguments: [now, id])
-            try db.execute(sql: "UPDATE lists SET live_entries = live_entries - 1 WHERE id = ?", arguments: [list.id])
-            try db.execute(
-                sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES ('remove', ?, ?, ?, ?, ?)",
-                arguments: [id, list.id, row["signal_type"] as String, row["value"] as String, now])
-        }
-    }
-
-    public func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) async throws(StoreError) -> StoredEntry {
-        var assignments: [String] = []
-        var values: [(any DatabaseValueConvertible)?] = []
-        if let until = edit.disabledUntil {
-            assignments.append("disabled_until = ?")
-            values.append(until?.rfc3339)
-        }
-        if let note = edit.note {
-            assignments.append("note = ?")
-            values.append(note)
-        }
-        let setClause = assignments.isEmpty ? "id = id" : assignments.joined(separator: ", ")
-        let arguments = StatementArguments(values)
-        return try await write { db in
-            let list = try Self.fetchList(db, named: name)
-            try db.execute(
-                sql: "UPDATE entries SET \(setClause) WHERE id = ? AND list_id = ? AND deleted_at IS NULL",
-                arguments: arguments + [id, list.id])
-            guard db.changesCount == 1, let row = try Row.fetchOne(db, sql: "SELECT \(Self.entryColumns) FROM entries WHERE id = ?", arguments: [id]) else {
-                throw StoreError.entryNotFound(id)
-            }
-            return try Self.storedEntry(row)
+            throw StoreError.from(error)
         }
     }
 
@@ -362,8 +231,8 @@ public final class SQLiteStore: ListStore, KeyStore {
         """
 
     /// An entry from a row of ``entryColumns``.
-    private static func storedEntry(_ row: Row) throws -> StoredEntry {
-        guard let type = SignalType(rawValue: row[2]) else { throw StoreError.database("unknown signal type in row") }
+    static func storedEntry(_ row: Row) throws -> StoredEntry {
+        guard let type = SignalType(rawValue: row[2]) else { throw StoreError.internal("an entry has an unknown signal type") }
         return StoredEntry(
             id: row[0], listId: row[1], type: type, value: row[3],
             provenance: Provenance(
@@ -371,10 +240,55 @@ public final class SQLiteStore: ListStore, KeyStore {
                 decisionReference: row[8], confirmedAt: row[9], note: row[10]),
             disabledUntil: row[11], createdAt: row[12], deletedAt: row[13])
     }
+}
+
+// MARK: Lists, entries and the change feed
+
+extension SQLiteStore: ListStore {
+    public func createList(_ list: HashList) async throws(StoreError) -> StoredList {
+        try await write { tx throws(StoreError) in try tx.createList(list) }
+    }
+
+    public func lists() async throws(StoreError) -> [StoredList] {
+        let records = try await read { db in try ListRecord.order(ListRecord.CodingKeys.name).fetchAll(db) }
+        var lists: [StoredList] = []
+        lists.reserveCapacity(records.count)
+        for record in records { lists.append(try record.stored()) }
+        return lists
+    }
+
+    public func list(named name: String) async throws(StoreError) -> StoredList {
+        try await read { db in try SQLiteTransaction.fetchList(db, named: name) }
+    }
+
+    public func updateList(named name: String, _ update: ListUpdate) async throws(StoreError) -> StoredList {
+        try await write { tx throws(StoreError) in try tx.updateList(named: name, update) }
+    }
+
+    public func deleteList(named name: String) async throws(StoreError) {
+        try await write { tx throws(StoreError) in try tx.deleteList(named: name) }
+    }
+
+    public func apply(_ records: [IndicatorRecord], toList name: String) async throws(StoreError) -> [Int64] {
+        try await write { tx throws(StoreError) in try tx.apply(records, toList: name) }
+    }
+
+    public func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) async throws(StoreError) -> Int {
+        guard !itemIds.isEmpty else { return 0 }
+        return try await write { tx throws(StoreError) in try tx.removeItems(sourceOrganisation: sourceOrganisation, itemIds: itemIds, fromList: name) }
+    }
+
+    public func removeEntry(_ id: Int64, fromList name: String) async throws(StoreError) {
+        try await write { tx throws(StoreError) in try tx.removeEntry(id, fromList: name) }
+    }
+
+    public func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) async throws(StoreError) -> StoredEntry {
+        try await write { tx throws(StoreError) in try tx.editEntry(id, inList: name, edit) }
+    }
 
     public func entries(ofList name: String, afterId: Int64, limit: Int) async throws(StoreError) -> [StoredEntry] {
         try await read { db in
-            let list = try Self.fetchList(db, named: name)
+            let list = try SQLiteTransaction.fetchList(db, named: name)
             return try Row.fetchAll(
                 db, sql: "SELECT \(Self.entryColumns) FROM entries WHERE list_id = ? AND id > ? AND deleted_at IS NULL ORDER BY id LIMIT ?",
                 arguments: [list.id, afterId, max(0, min(limit, 10_000))]
@@ -410,69 +324,84 @@ public final class SQLiteStore: ListStore, KeyStore {
             ).map { row in
                 // By position, as ``storedEntry(_:)`` reads entries.
                 guard let kind = EntryChange.Kind(rawValue: row[1]), let type = SignalType(rawValue: row[4]) else {
-                    throw StoreError.database("unknown change in feed")
+                    throw StoreError.internal("the change feed holds an unknown change")
                 }
                 return EntryChange(sequence: row[0], kind: kind, entryId: row[2], listId: row[3], type: type, value: row[5])
             }
         }
     }
+}
 
-    // MARK: Keys
+// MARK: Organisations and keys
 
-    static func digest(_ secret: String) -> Data {
-        Data(SHA256.hash(data: Data(secret.utf8)))
+extension SQLiteStore: OrganisationStore, KeyStore {
+    public func createOrganisation(_ organisation: NewOrganisation) async throws(StoreError) -> Organisation {
+        try await write { tx throws(StoreError) in try tx.createOrganisation(organisation) }
+    }
+
+    public func organisations() async throws(StoreError) -> [Organisation] {
+        let records = try await read { db in try OrganisationRecord.order(OrganisationRecord.CodingKeys.name).fetchAll(db) }
+        var organisations: [Organisation] = []
+        for record in records { organisations.append(try record.organisation()) }
+        return organisations
+    }
+
+    public func organisation(id: Int64) async throws(StoreError) -> Organisation? {
+        try await read { db in try OrganisationRecord.fetchOne(db, key: id) }?.organisation()
+    }
+
+    public func organisation(named name: String) async throws(StoreError) -> Organisation? {
+        try await read { db in try OrganisationRecord.filter(OrganisationRecord.CodingKeys.name == name).fetchOne(db) }?.organisation()
+    }
+
+    static func digest(_ secret: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(secret.utf8)))
+    }
+
+    /// A new secret (`vk_` and 48 hex digits, from the system's secure generator), its prefix and hash.
+    private static func newSecret() -> (secret: String, prefix: String, digest: [UInt8]) {
+        var random = SystemRandomNumberGenerator()
+        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let hex = Array("0123456789abcdef".utf8)
+        var text = Array("vk_".utf8)
+        for byte in bytes {
+            text.append(hex[Int(byte >> 4)])
+            text.append(hex[Int(byte & 15)])
+        }
+        let secret = String(decoding: text, as: UTF8.self)
+        return (secret, String(secret.prefix(11)), digest(secret))
+    }
+
+    public func createKey(organisationId: Int64, scopes: Set<Scope>, label: String) async throws(StoreError) -> (secret: String, info: APIKeyInfo) {
+        let new = Self.newSecret()
+        let info = try await write { tx throws(StoreError) in
+            try tx.createKey(organisationId: organisationId, prefix: new.prefix, secretSHA256: new.digest, scopes: scopes, label: label)
+        }
+        return (new.secret, info)
     }
 
     public func createKey(organisation: String, scopes: Set<Scope>, label: String) async throws(StoreError) -> (secret: String, info: APIKeyInfo) {
-        guard !organisation.isEmpty, organisation.utf8.count <= 200 else {
-            throw .invalid("organisation must be 1-200 characters")
+        let new = Self.newSecret()
+        let info = try await write { tx throws(StoreError) in
+            var owner = try tx.organisation(named: organisation)
+            if owner == nil { owner = try tx.createOrganisation(NewOrganisation(name: organisation, kind: .provider)) }
+            guard let owner else { throw .organisationNotFound(organisation) }
+            return try tx.createKey(organisationId: owner.id, prefix: new.prefix, secretSHA256: new.digest, scopes: scopes, label: label)
         }
-        guard !scopes.isEmpty else { throw .invalid("a key needs at least one scope: \(Scope.allCases.map(\.rawValue).joined(separator: ", "))") }
-        var random = SystemRandomNumberGenerator()
-        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &random) }
-        let secret = "vk_" + bytes.map { String(format: "%02x", $0) }.joined()
-        let prefix = String(secret.prefix(11))
-        let now = clock.now().rfc3339
-        let scopeText = scopes.map(\.rawValue).sorted().joined(separator: ",")
-        let info = try await write { db in
-            try db.execute(
-                sql: "INSERT INTO api_keys (prefix, secret_sha256, organisation, scopes, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [prefix, Self.digest(secret), organisation, scopeText, label, now])
-            return APIKeyInfo(
-                id: db.lastInsertedRowID, prefix: prefix, organisation: organisation, scopes: scopes.sorted { $0.rawValue < $1.rawValue },
-                label: label, createdAt: now, revokedAt: nil)
-        }
-        return (secret, info)
+        return (new.secret, info)
     }
 
     public func verify(secret: String) async throws(StoreError) -> Principal? {
         guard secret.hasPrefix("vk_"), secret.utf8.count == 51 else { return nil }
-        let digest = Self.digest(secret)
-        return try await read { db in
-            guard let row = try Row.fetchOne(
-                db, sql: "SELECT id, organisation, scopes FROM api_keys WHERE secret_sha256 = ? AND revoked_at IS NULL", arguments: [digest])
-            else { return nil }
-            let scopes = Set((row["scopes"] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) })
-            return Principal(keyId: row["id"], organisationId: 0, organisation: row["organisation"], kind: .provider, scopes: scopes)
-        }
+        let digest = Data(Self.digest(secret))
+        return try await read { db in try PrincipalRecord.fetchOne(db, sql: PrincipalRecord.query, arguments: [digest]) }?.principal()
     }
 
     public func keys() async throws(StoreError) -> [APIKeyInfo] {
-        try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_keys ORDER BY id").map { row in
-                APIKeyInfo(
-                    id: row["id"], prefix: row["prefix"], organisation: row["organisation"],
-                    scopes: (row["scopes"] as String).split(separator: ",").compactMap { Scope(rawValue: String($0)) },
-                    label: row["label"], createdAt: row["created_at"], revokedAt: row["revoked_at"])
-            }
-        }
+        try await read { db in try KeyRecord.fetchAll(db, sql: KeyRecord.query + " ORDER BY k.id") }.map(\.info)
     }
 
     public func revokeKey(id: Int64) async throws(StoreError) {
-        let now = clock.now().rfc3339
-        try await write { db in
-            try db.execute(sql: "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", arguments: [now, id])
-            if db.changesCount == 0 { throw StoreError.invalid("no live key has id \(id)") }
-        }
+        try await write { tx throws(StoreError) in try tx.revokeKey(id: id) }
     }
 }

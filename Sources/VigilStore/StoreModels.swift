@@ -43,9 +43,7 @@ extension StoredEntry {
     /// `disabledUntil` as a date (RFC 3339, with or without fractional seconds).
     public var disabledUntilDate: Date? {
         guard let disabledUntil else { return nil }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: disabledUntil) ?? ISO8601DateFormatter().date(from: disabledUntil)
+        return RFC3339.date(from: disabledUntil)
     }
 
     /// Whether the entry is disabled at `now` (its `disabledUntil` is later): it must not match.
@@ -114,30 +112,5 @@ public struct ListUpdate: Sendable, Codable, Hashable {
         self.matchRadius = matchRadius
         self.enabledRatio = enabledRatio
         self.enabled = enabled
-    }
-}
-
-/// Why a store operation failed.
-public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// No list has this name.
-    case listNotFound(String)
-    /// A list with this name exists already.
-    case listExists(String)
-    /// No live entry has this id in the list.
-    case entryNotFound(Int64)
-    /// The request's data is invalid.
-    case invalid(String)
-    /// The database failed; the message says how.
-    case database(String)
-
-    /// What happened and what to do.
-    public var description: String {
-        switch self {
-        case .listNotFound(let name): "no list is named \"\(name)\"; list them with GET /v1/lists"
-        case .listExists(let name): "a list named \"\(name)\" exists already; choose another name or update it"
-        case .entryNotFound(let id): "no live entry has id \(id) in this list"
-        case .invalid(let message): message
-        case .database(let message): "the database failed: \(message)"
-        }
     }
 }

@@ -18,7 +18,7 @@ final class FailingFeed: MatchSource {
     }
 
     func changes(after sequence: Int64, limit: Int) async throws(StoreError) -> [EntryChange] {
-        if failing.withLock({ $0 }) { throw .database("injected failure: the store is unreachable") }
+        if failing.withLock({ $0 }) { throw StoreError(code: .unavailable, message: "injected failure: the store is unreachable") }
         return try await base.changes(after: sequence, limit: limit)
     }
 

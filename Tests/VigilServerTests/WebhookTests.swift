@@ -101,7 +101,8 @@ struct WebhookTests {
         #expect(((event["matches"] as? [[String: Any]])?.first?["provenance"] as? [String: Any])?["source_item_id"] as? String == "H-1")
 
         // A message recorded before a "crash" is delivered by the next process on the same database.
-        let pending = try await node.store.enqueue([OutboxMessage(url: "http://127.0.0.1:\(port)/hook", secret: secret, body: Array("{\"event\":\"test\"}".utf8))])
+        let hooked = try await node.store.list(named: "hooked").id
+        let pending = try await node.store.enqueue([OutboxMessage(listId: hooked, url: "http://127.0.0.1:\(port)/hook", body: Array("{\"event\":\"test\"}".utf8))])
         let reopened = try SQLiteStore(path: node.path)
         #expect(try await DeliveryWorker(store: reopened, baseDelay: 0.05).deliverDue() == 1)
         #expect(try await reopened.delivery(pending[0])?.deliveredAt != nil)

@@ -2,10 +2,6 @@ public import VigilDomain
 public import VigilMatching
 public import VigilStore
 
-/// What a node's store must do: lists and entries with their change feed, keys, action policies
-/// with the outbox, and signal type settings. SQLite implements it; PostgreSQL will.
-public typealias NodeStore = ListStore & KeyStore & ActionStore & SignalTypeSettingsStore
-
 /// Everything the node's areas share: the store (by protocol), the match engine and its
 /// follower's health, the clock, and the settings. Built once by `vigil serve` (or a test) and
 /// handed to ``buildApplication(node:metrics:logger:)``.

@@ -58,7 +58,7 @@ extension HMAController {
                 // HMA answers a taken name as it does on create.
                 switch error {
                 case .listExists: throw HMAError(.forbidden, "Bank already exists")
-                case .invalid(let message): throw HMAError.badRequest(message)
+                case .invalid: throw HMAError.badRequest(error.message)
                 default: throw HMAError(.internalServerError, error.description)
                 }
             }

@@ -11,6 +11,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var code: String
     /// What went wrong and what to do, for people.
     public var message: String
+    /// Seconds after which a retry may succeed (sent as `Retry-After`), for a busy or unavailable node.
+    public var retryAfter: Int?
 
     /// Creates an error.
     public init(_ status: HTTPResponse.Status, code: String, _ message: String) {
@@ -26,6 +28,7 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         let data = try encoder.encode(APIErrorBody(error: .init(code: code, message: message)))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
+        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -6,14 +6,27 @@ import VigilStore
 /// the HMA routes turn them into HMA's shape in ``HMAErrorMiddleware``). Database details never
 /// reach a client: the store's errors carry only a safe message.
 enum ErrorMap {
-    /// The answer to a store error.
+    /// The answer to a store error: its code decides the status, its message (safe: never SQL)
+    /// is the text; a busy or unavailable store is a 503 to retry.
     static func answer(_ error: StoreError) -> APIError {
-        switch error {
-        case .listNotFound: APIError.notFound("unknown_list", error.description)
-        case .entryNotFound: APIError.notFound("unknown_entry", error.description)
-        case .listExists: APIError(.conflict, code: "list_exists", error.description)
-        case .invalid: APIError.badRequest("invalid_request", error.description)
-        case .database: APIError(.internalServerError, code: "database_error", "the database failed; the failure is logged")
+        switch error.code {
+        case .listNotFound: return APIError.notFound("unknown_list", error.message)
+        case .entryNotFound: return APIError.notFound("unknown_entry", error.message)
+        case .organisationNotFound: return APIError.notFound("unknown_organisation", error.message)
+        case .keyNotFound: return APIError.notFound("unknown_key", error.message)
+        case .listExists: return APIError(.conflict, code: "list_exists", error.message)
+        case .organisationExists: return APIError(.conflict, code: "organisation_exists", error.message)
+        case .conflict: return APIError(.conflict, code: "conflict", error.message)
+        case .invalid: return APIError.badRequest("invalid_request", error.message)
+        case .busy:
+            var answer = APIError(.serviceUnavailable, code: "store_busy", error.message)
+            answer.retryAfter = 1
+            return answer
+        case .unavailable:
+            var answer = APIError(.serviceUnavailable, code: "store_unavailable", error.message)
+            answer.retryAfter = 5
+            return answer
+        default: return APIError(.internalServerError, code: "store_error", error.message)
         }
     }
 

@@ -1,0 +1,132 @@
+public import Foundation
+public import VigilDomain
+
+/// A store that can run several changes as one transaction: all of them are kept, or none.
+///
+/// This is how a state change and its consequences are recorded together (the architecture's
+/// rule): a list change with its audit event, a match's outbox messages, a report with its
+/// referral, its audit event and its outbox row.
+///
+/// ```swift
+/// let list = try await store.write { tx throws(StoreError) in
+///     let list = try tx.createList(HashList(name: "known", kind: .knownAbuseMaterial))
+///     try tx.appendAudit(AuditEvent(actor: "key:7", organisation: "Example", action: "list.create",
+///                                   object: "list:\(list.id)", at: tx.now.rfc3339Text))
+///     return list
+/// }
+/// ```
+///
+/// A closure annotated `throws(StoreError)` calls ``write(_:)`` and keeps the typed error; a closure
+/// without the annotation (Swift 6.3 infers `any Error` for it) calls the extension's untyped
+/// overload, which rethrows the body's own errors as they were.
+public protocol TransactionalStore: Sendable {
+    /// Runs `body` in one write transaction and commits it when `body` returns; when `body` throws,
+    /// everything it wrote is rolled back and the error is rethrown.
+    ///
+    /// `body` is synchronous on purpose: SQLite (GRDB) write transactions run their closure
+    /// synchronously on the writer's queue, and a PostgreSQL store will run it on a dedicated thread
+    /// over one connection, so that the transaction never suspends while it holds locks. Do the
+    /// slow work (hashing, network calls) before calling `write`, and keep the body to reads and
+    /// writes of the store. The transaction must not escape the body.
+    ///
+    /// Writers are serialised (SQLite has one writer; a PostgreSQL store takes the locks it needs),
+    /// so `body` may read what it needs, decide, and write, without another writer interleaving.
+    func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T) async throws(StoreError) -> T
+}
+
+extension TransactionalStore {
+    /// Runs `body` in one write transaction, as ``write(_:)`` does, for bodies that throw errors of
+    /// their own (a domain rule refusing a state change): the transaction is rolled back and the
+    /// body's error is rethrown as it was; the store's failures are ``StoreError``s.
+    ///
+    /// This is the overload a closure without a `throws(StoreError)` annotation picks.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws -> T) async throws -> T {
+        do {
+            return try await write { (tx: any StoreTransaction) throws(StoreError) -> T in
+                do {
+                    return try body(tx)
+                } catch let error as StoreError {
+                    throw error
+                } catch {
+                    throw StoreError(code: .bodyFailed, message: "the transaction's body failed", underlying: error)
+                }
+            }
+        } catch {
+            if error.code == .bodyFailed, let underlying = error.underlying { throw underlying }
+            throw error
+        }
+    }
+}
+
+/// What one transaction of a ``TransactionalStore`` can read and change. Every method is
+/// synchronous and runs inside the enclosing transaction; an error thrown out of the body rolls
+/// everything back. Methods answer as their async counterparts on the store protocols do.
+public protocol StoreTransaction {
+    /// The time of the transaction, read once from the store's clock when it began: every row it
+    /// writes carries this time.
+    var now: Date { get }
+
+    // MARK: Lists, entries and the change feed
+
+    /// The list with this name; `listNotFound` when none has it.
+    func list(named name: String) throws(StoreError) -> StoredList
+    /// The list with this id (deleted lists included), or nil.
+    func list(id: Int64) throws(StoreError) -> StoredList?
+    /// Creates a list; `listExists` when the name is taken.
+    func createList(_ list: HashList) throws(StoreError) -> StoredList
+    /// Changes a list's settings (a rename keeps its id, entries, history and policy).
+    func updateList(named name: String, _ update: ListUpdate) throws(StoreError) -> StoredList
+    /// Deletes a list: tombstones its live entries (writing the feed) and renames it `name~deleted~id`.
+    func deleteList(named name: String) throws(StoreError)
+    /// Adds (and, for `.delete` records, tombstones) entries, writing the feed; returns the new ids.
+    func apply(_ records: [IndicatorRecord], toList name: String) throws(StoreError) -> [Int64]
+    /// Tombstones the live entries that came from `sourceOrganisation` under one of `itemIds`.
+    func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) throws(StoreError) -> Int
+    /// Tombstones one live entry; `entryNotFound` when the list has no such live entry.
+    func removeEntry(_ id: Int64, fromList name: String) throws(StoreError)
+    /// Edits a live entry and returns it as changed.
+    func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) throws(StoreError) -> StoredEntry
+    /// Entries by id (deleted ones included), as this transaction sees them.
+    func entries(ids: [Int64]) throws(StoreError) -> [Int64: StoredEntry]
+
+    // MARK: Organisations and keys
+
+    /// Validates and stores an organisation; `organisationExists` when the name is taken.
+    func createOrganisation(_ organisation: NewOrganisation) throws(StoreError) -> Organisation
+    /// The organisation with this id, or nil.
+    func organisation(id: Int64) throws(StoreError) -> Organisation?
+    /// The organisation with this name, or nil.
+    func organisation(named name: String) throws(StoreError) -> Organisation?
+    /// Stores a key's hash for an organisation (checking the scopes against its kind); returns its
+    /// record. `secretSHA256` is the SHA-256 of the secret, `prefix` its first characters.
+    func createKey(organisationId: Int64, prefix: String, secretSHA256: [UInt8], scopes: Set<Scope>, label: String) throws(StoreError)
+        -> APIKeyInfo
+    /// Revokes a live key; `keyNotFound` when no live key has this id.
+    func revokeKey(id: Int64) throws(StoreError)
+
+    // MARK: Action policies and the outbox
+
+    /// Sets (or, with nil, clears) a list's action policy.
+    func setPolicy(_ policy: ActionPolicy?, forList name: String) throws(StoreError)
+    /// The action policy of the list with this id, if it has one.
+    func policy(listId: Int64) throws(StoreError) -> ActionPolicy?
+    /// Appends messages to the outbox; returns their ids, in order.
+    func enqueue(_ messages: [OutboxMessage]) throws(StoreError) -> [Int64]
+
+    // MARK: Audit
+
+    /// Appends an event to the audit chain (reading the chain's last hash in this transaction) and
+    /// returns it as stored, with its sequence and hash.
+    @discardableResult
+    func appendAudit(_ event: AuditEvent) throws(StoreError) -> StoredAuditEvent
+
+    // MARK: Signal type settings
+
+    /// Sets one signal type's ratio.
+    func setSignalTypeRatio(_ ratio: Double, for name: String) throws(StoreError)
+}
+
+extension Date {
+    /// This time as the store writes it: RFC 3339 in UTC with milliseconds (for ``AuditEvent/at``).
+    public var rfc3339Text: String { rfc3339 }
+}

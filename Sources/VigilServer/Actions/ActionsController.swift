@@ -7,6 +7,7 @@ import VigilStore
 struct ActionsController: Sendable {
     let store: any NodeStore
     let engine: MatchEngine
+    let service: ListService
 
     func getListAction(_ input: Operations.GetListAction.Input) async throws -> Operations.GetListAction.Output {
         let name = input.path.name
@@ -21,15 +22,13 @@ struct ActionsController: Sendable {
         let body = switch input.body { case .json(let body): body }
         let name = input.path.name
         let policy = ActionPolicy(action: ListAction(body.action), webhookURL: body.webhookUrl, secret: body.secret)
-        try await storeCall { () async throws(StoreError) in try await store.setPolicy(policy, forList: name) }
-        await engine.refreshAfterWrite()
+        try await storeCall { () async throws(StoreError) in try await service.setPolicy(policy, forList: name, by: .current) }
         return .ok(.init(body: .json(.init(policy))))
     }
 
     func deleteListAction(_ input: Operations.DeleteListAction.Input) async throws -> Operations.DeleteListAction.Output {
         let name = input.path.name
-        try await storeCall { () async throws(StoreError) in try await store.setPolicy(nil, forList: name) }
-        await engine.refreshAfterWrite()
+        try await storeCall { () async throws(StoreError) in try await service.setPolicy(nil, forList: name, by: .current) }
         return .noContent(.init())
     }
 }

@@ -14,9 +14,10 @@ struct V1Handler: APIProtocol {
     /// The handler of `node`'s areas.
     init(node: Node, fetcher: URLFetcher, hashing: MediaHashing) {
         let uploads = UploadReader(limit: node.settings.maxBodyBytes)
-        lists = ListsController(store: node.store, engine: node.engine, clock: node.clock)
-        actions = ActionsController(store: node.store, engine: node.engine)
-        exchange = ExchangeController(store: node.store, engine: node.engine)
+        let service = ListService(store: node.store, engine: node.engine)
+        lists = ListsController(store: node.store, service: service, clock: node.clock)
+        actions = ActionsController(store: node.store, engine: node.engine, service: service)
+        exchange = ExchangeController(store: node.store, engine: node.engine, service: service)
         matchingArea = MatchingController(matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher)
         hashingArea = HashingController(hashing: hashing, uploads: uploads, fetcher: fetcher)
     }

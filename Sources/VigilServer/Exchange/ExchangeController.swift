@@ -9,6 +9,7 @@ import VigilStore
 struct ExchangeController: Sendable {
     let store: any NodeStore
     let engine: MatchEngine
+    let service: ListService
 
     /// Streams the body through the format's reader and applies each batch of 10,000 records (or
     /// 1,000 item deletions) in its own transaction, so memory stays flat however long the file is.
@@ -17,6 +18,7 @@ struct ExchangeController: Sendable {
     func importList(_ input: Operations.ImportList.Input) async throws -> Operations.ImportList.Output {
         let body = switch input.body { case .any(let body): body }
         let name = input.path.name
+        let actor = Actor.current
         let format = input.query.format.map(ImportFormat.init) ?? .tsv
         let type = input.query._type.map(SignalType.init) ?? .pdq
         _ = try await storeCall { () async throws(StoreError) in try await store.list(named: name) }
@@ -28,13 +30,13 @@ struct ExchangeController: Sendable {
             for issue in batch.issues where result.issues.count < 100 { result.issues.append(issue.description) }
             for (kind, count) in batch.ignored { result.ignored.additionalProperties[kind, default: 0] += count }
             if !batch.records.isEmpty {
-                let added = try await storeCall { () async throws(StoreError) in try await store.apply(batch.records, toList: name) }
+                let added = try await storeCall { () async throws(StoreError) in try await service.apply(batch.records, toList: name, by: actor, action: "entries.import") }
                 result.added += added.count
                 result.deleted += batch.records.count { $0.action == .delete }
             }
             for (organisation, items) in Dictionary(grouping: batch.itemDeletions, by: \.sourceOrganisation) {
                 result.itemsDeleted += try await storeCall { () async throws(StoreError) in
-                    try await store.removeItems(sourceOrganisation: organisation, itemIds: items.map(\.sourceItemId), fromList: name)
+                    try await service.removeItems(sourceOrganisation: organisation, itemIds: items.map(\.sourceItemId), fromList: name, by: actor)
                 }
             }
         }

@@ -42,6 +42,8 @@ struct HMAController: Sendable {
     var engine: MatchEngine { node.engine }
     var matching: MatchService { node.matching }
     var settings: ServerSettings { node.settings }
+    /// The same list changes (with their audit events) as `/v1`'s.
+    var service: ListService { ListService(store: node.store, engine: node.engine) }
 
     /// Adds the routes at the root of `router`; every one but `/status` and `/status/live` is
     /// authenticated and authorised by its operation id.

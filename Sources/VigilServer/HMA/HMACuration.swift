@@ -14,7 +14,7 @@ extension HMAController {
         curate.on(.get, "bank/:name", "hmaBank") { _, context -> Response in
             try Self.bankConfig(try await hmaBank(try context.parameters.require("name"))).response()
         }
-        curate.on(.post, "banks", "hmaCreateBank") { request, _ -> Response in
+        curate.on(.post, "banks", "hmaCreateBank") { request, context -> Response in
             let body = try await hmaJSON(request)
             guard case .object(let fields) = body, let name = fields["name"]?.string else { throw HMAError.badRequest("name is required") }
             try Self.checkBankName(name)
@@ -26,12 +26,11 @@ extension HMAController {
             }
             let created: StoredList
             do throws(StoreError) {
-                created = try await store.createList(HashList(name: name, kind: .internal, enabledRatio: ratio))
+                created = try await service.createList(HashList(name: name, kind: .internal, enabledRatio: ratio), by: Self.actor(context))
             } catch {
                 if case .listExists = error { throw HMAError(.forbidden, "Bank already exists") }
                 throw HMAError.badRequest(error.description)
             }
-            await engine.refreshAfterWrite()
             return try Self.bankConfig(created).response(status: .created)
         }
         curate.on(.put, "bank/:name", "hmaUpdateBank") { request, context -> Response in
@@ -53,7 +52,7 @@ extension HMAController {
             }
             let updated: StoredList
             do throws(StoreError) {
-                updated = try await store.updateList(named: name, update)
+                updated = try await service.updateList(named: name, update, by: Self.actor(context))
             } catch {
                 // HMA answers a taken name as it does on create.
                 switch error {
@@ -62,18 +61,15 @@ extension HMAController {
                 default: throw HMAError(.internalServerError, error.description)
                 }
             }
-            await engine.refreshAfterWrite()
             return try Self.bankConfig(updated).response()
         }
         curate.on(.delete, "bank/:name", "hmaDeleteBank") { _, context -> Response in
             let name = try context.parameters.require("name")
             do throws(StoreError) {
-                try await store.deleteList(named: name)
+                try await service.deleteList(named: name, by: Self.actor(context))
             } catch {
                 guard case .listNotFound = error else { throw HMAError(.internalServerError, error.description) }
             }
-            await engine.refreshAfterWrite()
-            await engine.catchUpAfterWrite()
             return try HMAValue.object(["message": .string("Done")]).response()
         }
         curate.on(.get, "bank/:name/content/:id", "hmaContent") { request, context -> Response in
@@ -106,7 +102,7 @@ extension HMAController {
             if edit != EntryEdit() {
                 let id = entry.id
                 let change = edit
-                entry = try await storeCall { () async throws(StoreError) in try await store.editEntry(id, inList: bank.list.name, change) }
+                entry = try await storeCall { () async throws(StoreError) in try await service.editEntry(id, inList: bank.list.name, change, by: Self.actor(context)) }
             }
             return try Self.content(entry, bank: bank, signals: false, metadata: true).response()
         }
@@ -115,12 +111,11 @@ extension HMAController {
             guard let id = Int64(try context.parameters.require("id")) else { throw HMAError.notFound("content not found") }
             var deleted: Int64 = 1
             do throws(StoreError) {
-                try await store.removeEntry(id, fromList: bank.list.name)
+                try await service.removeEntry(id, fromList: bank.list.name, by: Self.actor(context))
             } catch {
                 guard case .entryNotFound = error else { throw HMAError(.internalServerError, error.description) }
                 deleted = 0
             }
-            await engine.catchUpAfterWrite()
             return try HMAValue.object(["deleted": .int(deleted)]).response()
         }
         curate.on(.post, "bank/:name/content", "hmaAddContent") { request, context -> Response in
@@ -133,7 +128,7 @@ extension HMAController {
                 var provenance = Provenance(submittedBy: context.principal?.organisation, note: try Self.note(fields["note"]))
                 provenance.sourceItemId = try Self.contentId(fields["metadata"] ?? .null)
                 let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
-                return try await hmaAdd(hashes, to: bank, provenance: provenance)
+                return try await hmaAdd(hashes, to: bank, provenance: provenance, actor: Self.actor(context))
             }
             guard let contentType = request.headers[.contentType], MultipartForm.boundary(contentType: contentType) != nil else {
                 throw HMAError.badRequest("Neither `url` nor multipart file upload was received")
@@ -147,7 +142,7 @@ extension HMAController {
                 }
                 provenance.sourceItemId = try Self.contentId(metadata)
             }
-            return try await hmaAdd(hashes, to: bank, provenance: provenance)
+            return try await hmaAdd(hashes, to: bank, provenance: provenance, actor: Self.actor(context))
         }
         curate.on(.post, "bank/:name/signal", "hmaAddSignals") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
@@ -158,7 +153,7 @@ extension HMAController {
                 guard let text = value.string else { throw HMAError.badRequest("Invalid \(name) signal: not a string") }
                 signals[name] = text
             }
-            return try await hmaAdd(signals, to: bank, provenance: Provenance(submittedBy: context.principal?.organisation, note: note))
+            return try await hmaAdd(signals, to: bank, provenance: Provenance(submittedBy: context.principal?.organisation, note: note), actor: Self.actor(context))
         }
         curate.on(.get, "signal_type", "hmaSignalTypes") { _, _ -> Response in
             let ratios = engine.signalTypeRatios
@@ -181,8 +176,7 @@ extension HMAController {
                 guard let number = Self.number(value), number.isFinite else { throw HMAError.badRequest("enabled_ratio must be a number") }
                 ratio = number
             }
-            try await storeCall { () async throws(StoreError) in try await store.setSignalTypeRatio(ratio, for: name) }
-            await engine.refreshAfterWrite()
+            try await storeCall { () async throws(StoreError) in try await service.setSignalTypeRatio(ratio, for: name, by: Self.actor(context)) }
             return Response(status: .noContent)
         }
         curate.on(.get, "signal_type/index", "hmaSignalTypeIndex") { request, _ -> Response in
@@ -275,7 +269,7 @@ extension HMAController {
 
     /// Adds signals (HMA names → values) to a bank, one entry per signal; answers HMA's
     /// `{"id": …, "signals": {…}}` with the first entry's id.
-    func hmaAdd(_ signals: [String: String], to bank: StoredList, provenance: Provenance) async throws -> Response {
+    func hmaAdd(_ signals: [String: String], to bank: StoredList, provenance: Provenance, actor: Actor) async throws -> Response {
         guard !signals.isEmpty else { throw HMAError.badRequest("No signals given") }
         do throws(ProvenanceValidationError) { try provenance.validate() } catch { throw HMAError.badRequest(error.description) }
         var records: [IndicatorRecord] = []
@@ -290,8 +284,7 @@ extension HMAController {
                 throw HMAError.badRequest("Invalid \(name) signal: \(error.description)")
             }
         }
-        let ids = try await storeCall { () async throws(StoreError) in try await store.apply(records, toList: bank.list.name) }
-        await engine.catchUpAfterWrite()
+        let ids = try await storeCall { () async throws(StoreError) in try await service.apply(records, toList: bank.list.name, by: actor) }
         guard let first = ids.first else { throw HMAError(.internalServerError, "no content was added") }
         return try HMAValue.object(["id": .int(first), "signals": .object(added)]).response()
     }
@@ -310,5 +303,10 @@ extension HMAController {
             throw HMAError.badRequest("the body is not valid JSON")
         }
         return value
+    }
+
+    /// The caller of an HMA request, as the audit trail names it.
+    static func actor(_ context: VigilRequestContext) -> Actor {
+        context.principal.map(Actor.init) ?? .system
     }
 }

@@ -12,7 +12,7 @@ import VigilStore
 /// error that would make a client retry and duplicate it.
 struct ListsController: Sendable {
     let store: any NodeStore
-    let engine: MatchEngine
+    let service: ListService
     let clock: any WallClock
 
     func listLists(_ input: Operations.ListLists.Input) async throws -> Operations.ListLists.Output {
@@ -31,8 +31,7 @@ struct ListsController: Sendable {
         let list = HashList(
             name: body.name, kind: ListKind(body.kind), matchRadius: body.matchRadius ?? HashList.defaultRadius,
             enabledRatio: body.enabledRatio ?? 1, enabled: body.enabled ?? true)
-        let created = try await storeCall { () async throws(StoreError) in try await store.createList(list) }
-        await engine.refreshAfterWrite()
+        let created = try await storeCall { () async throws(StoreError) in try await service.createList(list, by: .current) }
         return .created(.init(body: .json(.init(created))))
     }
 
@@ -42,16 +41,13 @@ struct ListsController: Sendable {
         let update = ListUpdate(
             name: body.name, kind: body.kind.map(ListKind.init), matchRadius: body.matchRadius, enabledRatio: body.enabledRatio,
             enabled: body.enabled)
-        let updated = try await storeCall { () async throws(StoreError) in try await store.updateList(named: name, update) }
-        await engine.refreshAfterWrite()
+        let updated = try await storeCall { () async throws(StoreError) in try await service.updateList(named: name, update, by: .current) }
         return .ok(.init(body: .json(.init(updated))))
     }
 
     func deleteList(_ input: Operations.DeleteList.Input) async throws -> Operations.DeleteList.Output {
         let name = input.path.name
-        try await storeCall { () async throws(StoreError) in try await store.deleteList(named: name) }
-        await engine.refreshAfterWrite()
-        await engine.catchUpAfterWrite()
+        try await storeCall { () async throws(StoreError) in try await service.deleteList(named: name, by: .current) }
         return .noContent(.init())
     }
 
@@ -90,8 +86,7 @@ struct ListsController: Sendable {
         guard problems.isEmpty else {
             throw APIError.badRequest("invalid_entries", problems.prefix(20).joined(separator: "; "))
         }
-        let ids = try await storeCall { () async throws(StoreError) in try await store.apply(records, toList: name) }
-        await engine.catchUpAfterWrite()
+        let ids = try await storeCall { () async throws(StoreError) in try await service.apply(records, toList: name, by: .current) }
         return .created(.init(body: .json(.init(ids: ids))))
     }
 
@@ -102,7 +97,7 @@ struct ListsController: Sendable {
         if let until = body.disabledUntil, until.timeIntervalSince(clock.now()) > 5 * 366 * 86_400 {
             throw APIError.badRequest("invalid_disabled_until", "disabled_until must be at most 5 years ahead; delete the entry instead")
         }
-        let entry = try await storeCall { () async throws(StoreError) in try await store.editEntry(id, inList: name, EntryEdit(disabledUntil: .some(body.disabledUntil))) }
+        let entry = try await storeCall { () async throws(StoreError) in try await service.editEntry(id, inList: name, EntryEdit(disabledUntil: .some(body.disabledUntil)), by: .current) }
         return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
     }
 
@@ -114,15 +109,14 @@ struct ListsController: Sendable {
             throw APIError.badRequest("invalid_note", "a note is at most \(Provenance.maxNoteLength) characters, got \(body.note.count)")
         }
         let note: String? = body.note.isEmpty ? nil : body.note
-        let entry = try await storeCall { () async throws(StoreError) in try await store.editEntry(id, inList: name, EntryEdit(note: .some(note))) }
+        let entry = try await storeCall { () async throws(StoreError) in try await service.editEntry(id, inList: name, EntryEdit(note: .some(note)), by: .current) }
         return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
     }
 
     func deleteEntry(_ input: Operations.DeleteEntry.Input) async throws -> Operations.DeleteEntry.Output {
         let name = input.path.name
         let id = input.path.id
-        try await storeCall { () async throws(StoreError) in try await store.removeEntry(id, fromList: name) }
-        await engine.catchUpAfterWrite()
+        try await storeCall { () async throws(StoreError) in try await service.removeEntry(id, fromList: name, by: .current) }
         return .noContent(.init())
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 public import Hummingbird
 public import Logging
 public import Prometheus
-import NIOCore
+public import NIOCore
 import OpenAPIHummingbird
 import OpenAPIRuntime
 import VigilAPI
@@ -26,10 +26,21 @@ public struct ServerSettings: Sendable {
     /// answers, less work per request). When false it goes through the generated route like
     /// every other operation, which the tests compare it with.
     public var matchFastPath: Bool = true
+    /// Connection cap, request-head and idle timeouts (see ``ConnectionLimits``).
+    public var connections = ConnectionLimits()
+    /// Threads and queue of the decoding and hashing pool (see ``HashingPool``).
+    public var hashing = HashingLimits()
+    /// The most pixels an uploaded image may declare per byte of its file (see
+    /// ``DecompressionBombCheck``); real images stay under 30,000.
+    public var maxPixelsPerInputByte = 100_000
 
-    /// Defaults: 127.0.0.1:8080, 32 MiB bodies, 100 MP images, no URL fetching.
+    /// The decoder limits a node starts with: 50 MP (a 48 MP phone photo fits; the largest
+    /// uploads platforms keep are far smaller), 256 MiB of input.
+    public static let defaultDecodeLimits = DecodeLimits(maxPixels: 50_000_000)
+
+    /// Defaults: 127.0.0.1:8080, 32 MiB bodies, 50 MP images, no URL fetching.
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 32 << 20, decodeLimits: DecodeLimits = DecodeLimits(),
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 32 << 20, decodeLimits: DecodeLimits = ServerSettings.defaultDecodeLimits,
         urlFetch: URLFetchPolicy = URLFetchPolicy()
     ) {
         self.host = host
@@ -46,14 +57,20 @@ public struct ServerSettings: Sendable {
 /// `GET /openapi.yaml` (open, like `/health` and `/ready`); the HMA-compatible routes are plain routes.
 /// `metrics` is the Prometheus registry served at `/metrics` (admin scope); bootstrap swift-metrics
 /// with a `PrometheusMetricsFactory` over the same registry to get the per-route request metrics.
+/// Uploads are decoded and hashed on `hashing` (a pool of `settings.hashing` when nil);
+/// `onServerRunning` is called with the listening channel (its local address has the port).
 public func buildApplication(
     store: SQLiteStore, engine: MatchEngine, settings: ServerSettings, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-    logger: Logger = Logger(label: "vigil")
+    logger: Logger = Logger(label: "vigil"), hashing: HashingPool? = nil,
+    onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
-    let api = ProviderAPI(store: store, engine: engine, settings: settings, fetcher: URLFetcher(policy: settings.urlFetch, client: URLFetcher.sharedClient))
+    router.add(middleware: BodyLimitMiddleware(limit: settings.maxBodyBytes))
+    let api = ProviderAPI(
+        store: store, engine: engine, settings: settings, fetcher: URLFetcher(policy: settings.urlFetch, client: URLFetcher.sharedClient),
+        hashing: hashing ?? HashingPool(limits: settings.hashing))
     let openAPIDocument = ByteBuffer(bytes: OpenAPIDocument.bytes)
     router.get("/health") { _, _ in ["status": "ok"] }
     router.get("/ready") { _, _ -> Response in
@@ -78,7 +95,7 @@ public func buildApplication(
     }
     // The /v1 routes are generated from openapi.yaml: authentication (deny by default), then the
     // bridge (caller and errors), then per operation the guard (scopes, JSON body limit).
-    let guardrails = OperationGuard(policies: OperationPolicy.v1, maxUploadBytes: settings.maxBodyBytes)
+    let guardrails = OperationGuard(policies: OperationPolicy.v1, maxJSONBytes: settings.maxBodyBytes, maxUploadBytes: settings.maxBodyBytes)
     var v1 = router.group().add(middleware: authentication)
     if settings.matchFastPath, let policy = OperationPolicy.v1[Operations.MatchHash.id] {
         v1 = v1.add(middleware: MatchHashFastPath(api: api, maxJSONBytes: guardrails.maxJSONBytes, policy: policy))
@@ -93,7 +110,7 @@ public func buildApplication(
     }
     api.addHMARoutes(to: router, keys: store)
     return Application(
-        router: router,
-        configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "vigil"),
-        logger: logger)
+        router: router, server: settings.connections.server,
+        configuration: settings.connections.configuration(address: .hostname(settings.host, port: settings.port), logger: logger),
+        onServerRunning: onServerRunning, logger: logger)
 }

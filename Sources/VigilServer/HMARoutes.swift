@@ -36,14 +36,19 @@ import VigilStore
 struct HMAError: HTTPResponseError, Sendable {
     var status: HTTPResponse.Status
     var message: String
+    /// Header fields the answer carries besides its content type (`Retry-After`, say).
+    var headers: HTTPFields = [:]
 
-    init(_ status: HTTPResponse.Status, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.message = message
+        self.headers = headers
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        try HMAValue.object(["message": .string(message)]).response(status: status)
+        var response = try HMAValue.object(["message": .string(message)]).response(status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 
     static func badRequest(_ message: String) -> HMAError { HMAError(.badRequest, message) }
@@ -59,7 +64,7 @@ struct HMAErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            throw HMAError(error.status, error.message)
+            throw HMAError(error.status, error.message, headers: error.headers)
         } catch let error as HTTPError {
             throw HMAError(error.status, error.body ?? "\(error.status.code) \(error.status.reasonPhrase)")
         }
@@ -185,81 +190,6 @@ enum HMASignalTypes {
     static let contentTypes: [(name: String, signals: [String])] = [("photo", ["pdq"]), ("video", ["video_md5"])]
 }
 
-/// One part of a `multipart/form-data` body.
-struct MultipartPart: Sendable {
-    var name: String
-    var filename: String?
-    var body: [UInt8]
-}
-
-/// A small `multipart/form-data` reader (RFC 7578), enough for HMA's single-file uploads.
-enum MultipartForm {
-    /// The boundary of a `multipart/form-data` content type, or nil for other types.
-    static func boundary(contentType: String) -> String? {
-        let fields = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let first = fields.first, first.lowercased() == "multipart/form-data" else { return nil }
-        for field in fields.dropFirst() where field.lowercased().hasPrefix("boundary=") {
-            var value = String(field.dropFirst("boundary=".count))
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value.isEmpty ? nil : value
-        }
-        return nil
-    }
-
-    /// The parts of `body`, or nil when it is not well formed.
-    static func parse(_ body: [UInt8], boundary: String) -> [MultipartPart]? {
-        let delimiter = Array("--\(boundary)".utf8)
-        let separator = Array("\r\n--\(boundary)".utf8)
-        guard var position = find(delimiter, in: body, from: 0) else { return nil }
-        position += delimiter.count
-        var parts: [MultipartPart] = []
-        while true {
-            if body.count >= position + 2, body[position] == UInt8(ascii: "-"), body[position + 1] == UInt8(ascii: "-") { return parts }
-            guard body.count >= position + 2, body[position] == 13, body[position + 1] == 10 else { return nil }
-            position += 2
-            guard let headerEnd = find(Array("\r\n\r\n".utf8), in: body, from: position),
-                let end = find(separator, in: body, from: headerEnd + 4)
-            else { return nil }
-            let headers = String(decoding: body[position..<headerEnd], as: UTF8.self)
-            var name: String?
-            var filename: String?
-            for line in headers.components(separatedBy: "\r\n") where line.lowercased().hasPrefix("content-disposition:") {
-                name = parameter("name", in: line)
-                filename = parameter("filename", in: line)
-            }
-            guard let name else { return nil }
-            parts.append(MultipartPart(name: name, filename: filename, body: Array(body[(headerEnd + 4)..<end])))
-            position = end + separator.count
-        }
-    }
-
-    static func parameter(_ key: String, in line: String) -> String? {
-        for field in line.split(separator: ";").dropFirst() {
-            let pair = field.trimmingCharacters(in: .whitespaces)
-            guard pair.lowercased().hasPrefix(key + "=") else { continue }
-            var value = String(pair.dropFirst(key.count + 1))
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
-            return value
-        }
-        return nil
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
-        var index = start
-        let last = haystack.count - needle.count
-        while index <= last {
-            if haystack[index] == first {
-                var offset = 1
-                while offset < needle.count, haystack[index + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return index }
-            }
-            index += 1
-        }
-        return nil
-    }
-}
-
 /// One HMA match: the entry, its bank, and the distance.
 struct HMAMatch: Sendable {
     var bank: String
@@ -301,7 +231,7 @@ extension ProviderAPI {
         }
         hash.post("hash") { request, _ -> Response in
             let upload = try await hmaUpload(request)
-            return try HMAValue.object(try hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
+            return try HMAValue.object(try await hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
         }
     }
 
@@ -310,7 +240,7 @@ extension ProviderAPI {
     func hmaHashURL(_ url: String, contentType: String?, types: String?) async throws -> [String: String] {
         let name = contentType ?? "photo"
         guard HMASignalTypes.contentTypes.contains(where: { $0.name == name }) else { throw HMAError.badRequest("no such content_type: '\(name)'") }
-        return try hmaHash(MultipartPart(name: name, filename: nil, body: try await fetcher.fetch(url)), types: types)
+        return try await hmaHash(MultipartPart(name: name, filename: nil, body: try await fetcher.fetch(url)), types: types)
     }
 
     /// The single uploaded file of a multipart request, by HMA's rules: one file, under a field
@@ -338,7 +268,7 @@ extension ProviderAPI {
 
     /// Hashes an upload by its field name (`photo` → pdq, `video` → video_md5), optionally only
     /// the comma-separated `types`.
-    func hmaHash(_ file: MultipartPart, types: String?) throws -> [String: String] {
+    func hmaHash(_ file: MultipartPart, types: String?) async throws -> [String: String] {
         guard let contentType = HMASignalTypes.contentTypes.first(where: { $0.name == file.name }) else {
             throw HMAError.badRequest("no such content_type: '\(file.name)'")
         }
@@ -359,7 +289,7 @@ extension ProviderAPI {
         var hashes: [String: String] = [:]
         for name in wanted {
             switch name {
-            case "pdq": hashes[name] = try hashMedia(file.body, dihedral: false).pdq.hash.hex
+            case "pdq": hashes[name] = try await hashMedia(file.body, dihedral: false).pdq.hash.hex
             default: hashes[name] = Insecure.MD5.hash(data: file.body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
             }
         }
@@ -409,7 +339,7 @@ extension ProviderAPI {
         match.post("lookup") { request, _ -> Response in
             let query = request.uri.queryParameters
             let upload = try await hmaUpload(request)
-            let hashes = try hmaHash(upload.file, types: query.get("types"))
+            let hashes = try await hmaHash(upload.file, types: query.get("types"))
             var answer: [String: HMAValue] = [:]
             var all: [HMAMatch] = []
             for (typeName, signal) in hashes {
@@ -674,7 +604,7 @@ extension ProviderAPI {
                 throw HMAError.badRequest("Neither `url` nor multipart file upload was received")
             }
             let upload = try await hmaUpload(request)
-            let hashes = try hmaHash(upload.file, types: request.uri.queryParameters.get("types"))
+            let hashes = try await hmaHash(upload.file, types: request.uri.queryParameters.get("types"))
             var provenance = Provenance(submittedBy: context.principal?.organisation, note: try Self.note(upload.fields["note"].map(HMAValue.string)))
             if let raw = upload.fields["metadata"] {
                 guard let metadata = try? JSONDecoder().decode(HMAValue.self, from: Data(raw.utf8)) else {

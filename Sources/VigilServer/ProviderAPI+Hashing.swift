@@ -6,12 +6,12 @@ import VigilAPI
 extension ProviderAPI {
     func hashFile(_ input: Operations.HashFile.Input) async throws -> Operations.HashFile.Output {
         let bytes = try await upload(input.body)
-        return .ok(.init(body: .json(.init(try hashMedia(bytes, dihedral: input.query.dihedral ?? false)))))
+        return .ok(.init(body: .json(.init(try await hashMedia(bytes, dihedral: input.query.dihedral ?? false)))))
     }
 
     func hashURL(_ input: Operations.HashURL.Input) async throws -> Operations.HashURL.Output {
         let query = switch input.body { case .json(let query): query }
-        return .ok(.init(body: .json(.init(try hashMedia(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)))))
+        return .ok(.init(body: .json(.init(try await hashMedia(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)))))
     }
 
     /// The uploaded file: the raw body, or the `file` part of a `multipart/form-data` body. Either

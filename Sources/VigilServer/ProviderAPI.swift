@@ -20,13 +20,24 @@ struct ProviderAPI: Sendable {
     let settings: ServerSettings
     /// Fetches content by URL under the node's policy.
     let fetcher: URLFetcher
+    /// Where decoding and hashing run (see ``HashingPool``).
+    var hashing = HashingPool(limits: HashingLimits())
 
-    /// Hashes a file's bytes; formats the node cannot decode are a 415, broken or oversized
-    /// images a 422.
-    func hashMedia(_ bytes: [UInt8], dihedral: Bool) throws -> MediaHashResult {
+    /// Hashes a file's bytes on the hashing pool; formats the node cannot decode are a 415,
+    /// broken or oversized images and decompression bombs a 422, a full pool a 503.
+    func hashMedia(_ bytes: [UInt8], dihedral: Bool) async throws -> MediaHashResult {
+        try DecompressionBombCheck(maxPixelsPerByte: settings.maxPixelsPerInputByte).check(bytes)
+        let options = HashOptions(dihedral: dihedral, limits: settings.decodeLimits)
+        let outcome: Result<MediaHashResult, HashingError>
         do {
-            return try MediaHasher(options: HashOptions(dihedral: dihedral, limits: settings.decodeLimits)).hash(bytes: bytes)
-        } catch {
+            outcome = try await hashing.run { Result { () throws(HashingError) in try MediaHasher(options: options).hash(bytes: bytes) } }
+        } catch let busy as HashingPool.Busy {
+            throw APIError(.serviceUnavailable, code: "hashing_busy", busy.description, headers: [.retryAfter: "1"])
+        }
+        switch outcome {
+        case .success(let result):
+            return result
+        case .failure(let error):
             let status: HTTPResponse.Status = error.code == "unrecognised_format" || error.code == "unsupported" ? .unsupportedMediaType : .unprocessableContent
             throw APIError(status, code: error.code, error.description)
         }

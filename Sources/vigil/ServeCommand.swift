@@ -63,7 +63,17 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try data.openStore(configuration)
         let clock = SystemClock()
         let engine = try MatchEngine(store: store, tuning: configuration.indexTuning, logger: logger)
-        let settings = configuration.server
+        var settings = configuration.server
+        // Connections must never take the last file descriptors (the node would stop answering):
+        // the soft limit goes up to the hard one and the connection cap stays below it.
+        let openFiles = try OpenFileLimit.raiseToHardLimit()
+        settings.connections = configuration.server.connections.fitting(openFileLimit: openFiles)
+        if settings.connections.maxConnections < configuration.server.connections.maxConnections {
+            logger.warning("http.max-connections lowered to fit the open-file limit", metadata: [
+                "configured": "\(configuration.server.connections.maxConnections)", "max-connections": "\(settings.connections.maxConnections)",
+                "open-file-limit": "\(openFiles)",
+            ])
+        }
         if let sample {
             try await loadSample(folder: sample, into: store, host: settings.host, port: settings.port)
         }
@@ -72,6 +82,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info("starting", metadata: [
             "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)",
             "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
+            "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
         ])
         let node = Node(store: store, engine: engine, clock: clock, settings: settings)
         let app = buildApplication(node: node, metrics: registry, logger: logger)

@@ -115,7 +115,7 @@ struct MatchHashFastPathTests {
         let node = try await TestNode.make()
         let api = V1Handler(
             node: node.node, fetcher: URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient),
-            hashing: MediaHashing(limits: node.settings.decodeLimits))
+            hashing: MediaHashing(limits: node.settings.decodeLimits, pool: HashingPool(limits: HashingLimits())))
         let router = Router(context: VigilRequestContext.self)
         router.group()
             .add(middleware: AuthenticationMiddleware(keys: node.store, cache: VerifiedKeyCache(clock: SystemClock())))

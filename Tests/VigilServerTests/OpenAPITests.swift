@@ -87,7 +87,7 @@ struct OpenAPITests {
         let node = try await TestNode.make()
         let api = V1Handler(
             node: node.node, fetcher: URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient),
-            hashing: MediaHashing(limits: node.settings.decodeLimits))
+            hashing: MediaHashing(limits: node.settings.decodeLimits, pool: HashingPool(limits: HashingLimits())))
         let transport = RecordingTransport()
         try api.registerHandlers(on: transport)
         #expect(transport.routes == Set(v1.map { "\($0.method) \($0.path)" }))

@@ -1,5 +1,6 @@
 import Foundation
 public import Hummingbird
+public import NIOCore
 public import Logging
 public import Prometheus
 import OpenAPIHummingbird
@@ -7,14 +8,19 @@ import OpenAPIRuntime
 import VigilAPI
 import VigilDomain
 
-/// Builds the provider node's HTTP application (see ``buildRouter(node:metrics:)``).
+/// Builds the provider node's HTTP application (see ``buildRouter(node:metrics:hashing:)``), with
+/// the node's connection cap and timeouts. Uploads are decoded and hashed on `hashing` (a pool
+/// of `node.settings.hashing` when nil); `onServerRunning` is called with the listening channel
+/// (its local address has the port).
 public func buildApplication(
-    node: Node, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "vigil")
+    node: Node, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), logger: Logger = Logger(label: "vigil"),
+    hashing: HashingPool? = nil, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
-    Application(
-        router: buildRouter(node: node, metrics: metrics),
-        configuration: .init(address: .hostname(node.settings.host, port: node.settings.port), serverName: "vigil"),
-        logger: logger)
+    let settings = node.settings
+    return Application(
+        router: buildRouter(node: node, metrics: metrics, hashing: hashing), server: settings.connections.server,
+        configuration: settings.connections.configuration(address: .hostname(settings.host, port: settings.port), logger: logger),
+        onServerRunning: onServerRunning, logger: logger)
 }
 
 /// The node's router: each area adds its routes.
@@ -25,14 +31,19 @@ public func buildApplication(
 /// and then authorised by its operation id (``Authoriser``). `metrics` is the Prometheus registry
 /// served at `/metrics`; bootstrap swift-metrics with a `PrometheusMetricsFactory` over the same
 /// registry to get the per-route request metrics.
-public func buildRouter(node: Node, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> Router<VigilRequestContext> {
+public func buildRouter(
+    node: Node, metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), hashing pool: HashingPool? = nil
+) -> Router<VigilRequestContext> {
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
+    router.add(middleware: BodyLimitMiddleware(limit: node.settings.maxBodyBytes))
     let authoriser = Authoriser()
     let authentication = AuthenticationMiddleware(keys: node.store, cache: VerifiedKeyCache(clock: node.clock))
     let fetcher = URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient)
-    let hashing = MediaHashing(limits: node.settings.decodeLimits)
+    let hashing = MediaHashing(
+        limits: node.settings.decodeLimits, maxPixelsPerInputByte: node.settings.maxPixelsPerInputByte,
+        pool: pool ?? HashingPool(limits: node.settings.hashing))
     let v1 = V1Handler(node: node, fetcher: fetcher, hashing: hashing)
 
     OperationsController(node: node, metrics: metrics, authoriser: authoriser)

@@ -16,12 +16,18 @@ import VigilMedia
 /// | `data.directory` | `VIGIL_DATA_DIRECTORY` | `./vigil-data` |
 /// | `http.host` | `VIGIL_HTTP_HOST` | `127.0.0.1` |
 /// | `http.port` | `VIGIL_HTTP_PORT` | `8080` |
-/// | `http.max-body-bytes` | `VIGIL_HTTP_MAX_BODY_BYTES` | 32 MiB |
+/// | `http.max-body-bytes` | `VIGIL_HTTP_MAX_BODY_BYTES` | 32 MiB (every route) |
+/// | `http.max-connections` | `VIGIL_HTTP_MAX_CONNECTIONS` | 10,000 (lowered to fit the open-file limit) |
+/// | `http.idle-timeout-seconds` | `VIGIL_HTTP_IDLE_TIMEOUT_SECONDS` | 60 |
+/// | `http.head-timeout-seconds` | `VIGIL_HTTP_HEAD_TIMEOUT_SECONDS` | 10 |
+/// | `hashing.threads` | `VIGIL_HASHING_THREADS` | cores - 1 (at least 1) |
+/// | `hashing.queue` | `VIGIL_HASHING_QUEUE` | 16 (then 503 `hashing_busy`) |
 /// | `log.level` | `VIGIL_LOG_LEVEL` | `info` |
 /// | `fetch.allowed-hosts` | `VIGIL_FETCH_ALLOWED_HOSTS` (comma-separated) | none |
 /// | `fetch.max-bytes` | `VIGIL_FETCH_MAX_BYTES` | `http.max-body-bytes` |
 /// | `fetch.timeout-seconds` | `VIGIL_FETCH_TIMEOUT_SECONDS` | 10 |
-/// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 100,000,000 |
+/// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 50,000,000 |
+/// | `decode.max-pixels-per-byte` | `VIGIL_DECODE_MAX_PIXELS_PER_BYTE` | 100,000 (then 422 `decompression_bomb`) |
 /// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
 /// | `index.max-lag-seconds` | `VIGIL_INDEX_MAX_LAG_SECONDS` | 30: `/ready` is 503 when the index has not reached the end of its feed for longer |
 /// | `index.max-failure-seconds` | `VIGIL_INDEX_MAX_FAILURE_SECONDS` | 5: `/ready` is 503 when the follower has failed for longer |
@@ -77,6 +83,7 @@ public struct NodeConfiguration: Sendable {
             try await reader.fetchInt(forKey: $0)
         }
         guard server.decodeLimits.maxPixels > 0 else { throw ConfigurationError(key: "decode.max-pixels", problem: "must be positive") }
+        try await readLimits(reader)
 
         switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
         case "speed": indexTuning = .speed
@@ -134,7 +141,7 @@ public struct NodeConfiguration: Sendable {
     }
 
     /// Looks `key` up with `fetch`, turning the library's conversion errors into one that names the key.
-    private static func value<Value>(
+    static func value<Value>(
         _ reader: ConfigReader, _ key: String, default fallback: Value, fetch: (ConfigKey) async throws -> Value?
     ) async throws -> Value {
         do {

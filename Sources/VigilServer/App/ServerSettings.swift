@@ -19,10 +19,21 @@ public struct ServerSettings: Sendable {
     public var matchFastPath: Bool = true
     /// When `/ready` turns 503 because the index follower fails or lags its feed.
     public var readiness = ReadinessLimits()
+    /// Connection cap, request-head and idle timeouts (see ``ConnectionLimits``).
+    public var connections = ConnectionLimits()
+    /// Threads and queue of the decoding and hashing pool (see ``HashingPool``).
+    public var hashing = HashingLimits()
+    /// The most pixels an uploaded image may declare per byte of its file (see
+    /// ``DecompressionBombCheck``); real images stay under 30,000.
+    public var maxPixelsPerInputByte = 100_000
 
-    /// Defaults: 127.0.0.1:8080, 32 MiB bodies, 100 MP images, no URL fetching.
+    /// The decoder limits a node starts with: 50 MP (a 48 MP phone photo fits; the largest
+    /// uploads platforms keep are far smaller), 256 MiB of input.
+    public static let defaultDecodeLimits = DecodeLimits(maxPixels: 50_000_000)
+
+    /// Defaults: 127.0.0.1:8080, 32 MiB bodies, 50 MP images, no URL fetching.
     public init(
-        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 32 << 20, decodeLimits: DecodeLimits = DecodeLimits(),
+        host: String = "127.0.0.1", port: Int = 8080, maxBodyBytes: Int = 32 << 20, decodeLimits: DecodeLimits = ServerSettings.defaultDecodeLimits,
         urlFetch: URLFetchPolicy = URLFetchPolicy()
     ) {
         self.host = host

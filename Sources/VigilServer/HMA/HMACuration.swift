@@ -134,7 +134,7 @@ extension HMAController {
                 throw HMAError.badRequest("Neither `url` nor multipart file upload was received")
             }
             let upload = try await hmaUpload(request)
-            let hashes = try hmaHash(upload.file, types: request.uri.queryParameters.get("types"))
+            let hashes = try await hmaHash(upload.file, types: request.uri.queryParameters.get("types"))
             var provenance = Provenance(submittedBy: context.principal?.organisation, note: try Self.note(upload.fields["note"].map(HMAValue.string)))
             if let raw = upload.fields["metadata"] {
                 guard let metadata = try? JSONDecoder().decode(HMAValue.self, from: Data(raw.utf8)) else {

@@ -5,14 +5,19 @@ import Hummingbird
 struct HMAError: HTTPResponseError, Sendable {
     var status: HTTPResponse.Status
     var message: String
+    /// Header fields the answer carries besides its content type (`Retry-After`, say).
+    var headers: HTTPFields = [:]
 
-    init(_ status: HTTPResponse.Status, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.message = message
+        self.headers = headers
     }
 
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        try HMAValue.object(["message": .string(message)]).response(status: status)
+        var response = try HMAValue.object(["message": .string(message)]).response(status: status)
+        response.headers.append(contentsOf: headers)
+        return response
     }
 
     static func badRequest(_ message: String) -> HMAError { HMAError(.badRequest, message) }
@@ -28,7 +33,7 @@ struct HMAErrorMiddleware: RouterMiddleware {
         do {
             return try await next(request, context)
         } catch let error as APIError {
-            throw HMAError(error.status, error.message)
+            throw HMAError(error.status, error.message, headers: error.headers)
         } catch let error as HTTPError {
             throw HMAError(error.status, error.body ?? "\(error.status.code) \(error.status.reasonPhrase)")
         }

@@ -18,7 +18,7 @@ extension HMAController {
         }
         hash.on(.post, "hash", "hmaHashUpload") { request, _ -> Response in
             let upload = try await hmaUpload(request)
-            return try HMAValue.object(try hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
+            return try HMAValue.object(try await hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
         }
     }
 
@@ -27,7 +27,7 @@ extension HMAController {
     func hmaHashURL(_ url: String, contentType: String?, types: String?) async throws -> [String: String] {
         let name = contentType ?? "photo"
         guard HMASignalTypes.contentTypes.contains(where: { $0.name == name }) else { throw HMAError.badRequest("no such content_type: '\(name)'") }
-        return try hmaHash(MultipartPart(name: name, filename: nil, body: try await fetcher.fetch(url)), types: types)
+        return try await hmaHash(MultipartPart(name: name, filename: nil, body: try await fetcher.fetch(url)), types: types)
     }
 
     /// The single uploaded file of a multipart request, by HMA's rules: one file, under a field
@@ -55,7 +55,7 @@ extension HMAController {
 
     /// Hashes an upload by its field name (`photo` → pdq, `video` → video_md5), optionally only
     /// the comma-separated `types`.
-    func hmaHash(_ file: MultipartPart, types: String?) throws -> [String: String] {
+    func hmaHash(_ file: MultipartPart, types: String?) async throws -> [String: String] {
         guard let contentType = HMASignalTypes.contentTypes.first(where: { $0.name == file.name }) else {
             throw HMAError.badRequest("no such content_type: '\(file.name)'")
         }
@@ -76,7 +76,7 @@ extension HMAController {
         var hashes: [String: String] = [:]
         for name in wanted {
             switch name {
-            case "pdq": hashes[name] = try hashing.hash(file.body, dihedral: false).pdq.hash.hex
+            case "pdq": hashes[name] = try await hashing.hash(file.body, dihedral: false).pdq.hash.hex
             default: hashes[name] = Insecure.MD5.hash(data: file.body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
             }
         }

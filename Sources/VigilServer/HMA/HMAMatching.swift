@@ -48,7 +48,7 @@ extension HMAController {
         match.on(.post, "lookup", "hmaLookupUpload") { request, _ -> Response in
             let query = request.uri.queryParameters
             let upload = try await hmaUpload(request)
-            let hashes = try hmaHash(upload.file, types: query.get("types"))
+            let hashes = try await hmaHash(upload.file, types: query.get("types"))
             var answer: [String: HMAValue] = [:]
             var all: [MatchedEntry] = []
             for (typeName, signal) in hashes {

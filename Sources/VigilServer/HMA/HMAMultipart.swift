@@ -1,4 +1,5 @@
 import Foundation
+import MultipartKit
 
 /// One part of a `multipart/form-data` body.
 struct MultipartPart: Sendable {
@@ -7,7 +8,9 @@ struct MultipartPart: Sendable {
     var body: [UInt8]
 }
 
-/// A small `multipart/form-data` reader (RFC 7578), enough for HMA's single-file uploads.
+/// HMA's `multipart/form-data` uploads (RFC 7578), read with multipart-kit's parser, which
+/// scans the body once whatever the boundary's length (the hand-written reader it replaces
+/// compared the whole boundary at every carriage return: quadratic with a long boundary).
 enum MultipartForm {
     /// The boundary of a `multipart/form-data` content type, or nil for other types.
     static func boundary(contentType: String) -> String? {
@@ -21,55 +24,59 @@ enum MultipartForm {
         return nil
     }
 
-    /// The parts of `body`, or nil when it is not well formed.
+    /// The parts of `body`, or nil when it is not well formed: no delimiter, a part without a
+    /// `Content-Disposition` name, a malformed part header, or no closing delimiter.
     static func parse(_ body: [UInt8], boundary: String) -> [MultipartPart]? {
-        let delimiter = Array("--\(boundary)".utf8)
-        let separator = Array("\r\n--\(boundary)".utf8)
-        guard var position = find(delimiter, in: body, from: 0) else { return nil }
-        position += delimiter.count
+        guard !boundary.isEmpty else { return nil }
+        // A form with no parts at all ("--boundary--") is well formed, if useless.
+        if body.starts(with: Array("--\(boundary)--".utf8)) { return [] }
         var parts: [MultipartPart] = []
-        while true {
-            if body.count >= position + 2, body[position] == UInt8(ascii: "-"), body[position + 1] == UInt8(ascii: "-") { return parts }
-            guard body.count >= position + 2, body[position] == 13, body[position + 1] == 10 else { return nil }
-            position += 2
-            guard let headerEnd = find(Array("\r\n\r\n".utf8), in: body, from: position),
-                let end = find(separator, in: body, from: headerEnd + 4)
-            else { return nil }
-            let headers = String(decoding: body[position..<headerEnd], as: UTF8.self)
-            var name: String?
-            var filename: String?
-            for line in headers.components(separatedBy: "\r\n") where line.lowercased().hasPrefix("content-disposition:") {
-                name = parameter("name", in: line)
-                filename = parameter("filename", in: line)
-            }
-            guard let name else { return nil }
-            parts.append(MultipartPart(name: name, filename: filename, body: Array(body[(headerEnd + 4)..<end])))
-            position = end + separator.count
+        var headers: [(String, String)] = []
+        var content: [UInt8] = []
+        var partOpen = false
+        var malformed = false
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in
+            partOpen = true
+            headers.append((name, value))
         }
+        parser.onBody = { buffer in
+            partOpen = true
+            content += buffer.readableBytesView
+        }
+        parser.onPartComplete = {
+            let disposition = headers.first { $0.0.lowercased() == "content-disposition" }?.1
+            if let disposition, let name = parameter("name", in: disposition) {
+                parts.append(MultipartPart(name: name, filename: parameter("filename", in: disposition), body: content))
+            } else {
+                malformed = true
+            }
+            headers = []
+            content = []
+            partOpen = false
+        }
+        do {
+            try parser.execute(body)
+            // Bytes no well-formed continuation accepts: a parser past the closing delimiter
+            // ignores them (the epilogue), one still inside a part reports them (as a syntax
+            // error, or as more of the part's body), so a form cut short is told apart.
+            try parser.execute(Array("\r-".utf8))
+        } catch {
+            return nil
+        }
+        guard !malformed, !partOpen, !parts.isEmpty else { return nil }
+        return parts
     }
 
-    static func parameter(_ key: String, in line: String) -> String? {
-        for field in line.split(separator: ";").dropFirst() {
+    /// The value of `key` in a header value's `;`-separated parameters (after the first field),
+    /// unquoted.
+    static func parameter(_ key: String, in value: String) -> String? {
+        for field in value.split(separator: ";").dropFirst() {
             let pair = field.trimmingCharacters(in: .whitespaces)
             guard pair.lowercased().hasPrefix(key + "=") else { continue }
             var value = String(pair.dropFirst(key.count + 1))
             if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
             return value
-        }
-        return nil
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
-        var index = start
-        let last = haystack.count - needle.count
-        while index <= last {
-            if haystack[index] == first {
-                var offset = 1
-                while offset < needle.count, haystack[index + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return index }
-            }
-            index += 1
         }
         return nil
     }

@@ -8,11 +8,11 @@ struct HashingController: Sendable {
 
     func hashFile(_ input: Operations.HashFile.Input) async throws -> Operations.HashFile.Output {
         let bytes = try await uploads.read(input.body)
-        return .ok(.init(body: .json(.init(try hashing.hash(bytes, dihedral: input.query.dihedral ?? false)))))
+        return .ok(.init(body: .json(.init(try await hashing.hash(bytes, dihedral: input.query.dihedral ?? false)))))
     }
 
     func hashURL(_ input: Operations.HashURL.Input) async throws -> Operations.HashURL.Output {
         let query = switch input.body { case .json(let query): query }
-        return .ok(.init(body: .json(.init(try hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)))))
+        return .ok(.init(body: .json(.init(try await hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)))))
     }
 }

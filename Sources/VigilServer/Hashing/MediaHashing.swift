@@ -2,23 +2,40 @@ import HTTPTypes
 public import VigilMedia
 import VigilPipeline
 
-/// Decodes and hashes uploaded content under the node's decoder limits: the one place every API
-/// (`/v1`, HMA) hashes a file.
+/// Decodes and hashes uploaded content under the node's decoder limits, on the node's hashing
+/// pool: the one place every API (`/v1`, HMA) hashes a file. Lookups and reads never wait behind
+/// it (they do not run on the pool), and a full pool refuses at once.
 public struct MediaHashing: Sendable {
     /// The decoder limits.
     public let limits: DecodeLimits
+    /// The most pixels an image may declare per byte of its file (see ``DecompressionBombCheck``).
+    public let maxPixelsPerInputByte: Int
+    /// Where decoding and hashing run.
+    public let pool: HashingPool
 
-    /// Hashing under `limits`.
-    public init(limits: DecodeLimits) {
+    /// Hashing under `limits` on `pool`.
+    public init(limits: DecodeLimits, maxPixelsPerInputByte: Int = 100_000, pool: HashingPool) {
         self.limits = limits
+        self.maxPixelsPerInputByte = maxPixelsPerInputByte
+        self.pool = pool
     }
 
-    /// Hashes a file's bytes (PDQ, optionally its dihedral variants, MD5 and SHA-256); formats the
-    /// node cannot decode are a 415, broken or oversized images a 422.
-    func hash(_ bytes: [UInt8], dihedral: Bool) throws -> MediaHashResult {
+    /// Hashes a file's bytes (PDQ, optionally its dihedral variants, MD5 and SHA-256) on the pool;
+    /// formats the node cannot decode are a 415, broken or oversized images and decompression
+    /// bombs a 422, a full pool a 503 with `Retry-After`.
+    func hash(_ bytes: [UInt8], dihedral: Bool) async throws -> MediaHashResult {
+        try DecompressionBombCheck(maxPixelsPerByte: maxPixelsPerInputByte).check(bytes)
+        let options = HashOptions(dihedral: dihedral, limits: limits)
+        let outcome: Result<MediaHashResult, HashingError>
         do {
-            return try MediaHasher(options: HashOptions(dihedral: dihedral, limits: limits)).hash(bytes: bytes)
-        } catch {
+            outcome = try await pool.run { Result { () throws(HashingError) in try MediaHasher(options: options).hash(bytes: bytes) } }
+        } catch let busy as HashingPool.Busy {
+            throw APIError(.serviceUnavailable, code: "hashing_busy", busy.description, headers: [.retryAfter: "1"])
+        }
+        switch outcome {
+        case .success(let result):
+            return result
+        case .failure(let error):
             let unsupported = error.media?.code == .unrecognisedFormat || error.media?.code == .unsupported
             throw APIError(unsupported ? .unsupportedMediaType : .unprocessableContent, code: error.code.rawValue, error.description)
         }

@@ -34,14 +34,14 @@ struct MatchingController: Sendable {
 
     func matchFile(_ input: Operations.MatchFile.Input) async throws -> Operations.MatchFile.Output {
         let bytes = try await uploads.read(input.body)
-        let hashed = try hashing.hash(bytes, dihedral: input.query.dihedral ?? false)
+        let hashed = try await hashing.hash(bytes, dihedral: input.query.dihedral ?? false)
         let names = input.query.lists.map { $0.split(separator: ",").map(String.init) }
         return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: names, query: [:])))))
     }
 
     func matchURL(_ input: Operations.MatchURL.Input) async throws -> Operations.MatchURL.Output {
         let query = switch input.body { case .json(let query): query }
-        let hashed = try hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
+        let hashed = try await hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
         return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: query.lists, query: ["url": query.url])))))
     }
 

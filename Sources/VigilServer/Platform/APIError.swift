@@ -11,14 +11,15 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var code: String
     /// What went wrong and what to do, for people.
     public var message: String
-    /// Seconds after which a retry may succeed (sent as `Retry-After`), for a busy or unavailable node.
-    public var retryAfter: Int?
+    /// Header fields the answer carries besides its content type (`Retry-After`, say).
+    public var headers: HTTPFields
 
     /// Creates an error.
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String) {
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
         self.status = status
         self.code = code
         self.message = message
+        self.headers = headers
     }
 
     /// The JSON error response.
@@ -26,9 +27,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = try encoder.encode(APIErrorBody(error: .init(code: code, message: message)))
-        var headers = HTTPFields()
+        var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 

@@ -19,13 +19,9 @@ enum ErrorMap {
         case .conflict: return APIError(.conflict, code: "conflict", error.message)
         case .invalid: return APIError.badRequest("invalid_request", error.message)
         case .busy:
-            var answer = APIError(.serviceUnavailable, code: "store_busy", error.message)
-            answer.retryAfter = 1
-            return answer
+            return APIError(.serviceUnavailable, code: "store_busy", error.message, headers: [.retryAfter: "1"])
         case .unavailable:
-            var answer = APIError(.serviceUnavailable, code: "store_unavailable", error.message)
-            answer.retryAfter = 5
-            return answer
+            return APIError(.serviceUnavailable, code: "store_unavailable", error.message, headers: [.retryAfter: "5"])
         default: return APIError(.internalServerError, code: "store_error", error.message)
         }
     }

@@ -29,6 +29,7 @@
 # 2 x (IndexBench + the server's import and 2 x --seconds of wrk).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CALLER_PWD="$PWD"; abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$CALLER_PWD/$1" ;; esac; }
 cd "$ROOT"
 source "$ROOT/Benchmarks/lib/common.sh"
 
@@ -42,11 +43,11 @@ while [ $# -gt 0 ]; do
     --entries) entries="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
-    --work) work="$2"; shift 2 ;;
+    --work) work="$(abspath "$2")"; shift 2 ;;
     --no-index) run_index=0; shift ;;
     --no-server) run_server=0; shift ;;
-    --old-vigil) old_vigil="$2"; shift 2 ;;
-    --new-vigil) new_vigil="$2"; shift 2 ;;
+    --old-vigil) old_vigil="$(abspath "$2")"; shift 2 ;;
+    --new-vigil) new_vigil="$(abspath "$2")"; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     -*) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
     *) if [ -z "$old_ref" ]; then old_ref="$1"; elif [ -z "$new_ref" ]; then new_ref="$1"; else echo "too many refs: $1" >&2; exit 2; fi; shift ;;

@@ -27,10 +27,11 @@
 # The summary gives the server's peak RSS and the load average at the start and end of each phase.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CALLER_PWD="$PWD"; abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$CALLER_PWD/$1" ;; esac; }
 cd "$ROOT"
 entries=1000000; seconds=20; connections=32; port=""; work=""; out="$ROOT/Benchmarks/out/server"; data=""
 lookup_rates=20000; upload_rates=150; loadgen_connections=256; loadgen_tick_us=1000; run_wrk=1
-vigil_bin="${VIGIL_BIN:-}"; loadgen_bin=""; data_only=0
+vigil_bin="$(abspath "${VIGIL_BIN:-}")"; loadgen_bin=""; data_only=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --entries) entries="$2"; shift 2 ;;
@@ -42,11 +43,11 @@ while [ $# -gt 0 ]; do
     --loadgen-tick-us) loadgen_tick_us="$2"; shift 2 ;;
     --no-wrk) run_wrk=0; shift ;;
     --port) port="$2"; shift 2 ;;
-    --work) work="$2"; shift 2 ;;
-    --out) out="$2"; shift 2 ;;
-    --data) data="$2"; shift 2 ;;
-    --vigil) vigil_bin="$2"; shift 2 ;;
-    --loadgen) loadgen_bin="$2"; shift 2 ;;
+    --work) work="$(abspath "$2")"; shift 2 ;;
+    --out) out="$(abspath "$2")"; shift 2 ;;
+    --data) data="$(abspath "$2")"; shift 2 ;;
+    --vigil) vigil_bin="$(abspath "$2")"; shift 2 ;;
+    --loadgen) loadgen_bin="$(abspath "$2")"; shift 2 ;;
     --data-only) data_only=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;

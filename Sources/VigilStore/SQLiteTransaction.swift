@@ -23,6 +23,9 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Lists
 
     static func fetchList(_ db: Database, named name: String) throws(StoreError) -> StoredList {
+        // A deleted list keeps its row under an internal name (`name~deleted~id`, which no valid
+        // name can take); it is gone for every caller, so that name finds nothing either.
+        guard !name.utf8.contains(UInt8(ascii: "~")) else { throw .listNotFound(name) }
         let record: ListRecord?
         do { record = try ListRecord.filter(ListRecord.CodingKeys.name == name).fetchOne(db) } catch { throw StoreError.from(error) }
         guard let record else { throw .listNotFound(name) }

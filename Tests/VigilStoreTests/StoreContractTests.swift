@@ -82,6 +82,11 @@ struct StoreContractTests {
         try await store.deleteList(named: "known-2")
         await #expect(throws: StoreError.listNotFound("known-2")) { try await store.list(named: "known-2") }
         #expect(try await store.lists().allSatisfy { $0.isDeleted && !$0.list.enabled && $0.entryCount == 0 })
+        // Nor can it be reached, read or written under its internal name.
+        let internalName = try #require(try await store.lists().first?.list.name)
+        await #expect(throws: StoreError.self) { try await store.list(named: internalName) }
+        await #expect(throws: StoreError.self) { try await store.apply([IndicatorRecord(type: .md5, value: String(repeating: "a", count: 32))], toList: internalName) }
+        await #expect(throws: StoreError.self) { try await store.entries(ofList: internalName, afterId: 0, limit: 10) }
         _ = try await store.createList(HashList(name: "known-2", kind: .internal))
 
         let feed = try await store.changes(after: 0, limit: 100)

@@ -36,7 +36,7 @@ public struct ActionPolicy: Sendable, Codable, Hashable {
     public func validate() throws(ActionPolicyError) {
         guard let webhookURL else { return }
         let lower = webhookURL.lowercased()
-        guard (lower.hasPrefix("http://") || lower.hasPrefix("https://")), webhookURL.utf8.count <= 2048,
+        guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), webhookURL.utf8.count <= 2048,
             !webhookURL.contains(" ")
         else { throw .invalidWebhookURL(webhookURL) }
         guard let secret, (16...256).contains(secret.utf8.count) else { throw .missingSecret }

@@ -101,7 +101,9 @@ public struct HMACSVReader: IndicatorReader {
             guard let known = HMASignalNames.signalType(named: name) else {
                 batch.ignore(name)
                 batch.issues.append(
-                    ImportIssue(record: line, message: "signal type \"\(name.prefix(40))\" is not one Vigil holds (pdq, md5/video_md5, sha256/video_sha256); row skipped"))
+                    ImportIssue(
+                        record: line,
+                        message: "signal type \"\(name.prefix(40))\" is not one Vigil holds (pdq, md5/video_md5, sha256/video_sha256); row skipped"))
                 return
             }
             rowType = known

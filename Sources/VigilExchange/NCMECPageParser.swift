@@ -1,8 +1,9 @@
 import Foundation
+import VigilDomain
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import VigilDomain
 
 /// Parses one NCMEC hash-sharing v2 `<queryResult>` page (the whole XML document of one
 /// `GET /v2/entries` response) into records, with Foundation's `XMLParser`.
@@ -122,7 +123,8 @@ final class NCMECPageParser: NSObject, XMLParserDelegate {
         let kinds = ["image": ("image", false), "video": ("video", false), "deletedImage": ("image", true), "deletedVideo": ("video", true)]
         guard let (kind, deleted) = kinds[entry.element] else {
             batch.issues.append(
-                ImportIssue(record: entry.number, message: "<\(entry.element)> is not an NCMEC entry (image, video, deletedImage, deletedVideo); skipped"))
+                ImportIssue(
+                    record: entry.number, message: "<\(entry.element)> is not an NCMEC entry (image, video, deletedImage, deletedVideo); skipped"))
             return
         }
         guard !entry.id.isEmpty else {
@@ -131,7 +133,9 @@ final class NCMECPageParser: NSObject, XMLParserDelegate {
         }
         if deleted {
             batch.itemDeletions.append(
-                ItemDeletion(record: entry.number, sourceOrganisation: NCMECEntriesReader.sourceOrganisation, sourceItemId: entry.id, deletedAt: entry.timestamp))
+                ItemDeletion(
+                    record: entry.number, sourceOrganisation: NCMECEntriesReader.sourceOrganisation, sourceItemId: entry.id,
+                    deletedAt: entry.timestamp))
         }
         var provenance = Provenance(sourceOrganisation: NCMECEntriesReader.sourceOrganisation, sourceItemId: entry.id)
         if let memberId = entry.memberId {
@@ -157,7 +161,9 @@ final class NCMECPageParser: NSObject, XMLParserDelegate {
                 batch.append(IndicatorRecord(type: type, value: value, action: deleted ? .delete : .add, provenance: provenance), from: entry.number)
             } catch {
                 batch.issues.append(
-                    ImportIssue(record: entry.number, message: "entry \(entry.id): \(fingerprint.name) fingerprint: \(error.description); fingerprint skipped"))
+                    ImportIssue(
+                        record: entry.number, message: "entry \(entry.id): \(fingerprint.name) fingerprint: \(error.description); fingerprint skipped"
+                    ))
             }
         }
     }

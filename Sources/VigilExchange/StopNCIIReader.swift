@@ -86,7 +86,8 @@ public struct StopNCIIReader: IndicatorReader {
         default:
             batch.ignore(kind)
             batch.issues.append(
-                ImportIssue(record: number, message: "signalType \"\(kind.prefix(40))\" is not imported (Vigil imports ImagePDQ and VideoMD5); skipped"))
+                ImportIssue(
+                    record: number, message: "signalType \"\(kind.prefix(40))\" is not imported (Vigil imports ImagePDQ and VideoMD5); skipped"))
             return
         }
         guard let raw = fields["hashValue"]?.string else {

@@ -91,7 +91,8 @@ struct KeyRecord: Decodable, FetchableRecord {
 
     var info: APIKeyInfo {
         APIKeyInfo(
-            id: id, prefix: prefix, organisationId: organisationId, organisation: organisation, scopes: Scopes.decode(scopes).sorted { $0.rawValue < $1.rawValue },
+            id: id, prefix: prefix, organisationId: organisationId, organisation: organisation,
+            scopes: Scopes.decode(scopes).sorted { $0.rawValue < $1.rawValue },
             label: label, createdAt: createdAt, revokedAt: revokedAt)
     }
 }

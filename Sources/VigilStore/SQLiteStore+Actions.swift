@@ -5,28 +5,29 @@ public import VigilDomain
 extension SQLiteStore: ActionPolicyStore, OutboxStore {
     static func registerOutboxMigration(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v2-actions-outbox") { db in
-            try db.execute(sql: """
-                CREATE TABLE list_actions (
-                    list_id INTEGER PRIMARY KEY REFERENCES lists(id),
-                    action TEXT NOT NULL,
-                    webhook_url TEXT,
-                    secret TEXT,
-                    updated_at TEXT NOT NULL
-                );
-                CREATE TABLE outbox (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    url TEXT NOT NULL,
-                    secret TEXT NOT NULL,
-                    body BLOB NOT NULL,
-                    created_at TEXT NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at TEXT NOT NULL,
-                    delivered_at TEXT,
-                    failed_at TEXT,
-                    last_error TEXT
-                );
-                CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE list_actions (
+                        list_id INTEGER PRIMARY KEY REFERENCES lists(id),
+                        action TEXT NOT NULL,
+                        webhook_url TEXT,
+                        secret TEXT,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        url TEXT NOT NULL,
+                        secret TEXT NOT NULL,
+                        body BLOB NOT NULL,
+                        created_at TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at TEXT NOT NULL,
+                        delivered_at TEXT,
+                        failed_at TEXT,
+                        last_error TEXT
+                    );
+                    CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+                    """)
         }
     }
 
@@ -62,7 +63,8 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
         }
         if anyOrphaned {
             try await writeDatabase { db in
-                try db.execute(sql: "UPDATE outbox SET failed_at = ?, last_error = ? WHERE \(orphaned)", arguments: [cutoff, Self.policyGone, cutoff])
+                try db.execute(
+                    sql: "UPDATE outbox SET failed_at = ?, last_error = ? WHERE \(orphaned)", arguments: [cutoff, Self.policyGone, cutoff])
             }
         }
         return try await read { db in
@@ -140,13 +142,14 @@ extension SQLiteStore: AuditStore {
 extension SQLiteStore: SignalTypeSettingsStore {
     static func registerSignalTypeSettingsMigration(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("v3-signal-type-settings") { db in
-            try db.execute(sql: """
-                CREATE TABLE signal_type_settings (
-                    name TEXT PRIMARY KEY,
-                    enabled_ratio REAL NOT NULL,
-                    updated_at TEXT NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE signal_type_settings (
+                        name TEXT PRIMARY KEY,
+                        enabled_ratio REAL NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    """)
         }
     }
 

@@ -47,115 +47,119 @@ public final class SQLiteStore: TransactionalStore {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-lists-entries-keys") { db in
-            try db.execute(sql: """
-                CREATE TABLE lists (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    name TEXT NOT NULL UNIQUE,
-                    kind TEXT NOT NULL,
-                    match_radius INTEGER NOT NULL,
-                    enabled_ratio REAL NOT NULL,
-                    enabled INTEGER NOT NULL,
-                    live_entries INTEGER NOT NULL DEFAULT 0,
-                    created_at TEXT NOT NULL,
-                    updated_at TEXT NOT NULL
-                );
-                CREATE TABLE entries (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    list_id INTEGER NOT NULL REFERENCES lists(id),
-                    signal_type TEXT NOT NULL,
-                    value TEXT NOT NULL,
-                    source_organisation TEXT,
-                    source_item_id TEXT,
-                    submitted_by TEXT,
-                    confirmed_by TEXT,
-                    decision_reference TEXT,
-                    confirmed_at TEXT,
-                    note TEXT,
-                    disabled_until TEXT,
-                    created_at TEXT NOT NULL,
-                    deleted_at TEXT
-                );
-                CREATE INDEX entries_by_value ON entries(signal_type, value);
-                CREATE INDEX entries_by_list ON entries(list_id, id);
-                CREATE TABLE changes (
-                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
-                    kind TEXT NOT NULL,
-                    entry_id INTEGER NOT NULL,
-                    list_id INTEGER NOT NULL,
-                    signal_type TEXT NOT NULL,
-                    value TEXT NOT NULL,
-                    at TEXT NOT NULL
-                );
-                CREATE TABLE api_keys (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    prefix TEXT NOT NULL,
-                    secret_sha256 BLOB NOT NULL UNIQUE,
-                    organisation TEXT NOT NULL,
-                    scopes TEXT NOT NULL,
-                    label TEXT NOT NULL,
-                    created_at TEXT NOT NULL,
-                    revoked_at TEXT
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE lists (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        match_radius INTEGER NOT NULL,
+                        enabled_ratio REAL NOT NULL,
+                        enabled INTEGER NOT NULL,
+                        live_entries INTEGER NOT NULL DEFAULT 0,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE TABLE entries (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        list_id INTEGER NOT NULL REFERENCES lists(id),
+                        signal_type TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        source_organisation TEXT,
+                        source_item_id TEXT,
+                        submitted_by TEXT,
+                        confirmed_by TEXT,
+                        decision_reference TEXT,
+                        confirmed_at TEXT,
+                        note TEXT,
+                        disabled_until TEXT,
+                        created_at TEXT NOT NULL,
+                        deleted_at TEXT
+                    );
+                    CREATE INDEX entries_by_value ON entries(signal_type, value);
+                    CREATE INDEX entries_by_list ON entries(list_id, id);
+                    CREATE TABLE changes (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL,
+                        entry_id INTEGER NOT NULL,
+                        list_id INTEGER NOT NULL,
+                        signal_type TEXT NOT NULL,
+                        value TEXT NOT NULL,
+                        at TEXT NOT NULL
+                    );
+                    CREATE TABLE api_keys (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        prefix TEXT NOT NULL,
+                        secret_sha256 BLOB NOT NULL UNIQUE,
+                        organisation TEXT NOT NULL,
+                        scopes TEXT NOT NULL,
+                        label TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        revoked_at TEXT
+                    );
+                    """)
         }
         registerOutboxMigration(&migrator)
         registerSignalTypeSettingsMigration(&migrator)
         migrator.registerMigration("v4-organisations") { db in
             // Each distinct organisation name of the keys becomes a provider organisation; the keys
             // table is rebuilt to refer to it (SQLite cannot add a NOT NULL reference in place).
-            try db.execute(sql: """
-                CREATE TABLE organisations (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    name TEXT NOT NULL UNIQUE,
-                    kind TEXT NOT NULL,
-                    member_state TEXT,
-                    created_at TEXT NOT NULL
-                );
-                INSERT INTO organisations (name, kind, member_state, created_at)
-                    SELECT organisation, 'provider', NULL, MIN(created_at) FROM api_keys GROUP BY organisation ORDER BY MIN(id);
-                CREATE TABLE api_keys_new (
-                    id INTEGER PRIMARY KEY AUTOINCREMENT,
-                    prefix TEXT NOT NULL,
-                    secret_sha256 BLOB NOT NULL UNIQUE,
-                    organisation_id INTEGER NOT NULL REFERENCES organisations(id),
-                    scopes TEXT NOT NULL,
-                    label TEXT NOT NULL,
-                    created_at TEXT NOT NULL,
-                    revoked_at TEXT
-                );
-                INSERT INTO api_keys_new (id, prefix, secret_sha256, organisation_id, scopes, label, created_at, revoked_at)
-                    SELECT k.id, k.prefix, k.secret_sha256, o.id, k.scopes, k.label, k.created_at, k.revoked_at
-                    FROM api_keys k JOIN organisations o ON o.name = k.organisation;
-                DROP TABLE api_keys;
-                ALTER TABLE api_keys_new RENAME TO api_keys;
-                CREATE INDEX api_keys_by_organisation ON api_keys(organisation_id);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE organisations (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL UNIQUE,
+                        kind TEXT NOT NULL,
+                        member_state TEXT,
+                        created_at TEXT NOT NULL
+                    );
+                    INSERT INTO organisations (name, kind, member_state, created_at)
+                        SELECT organisation, 'provider', NULL, MIN(created_at) FROM api_keys GROUP BY organisation ORDER BY MIN(id);
+                    CREATE TABLE api_keys_new (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        prefix TEXT NOT NULL,
+                        secret_sha256 BLOB NOT NULL UNIQUE,
+                        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+                        scopes TEXT NOT NULL,
+                        label TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        revoked_at TEXT
+                    );
+                    INSERT INTO api_keys_new (id, prefix, secret_sha256, organisation_id, scopes, label, created_at, revoked_at)
+                        SELECT k.id, k.prefix, k.secret_sha256, o.id, k.scopes, k.label, k.created_at, k.revoked_at
+                        FROM api_keys k JOIN organisations o ON o.name = k.organisation;
+                    DROP TABLE api_keys;
+                    ALTER TABLE api_keys_new RENAME TO api_keys;
+                    CREATE INDEX api_keys_by_organisation ON api_keys(organisation_id);
+                    """)
         }
         migrator.registerMigration("v5-audit-events") { db in
-            try db.execute(sql: """
-                CREATE TABLE audit_events (
-                    sequence INTEGER PRIMARY KEY,
-                    actor TEXT NOT NULL,
-                    organisation TEXT,
-                    action TEXT NOT NULL,
-                    object TEXT NOT NULL,
-                    at TEXT NOT NULL,
-                    detail TEXT,
-                    prev_hash BLOB NOT NULL,
-                    hash BLOB NOT NULL
-                );
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_events (
+                        sequence INTEGER PRIMARY KEY,
+                        actor TEXT NOT NULL,
+                        organisation TEXT,
+                        action TEXT NOT NULL,
+                        object TEXT NOT NULL,
+                        at TEXT NOT NULL,
+                        detail TEXT,
+                        prev_hash BLOB NOT NULL,
+                        hash BLOB NOT NULL
+                    );
+                    """)
         }
         migrator.registerMigration("v6-outbox-policy-reference") { db in
             // Outbox rows refer to their list's policy instead of holding a copy of its secret.
             // Pending rows find their policy by address and secret; a row whose policy is gone
             // keeps no reference and fails permanently when it comes due.
-            try db.execute(sql: """
-                ALTER TABLE outbox ADD COLUMN list_id INTEGER REFERENCES lists(id);
-                UPDATE outbox SET list_id = (
-                    SELECT MIN(a.list_id) FROM list_actions a WHERE a.webhook_url = outbox.url AND a.secret = outbox.secret);
-                ALTER TABLE outbox DROP COLUMN secret;
-                """)
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN list_id INTEGER REFERENCES lists(id);
+                    UPDATE outbox SET list_id = (
+                        SELECT MIN(a.list_id) FROM list_actions a WHERE a.webhook_url = outbox.url AND a.secret = outbox.secret);
+                    ALTER TABLE outbox DROP COLUMN secret;
+                    """)
         }
         return migrator
     }()
@@ -275,7 +279,8 @@ extension SQLiteStore: ListStore {
 
     public func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) async throws(StoreError) -> Int {
         guard !itemIds.isEmpty else { return 0 }
-        return try await write { tx throws(StoreError) in try tx.removeItems(sourceOrganisation: sourceOrganisation, itemIds: itemIds, fromList: name) }
+        return try await write { tx throws(StoreError) in try tx.removeItems(sourceOrganisation: sourceOrganisation, itemIds: itemIds, fromList: name)
+        }
     }
 
     public func removeEntry(_ id: Int64, fromList name: String) async throws(StoreError) {
@@ -307,7 +312,9 @@ extension SQLiteStore: ListStore {
             for chunk in stride(from: 0, to: ids.count, by: 500) {
                 let part = Array(ids[chunk..<min(ids.count, chunk + 500)])
                 let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
-                for row in try Row.fetchAll(db, sql: "SELECT \(Self.entryColumns) FROM entries WHERE id IN (\(marks))", arguments: StatementArguments(part)) {
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT \(Self.entryColumns) FROM entries WHERE id IN (\(marks))", arguments: StatementArguments(part))
+                {
                     let entry = try Self.storedEntry(row)
                     found[entry.id] = entry
                 }

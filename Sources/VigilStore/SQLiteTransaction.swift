@@ -101,12 +101,14 @@ struct SQLiteTransaction: StoreTransaction {
         return try run {
             var added: [Int64] = []
             var removed = 0
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by,
-                    confirmed_by, decision_reference, confirmed_at, note, created_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
-            let change = try db.cachedStatement(sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES (?, ?, ?, ?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: """
+                    INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by,
+                        confirmed_by, decision_reference, confirmed_at, note, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let change = try db.cachedStatement(
+                sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES (?, ?, ?, ?, ?, ?)")
             for record in records {
                 switch record.action {
                 case .add:
@@ -246,7 +248,9 @@ struct SQLiteTransaction: StoreTransaction {
         guard let organisation = try organisation(id: organisationId) else { throw .organisationNotFound(id: organisationId) }
         let allowed = Scope.allowed(for: organisation.kind)
         guard !scopes.isEmpty else {
-            throw .invalid("a key needs at least one scope; a \(organisation.kind.rawValue) key may hold: \(Scopes.encode(allowed).replacingOccurrences(of: ",", with: ", "))")
+            throw .invalid(
+                "a key needs at least one scope; a \(organisation.kind.rawValue) key may hold: \(Scopes.encode(allowed).replacingOccurrences(of: ",", with: ", "))"
+            )
         }
         let refused = scopes.subtracting(allowed)
         guard refused.isEmpty else {
@@ -262,7 +266,8 @@ struct SQLiteTransaction: StoreTransaction {
             return db.lastInsertedRowID
         }
         return APIKeyInfo(
-            id: id, prefix: prefix, organisationId: organisationId, organisation: organisation.name, scopes: scopes.sorted { $0.rawValue < $1.rawValue },
+            id: id, prefix: prefix, organisationId: organisationId, organisation: organisation.name,
+            scopes: scopes.sorted { $0.rawValue < $1.rawValue },
             label: label, createdAt: stamp, revokedAt: nil)
     }
 
@@ -322,7 +327,9 @@ struct SQLiteTransaction: StoreTransaction {
                     INSERT INTO audit_events (sequence, actor, organisation, action, object, at, detail, prev_hash, hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [sequence, event.actor, event.organisation, event.action, event.object, event.at, event.detail, Data(prevHash), Data(hash)])
+                arguments: [
+                    sequence, event.actor, event.organisation, event.action, event.object, event.at, event.detail, Data(prevHash), Data(hash),
+                ])
             return StoredAuditEvent(sequence: sequence, event: event, prevHash: prevHash, hash: hash)
         }
     }

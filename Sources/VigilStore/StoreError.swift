@@ -147,11 +147,13 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             StoreError(code: .busy, message: "the database is busy; try again in a moment", underlying: error)
         case .SQLITE_CONSTRAINT:
-            StoreError(code: .conflict, message: "the change conflicts with data already stored (a duplicate or a missing reference)", underlying: error)
+            StoreError(
+                code: .conflict, message: "the change conflicts with data already stored (a duplicate or a missing reference)", underlying: error)
         case .SQLITE_FULL:
             StoreError(code: .unavailable, message: "the database's disk is full; the operator must free space", underlying: error)
         case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_NOLFS:
-            StoreError(code: .unavailable, message: "the database cannot be read or written; the operator must check its file and disk", underlying: error)
+            StoreError(
+                code: .unavailable, message: "the database cannot be read or written; the operator must check its file and disk", underlying: error)
         case .SQLITE_CORRUPT, .SQLITE_NOTADB:
             StoreError(code: .internal, message: "the database file is damaged; the operator must restore it", underlying: error)
         default:

@@ -50,10 +50,11 @@ struct IndexCommand: ParsableCommand {
             let index = try HammingIndex(hashes: parsed.hashes, ids: parsed.ids)
             try index.write(toFile: out)
             let seconds = (ContinuousClock.now - started).seconds
-            print(String(
-                format: "built %@: %d entries, %d substrings, %.1f bytes per entry, %d bad line(s) skipped, %.2f s",
-                out, index.count, index.substringCount, Double(index.memoryFootprint) / Double(max(index.count, 1)),
-                parsed.bad.count, seconds))
+            print(
+                String(
+                    format: "built %@: %d entries, %d substrings, %.1f bytes per entry, %d bad line(s) skipped, %.2f s",
+                    out, index.count, index.substringCount, Double(index.memoryFootprint) / Double(max(index.count, 1)),
+                    parsed.bad.count, seconds))
         }
     }
 
@@ -66,11 +67,12 @@ struct IndexCommand: ParsableCommand {
         func run() throws {
             let started = ContinuousClock.now
             let index = try HammingIndex.load(fromFile: path)
-            print(String(
-                format: "%@: %d entries, %d substrings, %d bytes (%.1f per entry), list tags: %@, verified and loaded in %.2f s",
-                path, index.count, index.substringCount, index.memoryFootprint,
-                Double(index.memoryFootprint) / Double(max(index.count, 1)), index.hasLists ? "yes" : "no",
-                (ContinuousClock.now - started).seconds))
+            print(
+                String(
+                    format: "%@: %d entries, %d substrings, %d bytes (%.1f per entry), list tags: %@, verified and loaded in %.2f s",
+                    path, index.count, index.substringCount, index.memoryFootprint,
+                    Double(index.memoryFootprint) / Double(max(index.count, 1)), index.hasLists ? "yes" : "no",
+                    (ContinuousClock.now - started).seconds))
         }
     }
 }

@@ -46,7 +46,10 @@ struct KeysCommand: AsyncParsableCommand {
                     throw ValidationError("name the key's organisation with --org (see `vigil orgs list`)")
                 }
                 print(secret)
-                FileHandle.standardError.write(Data("key \(info.id) for \(info.organisation) (\(info.scopes.map(\.rawValue).joined(separator: ","))): store the secret above now, it is not shown again\n".utf8))
+                FileHandle.standardError.write(
+                    Data(
+                        "key \(info.id) for \(info.organisation) (\(info.scopes.map(\.rawValue).joined(separator: ","))): store the secret above now, it is not shown again\n"
+                            .utf8))
             } catch let error as StoreError {
                 throw ValidationError(error.description)
             }
@@ -61,7 +64,9 @@ struct KeysCommand: AsyncParsableCommand {
             let store = try await data.openStore()
             print("id\tprefix\torganisation\tscopes\tcreated\trevoked\tlabel")
             for key in try await store.keys() {
-                print("\(key.id)\t\(key.prefix)…\t\(key.organisation)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.createdAt)\t\(key.revokedAt ?? "-")\t\(key.label)")
+                print(
+                    "\(key.id)\t\(key.prefix)…\t\(key.organisation)\t\(key.scopes.map(\.rawValue).joined(separator: ","))\t\(key.createdAt)\t\(key.revokedAt ?? "-")\t\(key.label)"
+                )
             }
         }
     }

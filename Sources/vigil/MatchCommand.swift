@@ -115,13 +115,15 @@ struct MatchCommand: ParsableCommand {
         if json {
             var line = JSONLine()
             line.add("query", query)
-            line.add("matches", objects: found.map { item in
-                var match = JSONLine()
-                match.addUnsigned("id", item.match.id)
-                match.add("distance", item.match.distance)
-                match.add("variant", PDQDihedral(rawValue: item.variant)?.name ?? "orig")
-                return match
-            })
+            line.add(
+                "matches",
+                objects: found.map { item in
+                    var match = JSONLine()
+                    match.addUnsigned("id", item.match.id)
+                    match.add("distance", item.match.distance)
+                    match.add("variant", PDQDihedral(rawValue: item.variant)?.name ?? "orig")
+                    return match
+                })
             return line.rendered + "\n"
         }
         if found.isEmpty { return "\(query)\t-\t-\t-\n" }

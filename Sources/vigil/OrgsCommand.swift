@@ -18,7 +18,9 @@ struct OrgsCommand: AsyncParsableCommand {
         var name: String
         @Option(help: "What it is: \(OrganisationKind.allCases.map(\.rawValue).joined(separator: ", ")).")
         var kind: String
-        @Option(name: .customLong("member-state"), help: "Its Member State (ISO 3166-1 alpha-2, e.g. DE): required for police and coordinating_authority.")
+        @Option(
+            name: .customLong("member-state"), help: "Its Member State (ISO 3166-1 alpha-2, e.g. DE): required for police and coordinating_authority."
+        )
         var memberState: String?
 
         func run() async throws {
@@ -35,7 +37,9 @@ struct OrgsCommand: AsyncParsableCommand {
             let store = try await data.openStore()
             do {
                 let organisation = try await store.createOrganisation(NewOrganisation(name: name, kind: kind, memberState: state))
-                print("organisation \(organisation.id): \(organisation.name) (\(organisation.kind.rawValue)\(organisation.memberState.map { ", \($0)" } ?? ""))")
+                print(
+                    "organisation \(organisation.id): \(organisation.name) (\(organisation.kind.rawValue)\(organisation.memberState.map { ", \($0)" } ?? ""))"
+                )
             } catch {
                 throw ValidationError(error.description)
             }
@@ -50,7 +54,9 @@ struct OrgsCommand: AsyncParsableCommand {
             let store = try await data.openStore()
             print("id\tname\tkind\tmember state\tcreated")
             for organisation in try await store.organisations() {
-                print("\(organisation.id)\t\(organisation.name)\t\(organisation.kind.rawValue)\t\(organisation.memberState?.rawValue ?? "-")\t\(organisation.createdAt)")
+                print(
+                    "\(organisation.id)\t\(organisation.name)\t\(organisation.kind.rawValue)\t\(organisation.memberState?.rawValue ?? "-")\t\(organisation.createdAt)"
+                )
             }
         }
     }

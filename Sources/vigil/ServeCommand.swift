@@ -40,10 +40,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug (every request), info (default), notice, warning, error.")
     var logLevel: String?
 
-    @Option(name: .customLong("allow-url-host"), help: "A host content may be fetched from by URL (repeatable; `*.example.net` for a domain). None by default.")
+    @Option(
+        name: .customLong("allow-url-host"),
+        help: "A host content may be fetched from by URL (repeatable; `*.example.net` for a domain). None by default.")
     var allowedURLHosts: [String] = []
 
-    @Option(help: "A folder of benign sample images: load them into a list named \"sample\" (once) and print a demo key and a curl command that matches.")
+    @Option(
+        help: "A folder of benign sample images: load them into a list named \"sample\" (once) and print a demo key and a curl command that matches.")
     var sample: String?
 
     /// The options given on the command line, as configuration keys (they override every other source).
@@ -69,21 +72,25 @@ struct ServeCommand: AsyncParsableCommand {
         let openFiles = try OpenFileLimit.raiseToHardLimit()
         settings.connections = configuration.server.connections.fitting(openFileLimit: openFiles)
         if settings.connections.maxConnections < configuration.server.connections.maxConnections {
-            logger.warning("http.max-connections lowered to fit the open-file limit", metadata: [
-                "configured": "\(configuration.server.connections.maxConnections)", "max-connections": "\(settings.connections.maxConnections)",
-                "open-file-limit": "\(openFiles)",
-            ])
+            logger.warning(
+                "http.max-connections lowered to fit the open-file limit",
+                metadata: [
+                    "configured": "\(configuration.server.connections.maxConnections)", "max-connections": "\(settings.connections.maxConnections)",
+                    "open-file-limit": "\(openFiles)",
+                ])
         }
         if let sample {
             try await loadSample(folder: sample, into: store, host: settings.host, port: settings.port)
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        logger.info("starting", metadata: [
-            "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)",
-            "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
-            "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
-        ])
+        logger.info(
+            "starting",
+            metadata: [
+                "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)",
+                "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
+                "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
+            ])
         let node = Node(store: store, engine: engine, clock: clock, settings: settings)
         let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(
@@ -108,9 +115,10 @@ extension ServeCommand {
         var example: String?
         for file in files {
             guard let result = try? hasher.hash(fileAt: file.path), result.pdq.quality >= 50 else { continue }
-            records.append(IndicatorRecord(
-                type: .pdq, value: result.pdq.hash.hex,
-                provenance: Provenance(sourceOrganisation: "Vigil sample", sourceItemId: file.path, note: "benign sample image")))
+            records.append(
+                IndicatorRecord(
+                    type: .pdq, value: result.pdq.hash.hex,
+                    provenance: Provenance(sourceOrganisation: "Vigil sample", sourceItemId: file.path, note: "benign sample image")))
             if example == nil && file.path.hasSuffix(".jpg") { example = file.path }
         }
         do {
@@ -120,13 +128,15 @@ extension ServeCommand {
             }
             let (secret, _) = try await store.createKey(organisation: "demo", scopes: [.hash, .match], label: "vigil serve --sample")
             // Written straight away (not through print's buffer), as the server runs on after it.
-            FileHandle.standardOutput.write(Data("""
-                Sample list "sample": \(records.count) benign images from \(folder).
-                Demo API key (hash, match): \(secret)
-                Try, from another terminal:
-                  curl -s -H 'Authorization: Bearer \(secret)' --data-binary @\(example ?? files.first?.path ?? "IMAGE") http://\(host):\(port)/v1/match/file
+            FileHandle.standardOutput.write(
+                Data(
+                    """
+                    Sample list "sample": \(records.count) benign images from \(folder).
+                    Demo API key (hash, match): \(secret)
+                    Try, from another terminal:
+                      curl -s -H 'Authorization: Bearer \(secret)' --data-binary @\(example ?? files.first?.path ?? "IMAGE") http://\(host):\(port)/v1/match/file
 
-                """.utf8))
+                    """.utf8))
         } catch {
             throw ValidationError(error.description)
         }

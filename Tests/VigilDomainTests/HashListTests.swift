@@ -32,7 +32,9 @@ struct HashListTests {
 @Suite("Provenance")
 struct ProvenanceTests {
     @Test func fieldLengthsAreLimited() throws {
-        try Provenance(sourceItemId: String(repeating: "i", count: Provenance.maxFieldLength), note: String(repeating: "n", count: Provenance.maxNoteLength)).validate()
+        try Provenance(
+            sourceItemId: String(repeating: "i", count: Provenance.maxFieldLength), note: String(repeating: "n", count: Provenance.maxNoteLength)
+        ).validate()
         #expect(throws: ProvenanceValidationError.tooLong(field: "confirmed_by", length: 1025, limit: 1024)) {
             try Provenance(confirmedBy: String(repeating: "c", count: 1025)).validate()
         }
@@ -57,4 +59,3 @@ struct ProvenanceTests {
         #expect(error.description == "provenance note is 400001 bytes of UTF-8; at most 4096 bytes are accepted")
     }
 }
-

@@ -26,7 +26,8 @@ struct NCMECTests {
                 IndicatorRecord(type: .md5, value: Hex.m2, provenance: second),
                 IndicatorRecord(type: .md5, value: Hex.m3, provenance: video),
             ])
-        #expect(batch.itemDeletions == [ItemDeletion(record: 3, sourceOrganisation: "NCMEC", sourceItemId: "img-050", deletedAt: "2024-03-02T10:00:00Z")])
+        #expect(
+            batch.itemDeletions == [ItemDeletion(record: 3, sourceOrganisation: "NCMEC", sourceItemId: "img-050", deletedAt: "2024-03-02T10:00:00Z")])
         #expect(batch.issues.map(\.record) == [2, 4])
         #expect(batch.issues[0].message.contains("entry img-101: pdq fingerprint: a pdq value is 64 hex digits, got 60"))
         #expect(batch.issues[1].message.contains("has no <id>"))
@@ -100,7 +101,8 @@ struct NCMECTests {
         while entries.utf8.count < 10_000_000 {
             count += 1
             let md5 = String(String(count, radix: 16).reversed()).padding(toLength: 32, withPad: "7", startingAt: 0)
-            entries += "<image><member id=\"1\">M</member><timestamp>2024-01-01T00:00:00Z</timestamp><id>e\(count)</id>"
+            entries +=
+                "<image><member id=\"1\">M</member><timestamp>2024-01-01T00:00:00Z</timestamp><id>e\(count)</id>"
                 + "<classification>A1</classification><fingerprints><md5>\(md5)</md5><sha1>\(String(repeating: "1", count: 40))</sha1>"
                 + "<pdq>\(md5)\(md5)</pdq></fingerprints></image>\n"
         }

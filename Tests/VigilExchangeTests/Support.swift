@@ -29,7 +29,6 @@ struct Outcome: Equatable {
     var error: ImportError?
 }
 
-
 /// Feeds `bytes` to `reader` in chunks whose sizes `nextSize` picks, then finishes.
 func feed(_ reader: some IndicatorReader, _ bytes: [UInt8], nextSize: (Int) -> Int = { $0 }) -> Outcome {
     var reader = reader

@@ -31,7 +31,10 @@ struct TSVReaderTests {
         let exact = String(repeating: "n", count: Provenance.maxNoteLength)
         let outcome = importAll(TSVReader(), "\(Hex.p1)\t\t\(exact)\n\(Hex.p2)\t\t\(long)\n\(Hex.p3)\n")
         #expect(outcome.batch.records == [pdq(Hex.p1, Provenance(note: exact)), pdq(Hex.p3)])
-        #expect(outcome.batch.issues == [ImportIssue(record: 2, message: "provenance note is 4097 bytes of UTF-8; at most 4096 bytes are accepted; skipped")])
+        #expect(
+            outcome.batch.issues == [
+                ImportIssue(record: 2, message: "provenance note is 4097 bytes of UTF-8; at most 4096 bytes are accepted; skipped")
+            ])
     }
 
     @Test func signalTypeIsAParameter() {

@@ -3,9 +3,10 @@ import Synchronization
 import Testing
 import VigilDomain
 import VigilHash
-@testable import VigilMatching
 import VigilStore
 import VigilTestSupport
+
+@testable import VigilMatching
 
 @Suite("Match engine: one writer, idempotent apply, settings that never go back")
 struct MatchEngineTests {

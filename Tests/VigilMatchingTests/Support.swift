@@ -60,7 +60,10 @@ final class ControlledSource: MatchSource {
 
     func lists() async throws(StoreError) -> [StoredList] {
         let lists = try await base.lists()
-        if let gate = holdNextListsRead.withLock({ gate -> Gate? in defer { gate = nil }; return gate }) {
+        if let gate = holdNextListsRead.withLock({ gate -> Gate? in
+            defer { gate = nil }
+            return gate
+        }) {
             listsRead.open()
             await gate.wait()
         }

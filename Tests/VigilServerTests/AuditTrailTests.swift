@@ -15,7 +15,9 @@ struct AuditTrailTests {
     @Test func changesThroughV1AndHMAAreAuditedOnOneChain() async throws {
         let node = try await TestNode.make()
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: jsonBody(["name": "audited", "kind": "internal"])) {
+            try await client.execute(
+                uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: jsonBody(["name": "audited", "kind": "internal"])
+            ) {
                 #expect($0.status == .created)
             }
             try await client.execute(
@@ -31,7 +33,9 @@ struct AuditTrailTests {
                 #expect($0.status == .noContent)
             }
             // A refused change leaves no event.
-            try await client.execute(uri: "/v1/lists", method: .post, headers: node.headers(.match), body: jsonBody(["name": "refused", "kind": "internal"])) {
+            try await client.execute(
+                uri: "/v1/lists", method: .post, headers: node.headers(.match), body: jsonBody(["name": "refused", "kind": "internal"])
+            ) {
                 #expect($0.status == .forbidden)
             }
         }

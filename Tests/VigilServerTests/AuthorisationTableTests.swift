@@ -6,8 +6,9 @@ import NIOCore
 import Testing
 import VigilDomain
 import VigilMatching
-@testable import VigilServer
 import VigilStore
+
+@testable import VigilServer
 
 /// The one authorisation table (``AccessPolicy/node``) against every route the router serves:
 /// each route, found in the router and in the OpenAPI document (not in a hand-written list), is
@@ -113,7 +114,8 @@ struct AuthorisationTableTests {
             "routedRows": AccessRule(scopes: [.match], kinds: Set(OrganisationKind.allCases), rows: .jurisdiction),
         ])
         func principal(_ kind: OrganisationKind, org: Int64, state: String? = nil) -> Principal {
-            Principal(keyId: 1, organisationId: org, organisation: "o\(org)", kind: kind, jurisdiction: state.flatMap(MemberState.init), scopes: [.match])
+            Principal(
+                keyId: 1, organisationId: org, organisation: "o\(org)", kind: kind, jurisdiction: state.flatMap(MemberState.init), scopes: [.match])
         }
         func allowed(_ who: Principal, _ operation: String, _ resource: ResourceAttributes) -> Bool {
             if case .success = policy.decide(who, operation: operation, resource: resource) { return true }

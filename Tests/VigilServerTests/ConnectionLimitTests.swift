@@ -9,6 +9,7 @@ import Testing
 import VigilDomain
 import VigilMedia
 import VigilStore
+
 @testable import VigilServer
 
 #if canImport(Glibc)
@@ -269,7 +270,8 @@ final class RawConnection: Sendable {
             bytes += chunk
             let text = String(decoding: bytes, as: UTF8.self)
             guard let end = text.range(of: "\r\n\r\n") else { continue }
-            let length = text[..<end.lowerBound].split(separator: "\r\n")
+            let length =
+                text[..<end.lowerBound].split(separator: "\r\n")
                 .first { $0.lowercased().hasPrefix("content-length:") }
                 .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
             if text.utf8.count - text.utf8.distance(from: text.utf8.startIndex, to: end.upperBound) >= length { return text }

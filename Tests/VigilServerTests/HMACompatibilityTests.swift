@@ -159,30 +159,41 @@ struct HMACompatibilityTests {
                 #expect($0.json["message"] as? String == "bank 'NO_SUCH_BANK' not found")
             }
             // Update: name validation, then ratio changes.
-            try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "1_invalid_name"])) {
+            try await client.execute(
+                uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "1_invalid_name"])
+            ) {
                 #expect($0.status == .badRequest)
             }
             // Rename (the bank keeps its id and content), then back; a taken name is refused as on create.
-            try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_RENAMED"])) {
+            try await client.execute(
+                uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_RENAMED"])
+            ) {
                 #expect($0.status == .ok)
                 #expect($0.json["name"] as? String == "MY_TEST_BANK_RENAMED")
             }
             try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .get, headers: node.headers(.curate)) { #expect($0.status == .notFound) }
             try await Self.createBank(client, node, "MY_TEST_BANK_01")
-            try await client.execute(uri: "/c/bank/MY_TEST_BANK_RENAMED", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_01"])) {
+            try await client.execute(
+                uri: "/c/bank/MY_TEST_BANK_RENAMED", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_01"])
+            ) {
                 #expect($0.status == .forbidden)
                 #expect($0.json["message"] as? String == "Bank already exists")
             }
             try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .delete, headers: node.headers(.curate)) { #expect($0.status == .ok) }
-            try await client.execute(uri: "/c/bank/MY_TEST_BANK_RENAMED", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_01"])) {
+            try await client.execute(
+                uri: "/c/bank/MY_TEST_BANK_RENAMED", method: .put, headers: node.headers(.curate), body: jsonBody(["name": "MY_TEST_BANK_01"])
+            ) {
                 #expect($0.status == .ok)
                 #expect($0.json["name"] as? String == "MY_TEST_BANK_01")
             }
-            try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled": false])) {
+            try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled": false]))
+            {
                 #expect($0.status == .ok)
                 #expect(($0.json["matching_enabled_ratio"] as? NSNumber)?.doubleValue == 0)
             }
-            try await client.execute(uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": 0.5])) {
+            try await client.execute(
+                uri: "/c/bank/MY_TEST_BANK_01", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": 0.5])
+            ) {
                 #expect($0.status == .ok)
                 #expect(($0.json["matching_enabled_ratio"] as? NSNumber)?.doubleValue == 0.5)
                 #expect($0.json["name"] as? String == "MY_TEST_BANK_01")
@@ -227,7 +238,8 @@ struct HMACompatibilityTests {
             try await client.execute(uri: "/m/index/status?signal_type=tmk", method: .get, headers: node.headers(.match)) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(Self.specimen1)", method: .get, headers: node.headers(.match)) { response in
+            try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(Self.specimen1)", method: .get, headers: node.headers(.match)) {
+                response in
                 #expect(response.status == .ok)
                 let bank = response.json["TEST_BANK"] as? [[String: Any]] ?? []
                 #expect(response.json.count == 1)
@@ -239,7 +251,9 @@ struct HMACompatibilityTests {
             try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(Self.specimen2)", method: .get, headers: node.headers(.match)) {
                 #expect(($0.json["TEST_BANK"] as? [[String: Any]])?.first?["distance"] as? String == "9")
             }
-            try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(String(repeating: "5", count: 64))", method: .get, headers: node.headers(.match)) {
+            try await client.execute(
+                uri: "/m/lookup?signal_type=pdq&signal=\(String(repeating: "5", count: 64))", method: .get, headers: node.headers(.match)
+            ) {
                 #expect($0.status == .ok)
                 #expect(Self.anyJSON($0) as? [String: Any] != nil && $0.json.isEmpty)
             }
@@ -284,7 +298,8 @@ struct HMACompatibilityTests {
                     #expect(($0.json["matches"] as? [Int])?.count == count, "\(banks)")
                 }
             }
-            try await client.execute(uri: raw + "&include_distance=true&banks=BANK_A,BANK_B", method: .get, headers: node.headers(.match)) { response in
+            try await client.execute(uri: raw + "&include_distance=true&banks=BANK_A,BANK_B", method: .get, headers: node.headers(.match)) {
+                response in
                 let matches = response.json["matches"] as? [[String: Any]] ?? []
                 #expect(matches.count == 2)
                 for match in matches {
@@ -293,7 +308,10 @@ struct HMACompatibilityTests {
                 }
             }
             let lookup = "/m/lookup?signal=\(bridgeHash)&signal_type=pdq"
-            for (banks, expected) in [("", ["BANK_A", "BANK_B", "BANK_C"]), ("&banks=BANK_A", ["BANK_A"]), ("&banks=BANK_A,BANK_C", ["BANK_A", "BANK_C"]), ("&banks=NON_EXISTENT_BANK", [])] {
+            for (banks, expected) in [
+                ("", ["BANK_A", "BANK_B", "BANK_C"]), ("&banks=BANK_A", ["BANK_A"]), ("&banks=BANK_A,BANK_C", ["BANK_A", "BANK_C"]),
+                ("&banks=NON_EXISTENT_BANK", []),
+            ] {
                 try await client.execute(uri: lookup + banks, method: .get, headers: node.headers(.match)) {
                     #expect($0.status == .ok)
                     #expect(Set($0.json.keys) == Set(expected), "\(banks)")
@@ -322,7 +340,9 @@ struct HMACompatibilityTests {
     @Test func compare() async throws {
         let node = try await TestNode.make()
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/m/compare", method: .post, headers: node.headers(.match), body: jsonBody(["pdq": [Self.specimen1, Self.specimen2]])) { response in
+            try await client.execute(
+                uri: "/m/compare", method: .post, headers: node.headers(.match), body: jsonBody(["pdq": [Self.specimen1, Self.specimen2]])
+            ) { response in
                 #expect(response.status == .ok)
                 let pdq = response.json["pdq"] as? [Any] ?? []
                 #expect(pdq.count == 2)
@@ -364,7 +384,8 @@ struct HMACompatibilityTests {
             }
             var id = -1
             try await client.execute(
-                uri: "/c/bank/TEST_BANK_GET/signal", method: .post, headers: node.headers(.curate), body: jsonBody(["pdq": bridgeHash, "note": "Reported by user X"])
+                uri: "/c/bank/TEST_BANK_GET/signal", method: .post, headers: node.headers(.curate),
+                body: jsonBody(["pdq": bridgeHash, "note": "Reported by user X"])
             ) {
                 #expect($0.status == .ok)
                 id = $0.json["id"] as? Int ?? -1
@@ -403,9 +424,13 @@ struct HMACompatibilityTests {
                 #expect(($0.json["matches"] as? [Int]) == [id])
             }
             // A bad field refuses the whole update (the note below is not written either).
-            for body in [["disable_until_ts": -5, "note": "x"], ["disable_until_ts": until + 6 * 365 * 86_400], ["note": String(repeating: "n", count: 256)],
-                         ["note": 5]] as [[String: Any]] {
-                try await client.execute(uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .put, headers: node.headers(.curate), body: jsonBody(body)) {
+            for body in [
+                ["disable_until_ts": -5, "note": "x"], ["disable_until_ts": until + 6 * 365 * 86_400], ["note": String(repeating: "n", count: 256)],
+                ["note": 5],
+            ] as [[String: Any]] {
+                try await client.execute(
+                    uri: "/c/bank/TEST_BANK_GET/content/\(id)", method: .put, headers: node.headers(.curate), body: jsonBody(body)
+                ) {
                     #expect($0.status == .badRequest, "\(body)")
                     #expect($0.json["message"] is String)
                 }
@@ -434,7 +459,9 @@ struct HMACompatibilityTests {
                 #expect(($0.json["matches"] as? [Int])?.isEmpty == true)
             }
             // Signal form errors.
-            let cases: [([String: Any], String?)] = [([:], "No signals given"), (["tmk": bridgeHash], "No such signal type tmk"), (["pdq": "banana"], nil)]
+            let cases: [([String: Any], String?)] = [
+                ([:], "No signals given"), (["tmk": bridgeHash], "No such signal type tmk"), (["pdq": "banana"], nil),
+            ]
             for (body, message) in cases {
                 try await client.execute(uri: "/c/bank/TEST_BANK_GET/signal", method: .post, headers: node.headers(.curate), body: jsonBody(body)) {
                     #expect($0.status == .badRequest)
@@ -454,21 +481,29 @@ struct HMACompatibilityTests {
         let photo = try Self.photo()
         try await node.application.test(.router) { client in
             var pdq = ""
-            try await client.execute(uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])) {
+            try await client.execute(
+                uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])
+            ) {
                 #expect($0.status == .ok)
                 pdq = $0.json["pdq"] as? String ?? ""
                 #expect(pdq.count == 64)
                 #expect($0.json.count == 1)
             }
-            try await client.execute(uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("video", "v.mp4", Array("hello".utf8))])) {
+            try await client.execute(
+                uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash),
+                body: Self.multipart([("video", "v.mp4", Array("hello".utf8))])
+            ) {
                 #expect($0.json["video_md5"] as? String == "5d41402abc4b2a76b9719d911017c592")
             }
-            try await client.execute(uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("file", "a.jpg", photo)])) {
+            try await client.execute(
+                uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("file", "a.jpg", photo)])
+            ) {
                 #expect($0.status == .badRequest)
                 #expect($0.json["message"] as? String == "no such content_type: 'file'")
             }
             try await client.execute(
-                uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo), ("photo", "b.jpg", photo)])
+                uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash),
+                body: Self.multipart([("photo", "a.jpg", photo), ("photo", "b.jpg", photo)])
             ) {
                 #expect($0.json["message"] as? String == "Only one file allowed per request")
             }
@@ -517,7 +552,9 @@ struct HMACompatibilityTests {
             try await client.execute(uri: "/c/bank/NEW_BANK/content/\(id)?include_metadata=false", method: .get, headers: node.headers(.curate)) {
                 #expect($0.json["metadata"] == nil)
             }
-            try await client.execute(uri: "/m/lookup", method: .post, headers: Self.multipartHeaders(node, .match), body: Self.multipart([("photo", "a.jpg", photo)])) { response in
+            try await client.execute(
+                uri: "/m/lookup", method: .post, headers: Self.multipartHeaders(node, .match), body: Self.multipart([("photo", "a.jpg", photo)])
+            ) { response in
                 #expect(response.status == .ok)
                 let byBank = response.json["pdq"] as? [String: Any] ?? [:]
                 #expect(((byBank["NEW_BANK"] as? [[String: Any]])?.first)?["bank_content_id"] as? Int == id)
@@ -534,7 +571,8 @@ struct HMACompatibilityTests {
                 #expect(types.allSatisfy { $0["enabled_ratio"] is NSNumber })
             }
             // Stored and read back as HMA does; a negative ratio disables the type for lookups and hashing.
-            try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": 0.5])) {
+            try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": 0.5]))
+            {
                 #expect($0.status == .noContent)
             }
             try await client.execute(uri: "/c/signal_type", method: .get, headers: node.headers(.curate)) { response in
@@ -542,8 +580,10 @@ struct HMACompatibilityTests {
                 #expect((types.first { $0["name"] as? String == "pdq" }?["enabled_ratio"] as? NSNumber)?.doubleValue == 0.5)
                 #expect((types.first { $0["name"] as? String == "sha256" }?["enabled_ratio"] as? NSNumber)?.doubleValue == 1)
             }
-            for (uri, body) in [("/c/signal_type/tmk", jsonBody(["enabled_ratio": 1])), ("/c/signal_type/pdq", jsonBody([:])),
-                                ("/c/signal_type/pdq", jsonBody(["enabled_ratio": "lots"]))] {
+            for (uri, body) in [
+                ("/c/signal_type/tmk", jsonBody(["enabled_ratio": 1])), ("/c/signal_type/pdq", jsonBody([:])),
+                ("/c/signal_type/pdq", jsonBody(["enabled_ratio": "lots"])),
+            ] {
                 try await client.execute(uri: uri, method: .put, headers: node.headers(.curate), body: body) {
                     #expect($0.status == .badRequest, "\(uri)")
                     #expect($0.json["message"] is String)
@@ -552,7 +592,8 @@ struct HMACompatibilityTests {
             try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(bridgeHash)", method: .get, headers: node.headers(.match)) {
                 #expect($0.status == .ok)
             }
-            try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": "-1"])) {
+            try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": "-1"]))
+            {
                 #expect($0.status == .noContent)
             }
             try await client.execute(uri: "/m/lookup?signal_type=pdq&signal=\(bridgeHash)", method: .get, headers: node.headers(.match)) {
@@ -560,13 +601,17 @@ struct HMACompatibilityTests {
                 #expect($0.json["message"] as? String == "SignalType 'pdq' is not enabled")
             }
             let photo = try Self.photo()
-            try await client.execute(uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])) {
+            try await client.execute(
+                uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])
+            ) {
                 #expect($0.json["pdq"] == nil)
             }
             try await client.execute(uri: "/c/signal_type/pdq", method: .put, headers: node.headers(.curate), body: jsonBody(["enabled_ratio": 1])) {
                 #expect($0.status == .noContent)
             }
-            try await client.execute(uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])) {
+            try await client.execute(
+                uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash), body: Self.multipart([("photo", "a.jpg", photo)])
+            ) {
                 #expect($0.json["pdq"] is String)
             }
             try await client.execute(uri: "/c/content_type", method: .get, headers: node.headers(.curate)) { response in
@@ -614,7 +659,9 @@ struct HMACompatibilityTests {
             var id = -1
             try await client.execute(
                 uri: "/c/bank/NEW_BANK/content?url=\(imageURL)&content_type=photo", method: .post, headers: node.headers(.curate),
-                body: jsonBody(["metadata": ["content_id": "ext-id-123", "content_uri": "https://example.com/item/123"], "note": "Reported by user X"])
+                body: jsonBody([
+                    "metadata": ["content_id": "ext-id-123", "content_uri": "https://example.com/item/123"], "note": "Reported by user X",
+                ])
             ) { response in
                 #expect(response.status == .ok)
                 id = response.json["id"] as? Int ?? -1

@@ -8,6 +8,7 @@ import VigilDomain
 import VigilMedia
 import VigilStore
 import VigilTestSupport
+
 @testable import VigilServer
 
 /// What a hostile or merely heavy client can make the node do: hashing runs on a bounded pool of
@@ -128,11 +129,14 @@ struct IsolationTests {
         #expect(Self.webPBomb().count == 38)
         try await node.application.test(.router) { client in
             // A real photo is not.
-            try await client.execute(uri: "/v1/hash", method: .post, headers: node.headers(.hash, json: false), body: try TestNode.fixture(Self.photo)) {
+            try await client.execute(
+                uri: "/v1/hash", method: .post, headers: node.headers(.hash, json: false), body: try TestNode.fixture(Self.photo)
+            ) {
                 #expect($0.status == .ok)
             }
             for bomb in [Self.pngBomb(), Self.webPBomb()] {
-                try await client.execute(uri: "/v1/hash", method: .post, headers: node.headers(.hash, json: false), body: ByteBuffer(bytes: bomb)) { response in
+                try await client.execute(uri: "/v1/hash", method: .post, headers: node.headers(.hash, json: false), body: ByteBuffer(bytes: bomb)) {
+                    response in
                     #expect(response.status == .unprocessableContent)
                     #expect(response.errorCode == "decompression_bomb")
                 }
@@ -151,7 +155,8 @@ struct IsolationTests {
     /// routes used to have a separate 64 MiB limit), as on every other route.
     @Test func oneBodyLimitForEveryRoute() async throws {
         let node = try await TestNode.make(settings: ServerSettings())
-        let big = ByteBuffer(bytes: Array(#"{"name":"big","kind":"internal","note":""#.utf8) + [UInt8](repeating: 0x61, count: 40_000_000) + Array(#""}"#.utf8))
+        let big = ByteBuffer(
+            bytes: Array(#"{"name":"big","kind":"internal","note":""#.utf8) + [UInt8](repeating: 0x61, count: 40_000_000) + Array(#""}"#.utf8))
         try await node.application.test(.router) { client in
             try await client.execute(uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: big) { response in
                 #expect(response.status == .contentTooLarge)
@@ -162,7 +167,9 @@ struct IsolationTests {
                     #expect(response.status == .contentTooLarge, "\(uri)")
                 }
             }
-            try await client.execute(uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: jsonBody(["name": "small", "kind": "internal"])) {
+            try await client.execute(
+                uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: jsonBody(["name": "small", "kind": "internal"])
+            ) {
                 #expect($0.status == .created || $0.status == .ok)
             }
         }
@@ -172,7 +179,7 @@ struct IsolationTests {
 
     @Test func multipartWithALongBoundary() throws {
         let boundary = String(repeating: "b", count: 4000)
-        let file = [UInt8]("image bytes\r\n--" .utf8) + Array(boundary.dropLast().utf8) + [0x63]
+        let file = [UInt8]("image bytes\r\n--".utf8) + Array(boundary.dropLast().utf8) + [0x63]
         var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"a.jpg\"\r\n\r\n".utf8) + file
         body += Array("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n--\(boundary)--\r\n".utf8)
         let parts = try #require(MultipartForm.parse(body, boundary: boundary))

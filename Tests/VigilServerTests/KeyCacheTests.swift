@@ -1,9 +1,10 @@
-import VigilDomain
 import Foundation
 import Synchronization
 import Testing
-@testable import VigilServer
+import VigilDomain
 import VigilStore
+
+@testable import VigilServer
 
 @Suite("Verified-key cache")
 struct KeyCacheTests {

@@ -6,10 +6,10 @@ import NIOCore
 import Testing
 import VigilAPI
 import VigilDomain
-import VigilStore
-
 import VigilMatching
+import VigilStore
 import VigilTestSupport
+
 @testable import VigilServer
 
 /// `POST /v1/match/hash` has a direct path beside the generated route; these tests pin that both
@@ -26,11 +26,16 @@ struct MatchHashFastPathTests {
         let md5 = "d41d8cd98f00b204e9800998ecf8427e"
         let sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         let near = "f8f8f0cee0f4a84f0637022a038f67f0b36e26d596621e1d33e6b39c4e9c9b22"
-        let entries = jsonBody(["entries": [
-            ["type": "pdq", "value": bridgeHash, "provenance": provenance], ["type": "md5", "value": md5],
-            ["type": "sha256", "value": sha256, "provenance": ["note": "plain"]],
-        ]])
-        let lists = [("alpha", jsonBody(["name": "alpha", "kind": "internal"])), ("beta", jsonBody(["name": "beta", "kind": "internal", "enabled_ratio": 0.5]))]
+        let entries = jsonBody([
+            "entries": [
+                ["type": "pdq", "value": bridgeHash, "provenance": provenance], ["type": "md5", "value": md5],
+                ["type": "sha256", "value": sha256, "provenance": ["note": "plain"]],
+            ]
+        ])
+        let lists = [
+            ("alpha", jsonBody(["name": "alpha", "kind": "internal"])),
+            ("beta", jsonBody(["name": "beta", "kind": "internal", "enabled_ratio": 0.5])),
+        ]
         try await node.application.test(.router) { client in
             for (name, list) in lists {
                 try await client.execute(uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: list) {

@@ -28,7 +28,9 @@ struct NodeConfigurationTests {
     }
 
     @Test func layersFlagsOverEnvironmentOverFile() async throws {
-        let json = try file("node.json", """
+        let json = try file(
+            "node.json",
+            """
             {"data": {"directory": "/srv/vigil"}, "log": {"level": "warning"},
              "http": {"host": "0.0.0.0", "port": 9000, "max-body-bytes": 1000000},
              "fetch": {"allowed-hosts": ["cdn.example.net", "*.example.org"], "timeout-seconds": 2.5},
@@ -58,7 +60,9 @@ struct NodeConfigurationTests {
     }
 
     @Test func readsYAML() async throws {
-        let yaml = try file("node.yaml", """
+        let yaml = try file(
+            "node.yaml",
+            """
             http:
               port: 8181
             log:

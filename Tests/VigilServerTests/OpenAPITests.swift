@@ -8,10 +8,11 @@ import Testing
 import VigilAPI
 import VigilDomain
 import VigilMatching
-@testable import VigilServer
 import VigilStore
 import VigilTestSupport
 import Yams
+
+@testable import VigilServer
 
 /// The `/v1` API is generated from `openapi.yaml`: the node serves that file, every generated
 /// route is in it with the scopes the node enforces, and requests that do not fit it are 400s.
@@ -39,9 +40,10 @@ struct OpenAPITests {
             for method in ["get", "put", "post", "delete", "patch"] {
                 guard let operation = item[method] as? [String: Any] else { continue }
                 let security = operation["security"] as? [[String: [String]]] ?? []
-                operations.append(Operation(
-                    method: method.uppercased(), path: path, id: try #require(operation["operationId"] as? String, "\(method) \(path)"),
-                    scopes: Set(security.flatMap { $0.values.flatMap { $0 } })))
+                operations.append(
+                    Operation(
+                        method: method.uppercased(), path: path, id: try #require(operation["operationId"] as? String, "\(method) \(path)"),
+                        scopes: Set(security.flatMap { $0.values.flatMap { $0 } })))
             }
         }
         return operations
@@ -143,8 +145,12 @@ struct OpenAPITests {
         await #expect(throws: APIError(.forbidden, code: "forbidden", "this route declares no scope, so no API key may call it")) {
             try await call(OperationGuard(authoriser: Authoriser(), policies: [:], maxUploadBytes: 100), admin, Operations.ListLists.id)
         }
-        await #expect(throws: APIError.unauthorized) { try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), nil, Operations.MatchHash.id) }
-        await #expect(throws: APIError.forbidden("match")) { try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), hasher, Operations.MatchHash.id) }
+        await #expect(throws: APIError.unauthorized) {
+            try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), nil, Operations.MatchHash.id)
+        }
+        await #expect(throws: APIError.forbidden("match")) {
+            try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), hasher, Operations.MatchHash.id)
+        }
         #expect(try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), admin, Operations.MatchHash.id) == .ok)
         #expect(try await call(OperationGuard(authoriser: Authoriser(), maxUploadBytes: 100), hasher, Operations.HashFile.id) == .ok)
 
@@ -154,15 +160,18 @@ struct OpenAPITests {
         let jsonTooLarge = APIError.jsonTooLarge(limit: 10)
         let uploadTooLarge = APIError.uploadTooLarge(limit: 12)
         @Sendable func stream() -> HTTPBody {
-            HTTPBody(AsyncStream<ArraySlice<UInt8>> { continuation in
-                for _ in 0..<3 { continuation.yield(Array(repeating: 32, count: 5)[...]) }
-                continuation.finish()
-            }, length: .unknown)
+            HTTPBody(
+                AsyncStream<ArraySlice<UInt8>> { continuation in
+                    for _ in 0..<3 { continuation.yield(Array(repeating: 32, count: 5)[...]) }
+                    continuation.finish()
+                }, length: .unknown)
         }
         await #expect(throws: jsonTooLarge) { try await call(small, admin, Operations.MatchHash.id, body: HTTPBody(Array(repeating: 32, count: 11))) }
         await #expect(throws: jsonTooLarge) { try await call(small, admin, Operations.MatchHash.id, body: stream()) }
         #expect(try await call(small, admin, Operations.MatchHash.id, body: HTTPBody(Array(repeating: 32, count: 10))) == .ok)
-        await #expect(throws: uploadTooLarge) { try await call(small, admin, Operations.HashFile.id, body: HTTPBody(Array(repeating: 32, count: 13))) }
+        await #expect(throws: uploadTooLarge) {
+            try await call(small, admin, Operations.HashFile.id, body: HTTPBody(Array(repeating: 32, count: 13)))
+        }
         await #expect(throws: uploadTooLarge) { try await call(small, admin, Operations.MatchFile.id, body: stream()) }
         #expect(try await call(small, admin, Operations.ImportList.id, body: stream()) == .ok)
     }
@@ -205,7 +214,9 @@ struct OpenAPITests {
         @Sendable func form(_ parts: [(name: String, type: String, body: [UInt8])], boundary: String = "vigil-test-boundary") -> ByteBuffer {
             var bytes: [UInt8] = []
             for part in parts {
-                bytes += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\"; filename=\"f\"\r\nContent-Type: \(part.type)\r\n\r\n".utf8)
+                bytes += Array(
+                    "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(part.name)\"; filename=\"f\"\r\nContent-Type: \(part.type)\r\n\r\n"
+                        .utf8)
                 bytes += part.body + Array("\r\n".utf8)
             }
             return ByteBuffer(bytes: bytes + Array("--\(boundary)--\r\n".utf8))
@@ -214,13 +225,18 @@ struct OpenAPITests {
         formHeaders[.contentType] = "multipart/form-data; boundary=vigil-test-boundary"
         let headers = formHeaders
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/hash", method: .post, headers: headers, body: form([("note", "text/plain", Array("hi".utf8)), ("file", "image/jpeg", photo)])) {
+            try await client.execute(
+                uri: "/v1/hash", method: .post, headers: headers,
+                body: form([("note", "text/plain", Array("hi".utf8)), ("file", "image/jpeg", photo)])
+            ) {
                 #expect($0.status == .ok)
                 #expect($0.json["pdq"] as? String == bridgeHash)
             }
             var matching = headers
             matching[.authorization] = node.headers(.match)[.authorization]
-            try await client.execute(uri: "/v1/match/file", method: .post, headers: matching, body: form([("file", "application/octet-stream", photo)])) {
+            try await client.execute(
+                uri: "/v1/match/file", method: .post, headers: matching, body: form([("file", "application/octet-stream", photo)])
+            ) {
                 #expect($0.status == .ok)
                 #expect(($0.json["query"] as? [String: String])?["pdq"] == bridgeHash)
             }
@@ -236,7 +252,10 @@ struct OpenAPITests {
                 (form([("file", "image/jpeg", photo)], boundary: "another-boundary"), .badRequest, "invalid_multipart"),
                 (form([("file", "image/jpeg", [])]), .badRequest, "empty_body"),
                 (form([("file", "image/jpeg", Array(repeating: 7, count: (1 << 20) + 1))]), .contentTooLarge, "body_too_large"),
-                (form([("big", "image/jpeg", Array(repeating: 7, count: 1 << 20)), ("file", "image/jpeg", photo)]), .contentTooLarge, "body_too_large"),
+                (
+                    form([("big", "image/jpeg", Array(repeating: 7, count: 1 << 20)), ("file", "image/jpeg", photo)]), .contentTooLarge,
+                    "body_too_large"
+                ),
             ]
             for (body, status, code) in refused {
                 try await client.execute(uri: "/v1/hash", method: .post, headers: headers, body: body) {
@@ -259,8 +278,10 @@ struct OpenAPITests {
         let node = try await TestNode.make()
         _ = try await node.store.createList(HashList(name: "e", kind: .internal))
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/lists/e/import?format=tsv", method: .post, headers: node.headers(.curate, json: false),
-                                     body: ByteBuffer(string: "\(bridgeHash)\tA-1\n")) {
+            try await client.execute(
+                uri: "/v1/lists/e/import?format=tsv", method: .post, headers: node.headers(.curate, json: false),
+                body: ByteBuffer(string: "\(bridgeHash)\tA-1\n")
+            ) {
                 #expect($0.status == .ok)
                 #expect($0.json["added"] as? Int == 1)
             }

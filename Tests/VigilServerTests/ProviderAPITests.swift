@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -6,7 +7,6 @@ import ServiceLifecycle
 import Testing
 import VigilDomain
 import VigilHash
-import GRDB
 import VigilMatching
 import VigilServer
 import VigilStore
@@ -45,7 +45,10 @@ struct ProviderAPITests {
                 try await client.execute(uri: uri, method: method, headers: bad, body: jsonBody([:])) {
                     #expect($0.status == .unauthorized, "\(method) \(uri) with an unknown key")
                 }
-                let others = Scope.allCases.filter { $0 != scope && $0 != .admin && !(uri.hasPrefix("/v1/lists") && method == .get && uri.split(separator: "/").count <= 3 && $0 == .curate) }
+                let others = Scope.allCases.filter {
+                    $0 != scope && $0 != .admin
+                        && !(uri.hasPrefix("/v1/lists") && method == .get && uri.split(separator: "/").count <= 3 && $0 == .curate)
+                }
                 for other in others where !(method == .get && (uri == "/v1/lists" || uri == "/v1/lists/l") && (other == .match || other == .curate)) {
                     try await client.execute(uri: uri, method: method, headers: node.headers(other), body: jsonBody([:])) {
                         #expect($0.status == .forbidden, "\(method) \(uri) with a \(other) key")
@@ -71,22 +74,33 @@ struct ProviderAPITests {
                 #expect(response.status == .created)
                 #expect(response.json["match_radius"] as? Int == 20)
             }
-            try await client.execute(uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: jsonBody(["name": "known", "kind": "internal"])) {
+            try await client.execute(
+                uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: jsonBody(["name": "known", "kind": "internal"])
+            ) {
                 #expect($0.status == .conflict)
                 #expect($0.errorCode == "list_exists")
             }
-            let provenance: [String: Any] = ["source_organisation": "NCMEC", "source_item_id": "A-1", "confirmed_by": "analyst 3", "decision_reference": "case-77"]
+            let provenance: [String: Any] = [
+                "source_organisation": "NCMEC", "source_item_id": "A-1", "confirmed_by": "analyst 3", "decision_reference": "case-77",
+            ]
             var entryId = 0
             try await client.execute(
                 uri: "/v1/lists/known/entries", method: .post, headers: node.headers(.curate),
-                body: jsonBody(["entries": [["type": "pdq", "value": bridgeHash.uppercased(), "provenance": provenance], ["type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e"]]])
+                body: jsonBody([
+                    "entries": [
+                        ["type": "pdq", "value": bridgeHash.uppercased(), "provenance": provenance],
+                        ["type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e"],
+                    ]
+                ])
             ) { response in
                 #expect(response.status == .created)
                 entryId = (response.json["ids"] as? [Int])?.first ?? 0
             }
             // Matchable at once: a near-duplicate hash (4 bits away), with provenance.
             let near = "f8f8f0cee0f4a84f0637022a038f67f0b36e26d596621e1d33e6b39c4e9c9b22"
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": near])) { response in
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": near])
+            ) { response in
                 #expect(response.status == .ok)
                 let matches = response.json["matches"] as? [[String: Any]] ?? []
                 #expect(matches.count == 1)
@@ -96,64 +110,93 @@ struct ProviderAPITests {
                 #expect((matches.first?["provenance"] as? [String: Any])?["decision_reference"] as? String == "case-77")
             }
             // The file itself matches by PDQ and is hashed as the CLI does.
-            try await client.execute(uri: "/v1/match/file", method: .post, headers: node.headers(.match, json: false),
-                                     body: try TestNode.fixture("reference/images/pdq-data/bridge-mods/blur-a-lot.jpg")) { response in
+            try await client.execute(
+                uri: "/v1/match/file", method: .post, headers: node.headers(.match, json: false),
+                body: try TestNode.fixture("reference/images/pdq-data/bridge-mods/blur-a-lot.jpg")
+            ) { response in
                 #expect(response.status == .ok)
                 #expect((response.json["matches"] as? [Any])?.count == 1)
                 #expect((response.json["query"] as? [String: String])?["pdq"] == near)
             }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match),
-                                     body: jsonBody(["type": "md5", "value": "D41D8CD98F00B204E9800998ECF8427E"])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match),
+                body: jsonBody(["type": "md5", "value": "D41D8CD98F00B204E9800998ECF8427E"])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.count == 1)
             }
             // A tighter per-list radius excludes it; the kill switch silences the list.
             try await client.execute(uri: "/v1/lists/known", method: .patch, headers: node.headers(.curate), body: jsonBody(["match_radius": 3])) {
                 #expect($0.status == .ok)
             }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": near])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": near])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
             }
-            try await client.execute(uri: "/v1/lists/known", method: .patch, headers: node.headers(.curate), body: jsonBody(["match_radius": 31, "enabled": false])) { _ in }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+            try await client.execute(
+                uri: "/v1/lists/known", method: .patch, headers: node.headers(.curate), body: jsonBody(["match_radius": 31, "enabled": false])
+            ) { _ in }
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
             }
-            try await client.execute(uri: "/v1/lists/known", method: .patch, headers: node.headers(.curate), body: jsonBody(["enabled": true])) { _ in }
+            try await client.execute(uri: "/v1/lists/known", method: .patch, headers: node.headers(.curate), body: jsonBody(["enabled": true])) { _ in
+            }
             // Disable-until: the entry stays listed but matches nothing until then; null enables it.
             let tomorrow = ISO8601DateFormatter().string(from: Date().addingTimeInterval(86_400))
             try await client.execute(
-                uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate), body: jsonBody(["disabled_until": tomorrow])
+                uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate),
+                body: jsonBody(["disabled_until": tomorrow])
             ) {
                 #expect($0.status == .ok)
                 #expect($0.json["id"] as? Int == entryId)
                 #expect(($0.json["disabled_until"] as? String)?.hasPrefix(String(tomorrow.prefix(19))) == true)
             }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
             }
-            for (body, code) in [(["disabled_until": "next tuesday"], "invalid_json"), (["disabled_until": "2099-01-01T00:00:00Z"], "invalid_disabled_until")] {
-                try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate), body: jsonBody(body)) {
+            for (body, code) in [
+                (["disabled_until": "next tuesday"], "invalid_json"), (["disabled_until": "2099-01-01T00:00:00Z"], "invalid_disabled_until"),
+            ] {
+                try await client.execute(
+                    uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate), body: jsonBody(body)
+                ) {
                     #expect($0.status == .badRequest, "\(body)")
                     #expect($0.errorCode == code, "\(body)")
                 }
             }
-            try await client.execute(uri: "/v1/lists/known/entries/999999", method: .patch, headers: node.headers(.curate), body: jsonBody(["disabled_until": tomorrow])) {
+            try await client.execute(
+                uri: "/v1/lists/known/entries/999999", method: .patch, headers: node.headers(.curate), body: jsonBody(["disabled_until": tomorrow])
+            ) {
                 #expect($0.status == .notFound)
             }
-            try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.match), body: jsonBody(["disabled_until": tomorrow])) {
+            try await client.execute(
+                uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.match), body: jsonBody(["disabled_until": tomorrow])
+            ) {
                 #expect($0.status == .forbidden)
             }
-            try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate), body: jsonBody(["disabled_until": NSNull()])) {
+            try await client.execute(
+                uri: "/v1/lists/known/entries/\(entryId)", method: .patch, headers: node.headers(.curate),
+                body: jsonBody(["disabled_until": NSNull()])
+            ) {
                 #expect($0.status == .ok)
                 #expect($0.json["disabled_until"] == nil)
             }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.count == 1)
             }
             // Tombstone: deleted entries stop matching at once.
             try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .delete, headers: node.headers(.curate)) {
                 #expect($0.status == .noContent)
             }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
             }
             try await client.execute(uri: "/v1/lists/known/entries/\(entryId)", method: .delete, headers: node.headers(.curate)) {
@@ -193,7 +236,9 @@ struct ProviderAPITests {
         let restarted = try await TestNode.make(path: path)
         #expect(restarted.engine.signalTypeRatios == ["video_md5": -1])
         try await restarted.application.test(.router) { client in
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: restarted.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: restarted.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.count == 1)
             }
         }
@@ -221,7 +266,9 @@ struct ProviderAPITests {
             for value in values {
                 var answers: [Int] = []
                 for _ in 0..<3 {
-                    try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": value])) {
+                    try await client.execute(
+                        uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": value])
+                    ) {
                         answers.append(($0.json["matches"] as? [Any])?.count ?? -1)
                     }
                 }
@@ -242,11 +289,17 @@ struct ProviderAPITests {
                 ("/v1/match/hash", .post, .match, nil, jsonBody(["value": bridgeHash]), .badRequest, "invalid_json"),
                 ("/v1/match/hash", .post, .match, nil, ByteBuffer(string: "{not json"), .badRequest, "invalid_json"),
                 ("/v1/match/hash", .post, .match, nil, jsonBody(["type": "pdq", "value": bridgeHash, "lists": ["nope"]]), .notFound, "unknown_list"),
-                ("/v1/lists/nope/entries", .post, .curate, nil, jsonBody(["entries": [["type": "pdq", "value": bridgeHash]]]), .notFound, "unknown_list"),
+                (
+                    "/v1/lists/nope/entries", .post, .curate, nil, jsonBody(["entries": [["type": "pdq", "value": bridgeHash]]]), .notFound,
+                    "unknown_list"
+                ),
                 ("/v1/lists", .post, .curate, nil, jsonBody(["name": "bad name!", "kind": "internal"]), .badRequest, "invalid_request"),
                 ("/v1/lists", .post, .curate, nil, jsonBody(["name": "x", "kind": "unknown"]), .badRequest, "invalid_json"),
                 ("/v1/lists/l", .patch, .curate, nil, jsonBody(["enabled_ratio": 2]), .badRequest, "invalid_request"),
-                ("/v1/match/file", .post, .match, nil, ByteBuffer(string: "just some text, not an image"), .unsupportedMediaType, "unrecognised_format"),
+                (
+                    "/v1/match/file", .post, .match, nil, ByteBuffer(string: "just some text, not an image"), .unsupportedMediaType,
+                    "unrecognised_format"
+                ),
                 ("/v1/match/file", .post, .match, nil, ByteBuffer(), .badRequest, "empty_body"),
                 ("/v1/hash", .post, .hash, nil, ByteBuffer(bytes: [UInt8](repeating: 7, count: (1 << 20) + 10)), .contentTooLarge, "body_too_large"),
                 ("/v1/compare", .post, .match, nil, jsonBody(["a": bridgeHash, "b": "zz"]), .badRequest, "malformed_hash"),
@@ -264,7 +317,9 @@ struct ProviderAPITests {
                 #expect($0.status == .unsupportedMediaType)
                 #expect($0.errorCode == "unsupported_content_type")
             }
-            try await client.execute(uri: "/v1/hash", method: .post, headers: node.headers(.hash, json: false), body: try TestNode.fixture("bad/truncated.jpg")) {
+            try await client.execute(
+                uri: "/v1/hash", method: .post, headers: node.headers(.hash, json: false), body: try TestNode.fixture("bad/truncated.jpg")
+            ) {
                 #expect($0.status == .unprocessableContent)
                 #expect($0.errorCode == "truncated")
             }
@@ -284,8 +339,10 @@ struct ProviderAPITests {
     @Test func hashEndpointAgreesWithTheCLIHasher() async throws {
         let node = try await TestNode.make()
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/hash?dihedral=true", method: .post, headers: node.headers(.hash, json: false),
-                                     body: try TestNode.fixture("reference/images/pdq-data/bridge-mods/aaa-orig.jpg")) { response in
+            try await client.execute(
+                uri: "/v1/hash?dihedral=true", method: .post, headers: node.headers(.hash, json: false),
+                body: try TestNode.fixture("reference/images/pdq-data/bridge-mods/aaa-orig.jpg")
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.json["pdq"] as? String == bridgeHash)
                 #expect(response.json["quality"] as? Int == 100)
@@ -306,8 +363,10 @@ extension ProviderAPITests {
         let other = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
         let tsv = "# header comment\n\(bridgeHash)\tA-1\tfirst\n\(other)\tA-2\tsecond\nnot-a-hash\tA-3\n\(bridgeHash.prefix(60))\tA-4\n"
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/lists/src/import?format=tsv", method: .post, headers: node.headers(.curate, json: false),
-                                     body: ByteBuffer(string: tsv)) { response in
+            try await client.execute(
+                uri: "/v1/lists/src/import?format=tsv", method: .post, headers: node.headers(.curate, json: false),
+                body: ByteBuffer(string: tsv)
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.json["added"] as? Int == 2)
                 #expect(response.json["issue_count"] as? Int == 2)
@@ -315,7 +374,9 @@ extension ProviderAPITests {
                 #expect(issues.first?.hasPrefix("record 4") == true)
                 #expect(issues.last?.hasPrefix("record 5") == true)
             }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) {
                 let matches = $0.json["matches"] as? [[String: Any]] ?? []
                 #expect((matches.first?["provenance"] as? [String: Any])?["source_item_id"] as? String == "A-1")
             }
@@ -327,7 +388,9 @@ extension ProviderAPITests {
             let lines = String(buffer: exported).split(separator: "\n")
             #expect(lines.count == 2)
             #expect(lines.first?.contains("\"source_item_id\"") == true || lines.first?.contains("A-1") == true)
-            try await client.execute(uri: "/v1/lists/copy/import?format=vigil-jsonl", method: .post, headers: node.headers(.curate, json: false), body: exported) {
+            try await client.execute(
+                uri: "/v1/lists/copy/import?format=vigil-jsonl", method: .post, headers: node.headers(.curate, json: false), body: exported
+            ) {
                 #expect($0.json["added"] as? Int == 2)
                 #expect($0.json["issue_count"] as? Int == 0)
             }
@@ -335,7 +398,9 @@ extension ProviderAPITests {
             let source = try await node.store.entries(ofList: "src", afterId: 0, limit: 10)
             #expect(copied.map(\.value) == source.map(\.value))
             #expect(copied.map(\.provenance.sourceItemId) == source.map(\.provenance.sourceItemId))
-            try await client.execute(uri: "/v1/lists/src/import?format=docx", method: .post, headers: node.headers(.curate, json: false), body: ByteBuffer(string: "x")) {
+            try await client.execute(
+                uri: "/v1/lists/src/import?format=docx", method: .post, headers: node.headers(.curate, json: false), body: ByteBuffer(string: "x")
+            ) {
                 #expect($0.status == .badRequest)
                 #expect($0.errorCode == "unknown_format")
             }
@@ -343,7 +408,9 @@ extension ProviderAPITests {
                 #expect($0.status == .badRequest)
                 #expect($0.errorCode == "unknown_type")
             }
-            try await client.execute(uri: "/v1/lists/nope/import?format=tsv", method: .post, headers: node.headers(.curate, json: false), body: ByteBuffer(string: tsv)) {
+            try await client.execute(
+                uri: "/v1/lists/nope/import?format=tsv", method: .post, headers: node.headers(.curate, json: false), body: ByteBuffer(string: tsv)
+            ) {
                 #expect($0.status == .notFound)
             }
         }
@@ -381,13 +448,17 @@ extension ProviderAPITests {
         try await node.engine.catchUp()
         try await node.engine.refreshLists()
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "md5", "value": md5])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "md5", "value": md5])
+            ) {
                 let lists = ($0.json["matches"] as? [[String: Any]] ?? []).compactMap { $0["list"] as? String }
                 #expect(lists == ["on"])
             }
             _ = try await node.store.updateList(named: "on", ListUpdate(enabled: false))
             try await node.engine.refreshLists()
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "md5", "value": md5])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "md5", "value": md5])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
             }
         }
@@ -414,7 +485,10 @@ extension ProviderAPITests {
                 #expect($0.json["entry_count"] as? Int == 1)
             }
             try await client.execute(uri: "/v1/lists/old", method: .get, headers: node.headers(.curate)) { #expect($0.status == .notFound) }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash, "lists": ["new"]])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match),
+                body: jsonBody(["type": "pdq", "value": bridgeHash, "lists": ["new"]])
+            ) {
                 let lists = ($0.json["matches"] as? [[String: Any]] ?? []).compactMap { $0["list"] as? String }
                 #expect(lists == ["new"])
             }
@@ -436,10 +510,14 @@ extension ProviderAPITests {
         try await node.engine.refreshLists()
         let near = "f8f8f0cee0f4a84f0637022a038f67f0b36e26d596621e1d33e6b39c4e9c9b22"
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": near])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": near])
+            ) {
                 #expect(($0.json["matches"] as? [Any])?.isEmpty == true)
             }
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) {
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) {
                 #expect(($0.json["matches"] as? [[String: Any]])?.first?["list"] as? String == "tight")
             }
         }
@@ -449,26 +527,38 @@ extension ProviderAPITests {
         let node = try await TestNode.make()
         _ = try await node.store.createList(HashList(name: "l", kind: .internal))
         let ids = try await node.store.apply(
-            [IndicatorRecord(type: .md5, value: "d41d8cd98f00b204e9800998ecf8427e", provenance: Provenance(sourceOrganisation: "NCMEC", note: "first"))], toList: "l")
+            [
+                IndicatorRecord(
+                    type: .md5, value: "d41d8cd98f00b204e9800998ecf8427e", provenance: Provenance(sourceOrganisation: "NCMEC", note: "first"))
+            ], toList: "l")
         let id = try #require(ids.first)
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": "second"])) {
+            try await client.execute(
+                uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": "second"])
+            ) {
                 #expect($0.status == .ok)
                 let provenance = $0.json["provenance"] as? [String: Any]
                 #expect(provenance?["note"] as? String == "second")
                 #expect(provenance?["source_organisation"] as? String == "NCMEC")
             }
-            try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": String(repeating: "x", count: 4097)])) {
+            try await client.execute(
+                uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate),
+                body: jsonBody(["note": String(repeating: "x", count: 4097)])
+            ) {
                 #expect($0.status == .badRequest)
                 #expect($0.errorCode == "invalid_note")
             }
             try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody([:])) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/v1/lists/l/entries/999999/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": "x"])) {
+            try await client.execute(
+                uri: "/v1/lists/l/entries/999999/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": "x"])
+            ) {
                 #expect($0.status == .notFound)
             }
-            try await client.execute(uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": ""])) {
+            try await client.execute(
+                uri: "/v1/lists/l/entries/\(id)/note", method: .put, headers: node.headers(.curate), body: jsonBody(["note": ""])
+            ) {
                 #expect($0.status == .ok)
                 #expect(($0.json["provenance"] as? [String: Any])?["note"] == nil)
             }
@@ -484,14 +574,21 @@ extension ProviderAPITests {
         try await node.application.test(.router) { client in
             try await client.execute(
                 uri: "/v1/lists/l/entries", method: .post, headers: node.headers(.curate),
-                body: jsonBody(["entries": [
-                    ["type": "pdq", "value": bridgeHash],
-                    ["type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e", "provenance": ["source_item_id": String(repeating: "x", count: 2000)]],
-                ]])
+                body: jsonBody([
+                    "entries": [
+                        ["type": "pdq", "value": bridgeHash],
+                        [
+                            "type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e",
+                            "provenance": ["source_item_id": String(repeating: "x", count: 2000)],
+                        ],
+                    ]
+                ])
             ) {
                 #expect($0.status == .badRequest)
                 #expect($0.errorCode == "invalid_entries")
-                #expect(($0.json["error"] as? [String: Any])?["message"] as? String == "entries[1]: provenance source_item_id is 2000 bytes of UTF-8; at most 1024 bytes are accepted")
+                #expect(
+                    ($0.json["error"] as? [String: Any])?["message"] as? String
+                        == "entries[1]: provenance source_item_id is 2000 bytes of UTF-8; at most 1024 bytes are accepted")
             }
         }
         #expect(try await node.store.entries(ofList: "l", afterId: 0, limit: 10).isEmpty)

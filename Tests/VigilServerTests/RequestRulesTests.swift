@@ -17,9 +17,12 @@ struct RequestRulesTests {
     @Test func jsonMustBeDeclaredAndUTF8() async throws {
         let node = try await TestNode.make()
         let utf16 = ByteBuffer(bytes: Array(#"{"name":"x","kind":"internal"}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
-        let hashUTF16 = ByteBuffer(bytes: Array(#"{"type":"md5","value":"00000000000000000000000000000000"}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
+        let hashUTF16 = ByteBuffer(
+            bytes: Array(#"{"type":"md5","value":"00000000000000000000000000000000"}"#.utf16).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/lists", method: .post, headers: node.headers(.curate, json: false), body: jsonBody(["name": "x", "kind": "internal"])) {
+            try await client.execute(
+                uri: "/v1/lists", method: .post, headers: node.headers(.curate, json: false), body: jsonBody(["name": "x", "kind": "internal"])
+            ) {
                 #expect($0.status == .unsupportedMediaType)
                 #expect($0.errorCode == "unsupported_media_type")
             }

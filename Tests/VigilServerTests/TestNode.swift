@@ -25,7 +25,9 @@ struct TestNode {
         return folder.appendingPathComponent("vigil.sqlite").path
     }
 
-    static func make(path: String = temporaryPath(), load: Bool = true, settings: ServerSettings = ServerSettings(maxBodyBytes: 1 << 20)) async throws -> TestNode {
+    static func make(path: String = temporaryPath(), load: Bool = true, settings: ServerSettings = ServerSettings(maxBodyBytes: 1 << 20)) async throws
+        -> TestNode
+    {
         let store = try SQLiteStore(path: path)
         let engine = try MatchEngine(store: store)
         if load { try await engine.load() }

@@ -32,8 +32,9 @@ struct URLFetchTests {
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
 
-        let node = try await TestNode.make(settings: ServerSettings(
-            maxBodyBytes: 1 << 20, urlFetch: URLFetchPolicy(allowedHosts: ["127.0.0.1"], maxBytes: 2 << 20)))
+        let node = try await TestNode.make(
+            settings: ServerSettings(
+                maxBodyBytes: 1 << 20, urlFetch: URLFetchPolicy(allowedHosts: ["127.0.0.1"], maxBytes: 2 << 20)))
         _ = try await node.store.createList(HashList(name: "u", kind: .internal))
         _ = try await node.store.apply([IndicatorRecord(type: .pdq, value: bridgeHash)], toList: "u")
         try await node.engine.catchUp()

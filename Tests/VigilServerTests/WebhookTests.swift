@@ -29,9 +29,10 @@ actor Receiver {
     func record(body: [UInt8], headers: HTTPFields) -> HTTPResponse.Status {
         let status: HTTPResponse.Status = received.count < failures ? .internalServerError : .ok
         func header(_ name: String) -> String { HTTPField.Name(name).flatMap { headers[$0] } ?? "" }
-        received.append(Received(
-            body: body, timestamp: header("X-Vigil-Timestamp"), signature: header("X-Vigil-Signature"),
-            delivery: header("X-Vigil-Delivery"), status: Int(status.code)))
+        received.append(
+            Received(
+                body: body, timestamp: header("X-Vigil-Timestamp"), signature: header("X-Vigil-Signature"),
+                delivery: header("X-Vigil-Delivery"), status: Int(status.code)))
         return status
     }
 
@@ -64,12 +65,15 @@ struct WebhookTests {
         let node = try await TestNode.make()
         _ = try await node.store.createList(HashList(name: "hooked", kind: .knownAbuseMaterial))
         try await node.store.setPolicy(ActionPolicy(action: .block, webhookURL: "http://127.0.0.1:\(port)/hook", secret: secret), forList: "hooked")
-        _ = try await node.store.apply([IndicatorRecord(type: .pdq, value: bridgeHash, provenance: Provenance(sourceItemId: "H-1"))], toList: "hooked")
+        _ = try await node.store.apply(
+            [IndicatorRecord(type: .pdq, value: bridgeHash, provenance: Provenance(sourceItemId: "H-1"))], toList: "hooked")
         try await node.engine.catchUp()
         try await node.engine.refreshLists()
 
         let deliveryId: Int64 = try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])) { response in
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: node.headers(.match), body: jsonBody(["type": "pdq", "value": bridgeHash])
+            ) { response in
                 let actions = response.json["actions"] as? [[String: Any]] ?? []
                 #expect(actions.first?["action"] as? String == "block")
                 return Int64(actions.first?["delivery_id"] as? Int ?? 0)
@@ -102,7 +106,9 @@ struct WebhookTests {
 
         // A message recorded before a "crash" is delivered by the next process on the same database.
         let hooked = try await node.store.list(named: "hooked").id
-        let pending = try await node.store.enqueue([OutboxMessage(listId: hooked, url: "http://127.0.0.1:\(port)/hook", body: Array("{\"event\":\"test\"}".utf8))])
+        let pending = try await node.store.enqueue([
+            OutboxMessage(listId: hooked, url: "http://127.0.0.1:\(port)/hook", body: Array("{\"event\":\"test\"}".utf8))
+        ])
         let reopened = try SQLiteStore(path: node.path)
         #expect(try await DeliveryWorker(store: reopened, baseDelay: 0.05).deliverDue() == 1)
         #expect(try await reopened.delivery(pending[0])?.deliveredAt != nil)
@@ -112,16 +118,22 @@ struct WebhookTests {
         let node = try await TestNode.make()
         _ = try await node.store.createList(HashList(name: "p", kind: .internal))
         try await node.application.test(.router) { client in
-            try await client.execute(uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
-                                     body: jsonBody(["action": "quarantine", "webhook_url": "ftp://example.invalid/x", "secret": secret])) {
+            try await client.execute(
+                uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
+                body: jsonBody(["action": "quarantine", "webhook_url": "ftp://example.invalid/x", "secret": secret])
+            ) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
-                                     body: jsonBody(["action": "quarantine", "webhook_url": "http://127.0.0.1:9/x"])) {
+            try await client.execute(
+                uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
+                body: jsonBody(["action": "quarantine", "webhook_url": "http://127.0.0.1:9/x"])
+            ) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
-                                     body: jsonBody(["action": "notify", "webhook_url": "http://127.0.0.1:9/x", "secret": secret])) { response in
+            try await client.execute(
+                uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
+                body: jsonBody(["action": "notify", "webhook_url": "http://127.0.0.1:9/x", "secret": secret])
+            ) { response in
                 #expect(response.status == .ok)
                 #expect(response.json["has_secret"] as? Bool == true)
                 #expect(response.json["webhook_url"] as? String == "http://127.0.0.1:9/x")

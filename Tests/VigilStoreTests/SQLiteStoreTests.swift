@@ -2,12 +2,14 @@ import Foundation
 import GRDB
 import Testing
 import VigilDomain
+
 @testable import VigilStore
 
 @Suite("SQLite store")
 struct SQLiteStoreTests {
     static func temporaryDatabase(_ name: String) -> String {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-store-\(ProcessInfo.processInfo.processIdentifier)-\(name)-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "vigil-store-\(ProcessInfo.processInfo.processIdentifier)-\(name)-\(UUID().uuidString)")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder.appendingPathComponent("vigil.sqlite").path
     }
@@ -108,17 +110,21 @@ struct SQLiteStoreTests {
             try SQLiteStore.migrator.migrate(queue, upTo: "v3-signal-type-settings")
             try await queue.write { db in
                 let at = "2025-06-01T00:00:00.000Z"
-                for (organisation, digest) in [("Acme", SQLiteStore.digest(oldSecret)), ("Beta", [UInt8](repeating: 1, count: 32)), ("Acme", [UInt8](repeating: 2, count: 32))] {
+                for (organisation, digest) in [
+                    ("Acme", SQLiteStore.digest(oldSecret)), ("Beta", [UInt8](repeating: 1, count: 32)), ("Acme", [UInt8](repeating: 2, count: 32)),
+                ] {
                     try db.execute(
-                        sql: "INSERT INTO api_keys (prefix, secret_sha256, organisation, scopes, label, created_at) VALUES ('vk_x', ?, ?, 'hash,match', '', ?)",
+                        sql:
+                            "INSERT INTO api_keys (prefix, secret_sha256, organisation, scopes, label, created_at) VALUES ('vk_x', ?, ?, 'hash,match', '', ?)",
                         arguments: [Data(digest), organisation, at])
                 }
-                try db.execute(sql: """
-                    INSERT INTO lists (name, kind, match_radius, enabled_ratio, enabled, created_at, updated_at) VALUES ('hooked', 'internal', 31, 1, 1, '\(at)', '\(at)');
-                    INSERT INTO list_actions (list_id, action, webhook_url, secret, updated_at) VALUES (1, 'notify', 'https://hooks.example/a', 'the-old-secret-value', '\(at)');
-                    INSERT INTO outbox (url, secret, body, created_at, next_attempt_at) VALUES ('https://hooks.example/a', 'the-old-secret-value', X'7B7D', '\(at)', '\(at)');
-                    INSERT INTO outbox (url, secret, body, created_at, next_attempt_at) VALUES ('https://gone.example/b', 'a-policy-long-removed', X'7B7D', '\(at)', '\(at)');
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO lists (name, kind, match_radius, enabled_ratio, enabled, created_at, updated_at) VALUES ('hooked', 'internal', 31, 1, 1, '\(at)', '\(at)');
+                        INSERT INTO list_actions (list_id, action, webhook_url, secret, updated_at) VALUES (1, 'notify', 'https://hooks.example/a', 'the-old-secret-value', '\(at)');
+                        INSERT INTO outbox (url, secret, body, created_at, next_attempt_at) VALUES ('https://hooks.example/a', 'the-old-secret-value', X'7B7D', '\(at)', '\(at)');
+                        INSERT INTO outbox (url, secret, body, created_at, next_attempt_at) VALUES ('https://gone.example/b', 'a-policy-long-removed', X'7B7D', '\(at)', '\(at)');
+                        """)
             }
         }
         let clock = ManualClock()
@@ -148,9 +154,10 @@ struct SQLiteStoreTests {
         for start in stride(from: 0, to: events, by: 100) {
             _ = try await store.write { tx throws(StoreError) in
                 for i in start..<min(events, start + 100) {
-                    try tx.appendAudit(AuditEvent(
-                        actor: "key:\(i % 5)", organisation: i % 3 == 0 ? nil : "Org \(i % 3)", action: "entries.add", object: "list:\(i % 11)",
-                        at: tx.now.rfc3339Text, detail: i % 4 == 0 ? "batch \(i)" : nil))
+                    try tx.appendAudit(
+                        AuditEvent(
+                            actor: "key:\(i % 5)", organisation: i % 3 == 0 ? nil : "Org \(i % 3)", action: "entries.add", object: "list:\(i % 11)",
+                            at: tx.now.rfc3339Text, detail: i % 4 == 0 ? "batch \(i)" : nil))
                 }
             }
             clock.advance(by: 1)
@@ -194,11 +201,12 @@ struct SQLiteStoreTests {
         let store = try await Self.auditedStore("audit-swapped", events: 40)
         // Swap the places of events 12 and 13 (their sequence numbers).
         try await store.pool.write { db in
-            try db.execute(sql: """
-                UPDATE audit_events SET sequence = -1 WHERE sequence = 12;
-                UPDATE audit_events SET sequence = 12 WHERE sequence = 13;
-                UPDATE audit_events SET sequence = 13 WHERE sequence = -1;
-                """)
+            try db.execute(
+                sql: """
+                    UPDATE audit_events SET sequence = -1 WHERE sequence = 12;
+                    UPDATE audit_events SET sequence = 12 WHERE sequence = 13;
+                    UPDATE audit_events SET sequence = 13 WHERE sequence = -1;
+                    """)
         }
         var report = try await store.verifyAuditChain()
         #expect(report.problem == .reordered && report.firstBadSequence == 12)
@@ -206,12 +214,13 @@ struct SQLiteStoreTests {
         // Swap the contents of events 30 and 31 but keep their hashes where they were.
         let other = try await Self.auditedStore("audit-swapped-content", events: 40)
         try await other.pool.write { db in
-            try db.execute(sql: """
-                CREATE TEMP TABLE saved AS SELECT * FROM audit_events WHERE sequence IN (30, 31);
-                UPDATE audit_events SET (actor, organisation, action, object, at, detail) =
-                    (SELECT actor, organisation, action, object, at, detail FROM saved WHERE saved.sequence = 61 - audit_events.sequence)
-                    WHERE sequence IN (30, 31);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TEMP TABLE saved AS SELECT * FROM audit_events WHERE sequence IN (30, 31);
+                    UPDATE audit_events SET (actor, organisation, action, object, at, detail) =
+                        (SELECT actor, organisation, action, object, at, detail FROM saved WHERE saved.sequence = 61 - audit_events.sequence)
+                        WHERE sequence IN (30, 31);
+                    """)
         }
         report = try await other.verifyAuditChain()
         #expect(report.problem == .reordered && report.firstBadSequence == 30)
@@ -266,9 +275,11 @@ struct SQLiteStoreTests {
         let until = clock.now().addingTimeInterval(60)
         let entry = try await store.editEntry(id, inList: "timed", EntryEdit(disabledUntil: .some(until)))
         #expect(entry.disabledUntil == "2026-01-01T00:02:30.250Z" && entry.disabledUntilDate == until)
-        #expect(StoredEntry(id: 1, listId: 1, type: .md5, value: "", provenance: Provenance(), disabledUntil: "2026-01-01T00:02:30Z", createdAt: "")
-            .disabledUntilDate == Date(timeIntervalSince1970: 1_767_225_750))
-        #expect(StoredEntry(id: 1, listId: 1, type: .md5, value: "", provenance: Provenance(), disabledUntil: "not a time", createdAt: "")
-            .disabledUntilDate == nil)
+        #expect(
+            StoredEntry(id: 1, listId: 1, type: .md5, value: "", provenance: Provenance(), disabledUntil: "2026-01-01T00:02:30Z", createdAt: "")
+                .disabledUntilDate == Date(timeIntervalSince1970: 1_767_225_750))
+        #expect(
+            StoredEntry(id: 1, listId: 1, type: .md5, value: "", provenance: Provenance(), disabledUntil: "not a time", createdAt: "")
+                .disabledUntilDate == nil)
     }
 }

@@ -85,7 +85,9 @@ struct StoreContractTests {
         // Nor can it be reached, read or written under its internal name.
         let internalName = try #require(try await store.lists().first?.list.name)
         await #expect(throws: StoreError.self) { try await store.list(named: internalName) }
-        await #expect(throws: StoreError.self) { try await store.apply([IndicatorRecord(type: .md5, value: String(repeating: "a", count: 32))], toList: internalName) }
+        await #expect(throws: StoreError.self) {
+            try await store.apply([IndicatorRecord(type: .md5, value: String(repeating: "a", count: 32))], toList: internalName)
+        }
         await #expect(throws: StoreError.self) { try await store.entries(ofList: internalName, afterId: 0, limit: 10) }
         _ = try await store.createList(HashList(name: "known-2", kind: .internal))
 
@@ -100,7 +102,8 @@ struct StoreContractTests {
     @Test(arguments: StoreFactory.all)
     func organisationsAndKeys(_ factory: StoreFactory) async throws {
         let store = try await factory.make(ManualClock())
-        let police = try await store.createOrganisation(NewOrganisation(name: "Polizei Berlin", kind: .police, memberState: MemberState(rawValue: "de")))
+        let police = try await store.createOrganisation(
+            NewOrganisation(name: "Polizei Berlin", kind: .police, memberState: MemberState(rawValue: "de")))
         #expect(police.kind == .police && police.memberState?.rawValue == "DE")
         await #expect(throws: StoreError.organisationExists("Polizei Berlin")) {
             try await store.createOrganisation(NewOrganisation(name: "Polizei Berlin", kind: .provider))
@@ -131,8 +134,11 @@ struct StoreContractTests {
         let (secret, info) = try await store.createKey(organisationId: police.id, scopes: [.match, .hash], label: "lookups")
         #expect(info.organisationId == police.id && info.organisation == "Polizei Berlin" && info.scopes == [.hash, .match])
         let principal = try #require(try await store.verify(secret: secret))
-        #expect(principal == Principal(keyId: info.id, organisationId: police.id, organisation: "Polizei Berlin", kind: .police,
-                                       jurisdiction: MemberState(rawValue: "DE"), scopes: [.match, .hash]))
+        #expect(
+            principal
+                == Principal(
+                    keyId: info.id, organisationId: police.id, organisation: "Polizei Berlin", kind: .police,
+                    jurisdiction: MemberState(rawValue: "DE"), scopes: [.match, .hash]))
 
         // The convenience registers a provider for an unknown name and reuses a known one.
         let (providerSecret, providerInfo) = try await store.createKey(organisation: "Example Host", scopes: [.admin], label: "")
@@ -246,14 +252,17 @@ struct StoreContractTests {
         #expect(try await store.verifyAuditChain() == AuditChainReport(eventsChecked: 0, lastGoodSequence: 0))
         let list = try await store.write { tx throws(StoreError) in
             let list = try tx.createList(HashList(name: "audited", kind: .internal))
-            try tx.appendAudit(AuditEvent(actor: "key:1", organisation: "Example", action: "list.create", object: "list:\(list.id)", at: tx.now.rfc3339Text))
+            try tx.appendAudit(
+                AuditEvent(actor: "key:1", organisation: "Example", action: "list.create", object: "list:\(list.id)", at: tx.now.rfc3339Text))
             return list
         }
         for i in 0..<3 {
             clock.advance(by: 1)
             _ = try await store.write { tx throws(StoreError) in
-                try tx.appendAudit(AuditEvent(actor: "system", organisation: nil, action: "test.step", object: "list:\(list.id)", at: tx.now.rfc3339Text,
-                                              detail: i == 1 ? "second step" : nil))
+                try tx.appendAudit(
+                    AuditEvent(
+                        actor: "system", organisation: nil, action: "test.step", object: "list:\(list.id)", at: tx.now.rfc3339Text,
+                        detail: i == 1 ? "second step" : nil))
             }
         }
         let events = try await store.auditEvents(after: 0, limit: 100)
@@ -279,8 +288,10 @@ struct StoreContractTests {
             for writer in 0..<50 {
                 group.addTask {
                     _ = try await store.write { tx throws(StoreError) in
-                        try tx.appendAudit(AuditEvent(actor: "key:\(writer)", organisation: "Org \(writer % 7)", action: "test.write",
-                                                      object: "writer:\(writer)", at: tx.now.rfc3339Text))
+                        try tx.appendAudit(
+                            AuditEvent(
+                                actor: "key:\(writer)", organisation: "Org \(writer % 7)", action: "test.write",
+                                object: "writer:\(writer)", at: tx.now.rfc3339Text))
                     }
                 }
             }
@@ -309,7 +320,8 @@ struct StoreContractTests {
                 _ = try tx.enqueue([OutboxMessage(listId: kept.id, url: "https://hooks.example/x", body: Array("{}".utf8))])
                 try tx.setPolicy(nil, forList: "kept")
                 _ = try tx.createOrganisation(NewOrganisation(name: "Doomed Org", kind: .provider))
-                try tx.appendAudit(AuditEvent(actor: "system", organisation: nil, action: "list.create", object: "list:\(list.id)", at: tx.now.rfc3339Text))
+                try tx.appendAudit(
+                    AuditEvent(actor: "system", organisation: nil, action: "list.create", object: "list:\(list.id)", at: tx.now.rfc3339Text))
                 try tx.setSignalTypeRatio(0.5, for: "pdq")
                 throw abort
             }
@@ -327,7 +339,8 @@ struct StoreContractTests {
         // The same body without the throw commits everything.
         let deliveries = try await store.write { tx throws(StoreError) in
             let list = try tx.createList(HashList(name: "committed", kind: .internal))
-            try tx.appendAudit(AuditEvent(actor: "system", organisation: nil, action: "list.create", object: "list:\(list.id)", at: tx.now.rfc3339Text))
+            try tx.appendAudit(
+                AuditEvent(actor: "system", organisation: nil, action: "list.create", object: "list:\(list.id)", at: tx.now.rfc3339Text))
             return try tx.enqueue([OutboxMessage(listId: kept.id, url: "https://hooks.example/x", body: Array("{}".utf8))])
         }
         #expect(try await store.list(named: "committed").entryCount == 0)

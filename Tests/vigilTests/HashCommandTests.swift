@@ -1,11 +1,12 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Foundation
-import Testing
-import VigilTestSupport
 
 /// End-to-end tests of `vigil hash`: the built binary, run as a user runs it.
 @Suite("vigil hash command")

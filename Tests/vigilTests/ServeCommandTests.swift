@@ -1,9 +1,10 @@
 import Foundation
+import Testing
+import VigilTestSupport
+
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import Testing
-import VigilTestSupport
 
 /// `vigil serve --sample`, as `make run` starts it: a real process on loopback.
 @Suite("vigil serve", .serialized)
@@ -14,8 +15,10 @@ struct ServeCommandTests {
         let port = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 20_000)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: HashCommandTests.binary)
-        process.arguments = ["serve", "--data-directory", data, "--port", String(port), "--sample",
-                             TestPaths.fixture("reference/images/pdq-data/bridge-mods")]
+        process.arguments = [
+            "serve", "--data-directory", data, "--port", String(port), "--sample",
+            TestPaths.fixture("reference/images/pdq-data/bridge-mods"),
+        ]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

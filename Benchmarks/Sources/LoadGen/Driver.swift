@@ -408,7 +408,8 @@ final class Driver: NIOScheduledCallbackHandler {
             request += lanes
         }
         // Measured requests of this lane: lane + k * lanes in warmupCount..<totalCount.
-        let firstMeasured = warmupCount <= lane
+        let firstMeasured =
+            warmupCount <= lane
             ? lane : warmupCount + (lanes - (warmupCount - lane) % lanes) % lanes
         result.scheduled = firstMeasured < totalCount ? (totalCount - 1 - firstMeasured) / lanes + 1 : 0
         runPromise?.succeed(result)

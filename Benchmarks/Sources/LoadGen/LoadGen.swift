@@ -14,6 +14,7 @@ import ArgumentParser
 import Histogram
 import NIOCore
 import NIOPosix
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -96,10 +97,11 @@ struct LoadGen: ParsableCommand {
     @Option(help: "Report this process's CPU use over each measured window too (the server under test).")
     var serverPid: Int32?
 
-    @Option(help: ArgumentHelp(
-        "Timer granularity in microseconds (0: wake at each request's due time).",
-        discussion: "Requests due within a tick go out together at its end: fewer wake-ups, at most one tick added to a latency."
-    ))
+    @Option(
+        help: ArgumentHelp(
+            "Timer granularity in microseconds (0: wake at each request's due time).",
+            discussion: "Requests due within a tick go out together at its end: fewer wake-ups, at most one tick added to a latency."
+        ))
     var tickUs: Double = 0
 
     @Option(help: "Seconds to pause between rates.")
@@ -157,7 +159,7 @@ struct LoadGen: ParsableCommand {
             let result = try Self.runOnce(config, group: group)
             let report = Report(label: label, config: config, threads: threads, result: result)
             writeAll(report.markdownRow, to: 1)
-            report.warnings.forEach { log("\(label) at \(fixed(rate, 0))/s: \($0)") }
+            for warning in report.warnings { log("\(label) at \(fixed(rate, 0))/s: \(warning)") }
             reports.append(report)
         }
         if let json {
@@ -172,9 +174,10 @@ struct LoadGen: ParsableCommand {
             guard let colon = header.firstIndex(of: ":") else {
                 throw LoadGenError("--header wants 'Name: value', got '\(header)'")
             }
-            headerFields.append((
-                String(header[..<colon]).trimmingSpaces(), String(header[header.index(after: colon)...]).trimmingSpaces()
-            ))
+            headerFields.append(
+                (
+                    String(header[..<colon]).trimmingSpaces(), String(header[header.index(after: colon)...]).trimmingSpaces()
+                ))
         }
         if let bearerEnv {
             guard let token = environment(bearerEnv), !token.isEmpty else {
@@ -213,12 +216,13 @@ struct LoadGen: ParsableCommand {
         var drivers: [NIOLoopBound<Driver>] = []
         for (lane, loop) in loops.enumerated() {
             let share = config.connections / lanes + (lane < config.connections % lanes ? 1 : 0)
-            drivers.append(try loop.submit {
-                NIOLoopBound(
-                    Driver(loop: loop, config: config, lane: lane, lanes: lanes, connections: share),
-                    eventLoop: loop
-                )
-            }.wait())
+            drivers.append(
+                try loop.submit {
+                    NIOLoopBound(
+                        Driver(loop: loop, config: config, lane: lane, lanes: lanes, connections: share),
+                        eventLoop: loop
+                    )
+                }.wait())
         }
         let pairs = Array(zip(loops, drivers))
         try EventLoopFuture.andAllSucceed(
@@ -278,13 +282,15 @@ struct Report {
         var out: [String] = []
         if result.delayedSends * 100 > result.scheduled {
             let tick = config.tickNanos > 0 ? " (past the tick)" : ""
-            out.append("\(result.delayedSends) of \(result.scheduled) requests went out over 1 ms late\(tick) "
-                + "(all \(config.connections) connections busy, or LoadGen short of CPU)")
+            out.append(
+                "\(result.delayedSends) of \(result.scheduled) requests went out over 1 ms late\(tick) "
+                    + "(all \(config.connections) connections busy, or LoadGen short of CPU)")
         }
         if result.connectionErrors > 0 { out.append("\(result.connectionErrors) connection errors") }
         if result.completed + result.socketErrors + result.late != result.scheduled {
-            out.append("accounting: \(result.completed) completed + \(result.socketErrors) errors + "
-                + "\(result.late) late != \(result.scheduled) scheduled")
+            out.append(
+                "accounting: \(result.completed) completed + \(result.socketErrors) errors + "
+                    + "\(result.late) late != \(result.scheduled) scheduled")
         }
         return out
     }
@@ -331,7 +337,7 @@ extension StringProtocol {
     func trimmingSpaces() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
         guard let first = firstIndex(where: { !isSpace($0) }),
-              let last = lastIndex(where: { !isSpace($0) })
+            let last = lastIndex(where: { !isSpace($0) })
         else { return "" }
         return String(self[first...last])
     }

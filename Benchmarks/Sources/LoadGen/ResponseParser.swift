@@ -104,7 +104,7 @@ struct ResponseParser {
             }
             // "HTTP/1.1 200 ..." (or HTTP/1.0)
             guard end >= 12, bytes[0] == UInt8(ascii: "H"), bytes[4] == UInt8(ascii: "/"),
-                  bytes[8] == UInt8(ascii: " ")
+                bytes[8] == UInt8(ascii: " ")
             else { throw ResponseParseError.badStatusLine }
             var code = 0
             for i in 9..<12 {
@@ -124,7 +124,8 @@ struct ResponseParser {
                     while valueStart < lineEnd, bytes[valueStart] == UInt8(ascii: " ") { valueStart += 1 }
                     var valueEnd = lineEnd
                     while valueEnd > valueStart,
-                          bytes[valueEnd - 1] == UInt8(ascii: "\r") || bytes[valueEnd - 1] == UInt8(ascii: " ") {
+                        bytes[valueEnd - 1] == UInt8(ascii: "\r") || bytes[valueEnd - 1] == UInt8(ascii: " ")
+                    {
                         valueEnd -= 1
                     }
                     let name = lineStart..<colon
@@ -209,7 +210,8 @@ struct ResponseParser {
         while i < bytes.count {
             if bytes[i] == UInt8(ascii: "\n") {
                 if bytes[i - 1] == UInt8(ascii: "\r"), bytes[i - 2] == UInt8(ascii: "\n"),
-                   bytes[i - 3] == UInt8(ascii: "\r") {
+                    bytes[i - 3] == UInt8(ascii: "\r")
+                {
                     return i + 1
                 }
                 i += 1

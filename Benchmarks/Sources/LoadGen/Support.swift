@@ -57,7 +57,7 @@ func environment(_ name: String) -> String? {
 func processCPUSeconds(pid: Int32?) -> Double? {
     let path = pid.map { "/proc/\($0)/stat" } ?? "/proc/self/stat"
     guard let bytes = try? readFile(path), let text = String(validating: bytes, as: UTF8.self),
-          let afterName = text.lastIndex(of: ")")
+        let afterName = text.lastIndex(of: ")")
     else { return nil }
     // Fields after "pid (comm)": state is field 3; utime and stime are fields 14 and 15.
     let fields = text[text.index(after: afterName)...].split(separator: " ")

@@ -1,6 +1,6 @@
 import VigilAPI
-import VigilMatching
 import VigilDomain
+import VigilMatching
 import VigilStore
 
 /// `/v1/lists/{name}/action`: a list's action policy and webhook.
@@ -19,7 +19,10 @@ struct ActionsController: Sendable {
     }
 
     func setListAction(_ input: Operations.SetListAction.Input) async throws -> Operations.SetListAction.Output {
-        let body = switch input.body { case .json(let body): body }
+        let body =
+            switch input.body {
+            case .json(let body): body
+            }
         let name = input.path.name
         let policy = ActionPolicy(action: ListAction(body.action), webhookURL: body.webhookUrl, secret: body.secret)
         try await storeCall { () async throws(StoreError) in try await service.setPolicy(policy, forList: name, by: .current) }

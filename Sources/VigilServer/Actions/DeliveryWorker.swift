@@ -2,8 +2,8 @@ public import AsyncHTTPClient
 import Crypto
 import Foundation
 public import Logging
-import NIOCore
 import Metrics
+import NIOCore
 import NIOHTTP1
 public import ServiceLifecycle
 public import VigilDomain

@@ -1,10 +1,10 @@
 import Foundation
 public import Hummingbird
-public import NIOCore
 public import Logging
-public import Prometheus
+public import NIOCore
 import OpenAPIHummingbird
 import OpenAPIRuntime
+public import Prometheus
 import VigilAPI
 import VigilDomain
 

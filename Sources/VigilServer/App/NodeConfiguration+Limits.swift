@@ -19,7 +19,9 @@ extension NodeConfiguration {
         connections.headTimeout = try await Self.seconds(reader, "http.head-timeout-seconds", default: connections.headTimeout, upTo: 600)
         server.connections = connections
 
-        server.hashing.threads = try await Self.value(reader, "hashing.threads", default: server.hashing.threads) { try await reader.fetchInt(forKey: $0) }
+        server.hashing.threads = try await Self.value(reader, "hashing.threads", default: server.hashing.threads) {
+            try await reader.fetchInt(forKey: $0)
+        }
         guard (1...1024).contains(server.hashing.threads) else {
             throw ConfigurationError(key: "hashing.threads", problem: "\(server.hashing.threads) is not between 1 and 1024")
         }

@@ -1,8 +1,8 @@
 public import Configuration
 import Foundation
-import VigilMatching
 public import Logging
 public import VigilIndex
+import VigilMatching
 import VigilMedia
 
 /// Everything `vigil serve` needs to start, read from a swift-configuration `ConfigReader`.
@@ -67,13 +67,21 @@ public struct NodeConfiguration: Sendable {
 
         server.host = try await Self.value(reader, "http.host", default: server.host) { try await reader.fetchString(forKey: $0) }
         server.port = try await Self.value(reader, "http.port", default: server.port) { try await reader.fetchInt(forKey: $0) }
-        guard (0...65_535).contains(server.port) else { throw ConfigurationError(key: "http.port", problem: "\(server.port) is not a port (0-65535)") }
-        server.maxBodyBytes = try await Self.value(reader, "http.max-body-bytes", default: server.maxBodyBytes) { try await reader.fetchInt(forKey: $0) }
+        guard (0...65_535).contains(server.port) else {
+            throw ConfigurationError(key: "http.port", problem: "\(server.port) is not a port (0-65535)")
+        }
+        server.maxBodyBytes = try await Self.value(reader, "http.max-body-bytes", default: server.maxBodyBytes) {
+            try await reader.fetchInt(forKey: $0)
+        }
         guard server.maxBodyBytes > 0 else { throw ConfigurationError(key: "http.max-body-bytes", problem: "must be positive") }
 
-        server.urlFetch.allowedHosts = try await Self.value(reader, "fetch.allowed-hosts", default: []) { try await reader.fetchStringArray(forKey: $0) }
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        server.urlFetch.maxBytes = try await Self.value(reader, "fetch.max-bytes", default: server.maxBodyBytes) { try await reader.fetchInt(forKey: $0) }
+        server.urlFetch.allowedHosts = try await Self.value(reader, "fetch.allowed-hosts", default: []) {
+            try await reader.fetchStringArray(forKey: $0)
+        }
+        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        server.urlFetch.maxBytes = try await Self.value(reader, "fetch.max-bytes", default: server.maxBodyBytes) {
+            try await reader.fetchInt(forKey: $0)
+        }
         guard server.urlFetch.maxBytes > 0 else { throw ConfigurationError(key: "fetch.max-bytes", problem: "must be positive") }
         let timeout = try await Self.value(reader, "fetch.timeout-seconds", default: 10.0) { try await reader.fetchDouble(forKey: $0) }
         guard timeout > 0, timeout <= 600 else { throw ConfigurationError(key: "fetch.timeout-seconds", problem: "must be between 0 and 600") }

@@ -1,7 +1,7 @@
+public import Foundation
 public import Hummingbird
 public import VigilDomain
 import VigilStore
-public import Foundation
 
 /// The per-request context: Hummingbird's core storage plus the authenticated principal.
 public struct VigilRequestContext: RequestContext {

@@ -16,7 +16,10 @@ struct ExchangeController: Sendable {
     /// Bad rows are reported by number and good rows still import; when the file breaks off, what
     /// came before is kept and `error` says where.
     func importList(_ input: Operations.ImportList.Input) async throws -> Operations.ImportList.Output {
-        let body = switch input.body { case .any(let body): body }
+        let body =
+            switch input.body {
+            case .any(let body): body
+            }
         let name = input.path.name
         let actor = Actor.current
         let format = input.query.format.map(ImportFormat.init) ?? .tsv
@@ -30,7 +33,9 @@ struct ExchangeController: Sendable {
             for issue in batch.issues where result.issues.count < 100 { result.issues.append(issue.description) }
             for (kind, count) in batch.ignored { result.ignored.additionalProperties[kind, default: 0] += count }
             if !batch.records.isEmpty {
-                let added = try await storeCall { () async throws(StoreError) in try await service.apply(batch.records, toList: name, by: actor, action: "entries.import") }
+                let added = try await storeCall { () async throws(StoreError) in
+                    try await service.apply(batch.records, toList: name, by: actor, action: "entries.import")
+                }
                 result.added += added.count
                 result.deleted += batch.records.count { $0.action == .delete }
             }

@@ -36,7 +36,9 @@ extension HMAController {
         curate.on(.put, "bank/:name", "hmaUpdateBank") { request, context -> Response in
             let name = try context.parameters.require("name")
             let current = try await hmaBank(name, notFound: "Bank not found")
-            guard case .object(let fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            guard case .object(let fields) = try await hmaJSON(request) else {
+                throw HMAError.badRequest("this endpoint expects a json object payload")
+            }
             var update = ListUpdate()
             if let newName = fields["name"]?.string, newName != current.list.name {
                 try Self.checkBankName(newName)
@@ -84,7 +86,9 @@ extension HMAController {
         curate.on(.put, "bank/:name/content/:id", "hmaUpdateContent") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
             var entry = try await hmaEntry(try context.parameters.require("id"), in: bank)
-            guard case .object(let fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            guard case .object(let fields) = try await hmaJSON(request) else {
+                throw HMAError.badRequest("this endpoint expects a json object payload")
+            }
             var edit = EntryEdit()
             if fields["note"] != nil {
                 edit.note = .some(try Self.note(fields["note"]))
@@ -102,7 +106,9 @@ extension HMAController {
             if edit != EntryEdit() {
                 let id = entry.id
                 let change = edit
-                entry = try await storeCall { () async throws(StoreError) in try await service.editEntry(id, inList: bank.list.name, change, by: Self.actor(context)) }
+                entry = try await storeCall { () async throws(StoreError) in
+                    try await service.editEntry(id, inList: bank.list.name, change, by: Self.actor(context))
+                }
             }
             return try Self.content(entry, bank: bank, signals: false, metadata: true).response()
         }
@@ -146,14 +152,17 @@ extension HMAController {
         }
         curate.on(.post, "bank/:name/signal", "hmaAddSignals") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
-            guard case .object(var fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            guard case .object(var fields) = try await hmaJSON(request) else {
+                throw HMAError.badRequest("this endpoint expects a json object payload")
+            }
             let note = try Self.note(fields.removeValue(forKey: "note"))
             var signals: [String: String] = [:]
             for (name, value) in fields {
                 guard let text = value.string else { throw HMAError.badRequest("Invalid \(name) signal: not a string") }
                 signals[name] = text
             }
-            return try await hmaAdd(signals, to: bank, provenance: Provenance(submittedBy: context.principal?.organisation, note: note), actor: Self.actor(context))
+            return try await hmaAdd(
+                signals, to: bank, provenance: Provenance(submittedBy: context.principal?.organisation, note: note), actor: Self.actor(context))
         }
         curate.on(.get, "signal_type", "hmaSignalTypes") { _, _ -> Response in
             let ratios = engine.signalTypeRatios
@@ -165,7 +174,9 @@ extension HMAController {
         curate.on(.put, "signal_type/:name", "hmaUpdateSignalType") { request, context -> Response in
             let name = try context.parameters.require("name")
             guard HMASignalTypes.all.contains(where: { $0.name == name }) else { throw HMAError.badRequest("No such SignalType '\(name)'") }
-            guard case .object(let fields) = try await hmaJSON(request) else { throw HMAError.badRequest("this endpoint expects a json object payload") }
+            guard case .object(let fields) = try await hmaJSON(request) else {
+                throw HMAError.badRequest("this endpoint expects a json object payload")
+            }
             let ratio: Double
             switch fields["enabled_ratio"] {
             case nil: throw HMAError.badRequest("missing required parameter: enabled_ratio")
@@ -200,7 +211,8 @@ extension HMAController {
     /// HMA's bank name rule: UPPER_WITH_UNDERSCORE, not starting with a digit.
     static func checkBankName(_ name: String) throws {
         let bytes = Array(name.utf8)
-        let valid = !bytes.isEmpty && bytes.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        let valid =
+            !bytes.isEmpty && bytes.allSatisfy { ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
             && !(bytes[0] >= 48 && bytes[0] <= 57)
         guard valid else { throw HMAError.badRequest("Bank names must be UPPER_WITH_UNDERSCORE") }
     }

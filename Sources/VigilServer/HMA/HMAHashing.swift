@@ -1,10 +1,10 @@
-import VigilMatching
 import Crypto
 import Foundation
 import Hummingbird
 import NIOCore
 import VigilDomain
 import VigilHash
+import VigilMatching
 import VigilPipeline
 
 // Hashing (`/h`): HMA's hash routes.
@@ -18,7 +18,8 @@ extension HMAController {
         }
         hash.on(.post, "hash", "hmaHashUpload") { request, _ -> Response in
             let upload = try await hmaUpload(request)
-            return try HMAValue.object(try await hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string)).response()
+            return try HMAValue.object(try await hmaHash(upload.file, types: request.uri.queryParameters.get("types")).mapValues(HMAValue.string))
+                .response()
         }
     }
 

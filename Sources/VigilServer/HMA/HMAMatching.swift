@@ -63,7 +63,9 @@ extension HMAController {
         }
         match.on(.get, "index/status", "hmaIndexStatus") { request, _ -> Response in
             try Self.indexStatus(engine, only: request.uri.queryParameters.get("signal_type")) { count, ready in
-                .object(["present": .bool(ready), "built_to": .int(ready ? Int64(node.clock.now().timeIntervalSince1970) : -1), "size": .int(Int64(count))])
+                .object([
+                    "present": .bool(ready), "built_to": .int(ready ? Int64(node.clock.now().timeIntervalSince1970) : -1), "size": .int(Int64(count)),
+                ])
             }.response()
         }
         match.on(.post, "compare", "hmaCompare") { request, _ -> Response in
@@ -73,7 +75,9 @@ extension HMAController {
                 guard case .array(let hashes) = value else { throw HMAError.badRequest("Comparison hashes for \(typeName) was not a list") }
                 guard hashes.count == 2 else { throw HMAError.badRequest("Comparison hash list length must be exactly 2") }
                 guard let type = HMASignalTypes.type(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
-                guard let left = hashes[0].string, let right = hashes[1].string else { throw HMAError.badRequest("Invalid \(typeName) hash: not a string") }
+                guard let left = hashes[0].string, let right = hashes[1].string else {
+                    throw HMAError.badRequest("Invalid \(typeName) hash: not a string")
+                }
                 let a: String
                 let b: String
                 do throws(SignalValueError) {
@@ -117,11 +121,12 @@ extension HMAController {
         }
         var answer: [String: HMAValue] = [:]
         for (name, type) in types {
-            let count = switch type {
-            case .pdq: current.pdq
-            case .md5: current.md5
-            case .sha256: current.sha256
-            }
+            let count =
+                switch type {
+                case .pdq: current.pdq
+                case .md5: current.md5
+                case .sha256: current.sha256
+                }
             answer[name] = status(count, current.ready)
         }
         return .object(answer)

@@ -38,7 +38,9 @@ struct DeclaredImageSize: Equatable, Sendable {
         let reader = HeaderBytes(bytes)
         if reader.matches([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A], at: 0) {
             // Signature, then the IHDR chunk: length, "IHDR", width and height (big-endian).
-            guard reader.matches(Array("IHDR".utf8), at: 12), let width = reader.bigEndian(16, 4), let height = reader.bigEndian(20, 4) else { return nil }
+            guard reader.matches(Array("IHDR".utf8), at: 12), let width = reader.bigEndian(16, 4), let height = reader.bigEndian(20, 4) else {
+                return nil
+            }
             self.init(width: width, height: height)
         } else if reader.matches(Array("GIF87a".utf8), at: 0) || reader.matches(Array("GIF89a".utf8), at: 0) {
             guard let width = reader.littleEndian(6, 2), let height = reader.littleEndian(8, 2) else { return nil }
@@ -63,7 +65,9 @@ struct DeclaredImageSize: Equatable, Sendable {
     private static func webP(_ reader: HeaderBytes) -> DeclaredImageSize? {
         if reader.matches(Array("VP8 ".utf8), at: 12) {
             // Frame tag (3 bytes), start code 9D 01 2A, then 14-bit width and height.
-            guard reader.matches([0x9D, 0x01, 0x2A], at: 23), let width = reader.littleEndian(26, 2), let height = reader.littleEndian(28, 2) else { return nil }
+            guard reader.matches([0x9D, 0x01, 0x2A], at: 23), let width = reader.littleEndian(26, 2), let height = reader.littleEndian(28, 2) else {
+                return nil
+            }
             return DeclaredImageSize(width: width & 0x3FFF, height: height & 0x3FFF)
         }
         if reader.matches(Array("VP8L".utf8), at: 12) {

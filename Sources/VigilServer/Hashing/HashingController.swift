@@ -12,7 +12,10 @@ struct HashingController: Sendable {
     }
 
     func hashURL(_ input: Operations.HashURL.Input) async throws -> Operations.HashURL.Output {
-        let query = switch input.body { case .json(let query): query }
+        let query =
+            switch input.body {
+            case .json(let query): query
+            }
         return .ok(.init(body: .json(.init(try await hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)))))
     }
 }

@@ -21,10 +21,11 @@ struct UploadReader: Sendable {
                 // The generated reader checks the form's shape (exactly one `file` part) as it goes;
                 // the other parts are read and dropped, within the same limit.
                 for try await part in form {
-                    let partBody = switch part {
-                    case .file(let part): part.payload.body
-                    case .undocumented(let part): part.body
-                    }
+                    let partBody =
+                        switch part {
+                        case .file(let part): part.payload.body
+                        case .undocumented(let part): part.body
+                        }
                     let bytes = try await partBody.collect(upTo: limit - total, orThrow: tooLarge)
                     total += bytes.count
                     if case .file = part { file = bytes }

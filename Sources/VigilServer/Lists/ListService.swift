@@ -48,7 +48,8 @@ struct ListService: Sendable {
     }
 
     /// Adds (and, for `.delete` records, tombstones) indicators; returns the new entries' ids.
-    func apply(_ records: [IndicatorRecord], toList name: String, by actor: Actor, action: String = "entries.add") async throws(StoreError) -> [Int64] {
+    func apply(_ records: [IndicatorRecord], toList name: String, by actor: Actor, action: String = "entries.add") async throws(StoreError) -> [Int64]
+    {
         let ids = try await store.write { tx throws(StoreError) in
             let list = try tx.list(named: name)
             let ids = try tx.apply(records, toList: name)

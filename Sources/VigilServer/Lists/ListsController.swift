@@ -1,7 +1,7 @@
 import Foundation
-import VigilMatching
 import VigilAPI
 import VigilDomain
+import VigilMatching
 import VigilStore
 
 /// `/v1/lists…`: lists and their entries.
@@ -27,7 +27,10 @@ struct ListsController: Sendable {
     }
 
     func createList(_ input: Operations.CreateList.Input) async throws -> Operations.CreateList.Output {
-        let body = switch input.body { case .json(let body): body }
+        let body =
+            switch input.body {
+            case .json(let body): body
+            }
         let list = HashList(
             name: body.name, kind: ListKind(body.kind), matchRadius: body.matchRadius ?? HashList.defaultRadius,
             enabledRatio: body.enabledRatio ?? 1, enabled: body.enabled ?? true)
@@ -36,7 +39,10 @@ struct ListsController: Sendable {
     }
 
     func updateList(_ input: Operations.UpdateList.Input) async throws -> Operations.UpdateList.Output {
-        let body = switch input.body { case .json(let body): body }
+        let body =
+            switch input.body {
+            case .json(let body): body
+            }
         let name = input.path.name
         let update = ListUpdate(
             name: body.name, kind: body.kind.map(ListKind.init), matchRadius: body.matchRadius, enabledRatio: body.enabledRatio,
@@ -60,7 +66,10 @@ struct ListsController: Sendable {
     }
 
     func addEntries(_ input: Operations.AddEntries.Input) async throws -> Operations.AddEntries.Output {
-        let body = switch input.body { case .json(let body): body }
+        let body =
+            switch input.body {
+            case .json(let body): body
+            }
         let name = input.path.name
         guard !body.entries.isEmpty, body.entries.count <= 100_000 else {
             throw APIError.badRequest("invalid_entries", "send 1 to 100,000 entries per request")
@@ -91,25 +100,35 @@ struct ListsController: Sendable {
     }
 
     func updateEntry(_ input: Operations.UpdateEntry.Input) async throws -> Operations.UpdateEntry.Output {
-        let body = switch input.body { case .json(let body): body }
+        let body =
+            switch input.body {
+            case .json(let body): body
+            }
         let name = input.path.name
         let id = input.path.id
         if let until = body.disabledUntil, until.timeIntervalSince(clock.now()) > 5 * 366 * 86_400 {
             throw APIError.badRequest("invalid_disabled_until", "disabled_until must be at most 5 years ahead; delete the entry instead")
         }
-        let entry = try await storeCall { () async throws(StoreError) in try await service.editEntry(id, inList: name, EntryEdit(disabledUntil: .some(body.disabledUntil)), by: .current) }
+        let entry = try await storeCall { () async throws(StoreError) in
+            try await service.editEntry(id, inList: name, EntryEdit(disabledUntil: .some(body.disabledUntil)), by: .current)
+        }
         return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
     }
 
     func setEntryNote(_ input: Operations.SetEntryNote.Input) async throws -> Operations.SetEntryNote.Output {
-        let body = switch input.body { case .json(let body): body }
+        let body =
+            switch input.body {
+            case .json(let body): body
+            }
         let name = input.path.name
         let id = input.path.id
         guard body.note.count <= Provenance.maxNoteLength else {
             throw APIError.badRequest("invalid_note", "a note is at most \(Provenance.maxNoteLength) characters, got \(body.note.count)")
         }
         let note: String? = body.note.isEmpty ? nil : body.note
-        let entry = try await storeCall { () async throws(StoreError) in try await service.editEntry(id, inList: name, EntryEdit(note: .some(note)), by: .current) }
+        let entry = try await storeCall { () async throws(StoreError) in
+            try await service.editEntry(id, inList: name, EntryEdit(note: .some(note)), by: .current)
+        }
         return .ok(.init(body: .json(Components.Schemas.Entry(entry, list: name))))
     }
 

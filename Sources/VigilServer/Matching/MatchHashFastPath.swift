@@ -66,7 +66,9 @@ struct MatchHashFastPath: RouterMiddleware {
         let answer: Components.Schemas.MatchAnswer
         switch output {
         case .ok(let ok):
-            switch ok.body { case .json(let body): answer = body }
+            switch ok.body {
+            case .json(let body): answer = body
+            }
         default:
             // The handler answers 200 or throws (errors become JSON errors in the bridge and here alike).
             throw APIError(.internalServerError, code: "internal", "matchHash answered other than 200 without throwing")

@@ -14,7 +14,10 @@ struct MatchingController: Sendable {
 
     /// The hot path: one JSON lookup, answered from the in-memory index.
     func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output {
-        let query = switch input.body { case .json(let query): query }
+        let query =
+            switch input.body {
+            case .json(let query): query
+            }
         let type = SignalType(query._type)
         let value: String
         do throws(SignalValueError) { value = try type.normalise(query.value) } catch {
@@ -40,13 +43,19 @@ struct MatchingController: Sendable {
     }
 
     func matchURL(_ input: Operations.MatchURL.Input) async throws -> Operations.MatchURL.Output {
-        let query = switch input.body { case .json(let query): query }
+        let query =
+            switch input.body {
+            case .json(let query): query
+            }
         let hashed = try await hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
         return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: query.lists, query: ["url": query.url])))))
     }
 
     func compareHashes(_ input: Operations.CompareHashes.Input) async throws -> Operations.CompareHashes.Output {
-        let body = switch input.body { case .json(let body): body }
+        let body =
+            switch input.body {
+            case .json(let body): body
+            }
         guard let a = PDQHash(hex: body.a), let b = PDQHash(hex: body.b) else {
             throw APIError.badRequest("malformed_hash", "a and b must both be 64-hex PDQ hashes")
         }
@@ -55,8 +64,12 @@ struct MatchingController: Sendable {
 
     func indexStatus(_ input: Operations.IndexStatus.Input) async throws -> Operations.IndexStatus.Output {
         let status = matching.engine.status
-        return .ok(.init(body: .json(.init(
-            ready: status.ready, sequence: status.sequence, pdqEntries: status.pdq, md5Entries: status.md5, sha256Entries: status.sha256))))
+        return .ok(
+            .init(
+                body: .json(
+                    .init(
+                        ready: status.ready, sequence: status.sequence, pdqEntries: status.pdq, md5Entries: status.md5, sha256Entries: status.sha256))
+            ))
     }
 
     /// Matches a hashed file (PDQ, its dihedral variants when computed, and both digests) against

@@ -1,3 +1,5 @@
+public import Logging
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -5,7 +7,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-public import Logging
 
 /// Writes one line per log event to standard error, in swift-log's `StreamLogHandler` format:
 /// `2026-11-29T11:24:59+0000 info vigil: key=value [source] message`.

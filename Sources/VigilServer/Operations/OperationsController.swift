@@ -30,7 +30,9 @@ struct OperationsController: Sendable {
         let loaded = node.engine.isReady
         let verdict = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: loaded)
         let body: [String: Any] =
-            verdict.ready ? ["status": "ready"] : loaded ? ["status": "not_ready", "problems": verdict.problems] : ["status": "loading", "problems": verdict.problems]
+            verdict.ready
+            ? ["status": "ready"]
+            : loaded ? ["status": "not_ready", "problems": verdict.problems] : ["status": "loading", "problems": verdict.problems]
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(
             status: verdict.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],

@@ -1,7 +1,7 @@
+import Foundation
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
-import Foundation
 
 /// An error answered as `{"error":{"code":…,"message":…}}` with its HTTP status.
 public struct APIError: HTTPResponseError, Sendable, Equatable {

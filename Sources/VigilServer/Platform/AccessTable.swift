@@ -1,5 +1,5 @@
-public import VigilDomain
 import VigilAPI
+public import VigilDomain
 
 extension AccessPolicy {
     /// The operations every caller may use without a key (health, readiness, the API document,

@@ -1,7 +1,7 @@
-import Hummingbird
-import VigilDomain
 import HTTPTypes
+import Hummingbird
 import Logging
+import VigilDomain
 import VigilStore
 
 /// Verifies the API key of every request it guards (deny by default) and records the principal.
@@ -13,11 +13,6 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let keys: any KeyStore
     let cache: VerifiedKeyCache
     static let apiKeyHeader = HTTPField.Name("X-API-Key")
-
-    init(keys: any KeyStore, cache: VerifiedKeyCache) {
-        self.keys = keys
-        self.cache = cache
-    }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var context = context

@@ -1,6 +1,6 @@
-import VigilDomain
 import Hummingbird
 import OpenAPIRuntime
+import VigilDomain
 
 /// Sits between Hummingbird and the generated `/v1` handlers: binds the authenticated caller to
 /// ``RequestPrincipal`` for the operation's task, and answers the OpenAPI layer's errors as

@@ -1,6 +1,6 @@
 import HTTPTypes
-import VigilDomain
 import OpenAPIRuntime
+import VigilDomain
 
 /// Checks every `/v1` operation before its input is decoded: the ``Authoriser`` must allow the
 /// caller (deny by default: an operation without a rule is refused to every key), and a JSON body

@@ -46,9 +46,11 @@ extension OperationPolicy {
                 body: .json, parameterError: .badRequest("invalid_id", "entry ids are integers"), requiredKeys: ["disabled_until"]),
             Operations.SetEntryNote.id: OperationPolicy(body: .json, parameterError: .badRequest("invalid_id", "entry ids are integers")),
             Operations.DeleteEntry.id: OperationPolicy(body: .none, parameterError: .badRequest("invalid_id", "entry ids are integers")),
-            Operations.ImportList.id: OperationPolicy(body: .stream,
+            Operations.ImportList.id: OperationPolicy(
+                body: .stream,
                 choices: [("format", Components.Schemas.ImportFormat.allCases.map(\.rawValue)), ("type", signalTypes)]),
-            Operations.ExportList.id: OperationPolicy(body: .none,
+            Operations.ExportList.id: OperationPolicy(
+                body: .none,
                 choices: [("format", Components.Schemas.ExportFormat.allCases.map(\.rawValue)), ("type", signalTypes)]),
             Operations.GetListAction.id: OperationPolicy(body: .none),
             Operations.SetListAction.id: OperationPolicy(body: .json),

@@ -72,7 +72,8 @@ final class VerifiedKeyCache: Sendable {
     /// The secret's SHA-256 as four words, hashed from the string's own bytes (no copies or
     /// allocations on the hot path).
     static func digest(_ secret: String) -> SIMD4<UInt64> {
-        let digest = secret.utf8.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        let digest =
+            secret.utf8.withContiguousStorageIfAvailable { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
             ?? SHA256.hash(data: Array(secret.utf8))
         return digest.withUnsafeBytes { bytes in
             SIMD4(

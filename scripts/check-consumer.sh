@@ -11,19 +11,31 @@
 #
 #   scripts/check-consumer.sh            # prints the consumer's output and the time taken
 #   KEEP=1 scripts/check-consumer.sh     # keep the temporary folder (its path is printed)
+#   CONSUMER_DIR=/var/tmp/vigil-consumer scripts/check-consumer.sh
+#                                        # reuse that folder's build of the other dependencies
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION="${VERSION:-0.0.1-ci}"
 SWIFT="${SWIFT:-swift}"
 start=$SECONDS
-work="$(mktemp -d "${TMPDIR:-/tmp}/vigil-consumer.XXXXXX")"
-if [ "${KEEP:-0}" = 1 ]; then
-  echo "[check-consumer] keeping $work" >&2
-else
-  trap 'rm -rf "$work"' EXIT
-fi
 say() { echo "[check-consumer] $*" >&2; }
+if [ -n "${CONSUMER_DIR:-}" ]; then
+  # A folder kept between runs: Vigil's repository and checkout are made afresh, the consumer's
+  # build of the other dependencies is reused (a warm run rebuilds only Vigil's targets).
+  work="$CONSUMER_DIR"
+  mkdir -p "$work"
+  rm -rf "$work/Vigil.git" "$work/Consumer/Package.resolved" "$work/Consumer/.build/checkouts/Vigil" \
+    "$work/Consumer/.build/workspace-state.json"
+  find "$work/Consumer/.build/repositories" -maxdepth 1 -name 'Vigil-*' -exec rm -rf {} + 2>/dev/null || true
+else
+  work="$(mktemp -d "${TMPDIR:-/tmp}/vigil-consumer.XXXXXX")"
+  if [ "${KEEP:-0}" = 1 ]; then
+    say "keeping $work"
+  else
+    trap 'rm -rf "$work"' EXIT
+  fi
+fi
 
 commit="$(git -C "$ROOT" rev-parse HEAD)"
 if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no)" ]; then
@@ -143,15 +155,18 @@ check(result.digests?.sha256.count == 64, "sha256")
 print("pdq \(result.pdq.hash.hex) quality \(result.pdq.quality) sha256 \(result.digests?.sha256 ?? "-")")
 
 // VigilIndex: the hash among 10,000 seeded random ones, found at distance 0 (and a 3-bit neighbour).
-var state: UInt64 = 42
-func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
-var hashes = (0..<10_000).map { _ in SIMD4(next(), next(), next(), next()) }
+var random = SplitMix64(state: 42)
+var hashes = (0..<10_000).map { _ in SIMD4(random.next(), random.next(), random.next(), random.next()) }
 hashes[1234] = result.pdq.hash.words
 let index = try HammingIndex(hashes: hashes, ids: (0..<10_000).map { UInt64($0) }, tuning: .speed)
 let query = result.pdq.hash.flipping(bits: [1, 100, 200]).words

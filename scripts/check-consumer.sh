@@ -9,7 +9,8 @@
 # SwiftPM refuses, among other things, `unsafeFlags` in a dependency resolved by version, which this
 # catches. It builds everything from scratch (Vigil's dependencies, and the OpenAPI generator plugin's
 # tools, which SwiftPM builds for VigilAPI although the consumer does not use it): about 13-17 minutes
-# on a loaded 2-core machine, so it is `make consumer-check`, not part of .ci/run. Vigil's own dependencies resolve as usual (here, git reads github.com from local mirrors).
+# on a loaded 2-core machine, so it is `make consumer-check`, not part of .ci/run. Vigil's own
+# dependencies resolve as usual (here, git reads github.com from local mirrors).
 #
 #   scripts/check-consumer.sh            # prints the consumer's output and the time taken
 #   KEEP=1 scripts/check-consumer.sh     # keep the temporary folder (its path is printed)

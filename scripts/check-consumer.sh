@@ -7,7 +7,10 @@
 #      hashes it, searches an index for it and checks a typed error's code;
 #   3. `swift build` (debug) and a run of the consumer.
 # SwiftPM refuses, among other things, `unsafeFlags` in a dependency resolved by version, which this
-# catches. Vigil's own dependencies resolve as usual (here, git reads github.com from local mirrors).
+# catches. It builds everything from scratch (Vigil's dependencies, and the OpenAPI generator plugin's
+# tools, which SwiftPM builds for VigilAPI although the consumer does not use it): about 13-17 minutes
+# on a loaded 2-core machine, so it is `make consumer-check`, not part of .ci/run. Vigil's own
+# dependencies resolve as usual (here, git reads github.com from local mirrors).
 #
 #   scripts/check-consumer.sh            # prints the consumer's output and the time taken
 #   KEEP=1 scripts/check-consumer.sh     # keep the temporary folder (its path is printed)
@@ -17,13 +20,13 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VERSION="${VERSION:-0.0.1-ci}"
 SWIFT="${SWIFT:-swift}"
 start=$SECONDS
+say() { echo "[check-consumer] $*" >&2; }
 work="$(mktemp -d "${TMPDIR:-/tmp}/vigil-consumer.XXXXXX")"
 if [ "${KEEP:-0}" = 1 ]; then
-  echo "[check-consumer] keeping $work" >&2
+  say "keeping $work"
 else
   trap 'rm -rf "$work"' EXIT
 fi
-say() { echo "[check-consumer] $*" >&2; }
 
 commit="$(git -C "$ROOT" rev-parse HEAD)"
 if [ -n "$(git -C "$ROOT" status --porcelain --untracked-files=no)" ]; then
@@ -143,15 +146,18 @@ check(result.digests?.sha256.count == 64, "sha256")
 print("pdq \(result.pdq.hash.hex) quality \(result.pdq.quality) sha256 \(result.digests?.sha256 ?? "-")")
 
 // VigilIndex: the hash among 10,000 seeded random ones, found at distance 0 (and a 3-bit neighbour).
-var state: UInt64 = 42
-func next() -> UInt64 {
-    state &+= 0x9E37_79B9_7F4A_7C15
-    var z = state
-    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-    return z ^ (z >> 31)
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
-var hashes = (0..<10_000).map { _ in SIMD4(next(), next(), next(), next()) }
+var random = SplitMix64(state: 42)
+var hashes = (0..<10_000).map { _ in SIMD4(random.next(), random.next(), random.next(), random.next()) }
 hashes[1234] = result.pdq.hash.words
 let index = try HammingIndex(hashes: hashes, ids: (0..<10_000).map { UInt64($0) }, tuning: .speed)
 let query = result.pdq.hash.flipping(bits: [1, 100, 200]).words

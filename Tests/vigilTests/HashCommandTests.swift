@@ -118,12 +118,17 @@ struct HashCommandTests {
         let pipe = folder.appendingPathComponent("pipe.jpg").path
         try #require(mkfifo(pipe, 0o600) == 0)
         let bridge = bridge
-        let run = try await withTaskCancellationHandler {
-            try await Task.detached { try Self.vigil(["hash", "--json", pipe, bridge]) }.value
+        // The command runs from a thread of its own: waiting for it must not hold one of the
+        // concurrency pool's few threads (one per core), which the time limit itself needs.
+        let outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                Thread { continuation.resume(returning: Result { try Self.vigil(["hash", "--json", pipe, bridge]) }) }.start()
+            }
         } onCancel: {
             let writer = open(pipe, O_WRONLY | O_NONBLOCK)
             if writer >= 0 { close(writer) }
         }
+        let run = try outcome.get()
         #expect(run.status == 1)
         let lines = run.lines
         try #require(lines.count == 2, "\(run.stdout)\(run.stderr)")

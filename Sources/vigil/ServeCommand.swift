@@ -122,9 +122,15 @@ extension ServeCommand {
             if example == nil && file.path.hasSuffix(".jpg") { example = file.path }
         }
         do {
-            if (try? await store.list(named: "sample")) == nil {
-                _ = try await store.createList(HashList(name: "sample", kind: .internal))
-                _ = try await store.apply(records, toList: "sample")
+            do {
+                _ = try await store.list(named: "sample")
+            } catch  where error.code == .listNotFound {
+                // Loaded once: the list and its entries in one transaction.
+                let samples = records
+                _ = try await store.write { tx throws(StoreError) in
+                    _ = try tx.createList(HashList(name: "sample", kind: .internal))
+                    return try tx.apply(samples, toList: "sample")
+                }
             }
             let (secret, _) = try await store.createKey(organisation: "demo", scopes: [.hash, .match], label: "vigil serve --sample")
             // Written straight away (not through print's buffer), as the server runs on after it.

@@ -19,7 +19,7 @@ struct MatchEngineTests {
         let health = FollowerHealth()
         let follower = IndexFollower(engine: engine, health: health)
         #expect(await follower.loadOnce())
-        var generator = SeededGenerator(seed: 0x5EED_0050)
+        var generator = SplitMix64(seed: 0x5EED_0050)
         let values = (0..<50).map { _ in (md5: generator.hex(bytes: 16), pdq: generator.hex(bytes: 32)) }
 
         // The follower's rounds run alongside the adds (a bounded number, back to back).
@@ -64,7 +64,7 @@ struct MatchEngineTests {
         _ = try await store.createList(HashList(name: "l", kind: .internal))
         let engine = try MatchEngine(store: store)
         try await engine.load()
-        var generator = SeededGenerator(seed: 7)
+        var generator = SplitMix64(seed: 7)
         let digests = (0..<10).map { _ in generator.hex(bytes: 16) }
         _ = try await store.apply(digests.map { IndicatorRecord(type: .md5, value: $0) }, toList: "l")
         let page = try await store.changes(after: 0, limit: 100)
@@ -80,7 +80,7 @@ struct MatchEngineTests {
     @Test func aSlowRefreshNeverUndoesAKillSwitch() async throws {
         let store = try temporaryStore()
         let list = try await store.createList(HashList(name: "l", kind: .internal, matchRadius: 0))
-        var generator = SeededGenerator(seed: 11)
+        var generator = SplitMix64(seed: 11)
         let value = generator.hex(bytes: 32)
         _ = try await store.apply([IndicatorRecord(type: .pdq, value: value)], toList: "l")
         let source = ControlledSource(store)

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import VigilDomain
 import VigilHash
 import VigilMatching
@@ -23,16 +24,7 @@ extension HMAController {
             let query = request.uri.queryParameters
             if let url = query.get("url") {
                 let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
-                var answer: [String: HMAValue] = [:]
-                var all: [MatchedEntry] = []
-                for (typeName, signal) in hashes {
-                    let matches = try await hmaLookup(
-                        signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
-                        bypassRatio: Self.flag(query.get("bypass_coinflip")), rolloutKey: Self.rolloutKey(hashes))
-                    answer[typeName] = Self.byBank(matches)
-                    all += matches
-                }
-                try await hmaAct(on: all, query: hashes.merging(["url": url]) { a, _ in a })
+                let answer = try await hmaLookupContent(hashes, query: query, echo: hashes.merging(["url": url]) { a, _ in a })
                 if let only = query.get("signal_type") { return try (answer[only] ?? .object([:])).response() }
                 return try HMAValue.object(answer).response()
             }
@@ -49,16 +41,7 @@ extension HMAController {
             let query = request.uri.queryParameters
             let upload = try await hmaUpload(request)
             let hashes = try await hmaHash(upload.file, types: query.get("types"))
-            var answer: [String: HMAValue] = [:]
-            var all: [MatchedEntry] = []
-            for (typeName, signal) in hashes {
-                let matches = try await hmaLookup(
-                    signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
-                    bypassRatio: Self.flag(query.get("bypass_coinflip")), rolloutKey: Self.rolloutKey(hashes))
-                answer[typeName] = Self.byBank(matches)
-                all += matches
-            }
-            try await hmaAct(on: all, query: hashes)
+            let answer = try await hmaLookupContent(hashes, query: query, echo: hashes)
             return try HMAValue.object(answer).response()
         }
         match.on(.get, "index/status", "hmaIndexStatus") { request, _ -> Response in
@@ -160,6 +143,24 @@ extension HMAController {
         request.bypassRollout = bypassRatio
         request.includeDisabled = raw
         return try await serviceCall { try await matching.find(request) }
+    }
+
+    /// Looks up every signal of one piece of content (a file or a fetched URL) with the content's
+    /// rollout key, applies the matched lists' actions once, and answers `{signal type: by bank}`.
+    func hmaLookupContent(_ hashes: [String: String], query: FlatDictionary<Substring, Substring>, echo: [String: String]) async throws -> [String:
+        HMAValue]
+    {
+        var answer: [String: HMAValue] = [:]
+        var all: [MatchedEntry] = []
+        for (typeName, signal) in hashes {
+            let matches = try await hmaLookup(
+                signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
+                bypassRatio: Self.flag(query.get("bypass_coinflip")), rolloutKey: Self.rolloutKey(hashes))
+            answer[typeName] = Self.byBank(matches)
+            all += matches
+        }
+        try await hmaAct(on: all, query: echo)
+        return answer
     }
 
     /// The rollout key of a file hashed into HMA signals (its PDQ hash when it has one).

@@ -122,8 +122,8 @@ struct ListsController: Sendable {
             }
         let name = input.path.name
         let id = input.path.id
-        guard body.note.count <= Provenance.maxNoteLength else {
-            throw APIError.badRequest("invalid_note", "a note is at most \(Provenance.maxNoteLength) characters, got \(body.note.count)")
+        guard body.note.utf8.count <= Provenance.maxNoteLength else {
+            throw APIError.badRequest("invalid_note", "a note is at most \(Provenance.maxNoteLength) bytes of UTF-8, got \(body.note.utf8.count)")
         }
         let note: String? = body.note.isEmpty ? nil : body.note
         let entry = try await storeCall { () async throws(StoreError) in

@@ -120,6 +120,13 @@ struct HashCommandTests {
         let bridge = bridge
         // The command runs from a thread of its own: waiting for it must not hold one of the
         // concurrency pool's few threads (one per core), which the time limit itself needs.
+        // Watchdog: should the command block opening the pipe, fail after 20 s and release it.
+        let watchdog = Task {
+            do { try await Task.sleep(for: .seconds(20)) } catch { return }
+            Issue.record("vigil hash blocked on the named pipe for 20 s")
+            let writer = open(pipe, O_WRONLY | O_NONBLOCK)
+            if writer >= 0 { close(writer) }
+        }
         let outcome = await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 Thread { continuation.resume(returning: Result { try Self.vigil(["hash", "--json", pipe, bridge]) }) }.start()
@@ -128,6 +135,7 @@ struct HashCommandTests {
             let writer = open(pipe, O_WRONLY | O_NONBLOCK)
             if writer >= 0 { close(writer) }
         }
+        watchdog.cancel()
         let run = try outcome.get()
         #expect(run.status == 1)
         let lines = run.lines

@@ -93,7 +93,8 @@ let package = Package(
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilMatching", "VigilIndex", "VigilHash", "VigilMedia", "VigilPipeline", "VigilExchange", "VigilAPI",
+                "VigilDomain", "VigilStore", "VigilMatching", "VigilIndex", "VigilHash", "VigilHex", "VigilMedia", "VigilPipeline", "VigilExchange",
+                "VigilAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),

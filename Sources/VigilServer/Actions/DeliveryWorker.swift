@@ -7,6 +7,7 @@ import NIOCore
 import NIOHTTP1
 public import ServiceLifecycle
 public import VigilDomain
+import VigilHex
 public import VigilStore
 
 /// Delivers the transactional outbox: signed webhook POSTs with retries and exponential backoff.
@@ -43,7 +44,7 @@ public struct DeliveryWorker: Service {
     public static func signature(body: [UInt8], timestamp: String, secret: String) -> String {
         let key = SymmetricKey(data: Data(secret.utf8))
         let mac = HMAC<SHA256>.authenticationCode(for: Data(timestamp.utf8) + Data(".".utf8) + Data(body), using: key)
-        return "sha256=" + mac.map { String(format: "%02x", $0) }.joined()
+        return "sha256=" + Hex.encode(mac)
     }
 
     /// Delivers what is due once; returns how many were delivered.

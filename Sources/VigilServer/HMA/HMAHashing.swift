@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import VigilDomain
 import VigilHash
+import VigilHex
 import VigilMatching
 import VigilPipeline
 
@@ -78,17 +79,9 @@ extension HMAController {
         for name in wanted {
             switch name {
             case "pdq": hashes[name] = try await hashing.hash(file.body, dihedral: false).pdq.hash.hex
-            default: hashes[name] = Insecure.MD5.hash(data: file.body).map { String($0, radix: 16).leftPadded(to: 2) }.joined()
+            default: hashes[name] = Hex.encode(Insecure.MD5.hash(data: file.body))
             }
         }
         return hashes
-    }
-
-    // MARK: Matching (/m)
-}
-
-extension String {
-    fileprivate func leftPadded(to length: Int) -> String {
-        count >= length ? self : String(repeating: "0", count: length - count) + self
     }
 }

@@ -30,7 +30,6 @@ public struct Readiness: Sendable, Hashable {
 /// ``readiness(at:limits:)`` turns that into a verdict, so a test drives it by moving a clock.
 public final class FollowerHealth: Sendable {
     struct State: Sendable {
-        var loaded = false
         var loadFailure: String?
         var caughtUpAt: Date?
         var failingSince: Date?
@@ -47,7 +46,6 @@ public final class FollowerHealth: Sendable {
     /// The initial load finished at `now`.
     public func loaded(at now: Date) {
         state.withLock {
-            $0.loaded = true
             $0.loadFailure = nil
             $0.caughtUpAt = now
         }

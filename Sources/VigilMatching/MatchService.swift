@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 public import VigilDomain
 public import VigilHash
 public import VigilStore
@@ -77,7 +77,7 @@ public struct MatchService: Sendable {
         guard engine.isReady else { throw MatchError.notReady }
         let lists = try lists(for: request)
         guard !lists.isEmpty else { return [] }
-        var hits = try engine.matchPDQ(variants: request.pdq, lists: lists)
+        var hits = request.pdq.isEmpty ? [] : try engine.matchPDQ(variants: request.pdq, lists: lists)
         for digest in request.digests {
             hits += try engine.matchDigest(digest.type, hex: digest.hex).map { EngineMatch(entryId: $0, listId: 0, distance: 0, variant: "orig") }
         }

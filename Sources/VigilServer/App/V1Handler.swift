@@ -8,8 +8,8 @@ struct V1Handler: APIProtocol {
     let lists: ListsController
     let actions: ActionsController
     let exchange: ExchangeController
-    let matchingArea: MatchingController
-    let hashingArea: HashingController
+    let matching: MatchingController
+    let hashing: HashingController
 
     /// The handler of `node`'s areas.
     init(node: Node, fetcher: URLFetcher, hashing: MediaHashing) {
@@ -17,13 +17,10 @@ struct V1Handler: APIProtocol {
         let service = ListService(store: node.store, engine: node.engine)
         lists = ListsController(store: node.store, service: service, clock: node.clock)
         actions = ActionsController(store: node.store, engine: node.engine, service: service)
-        exchange = ExchangeController(store: node.store, engine: node.engine, service: service)
-        matchingArea = MatchingController(matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher)
-        hashingArea = HashingController(hashing: hashing, uploads: uploads, fetcher: fetcher)
+        exchange = ExchangeController(store: node.store, service: service)
+        matching = MatchingController(matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher)
+        self.hashing = HashingController(hashing: hashing, uploads: uploads, fetcher: fetcher)
     }
-
-    /// The match service behind the matching routes (also used by the direct path).
-    var matching: MatchingController { matchingArea }
 
     func listLists(_ input: Operations.ListLists.Input) async throws -> Operations.ListLists.Output { try await lists.listLists(input) }
     func createList(_ input: Operations.CreateList.Input) async throws -> Operations.CreateList.Output { try await lists.createList(input) }
@@ -46,15 +43,15 @@ struct V1Handler: APIProtocol {
     func deleteListAction(_ input: Operations.DeleteListAction.Input) async throws -> Operations.DeleteListAction.Output {
         try await actions.deleteListAction(input)
     }
-    func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output { try await matchingArea.matchHash(input) }
-    func matchFile(_ input: Operations.MatchFile.Input) async throws -> Operations.MatchFile.Output { try await matchingArea.matchFile(input) }
-    func matchURL(_ input: Operations.MatchURL.Input) async throws -> Operations.MatchURL.Output { try await matchingArea.matchURL(input) }
+    func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output { try await matching.matchHash(input) }
+    func matchFile(_ input: Operations.MatchFile.Input) async throws -> Operations.MatchFile.Output { try await matching.matchFile(input) }
+    func matchURL(_ input: Operations.MatchURL.Input) async throws -> Operations.MatchURL.Output { try await matching.matchURL(input) }
     func compareHashes(_ input: Operations.CompareHashes.Input) async throws -> Operations.CompareHashes.Output {
-        try await matchingArea.compareHashes(input)
+        try await matching.compareHashes(input)
     }
     func indexStatus(_ input: Operations.IndexStatus.Input) async throws -> Operations.IndexStatus.Output {
-        try await matchingArea.indexStatus(input)
+        try await matching.indexStatus(input)
     }
-    func hashFile(_ input: Operations.HashFile.Input) async throws -> Operations.HashFile.Output { try await hashingArea.hashFile(input) }
-    func hashURL(_ input: Operations.HashURL.Input) async throws -> Operations.HashURL.Output { try await hashingArea.hashURL(input) }
+    func hashFile(_ input: Operations.HashFile.Input) async throws -> Operations.HashFile.Output { try await hashing.hashFile(input) }
+    func hashURL(_ input: Operations.HashURL.Input) async throws -> Operations.HashURL.Output { try await hashing.hashURL(input) }
 }

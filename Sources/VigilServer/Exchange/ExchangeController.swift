@@ -2,13 +2,11 @@ import OpenAPIRuntime
 import VigilAPI
 import VigilDomain
 import VigilExchange
-import VigilMatching
 import VigilStore
 
 /// `/v1/lists/{name}/import` and `/export`: indicator files streamed both ways.
 struct ExchangeController: Sendable {
     let store: any NodeStore
-    let engine: MatchEngine
     let service: ListService
 
     /// Streams the body through the format's reader and applies each batch of 10,000 records (or
@@ -59,7 +57,7 @@ struct ExchangeController: Sendable {
             try await commit(pending)
             result.error = error.description
         }
-        await engine.catchUpAfterWrite()
+        // Each batch went through the list service, which caught the engine up after it.
         return .ok(.init(body: .json(result)))
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import VigilDomain
+import VigilExchange
 import VigilMatching
 import VigilStore
 
@@ -166,14 +167,14 @@ extension HMAController {
         }
         curate.on(.get, "signal_type", "hmaSignalTypes") { _, _ -> Response in
             let ratios = engine.signalTypeRatios
-            return try HMAValue.array(HMASignalTypes.all.map { .object(["name": .string($0.name), "enabled_ratio": .double(ratios[$0.name] ?? 1)]) })
+            return try HMAValue.array(HMASignalNames.all.map { .object(["name": .string($0.name), "enabled_ratio": .double(ratios[$0.name] ?? 1)]) })
                 .response()
         }
         // As in HMA: the ratio is stored and reported; a negative one disables the type for
         // hashing and lookups (HMA's sampling by ratio is a to-do there, so none here either).
         curate.on(.put, "signal_type/:name", "hmaUpdateSignalType") { request, context -> Response in
             let name = try context.parameters.require("name")
-            guard HMASignalTypes.all.contains(where: { $0.name == name }) else { throw HMAError.badRequest("No such SignalType '\(name)'") }
+            guard HMASignalNames.all.contains(where: { $0.name == name }) else { throw HMAError.badRequest("No such SignalType '\(name)'") }
             guard case .object(let fields) = try await hmaJSON(request) else {
                 throw HMAError.badRequest("this endpoint expects a json object payload")
             }
@@ -223,7 +224,7 @@ extension HMAController {
             "id": .int(entry.id), "disable_until_ts": .int(entry.disabledUntilDate.map { Int64($0.timeIntervalSince1970) } ?? 1),
             "original_media_uri": .null, "bank": Self.bankConfig(bank),
         ]
-        if signals { answer["signals"] = .object([HMASignalTypes.name(of: entry.type): .string(entry.value)]) }
+        if signals { answer["signals"] = .object([HMASignalNames.name(of: entry.type): .string(entry.value)]) }
         if metadata, let contentId = entry.provenance.sourceItemId {
             answer["metadata"] = .object(["content_id": .string(contentId)])
         }
@@ -287,11 +288,11 @@ extension HMAController {
         var records: [IndicatorRecord] = []
         var added: [String: HMAValue] = [:]
         for (name, value) in signals.sorted(by: { $0.key < $1.key }) {
-            guard let type = HMASignalTypes.type(named: name) else { throw HMAError.badRequest("No such signal type \(name)") }
+            guard let type = HMASignalNames.signalType(named: name) else { throw HMAError.badRequest("No such signal type \(name)") }
             do throws(SignalValueError) {
                 let normalised = try type.normalise(value)
                 records.append(IndicatorRecord(type: type, value: normalised, provenance: provenance))
-                added[HMASignalTypes.name(of: type)] = .string(normalised)
+                added[HMASignalNames.name(of: type)] = .string(normalised)
             } catch {
                 throw HMAError.badRequest("Invalid \(name) signal: \(error.description)")
             }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HummingbirdCore
 import VigilDomain
+import VigilExchange
 import VigilHash
 import VigilMatching
 import VigilStore
@@ -57,7 +58,7 @@ extension HMAController {
             for (typeName, value) in pairs {
                 guard case .array(let hashes) = value else { throw HMAError.badRequest("Comparison hashes for \(typeName) was not a list") }
                 guard hashes.count == 2 else { throw HMAError.badRequest("Comparison hash list length must be exactly 2") }
-                guard let type = HMASignalTypes.type(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
+                guard let type = HMASignalNames.signalType(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
                 guard let left = hashes[0].string, let right = hashes[1].string else {
                     throw HMAError.badRequest("Invalid \(typeName) hash: not a string")
                 }
@@ -97,9 +98,9 @@ extension HMAController {
     /// `{signal type: status}` for every type, or only `only` (400 when unknown).
     static func indexStatus(_ engine: MatchEngine, only: String?, _ status: (Int, Bool) -> HMAValue) throws -> HMAValue {
         let current = engine.status
-        var types = HMASignalTypes.all
+        var types = HMASignalNames.all
         if let only {
-            guard let type = HMASignalTypes.type(named: only) else { throw HMAError.badRequest("No such signal type '\(only)'") }
+            guard let type = HMASignalNames.signalType(named: only) else { throw HMAError.badRequest("No such signal type '\(only)'") }
             types = [(only, type)]
         }
         var answer: [String: HMAValue] = [:]
@@ -123,8 +124,8 @@ extension HMAController {
     func hmaLookup(
         signal: String, typeName: String, banks: Set<String>?, raw: Bool, bypassRatio: Bool, rolloutKey: String? = nil
     ) async throws -> [MatchedEntry] {
-        guard let type = HMASignalTypes.type(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
-        guard HMASignalTypes.isEnabled(HMASignalTypes.name(of: type), ratios: engine.signalTypeRatios) else {
+        guard let type = HMASignalNames.signalType(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
+        guard HMASignalTypes.isEnabled(HMASignalNames.name(of: type), ratios: engine.signalTypeRatios) else {
             throw HMAError.badRequest("SignalType '\(typeName)' is not enabled")
         }
         let value: String

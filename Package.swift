@@ -90,10 +90,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The Centre's services (intake, assessment, referral): no HTTP.
+        .target(
+            name: "VigilCentre",
+            dependencies: [
+                "VigilDomain", "VigilStore", "VigilMatching", "VigilHash",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilMatching", "VigilIndex", "VigilHash", "VigilHex", "VigilMedia", "VigilPipeline", "VigilExchange",
+                "VigilDomain", "VigilStore", "VigilMatching", "VigilCentre", "VigilIndex", "VigilHash", "VigilHex", "VigilMedia", "VigilPipeline", "VigilExchange",
                 "VigilAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -194,7 +203,8 @@ let package = Package(
             name: "VigilServerTests",
             dependencies: [
                 "VigilTestSupport", "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex", "VigilMatching",
-                "VigilAPI",
+                "VigilAPI", "VigilCentre",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -206,6 +216,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilCentreTests",
+            dependencies: [
+                "VigilTestSupport", "VigilCentre", "VigilStore", "VigilDomain", "VigilMatching",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
         ),

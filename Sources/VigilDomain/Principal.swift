@@ -8,14 +8,23 @@ public enum Scope: String, Sendable, Codable, CaseIterable, Hashable {
     case curate
     /// Manage keys, organisations and everything else of the node.
     case admin
+    /// File reports to the Centre and follow them (providers).
+    case report
+    /// Assess reports: read the queue and the reports, decide (the Centre's analysts).
+    case assess
+    /// Review analysts' decisions (the Centre's supervisors).
+    case supervise
+    /// Receive referrals: read them, acknowledge, post outcomes and holds (police, Europol).
+    case referrals
 
     /// The scopes a key of an organisation of `kind` may hold.
     public static func allowed(for kind: OrganisationKind) -> Set<Scope> {
         switch kind {
-        case .provider: [.hash, .match, .curate, .admin]
-        case .centre: [.hash, .match, .curate, .admin]
+        case .provider: [.hash, .match, .curate, .admin, .report]
+        case .centre: [.hash, .match, .curate, .admin, .assess, .supervise]
         case .peerCentre: [.match, .curate]
-        case .coordinatingAuthority, .police, .europol: [.hash, .match]
+        case .coordinatingAuthority: [.hash, .match]
+        case .police, .europol: [.hash, .match, .referrals]
         case .auditor: [.match]
         }
     }

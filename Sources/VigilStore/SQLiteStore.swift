@@ -161,6 +161,7 @@ public final class SQLiteStore: TransactionalStore {
                     ALTER TABLE outbox DROP COLUMN secret;
                     """)
         }
+        registerReportsMigration(&migrator)
         return migrator
     }()
 

@@ -27,6 +27,14 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let organisationExists = Code("organisation_exists")
         /// No (live) API key has the given id.
         public static let keyNotFound = Code("key_not_found")
+        /// No report has the given id (or the provider's reference).
+        public static let reportNotFound = Code("report_not_found")
+        /// The provider filed a report with the same reference already.
+        public static let reportExists = Code("report_exists")
+        /// No signing key has the given id.
+        public static let signingKeyNotFound = Code("signing_key_not_found")
+        /// The report changed since it was read (another person acted first); read it again.
+        public static let stateChanged = Code("state_changed")
         /// The request's data is invalid; the message says what is accepted.
         public static let invalid = Code("invalid")
         /// A constraint of the database refused the change (a duplicate, a missing reference).
@@ -118,6 +126,29 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
     /// No live key has id `id`.
     public static func keyNotFound(_ id: Int64) -> StoreError {
         StoreError(code: .keyNotFound, message: "no live key has id \(id); list them with `vigil keys list`")
+    }
+
+    /// No report has id `id`.
+    public static func reportNotFound(_ id: Int64) -> StoreError {
+        StoreError(code: .reportNotFound, message: "no report has id \(id)")
+    }
+
+    /// The organisation filed a report with this reference already (report `existing`).
+    public static func reportExists(reference: String, existing: Int64) -> StoreError {
+        StoreError(
+            code: .reportExists,
+            message: "a report with provider_reference \"\(reference)\" was filed already (report \(existing)); use a new reference for a new report")
+    }
+
+    /// No signing key has id `keyId`.
+    public static func signingKeyNotFound(_ keyId: String) -> StoreError {
+        StoreError(code: .signingKeyNotFound, message: "no signing key has id \"\(keyId)\"")
+    }
+
+    /// Report `id` is no longer `expected`.
+    public static func stateChanged(report id: Int64, expected: String, found: String) -> StoreError {
+        StoreError(
+            code: .stateChanged, message: "report \(id) is \(found) now, no longer \(expected): someone acted on it first; read it again")
     }
 
     /// The request's data is invalid: `message` says what is accepted.

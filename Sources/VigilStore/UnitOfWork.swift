@@ -120,6 +120,24 @@ public protocol StoreTransaction {
     @discardableResult
     func appendAudit(_ event: AuditEvent) throws(StoreError) -> StoredAuditEvent
 
+    // MARK: Reports and signing keys
+
+    /// Stores a filed report; `reportExists` when its organisation filed the same reference already.
+    func fileReport(_ report: NewReport) throws(StoreError) -> StoredReport
+    /// The report with this id, as this transaction sees it, or nil.
+    func report(id: Int64) throws(StoreError) -> StoredReport?
+    /// Moves report `id` from `expected` to `state`, setting (or clearing) its pending decision;
+    /// `stateChanged` when it is no longer `expected`, `reportNotFound` when there is none.
+    func updateReport(id: Int64, from expected: ReportState, to state: ReportState, pendingDecision: AssessmentDecision?, decidedBy: String?)
+        throws(StoreError) -> StoredReport
+    /// Registers a signing key; `conflict` when its id is registered already, `organisationNotFound`
+    /// for an unknown organisation.
+    func registerSigningKey(_ key: SigningKey) throws(StoreError) -> SigningKey
+    /// The signing key with this id, or nil.
+    func signingKey(id: String) throws(StoreError) -> SigningKey?
+    /// Revokes a live signing key; `signingKeyNotFound` when no live key has this id.
+    func revokeSigningKey(id: String) throws(StoreError)
+
     // MARK: Signal type settings
 
     /// Sets one signal type's ratio.

@@ -18,7 +18,7 @@ struct KeysCommand: AsyncParsableCommand {
         var org: String?
         @Option(help: ArgumentHelp("A provider organisation's name, registered as a provider when it is not yet (use --org).", visibility: .hidden))
         var organisation: String?
-        @Option(help: "Comma-separated scopes: hash, match, curate, admin.")
+        @Option(help: "Comma-separated scopes: hash, match, curate, admin, report, assess, supervise, referrals (what the organisation's kind allows).")
         var scopes: String
         @Option(help: "A note for people.")
         var label = ""
@@ -27,7 +27,7 @@ struct KeysCommand: AsyncParsableCommand {
             var parsed = Set<Scope>()
             for name in scopes.split(separator: ",") {
                 guard let scope = Scope(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                    throw ValidationError("unknown scope \"\(name)\"; use hash, match, curate or admin")
+                    throw ValidationError("unknown scope \"\(name)\"; use \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 parsed.insert(scope)
             }

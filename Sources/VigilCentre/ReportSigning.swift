@@ -1,0 +1,66 @@
+public import Crypto
+import Foundation
+public import VigilDomain
+
+/// Signs reports with a provider's Ed25519 private key (the provider side of ``ReportIntake``'s
+/// check): the signature covers ``ReportCoding/signingBytes(_:)``.
+public struct ReportSigner: Sendable {
+    /// The raw 32-byte private key (kept as bytes: the key type is not `Sendable`).
+    private let rawPrivateKey: [UInt8]
+    /// The public key's raw 32 bytes (registered with the organisation at the Centre).
+    public let publicKey: [UInt8]
+
+    /// A signer with `privateKey`.
+    public init(privateKey: Curve25519.Signing.PrivateKey) {
+        rawPrivateKey = Array(privateKey.rawRepresentation)
+        publicKey = Array(privateKey.publicKey.rawRepresentation)
+    }
+
+    /// A signer with the 32-byte raw private key (as `vigil reports keygen` writes it, base64).
+    public init(rawPrivateKey: [UInt8]) throws {
+        self.init(privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: rawPrivateKey))
+    }
+
+    /// A signer with a new random key.
+    public static func generate() -> ReportSigner {
+        ReportSigner(privateKey: Curve25519.Signing.PrivateKey())
+    }
+
+    /// The raw private key, to be written to a file only its owner can read.
+    public var privateKeyBytes: [UInt8] { rawPrivateKey }
+
+    /// The key's id (``SigningKeyID/make(publicKey:)``).
+    public var keyId: String { SigningKeyID.make(publicKey: publicKey) }
+
+    /// `report` with its signature.
+    public func sign(_ report: Report) throws -> SignedReport {
+        let privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: rawPrivateKey)
+        let signature = try privateKey.signature(for: ReportCoding.signingBytes(report))
+        return SignedReport(report: report, signature: SignedReport.Signature(keyId: keyId, value: Data(signature).base64EncodedString()))
+    }
+}
+
+/// A signing key's id: the first 16 hex digits of the SHA-256 of its raw public key.
+public enum SigningKeyID {
+    /// The id of `publicKey`.
+    public static func make(publicKey: [UInt8]) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text: [UInt8] = []
+        for byte in SHA256.hash(data: publicKey).prefix(8) {
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}
+
+/// Verifies a report's signature with a registered key.
+public enum ReportSignatureCheck {
+    /// Whether `signature` is a valid Ed25519 signature by `publicKey` over `report`'s signing bytes.
+    public static func isValid(_ signature: SignedReport.Signature, of report: Report, publicKey: [UInt8]) -> Bool {
+        guard signature.algorithm == "ed25519", let bytes = Data(base64Encoded: signature.value), bytes.count == 64,
+            let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
+        else { return false }
+        return key.isValidSignature(bytes, for: ReportCoding.signingBytes(report))
+    }
+}

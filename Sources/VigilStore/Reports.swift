@@ -1,0 +1,119 @@
+public import VigilDomain
+
+/// A report as the Centre stores it: the provider's signed report and where it is in the Centre's work.
+public struct StoredReport: Sendable, Hashable {
+    /// The Centre's id for it.
+    public var id: Int64
+    /// The provider organisation that filed it.
+    public var organisationId: Int64
+    /// The report, as signed.
+    public var report: Report
+    /// The provider's signature over it.
+    public var signature: SignedReport.Signature
+    /// Where it is.
+    public var state: ReportState
+    /// Whether it was classified known material automatically (every file matched a confirmed indicator).
+    public var classifiedAutomatically: Bool
+    /// The confirmed indicators each file matched at the Centre on intake, by file reference.
+    public var centreMatches: [String: [String]]
+    /// An analyst's decision waiting for a supervisor (state `awaiting_review`), or the last
+    /// request for information (state `information_requested`).
+    public var pendingDecision: AssessmentDecision?
+    /// Who took the pending decision (an audit actor name), to keep a supervisor from approving their own.
+    public var decidedBy: String?
+    /// When the Centre received it, RFC 3339.
+    public var receivedAt: String
+    /// When it last changed, RFC 3339.
+    public var updatedAt: String
+
+    /// A stored report.
+    public init(
+        id: Int64, organisationId: Int64, report: Report, signature: SignedReport.Signature, state: ReportState, classifiedAutomatically: Bool,
+        centreMatches: [String: [String]] = [:], pendingDecision: AssessmentDecision?, decidedBy: String?, receivedAt: String, updatedAt: String
+    ) {
+        self.id = id
+        self.organisationId = organisationId
+        self.report = report
+        self.signature = signature
+        self.state = state
+        self.classifiedAutomatically = classifiedAutomatically
+        self.centreMatches = centreMatches
+        self.pendingDecision = pendingDecision
+        self.decidedBy = decidedBy
+        self.receivedAt = receivedAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// A report to store: checked, its signature verified.
+public struct NewReport: Sendable, Hashable {
+    /// The provider organisation filing it.
+    public var organisationId: Int64
+    /// The report.
+    public var report: Report
+    /// Its verified signature.
+    public var signature: SignedReport.Signature
+    /// The state it starts in.
+    public var state: ReportState
+    /// Whether it was classified automatically.
+    public var classifiedAutomatically: Bool
+    /// The confirmed indicators each file matched at the Centre, by file reference.
+    public var centreMatches: [String: [String]]
+
+    /// A report to store.
+    public init(
+        organisationId: Int64, report: Report, signature: SignedReport.Signature, state: ReportState, classifiedAutomatically: Bool,
+        centreMatches: [String: [String]] = [:]
+    ) {
+        self.centreMatches = centreMatches
+        self.organisationId = organisationId
+        self.report = report
+        self.signature = signature
+        self.state = state
+        self.classifiedAutomatically = classifiedAutomatically
+    }
+}
+
+/// Which reports to read.
+public struct ReportQuery: Sendable, Hashable {
+    /// The order of the answer.
+    public enum Order: Sendable, Hashable {
+        /// By id (the order of arrival), after ``ReportQuery/afterId``.
+        case arrival
+        /// The assessment queue's order: urgent first, then the oldest.
+        case queue
+    }
+
+    /// Only this organisation's reports, if set.
+    public var organisationId: Int64?
+    /// Only reports in one of these states, if set.
+    public var states: Set<ReportState>?
+    /// Only reports with a larger id (for ``Order/arrival`` paging).
+    public var afterId: Int64
+    /// At most this many (1 to 1,000).
+    public var limit: Int
+    /// The order.
+    public var order: Order
+
+    /// A query.
+    public init(organisationId: Int64? = nil, states: Set<ReportState>? = nil, afterId: Int64 = 0, limit: Int = 100, order: Order = .arrival) {
+        self.organisationId = organisationId
+        self.states = states
+        self.afterId = afterId
+        self.limit = limit
+        self.order = order
+    }
+}
+
+/// The Centre's reports and the providers' signing keys. Changes go through the unit of work
+/// (``StoreTransaction/fileReport(_:)`` and friends) with their audit events.
+public protocol ReportStore: Sendable {
+    /// The report with this id, or nil.
+    func report(id: Int64) async throws(StoreError) -> StoredReport?
+    /// Reports as `query` asks.
+    func reports(_ query: ReportQuery) async throws(StoreError) -> [StoredReport]
+    /// The signing key with this id (revoked ones included), or nil.
+    func signingKey(id: String) async throws(StoreError) -> SigningKey?
+    /// An organisation's signing keys, oldest first.
+    func signingKeys(organisationId: Int64) async throws(StoreError) -> [SigningKey]
+}

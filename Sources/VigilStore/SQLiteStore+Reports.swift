@@ -1,0 +1,232 @@
+import Foundation
+import GRDB
+public import VigilDomain
+
+// The Centre's reports and the providers' signing keys on SQLite.
+
+extension SQLiteStore {
+    static func registerReportsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v7-reports") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE signing_keys (
+                        key_id TEXT PRIMARY KEY,
+                        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+                        public_key BLOB NOT NULL,
+                        created_at TEXT NOT NULL,
+                        revoked_at TEXT
+                    );
+                    CREATE INDEX signing_keys_by_organisation ON signing_keys(organisation_id);
+                    CREATE TABLE reports (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+                        provider_reference TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        urgent INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        classified_automatically INTEGER NOT NULL,
+                        report_json BLOB NOT NULL,
+                        signing_key_id TEXT NOT NULL REFERENCES signing_keys(key_id),
+                        signature TEXT NOT NULL,
+                        centre_matches TEXT NOT NULL,
+                        pending_decision TEXT,
+                        decided_by TEXT,
+                        received_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        UNIQUE (organisation_id, provider_reference)
+                    );
+                    CREATE INDEX reports_by_state ON reports(state, urgent DESC, id);
+                    """)
+        }
+    }
+
+    /// The report columns ``storedReport(_:)`` reads, in this order.
+    static let reportColumns = """
+        id, organisation_id, report_json, signing_key_id, signature, state, classified_automatically, pending_decision, decided_by, \
+        received_at, updated_at, centre_matches
+        """
+
+    /// A report from a row of ``reportColumns``.
+    static func storedReport(_ row: Row) throws -> StoredReport {
+        let json: Data = row[2]
+        let stateText: String = row[5]
+        guard let state = ReportState(rawValue: stateText) else { throw StoreError.internal("a report has an unknown state") }
+        let report: Report
+        do {
+            report = try ReportCoding.decoder().decode(Report.self, from: json)
+        } catch {
+            throw StoreError.internal("a stored report could not be read", underlying: error)
+        }
+        var pending: AssessmentDecision?
+        if let text: String = row[7] {
+            do {
+                pending = try JSONDecoder().decode(AssessmentDecision.self, from: Data(text.utf8))
+            } catch {
+                throw StoreError.internal("a report's pending decision could not be read", underlying: error)
+            }
+        }
+        let matchesText: String = row[11]
+        let centreMatches: [String: [String]]
+        do {
+            centreMatches = try JSONDecoder().decode([String: [String]].self, from: Data(matchesText.utf8))
+        } catch {
+            throw StoreError.internal("a report's matches could not be read", underlying: error)
+        }
+        return StoredReport(
+            id: row[0], organisationId: row[1], report: report, signature: SignedReport.Signature(keyId: row[3], value: row[4]), state: state,
+            classifiedAutomatically: row[6], centreMatches: centreMatches, pendingDecision: pending, decidedBy: row[8], receivedAt: row[9], updatedAt: row[10])
+    }
+
+    static func signingKey(_ row: Row) -> SigningKey {
+        let publicKey: Data = row[2]
+        return SigningKey(keyId: row[0], organisationId: row[1], publicKey: Array(publicKey), createdAt: row[3], revokedAt: row[4])
+    }
+
+    static let signingKeyColumns = "key_id, organisation_id, public_key, created_at, revoked_at"
+}
+
+extension SQLiteTransaction {
+    private func database<T>(_ body: () throws -> T) throws(StoreError) -> T {
+        do { return try body() } catch { throw StoreError.from(error) }
+    }
+
+    func fileReport(_ new: NewReport) throws(StoreError) -> StoredReport {
+        guard let type = new.report.type else { throw .invalid("a report needs its type") }
+        let existing = try database {
+            try Int64.fetchOne(
+                db, sql: "SELECT id FROM reports WHERE organisation_id = ? AND provider_reference = ?",
+                arguments: [new.organisationId, new.report.providerReference])
+        }
+        if let existing { throw .reportExists(reference: new.report.providerReference, existing: existing) }
+        let json = Data(ReportCoding.canonicalJSON(new.report))
+        let matches: String
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            matches = String(decoding: try encoder.encode(new.centreMatches), as: UTF8.self)
+        } catch {
+            throw .internal("a report's matches could not be encoded", underlying: error)
+        }
+        let id = try database {
+            try db.execute(
+                sql: """
+                    INSERT INTO reports (organisation_id, provider_reference, type, urgent, state, classified_automatically, report_json,
+                        signing_key_id, signature, centre_matches, received_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    new.organisationId, new.report.providerReference, type.rawValue, new.report.urgent, new.state.rawValue,
+                    new.classifiedAutomatically, json, new.signature.keyId, new.signature.value, matches, stamp, stamp,
+                ])
+            return db.lastInsertedRowID
+        }
+        return StoredReport(
+            id: id, organisationId: new.organisationId, report: new.report, signature: new.signature, state: new.state,
+            classifiedAutomatically: new.classifiedAutomatically, centreMatches: new.centreMatches, pendingDecision: nil, decidedBy: nil, receivedAt: stamp, updatedAt: stamp)
+    }
+
+    func report(id: Int64) throws(StoreError) -> StoredReport? {
+        try database {
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.reportColumns) FROM reports WHERE id = ?", arguments: [id]).map(SQLiteStore.storedReport)
+        }
+    }
+
+    func updateReport(id: Int64, from expected: ReportState, to state: ReportState, pendingDecision: AssessmentDecision?, decidedBy: String?)
+        throws(StoreError) -> StoredReport
+    {
+        guard let current = try report(id: id) else { throw .reportNotFound(id) }
+        guard current.state == expected else { throw .stateChanged(report: id, expected: expected.rawValue, found: current.state.rawValue) }
+        var pendingText: String?
+        if let pendingDecision {
+            do {
+                pendingText = String(decoding: try JSONEncoder().encode(pendingDecision), as: UTF8.self)
+            } catch {
+                throw .internal("a decision could not be encoded", underlying: error)
+            }
+        }
+        try database {
+            try db.execute(
+                sql: "UPDATE reports SET state = ?, pending_decision = ?, decided_by = ?, updated_at = ? WHERE id = ?",
+                arguments: [state.rawValue, pendingText, decidedBy, stamp, id])
+        }
+        var updated = current
+        updated.state = state
+        updated.pendingDecision = pendingDecision
+        updated.decidedBy = decidedBy
+        updated.updatedAt = stamp
+        return updated
+    }
+
+    func registerSigningKey(_ key: SigningKey) throws(StoreError) -> SigningKey {
+        guard key.publicKey.count == 32 else { throw .invalid("an Ed25519 public key is 32 bytes") }
+        guard try organisation(id: key.organisationId) != nil else { throw .organisationNotFound(id: key.organisationId) }
+        if try signingKey(id: key.keyId) != nil {
+            throw StoreError(code: .conflict, message: "the signing key \(key.keyId) is registered already")
+        }
+        try database {
+            try db.execute(
+                sql: "INSERT INTO signing_keys (key_id, organisation_id, public_key, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [key.keyId, key.organisationId, Data(key.publicKey), stamp])
+        }
+        var stored = key
+        stored.createdAt = stamp
+        stored.revokedAt = nil
+        return stored
+    }
+
+    func signingKey(id: String) throws(StoreError) -> SigningKey? {
+        try database {
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.signingKeyColumns) FROM signing_keys WHERE key_id = ?", arguments: [id])
+                .map(SQLiteStore.signingKey)
+        }
+    }
+
+    func revokeSigningKey(id: String) throws(StoreError) {
+        try database {
+            try db.execute(sql: "UPDATE signing_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL", arguments: [stamp, id])
+        }
+        if db.changesCount == 0 { throw .signingKeyNotFound(id) }
+    }
+}
+
+extension SQLiteStore: ReportStore {
+    public func report(id: Int64) async throws(StoreError) -> StoredReport? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.reportColumns) FROM reports WHERE id = ?", arguments: [id]).map(Self.storedReport)
+        }
+    }
+
+    public func reports(_ query: ReportQuery) async throws(StoreError) -> [StoredReport] {
+        var conditions = ["id > ?"]
+        var arguments: StatementArguments = [query.afterId]
+        if let organisation = query.organisationId {
+            conditions.append("organisation_id = ?")
+            _ = arguments.append(contentsOf: [organisation])
+        }
+        if let states = query.states {
+            guard !states.isEmpty else { return [] }
+            conditions.append("state IN (\(Array(repeating: "?", count: states.count).joined(separator: ",")))")
+            _ = arguments.append(contentsOf: StatementArguments(states.map(\.rawValue).sorted()))
+        }
+        let order = query.order == .queue ? "urgent DESC, id" : "id"
+        _ = arguments.append(contentsOf: [max(1, min(query.limit, 1_000))])
+        let sql = "SELECT \(Self.reportColumns) FROM reports WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
+        let bound = arguments
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.storedReport) }
+    }
+
+    public func signingKey(id: String) async throws(StoreError) -> SigningKey? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.signingKeyColumns) FROM signing_keys WHERE key_id = ?", arguments: [id]).map(Self.signingKey)
+        }
+    }
+
+    public func signingKeys(organisationId: Int64) async throws(StoreError) -> [SigningKey] {
+        try await read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(Self.signingKeyColumns) FROM signing_keys WHERE organisation_id = ? ORDER BY created_at, key_id",
+                arguments: [organisationId]
+            ).map(Self.signingKey)
+        }
+    }
+}

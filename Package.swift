@@ -102,7 +102,8 @@ let package = Package(
         .target(
             name: "VigilServer",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilMatching", "VigilCentre", "VigilIndex", "VigilHash", "VigilHex", "VigilMedia", "VigilPipeline", "VigilExchange",
+                "VigilDomain", "VigilStore", "VigilMatching", "VigilCentre", "VigilIndex", "VigilHash", "VigilHex", "VigilMedia", "VigilPipeline",
+                "VigilExchange",
                 "VigilAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -153,7 +154,11 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex", "VigilServer", "VigilStore", "VigilDomain", "VigilMatching",
+                "VigilCentre",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

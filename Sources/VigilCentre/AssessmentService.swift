@@ -45,7 +45,8 @@ public struct AssessmentService: Sendable {
         try await store.write { tx in
             guard let report = try tx.report(id: id) else { throw StoreError.reportNotFound(id) }
             guard report.state == .awaitingReview, let pending = report.pendingDecision else {
-                throw CentreError(code: .transitionRefused, message: "report \(id) is \(report.state.rawValue): only a decision awaiting review can be reviewed")
+                throw CentreError(
+                    code: .transitionRefused, message: "report \(id) is \(report.state.rawValue): only a decision awaiting review can be reviewed")
             }
             if approve, report.decidedBy == actor.name {
                 throw CentreError(code: .sameReviewer, message: "the decision must be approved by another person than the one who took it")
@@ -63,6 +64,7 @@ public struct AssessmentService: Sendable {
                 AuditEvent(
                     actor: actor.name, organisation: actor.organisation, action: approve ? "report.approve" : "report.return",
                     object: "report:\(id)", at: tx.now.rfc3339Text, detail: approve ? Self.describe(pending) : nil))
+            if updated.state == .forwarded { _ = try Forwarding.refer(updated, in: tx) }
             return updated
         }
     }

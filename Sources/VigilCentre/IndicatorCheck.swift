@@ -1,6 +1,6 @@
 public import VigilDomain
-public import VigilMatching
 import VigilHash
+public import VigilMatching
 import VigilStore
 
 /// Which confirmed indicators a reported file matches: intake classifies a report of material as

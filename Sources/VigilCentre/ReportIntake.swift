@@ -2,7 +2,7 @@ public import VigilDomain
 public import VigilStore
 
 /// The stores the Centre's services use.
-public typealias CentreStore = ReportStore & OrganisationStore & TransactionalStore & AuditStore
+public typealias CentreStore = ReportStore & ReferralStore & OrganisationStore & TransactionalStore & AuditStore
 
 /// Takes reports in: checks that a report is complete and valid, that its signature verifies with
 /// a key registered to the filing organisation, classifies it (known material when every file
@@ -34,18 +34,21 @@ public struct ReportIntake: Sendable {
         let problems = check(signed.report)
         guard problems.isEmpty else {
             throw CentreError(
-                code: .incompleteReport, message: "the report is incomplete or invalid: \(problems.count) problem(s); see problems", problems: problems)
+                code: .incompleteReport, message: "the report is incomplete or invalid: \(problems.count) problem(s); see problems",
+                problems: problems)
         }
         let key = try await store.signingKey(id: signed.signature.keyId)
         guard let key, key.organisationId == principal.organisationId, key.revokedAt == nil else {
             throw CentreError(
                 code: .unknownSigningKey,
-                message: "signing key \"\(signed.signature.keyId)\" is not a live key of this organisation; register its public key with the Centre first")
+                message:
+                    "signing key \"\(signed.signature.keyId)\" is not a live key of this organisation; register its public key with the Centre first")
         }
         guard ReportSignatureCheck.isValid(signed.signature, of: signed.report, publicKey: key.publicKey) else {
             throw CentreError(
                 code: .badSignature,
-                message: "the signature does not verify: sign the report's canonical encoding (vigil-report-v1, a zero byte, the JSON with sorted keys) with Ed25519"
+                message:
+                    "the signature does not verify: sign the report's canonical encoding (vigil-report-v1, a zero byte, the JSON with sorted keys) with Ed25519"
             )
         }
         let (matches, known) = try await classify(signed.report)
@@ -65,6 +68,7 @@ public struct ReportIntake: Sendable {
                     AuditEvent(
                         actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)", at: tx.now.rfc3339Text,
                         detail: Self.describe(matches)))
+                _ = try Forwarding.refer(stored, in: tx)
             }
             return stored
         }

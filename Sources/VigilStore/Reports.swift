@@ -117,3 +117,78 @@ public protocol ReportStore: Sendable {
     /// An organisation's signing keys, oldest first.
     func signingKeys(organisationId: Int64) async throws(StoreError) -> [SigningKey]
 }
+
+/// A forwarded report's referral to one recipient, and what the recipient did with it.
+public struct StoredReferral: Sendable, Hashable {
+    /// The referral's id.
+    public var id: Int64
+    /// The report.
+    public var reportId: Int64
+    /// Who receives it.
+    public var recipient: ReferralRecipient
+    /// When it was made, RFC 3339.
+    public var createdAt: String
+    /// When the outcome is due (one month later), RFC 3339.
+    public var outcomeDueAt: String
+    /// When the recipient acknowledged it, if it did.
+    public var acknowledgedAt: String?
+    /// The outcome, once posted.
+    public var outcome: ReferralOutcome?
+    /// The outcome's detail, for the Centre and the provider.
+    public var outcomeDetail: String?
+    /// When the outcome was posted.
+    public var outcomeAt: String?
+    /// The recipient's hold, if it placed one.
+    public var hold: Hold?
+    /// When the hold was placed.
+    public var holdSetAt: String?
+
+    /// A referral.
+    public init(
+        id: Int64, reportId: Int64, recipient: ReferralRecipient, createdAt: String, outcomeDueAt: String, acknowledgedAt: String? = nil,
+        outcome: ReferralOutcome? = nil, outcomeDetail: String? = nil, outcomeAt: String? = nil, hold: Hold? = nil, holdSetAt: String? = nil
+    ) {
+        self.id = id
+        self.reportId = reportId
+        self.recipient = recipient
+        self.createdAt = createdAt
+        self.outcomeDueAt = outcomeDueAt
+        self.acknowledgedAt = acknowledgedAt
+        self.outcome = outcome
+        self.outcomeDetail = outcomeDetail
+        self.outcomeAt = outcomeAt
+        self.hold = hold
+        self.holdSetAt = holdSetAt
+    }
+}
+
+/// Which referrals to read.
+public struct ReferralQuery: Sendable, Hashable {
+    /// Only these recipients' referrals, if set (a police force sees its Member State's).
+    public var recipients: Set<ReferralRecipient>?
+    /// Only referrals not acknowledged yet, urgent reports' first, then the oldest (a police
+    /// force's work list); otherwise every referral by id.
+    public var unacknowledgedOnly: Bool
+    /// Only referrals with a larger id.
+    public var afterId: Int64
+    /// At most this many (1 to 1,000).
+    public var limit: Int
+
+    /// A query.
+    public init(recipients: Set<ReferralRecipient>? = nil, unacknowledgedOnly: Bool = false, afterId: Int64 = 0, limit: Int = 100) {
+        self.recipients = recipients
+        self.unacknowledgedOnly = unacknowledgedOnly
+        self.afterId = afterId
+        self.limit = limit
+    }
+}
+
+/// The referrals of forwarded reports.
+public protocol ReferralStore: Sendable {
+    /// The referral with this id, or nil.
+    func referral(id: Int64) async throws(StoreError) -> StoredReferral?
+    /// The referrals of one report, by id.
+    func referrals(reportId: Int64) async throws(StoreError) -> [StoredReferral]
+    /// Referrals as `query` asks.
+    func referrals(_ query: ReferralQuery) async throws(StoreError) -> [StoredReferral]
+}

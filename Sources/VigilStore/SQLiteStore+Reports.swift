@@ -74,7 +74,8 @@ extension SQLiteStore {
         }
         return StoredReport(
             id: row[0], organisationId: row[1], report: report, signature: SignedReport.Signature(keyId: row[3], value: row[4]), state: state,
-            classifiedAutomatically: row[6], centreMatches: centreMatches, pendingDecision: pending, decidedBy: row[8], receivedAt: row[9], updatedAt: row[10])
+            classifiedAutomatically: row[6], centreMatches: centreMatches, pendingDecision: pending, decidedBy: row[8], receivedAt: row[9],
+            updatedAt: row[10])
     }
 
     static func signingKey(_ row: Row) -> SigningKey {
@@ -122,7 +123,8 @@ extension SQLiteTransaction {
         }
         return StoredReport(
             id: id, organisationId: new.organisationId, report: new.report, signature: new.signature, state: new.state,
-            classifiedAutomatically: new.classifiedAutomatically, centreMatches: new.centreMatches, pendingDecision: nil, decidedBy: nil, receivedAt: stamp, updatedAt: stamp)
+            classifiedAutomatically: new.classifiedAutomatically, centreMatches: new.centreMatches, pendingDecision: nil, decidedBy: nil,
+            receivedAt: stamp, updatedAt: stamp)
     }
 
     func report(id: Int64) throws(StoreError) -> StoredReport? {
@@ -228,5 +230,142 @@ extension SQLiteStore: ReportStore {
                 arguments: [organisationId]
             ).map(Self.signingKey)
         }
+    }
+}
+
+// MARK: Referrals
+
+extension SQLiteStore {
+    static func registerReferralsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v8-referrals") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE referrals (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        report_id INTEGER NOT NULL REFERENCES reports(id),
+                        recipient TEXT NOT NULL,
+                        created_at TEXT NOT NULL,
+                        outcome_due_at TEXT NOT NULL,
+                        acknowledged_at TEXT,
+                        outcome TEXT,
+                        outcome_detail TEXT,
+                        outcome_at TEXT,
+                        hold_do_not_inform INTEGER,
+                        hold_do_not_remove INTEGER,
+                        hold_until TEXT,
+                        hold_set_at TEXT,
+                        UNIQUE (report_id, recipient)
+                    );
+                    CREATE INDEX referrals_by_recipient ON referrals(recipient, id);
+                    """)
+        }
+    }
+
+    static let referralColumns = """
+        id, report_id, recipient, created_at, outcome_due_at, acknowledged_at, outcome, outcome_detail, outcome_at, hold_do_not_inform, \
+        hold_do_not_remove, hold_until, hold_set_at
+        """
+
+    static func storedReferral(_ row: Row) throws -> StoredReferral {
+        let recipientText: String = row[2]
+        guard let recipient = ReferralRecipient(recipientText) else { throw StoreError.internal("a referral has an unknown recipient") }
+        var outcome: ReferralOutcome?
+        if let text: String = row[6] {
+            guard let known = ReferralOutcome(rawValue: text) else { throw StoreError.internal("a referral has an unknown outcome") }
+            outcome = known
+        }
+        var hold: Hold?
+        if let until: String = row[11] {
+            hold = Hold(doNotInform: row[9] ?? false, doNotRemove: row[10] ?? false, until: until)
+        }
+        return StoredReferral(
+            id: row[0], reportId: row[1], recipient: recipient, createdAt: row[3], outcomeDueAt: row[4], acknowledgedAt: row[5], outcome: outcome,
+            outcomeDetail: row[7], outcomeAt: row[8], hold: hold, holdSetAt: row[12])
+    }
+}
+
+extension SQLiteTransaction {
+    private func run<T>(_ body: () throws -> T) throws(StoreError) -> T {
+        do { return try body() } catch { throw StoreError.from(error) }
+    }
+
+    func createReferrals(reportId: Int64, recipients: [ReferralRecipient], outcomeDueAfter: Double) throws(StoreError) -> [StoredReferral] {
+        let due = now.addingTimeInterval(outcomeDueAfter).rfc3339
+        var created: [StoredReferral] = []
+        for recipient in recipients {
+            let id = try run {
+                try db.execute(
+                    sql: "INSERT INTO referrals (report_id, recipient, created_at, outcome_due_at) VALUES (?, ?, ?, ?)",
+                    arguments: [reportId, recipient.description, stamp, due])
+                return db.lastInsertedRowID
+            }
+            created.append(StoredReferral(id: id, reportId: reportId, recipient: recipient, createdAt: stamp, outcomeDueAt: due))
+        }
+        return created
+    }
+
+    func referral(id: Int64) throws(StoreError) -> StoredReferral? {
+        try run {
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.referralColumns) FROM referrals WHERE id = ?", arguments: [id])
+                .map(SQLiteStore.storedReferral)
+        }
+    }
+
+    private func changeReferral(_ id: Int64, sql: String, _ arguments: StatementArguments) throws(StoreError) -> StoredReferral {
+        try run { try db.execute(sql: sql, arguments: arguments) }
+        guard let referral = try referral(id: id) else { throw .referralNotFound(id) }
+        return referral
+    }
+
+    func acknowledgeReferral(id: Int64) throws(StoreError) -> StoredReferral {
+        try changeReferral(id, sql: "UPDATE referrals SET acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?", [stamp, id])
+    }
+
+    func setReferralOutcome(id: Int64, _ outcome: ReferralOutcome, detail: String?) throws(StoreError) -> StoredReferral {
+        try changeReferral(
+            id,
+            sql: "UPDATE referrals SET outcome = ?, outcome_detail = ?, outcome_at = ?, acknowledged_at = COALESCE(acknowledged_at, ?) WHERE id = ?",
+            [outcome.rawValue, detail, stamp, stamp, id])
+    }
+
+    func setReferralHold(id: Int64, _ hold: Hold?) throws(StoreError) -> StoredReferral {
+        try changeReferral(
+            id, sql: "UPDATE referrals SET hold_do_not_inform = ?, hold_do_not_remove = ?, hold_until = ?, hold_set_at = ? WHERE id = ?",
+            [hold?.doNotInform, hold?.doNotRemove, hold?.until, hold == nil ? nil : stamp, id])
+    }
+}
+
+extension SQLiteStore: ReferralStore {
+    public func referral(id: Int64) async throws(StoreError) -> StoredReferral? {
+        try await read { db in
+            try Row.fetchOne(db, sql: "SELECT \(Self.referralColumns) FROM referrals WHERE id = ?", arguments: [id]).map(Self.storedReferral)
+        }
+    }
+
+    public func referrals(reportId: Int64) async throws(StoreError) -> [StoredReferral] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT \(Self.referralColumns) FROM referrals WHERE report_id = ? ORDER BY id", arguments: [reportId])
+                .map(Self.storedReferral)
+        }
+    }
+
+    public func referrals(_ query: ReferralQuery) async throws(StoreError) -> [StoredReferral] {
+        var conditions = ["r.id > ?"]
+        var arguments: StatementArguments = [query.afterId]
+        if let recipients = query.recipients {
+            guard !recipients.isEmpty else { return [] }
+            conditions.append("r.recipient IN (\(Array(repeating: "?", count: recipients.count).joined(separator: ",")))")
+            _ = arguments.append(contentsOf: StatementArguments(recipients.map(\.description).sorted()))
+        }
+        if query.unacknowledgedOnly { conditions.append("r.acknowledged_at IS NULL") }
+        _ = arguments.append(contentsOf: [max(1, min(query.limit, 1_000))])
+        let columns = Self.referralColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .joined(separator: ", ")
+        let sql = """
+            SELECT \(columns) FROM referrals r JOIN reports p ON p.id = r.report_id
+            WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(query.unacknowledgedOnly ? "p.urgent DESC, r.id" : "r.id") LIMIT ?
+            """
+        let bound = arguments
+        return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.storedReferral) }
     }
 }

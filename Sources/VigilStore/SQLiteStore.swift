@@ -162,6 +162,7 @@ public final class SQLiteStore: TransactionalStore {
                     """)
         }
         registerReportsMigration(&migrator)
+        registerReferralsMigration(&migrator)
         return migrator
     }()
 

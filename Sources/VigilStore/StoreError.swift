@@ -31,6 +31,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let reportNotFound = Code("report_not_found")
         /// The provider filed a report with the same reference already.
         public static let reportExists = Code("report_exists")
+        /// No referral has the given id.
+        public static let referralNotFound = Code("referral_not_found")
         /// No signing key has the given id.
         public static let signingKeyNotFound = Code("signing_key_not_found")
         /// The report changed since it was read (another person acted first); read it again.
@@ -138,6 +140,11 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         StoreError(
             code: .reportExists,
             message: "a report with provider_reference \"\(reference)\" was filed already (report \(existing)); use a new reference for a new report")
+    }
+
+    /// No referral has id `id`.
+    public static func referralNotFound(_ id: Int64) -> StoreError {
+        StoreError(code: .referralNotFound, message: "no referral has id \(id)")
     }
 
     /// No signing key has id `keyId`.

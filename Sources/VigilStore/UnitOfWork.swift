@@ -137,6 +137,17 @@ public protocol StoreTransaction {
     func signingKey(id: String) throws(StoreError) -> SigningKey?
     /// Revokes a live signing key; `signingKeyNotFound` when no live key has this id.
     func revokeSigningKey(id: String) throws(StoreError)
+    /// Creates a report's referrals, one per recipient, with the outcome due `outcomeDueAfter`
+    /// seconds from the transaction's time.
+    func createReferrals(reportId: Int64, recipients: [ReferralRecipient], outcomeDueAfter: Double) throws(StoreError) -> [StoredReferral]
+    /// The referral with this id, or nil.
+    func referral(id: Int64) throws(StoreError) -> StoredReferral?
+    /// Records the recipient's acknowledgement (the first one counts; later ones change nothing).
+    func acknowledgeReferral(id: Int64) throws(StoreError) -> StoredReferral
+    /// Records the recipient's outcome.
+    func setReferralOutcome(id: Int64, _ outcome: ReferralOutcome, detail: String?) throws(StoreError) -> StoredReferral
+    /// Places (or, with nil, lifts) the recipient's hold.
+    func setReferralHold(id: Int64, _ hold: Hold?) throws(StoreError) -> StoredReferral
 
     // MARK: Signal type settings
 

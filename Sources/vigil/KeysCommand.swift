@@ -18,7 +18,8 @@ struct KeysCommand: AsyncParsableCommand {
         var org: String?
         @Option(help: ArgumentHelp("A provider organisation's name, registered as a provider when it is not yet (use --org).", visibility: .hidden))
         var organisation: String?
-        @Option(help: "Comma-separated scopes: hash, match, curate, admin, report, assess, supervise, referrals (what the organisation's kind allows).")
+        @Option(
+            help: "Comma-separated scopes: hash, match, curate, admin, report, assess, supervise, referrals (what the organisation's kind allows).")
         var scopes: String
         @Option(help: "A note for people.")
         var label = ""

@@ -28,6 +28,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataOptions
 
+    @Option(help: "What the node serves: provider (default), centre (also reports, assessment, referrals) or all.")
+    var role: String?
+
     @Option(help: "Address to listen on (default 127.0.0.1).")
     var host: String?
 
@@ -52,6 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
     /// The options given on the command line, as configuration keys (they override every other source).
     var flagValues: [AbsoluteConfigKey: ConfigValue] {
         var values: [AbsoluteConfigKey: ConfigValue] = [:]
+        if let role { values["role"] = ConfigValue(.string(role), isSecret: false) }
         if let host { values["http.host"] = ConfigValue(.string(host), isSecret: false) }
         if let port { values["http.port"] = ConfigValue(.int(port), isSecret: false) }
         if let maxBodyBytes { values["http.max-body-bytes"] = ConfigValue(.int(maxBodyBytes), isSecret: false) }
@@ -87,7 +91,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "starting",
             metadata: [
-                "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)",
+                "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)", "role": "\(settings.role.rawValue)",
                 "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
                 "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
             ])

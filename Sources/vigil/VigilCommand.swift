@@ -7,6 +7,8 @@ struct VigilCommand: AsyncParsableCommand {
         commandName: "vigil",
         abstract: "Detect, match and report known abuse material by its hashes.",
         version: "0.1.0",
-        subcommands: [HashCommand.self, IndexCommand.self, MatchCommand.self, ServeCommand.self, OrgsCommand.self, KeysCommand.self]
+        subcommands: [
+            HashCommand.self, IndexCommand.self, MatchCommand.self, ServeCommand.self, OrgsCommand.self, KeysCommand.self, ReportsCommand.self,
+        ]
     )
 }

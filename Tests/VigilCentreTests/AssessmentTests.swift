@@ -53,10 +53,11 @@ struct AssessmentTests {
         #expect(try await assessment.review(other, approve: true, by: alice).state == .unfounded)
 
         let actions = try await store.auditEvents(after: 0, limit: 100).map(\.event.action)
-        #expect(actions.filter { $0.hasPrefix("report.") } == [
-            "report.file", "report.file", "report.file", "report.decide", "report.approve", "report.decide", "report.return", "report.decide",
-            "report.approve",
-        ])
+        #expect(
+            actions.filter { $0.hasPrefix("report.") } == [
+                "report.file", "report.file", "report.file", "report.decide", "report.approve", "report.refer", "report.decide", "report.return",
+                "report.decide", "report.approve",
+            ])
         // Free text (which may hold personal data) stays out of the audit trail.
         #expect(try await store.auditEvents(after: 0, limit: 100).allSatisfy { !($0.event.detail ?? "").contains("beach") })
         #expect(try await store.verifyAuditChain().isValid)

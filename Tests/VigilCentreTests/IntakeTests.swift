@@ -23,7 +23,10 @@ struct IntakeTests {
         let key = try #require(try await store.signingKey(id: signer.keyId))
         #expect(ReportSignatureCheck.isValid(read.signature, of: read.report, publicKey: key.publicKey))
         let events = try await store.auditEvents(after: 0, limit: 100)
-        #expect(events.contains { $0.event.action == "report.file" && $0.event.object == "report:\(stored.id)" && $0.event.actor == "key:\(principal.keyId)" })
+        #expect(
+            events.contains {
+                $0.event.action == "report.file" && $0.event.object == "report:\(stored.id)" && $0.event.actor == "key:\(principal.keyId)"
+            })
         #expect(try await store.verifyAuditChain().isValid)
     }
 
@@ -111,7 +114,8 @@ struct IntakeTests {
     @Test func aReportWhoseEveryFileMatchesAConfirmedIndicatorIsClassifiedKnown() async throws {
         let store = try temporaryStore()
         _ = try await store.createList(HashList(name: "confirmed", kind: .knownAbuseMaterial))
-        _ = try await store.apply([IndicatorRecord(type: .md5, value: Samples.md5, provenance: Provenance(sourceOrganisation: "Centre"))], toList: "confirmed")
+        _ = try await store.apply(
+            [IndicatorRecord(type: .md5, value: Samples.md5, provenance: Provenance(sourceOrganisation: "Centre"))], toList: "confirmed")
         let engine = try MatchEngine(source: StoreMatchSource(store))
         try await engine.load()
         let intake = ReportIntake(store: store, indicators: MatchIndicatorCheck(matching: MatchService(engine: engine, store: store)))

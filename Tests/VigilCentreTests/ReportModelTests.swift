@@ -85,8 +85,15 @@ struct ReportModelTests {
         // Everything else is refused, in particular anything after a final state.
         var allowed = 0
         for state in ReportState.allCases {
-            for event in [ReportEvent.decide(.forward), .decide(unfounded), .decide(ask), .approve(pending: .forward), .approve(pending: unfounded), .approve(pending: ask), .returnToQueue, .informationSupplied] {
-                if (try? state.applying(event)) != nil { allowed += 1 } else { #expect(throws: ReportTransitionError.self) { try state.applying(event) } }
+            for event in [
+                ReportEvent.decide(.forward), .decide(unfounded), .decide(ask), .approve(pending: .forward), .approve(pending: unfounded),
+                .approve(pending: ask), .returnToQueue, .informationSupplied,
+            ] {
+                if (try? state.applying(event)) != nil {
+                    allowed += 1
+                } else {
+                    #expect(throws: ReportTransitionError.self) { try state.applying(event) }
+                }
             }
         }
         #expect(allowed == 7)
@@ -94,7 +101,9 @@ struct ReportModelTests {
     }
 
     @Test func decisionsRoundTripAsJSON() throws {
-        for decision in [AssessmentDecision.forward, .unfounded(.duplicate, explanation: "see report 3"), .requestInformation(question: "which account?")] {
+        for decision in [
+            AssessmentDecision.forward, .unfounded(.duplicate, explanation: "see report 3"), .requestInformation(question: "which account?"),
+        ] {
             let data = try JSONEncoder().encode(decision)
             #expect(try JSONDecoder().decode(AssessmentDecision.self, from: data) == decision)
         }

@@ -19,7 +19,8 @@ enum Samples {
     static func report(reference: String = "case-1", type: ReportType = .newMaterial, urgent: Bool = false, md5: String = md5) -> Report {
         Report(
             providerReference: reference,
-            provider: ReportingProvider(name: "Example Hosting", legalRepresentative: "Example EU Rep, Brussels", contact: "abuse@example.com", establishment: "IE"),
+            provider: ReportingProvider(
+                name: "Example Hosting", legalRepresentative: "Example EU Rep, Brussels", contact: "abuse@example.com", establishment: "IE"),
             reportedAt: "2026-01-01T10:00:00Z", incidentAt: "2025-12-31T22:15:00Z", type: type, incidentType: .childSexualAbuseMaterial,
             files: [
                 ReportedFile(
@@ -30,7 +31,8 @@ enum Samples {
             ],
             geographic: GeographicInformation(offenderCountry: "DE"),
             users: [ReportedUser(role: .suspect, identifier: "user-42", screenName: "sample", accountCountry: "DE")],
-            alsoReportedTo: [OtherReport(recipient: "NCMEC")], removal: .removed, urgent: urgent, urgencyReason: urgent ? "a meeting is arranged for tomorrow" : nil,
+            alsoReportedTo: [OtherReport(recipient: "NCMEC")], removal: .removed, urgent: urgent,
+            urgencyReason: urgent ? "a meeting is arranged for tomorrow" : nil,
             legalBasis: "Regulation (EU) 2021/1232")
     }
 

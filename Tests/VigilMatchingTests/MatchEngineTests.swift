@@ -52,7 +52,7 @@ struct MatchEngineTests {
         for value in values {
             let byMD5 = try await service.find(MatchRequest(digests: [(.md5, value.md5)]))
             #expect(byMD5.map(\.entry.id) == [ids[value.md5]], "md5 \(value.md5)")
-            let hash = try #require(PDQHash(hex: value.pdq))
+            let hash = try PDQHash(validatingHex: value.pdq)
             let byPDQ = try await service.find(MatchRequest(pdq: [hash]))
             #expect(byPDQ.map(\.entry.id) == [ids[value.pdq]], "pdq \(value.pdq)")
         }
@@ -87,7 +87,7 @@ struct MatchEngineTests {
         let engine = try MatchEngine(source: source)
         try await engine.load()
         let service = MatchService(engine: engine, store: store)
-        let hash = try #require(PDQHash(hex: value))
+        let hash = try PDQHash(validatingHex: value)
         #expect(try await service.find(MatchRequest(pdq: [hash])).count == 1)
 
         // A refresh reads the lists (kill switch on) and is held before it installs them.

@@ -25,14 +25,22 @@ struct TestNode {
         return folder.appendingPathComponent("vigil.sqlite").path
     }
 
-    static func make(path: String = temporaryPath(), load: Bool = true, settings: ServerSettings = ServerSettings(maxBodyBytes: 1 << 20)) async throws
+    /// The test node's settings: 1 MiB bodies, every role's routes (provider and Centre).
+    static var defaultSettings: ServerSettings {
+        var settings = ServerSettings(maxBodyBytes: 1 << 20)
+        settings.role = .all
+        return settings
+    }
+
+    static func make(path: String = temporaryPath(), load: Bool = true, settings: ServerSettings = TestNode.defaultSettings) async throws
         -> TestNode
     {
         let store = try SQLiteStore(path: path)
         let engine = try MatchEngine(store: store)
         if load { try await engine.load() }
         var keys: [Scope: String] = [:]
-        for scope in Scope.allCases {
+        // One provider key per scope a provider may hold (the Centre's tests make their own organisations).
+        for scope in Scope.allowed(for: .provider) {
             keys[scope] = try await store.createKey(organisation: "Test \(scope.rawValue)", scopes: [scope], label: "").secret
         }
         return TestNode(path: path, store: store, engine: engine, keys: keys, settings: settings)

@@ -169,7 +169,8 @@ extension AssessmentDecision: Codable {
         switch self {
         case .forward: nil
         case .unfounded(_, let explanation):
-            explanation.isEmpty || explanation.count > 2_000 ? "an unfounded decision needs an explanation for the provider (1 to 2,000 characters)" : nil
+            explanation.isEmpty || explanation.count > 2_000
+                ? "an unfounded decision needs an explanation for the provider (1 to 2,000 characters)" : nil
         case .requestInformation(let question):
             question.isEmpty || question.count > 2_000 ? "a request for information needs the question (1 to 2,000 characters)" : nil
         }

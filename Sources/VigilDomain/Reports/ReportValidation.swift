@@ -70,7 +70,9 @@ public enum ReportValidation {
         check.required(report.provider.name, "provider.name", limit: Limits.shortText)
         check.required(report.provider.contact, "provider.contact", limit: Limits.shortText)
         check.optional(report.provider.legalRepresentative, "provider.legal_representative", limit: Limits.shortText)
-        if let establishment = report.provider.establishment, MemberState(rawValue: establishment) == nil || establishment != establishment.uppercased() {
+        if let establishment = report.provider.establishment,
+            MemberState(rawValue: establishment) == nil || establishment != establishment.uppercased()
+        {
             check.invalid("provider.establishment", "a Member State's ISO 3166-1 alpha-2 code (e.g. DE), upper case")
         }
         check.time(report.reportedAt, "reported_at", required: true)
@@ -141,7 +143,9 @@ public enum ReportValidation {
         check.events(report.geographic.ipEvents, "geographic.ip_events")
         if !locatable(report) {
             check.missing(
-                "geographic", "nothing locates the offence: give an estimated country (offender_country or victim_country), an IP event, or a user's account_country")
+                "geographic",
+                "nothing locates the offence: give an estimated country (offender_country or victim_country), an IP event, or a user's account_country"
+            )
         }
         for (i, other) in report.alsoReportedTo.prefix(Limits.events).enumerated() {
             check.required(other.recipient, "also_reported_to[\(i)].recipient", limit: Limits.shortText)

@@ -67,5 +67,8 @@ public func buildRouter(
 
     HMAController(node: node, fetcher: fetcher, hashing: hashing, authoriser: authoriser)
         .addRoutes(to: router, authentication: authentication)
+    if node.settings.role.servesCentre {
+        ReportsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
+    }
     return router
 }

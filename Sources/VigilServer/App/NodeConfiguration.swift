@@ -14,6 +14,7 @@ import VigilMedia
 /// | key | environment | default |
 /// |---|---|---|
 /// | `data.directory` | `VIGIL_DATA_DIRECTORY` | `./vigil-data` |
+/// | `role` | `VIGIL_ROLE` | `provider` (or `centre`, `all`: also the Centre's reports, assessment and referrals) |
 /// | `http.host` | `VIGIL_HTTP_HOST` | `127.0.0.1` |
 /// | `http.port` | `VIGIL_HTTP_PORT` | `8080` |
 /// | `http.max-body-bytes` | `VIGIL_HTTP_MAX_BODY_BYTES` | 32 MiB (every route) |
@@ -58,6 +59,12 @@ public struct NodeConfiguration: Sendable {
         self.init()
         dataDirectory = try await Self.value(reader, "data.directory", default: dataDirectory) { try await reader.fetchString(forKey: $0) }
         guard !dataDirectory.isEmpty else { throw ConfigurationError(key: "data.directory", problem: "must not be empty") }
+
+        let role = try await Self.value(reader, "role", default: "provider") { try await reader.fetchString(forKey: $0) }
+        guard let parsedRole = NodeRole(rawValue: role) else {
+            throw ConfigurationError(key: "role", problem: "\"\(role)\" is not provider, centre or all")
+        }
+        server.role = parsedRole
 
         let level = try await Self.value(reader, "log.level", default: "info") { try await reader.fetchString(forKey: $0) }
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {

@@ -1,8 +1,24 @@
 public import VigilMatching
 public import VigilMedia
 
-/// Settings of a provider node.
+/// What a node serves.
+public enum NodeRole: String, Sendable, CaseIterable, Hashable {
+    /// A provider's node: hashing, matching, lists, actions, HMA's routes.
+    case provider
+    /// The Centre: everything a provider node serves (the Centre keeps indicator lists too), plus
+    /// reports, assessment and referrals.
+    case centre
+    /// Both on one node (a demo, a small deployment).
+    case all
+
+    /// Whether the Centre's routes are served.
+    public var servesCentre: Bool { self != .provider }
+}
+
+/// Settings of a node.
 public struct ServerSettings: Sendable {
+    /// What the node serves (``NodeRole/provider`` by default).
+    public var role: NodeRole = .provider
     /// Address to listen on.
     public var host: String
     /// Port to listen on.

@@ -58,22 +58,8 @@ struct HMAController: Sendable {
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "I-AM-ALIVE")))
         }
         let base = router.group().add(middleware: HMAErrorMiddleware()).add(middleware: authentication)
-        addHashing(to: HMARoutes(group: base.group("h"), authoriser: authoriser))
-        addMatching(to: HMARoutes(group: base.group("m"), authoriser: authoriser))
-        addCuration(to: HMARoutes(group: base.group("c"), authoriser: authoriser))
-    }
-}
-
-/// Adds HMA routes to a group, each behind the authoriser with its operation id.
-struct HMARoutes {
-    let group: RouterGroup<VigilRequestContext>
-    let authoriser: Authoriser
-
-    /// Adds `method path` as operation `operation`.
-    func on(
-        _ method: HTTPRequest.Method, _ path: RouterPath, _ operation: String,
-        use handler: @escaping @Sendable (Request, VigilRequestContext) async throws -> Response
-    ) {
-        group.group().add(middleware: Authorise(operation: operation, authoriser: authoriser)).on(path, method: method, use: handler)
+        addHashing(to: AuthorisedRoutes(group: base.group("h"), authoriser: authoriser))
+        addMatching(to: AuthorisedRoutes(group: base.group("m"), authoriser: authoriser))
+        addCuration(to: AuthorisedRoutes(group: base.group("c"), authoriser: authoriser))
     }
 }

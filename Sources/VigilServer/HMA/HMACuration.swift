@@ -7,7 +7,7 @@ import VigilStore
 
 // Curation (`/c`): HMA's banks, content and signal type settings over Vigil's lists and entries.
 extension HMAController {
-    func addCuration(to curate: HMARoutes) {
+    func addCuration(to curate: AuthorisedRoutes) {
         curate.on(.get, "banks", "hmaBanks") { _, _ -> Response in
             let lists = try await storeCall { () async throws(StoreError) in try await store.lists() }
             return try HMAValue.array(lists.filter { !$0.isDeleted }.map(Self.bankConfig)).response()

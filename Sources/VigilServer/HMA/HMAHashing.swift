@@ -10,7 +10,7 @@ import VigilPipeline
 
 // Hashing (`/h`): HMA's hash routes.
 extension HMAController {
-    func addHashing(to hash: HMARoutes) {
+    func addHashing(to hash: AuthorisedRoutes) {
         hash.on(.get, "hash", "hmaHashURL") { request, _ -> Response in
             let query = request.uri.queryParameters
             guard let url = query.get("url") else { throw HMAError.badRequest("url is required") }

@@ -9,7 +9,7 @@ import VigilStore
 
 // Matching (`/m`): HMA's lookups, answered by the one match service.
 extension HMAController {
-    func addMatching(to match: HMARoutes) {
+    func addMatching(to match: AuthorisedRoutes) {
         match.on(.get, "raw_lookup", "hmaRawLookup") { request, _ -> Response in
             let query = request.uri.queryParameters
             guard let signal = query.get("signal") else { throw HMAError.badRequest("signal is required") }

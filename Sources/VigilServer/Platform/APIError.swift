@@ -2,6 +2,7 @@ import Foundation
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
+public import VigilDomain
 
 /// An error answered as `{"error":{"code":…,"message":…}}` with its HTTP status.
 public struct APIError: HTTPResponseError, Sendable, Equatable {
@@ -13,20 +14,23 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
     public var message: String
     /// Header fields the answer carries besides its content type (`Retry-After`, say).
     public var headers: HTTPFields
+    /// Every problem of a refused report (field, missing or invalid, message), when there are any.
+    public var problems: [ReportProblem]
 
     /// Creates an error.
-    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:]) {
+    public init(_ status: HTTPResponse.Status, code: String, _ message: String, headers: HTTPFields = [:], problems: [ReportProblem] = []) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.problems = problems
     }
 
     /// The JSON error response.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let data = try encoder.encode(APIErrorBody(error: .init(code: code, message: message)))
+        let data = try encoder.encode(APIErrorBody(error: .init(code: code, message: message, problems: problems.isEmpty ? nil : problems)))
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -53,6 +57,7 @@ struct APIErrorBody: Codable {
     struct Detail: Codable {
         let code: String
         let message: String
+        var problems: [ReportProblem]? = nil
     }
     let error: Detail
 }

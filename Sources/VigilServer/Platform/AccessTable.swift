@@ -53,6 +53,25 @@ extension AccessPolicy {
             "hmaRawLookup": match, "hmaLookup": match, "hmaLookupUpload": match, "hmaIndexStatus": match, "hmaCompare": match,
             "hmaBanks": readLists, "hmaBank": readLists,
         ]
+        // The Centre's routes (served when the node's role includes the Centre).
+        let centre: Set<OrganisationKind> = [.centre]
+        let recipients: Set<OrganisationKind> = [.police, .europol]
+        rules["fileReport"] = AccessRule(scopes: [.report], kinds: [.provider])
+        rules["validateReport"] = AccessRule(scopes: [.report, .assess], kinds: [.provider, .centre])
+        rules["listReports"] = AccessRule(scopes: [.report, .assess, .supervise], kinds: [.provider, .centre], rows: .ownOrganisation)
+        rules["getReport"] = AccessRule(scopes: [.report, .assess, .supervise], kinds: [.provider, .centre], rows: .ownOrganisation)
+        rules["assessmentQueue"] = AccessRule(scopes: [.assess, .supervise], kinds: centre)
+        rules["decideReport"] = AccessRule(scopes: [.assess], kinds: centre)
+        rules["reviewReport"] = AccessRule(scopes: [.supervise], kinds: centre)
+        let readReferrals = AccessRule(scopes: [.referrals, .assess, .supervise], kinds: recipients.union(centre), rows: .jurisdiction)
+        rules["listReferrals"] = readReferrals
+        rules["getReferral"] = readReferrals
+        for operation in ["acknowledgeReferral", "postReferralOutcome", "setReferralHold", "liftReferralHold"] {
+            rules[operation] = AccessRule(scopes: [.referrals], kinds: recipients, rows: .jurisdiction)
+        }
+        rules["registerSigningKey"] = AccessRule(scopes: [.admin], kinds: centre)
+        rules["listSigningKeys"] = AccessRule(scopes: [.admin], kinds: [.provider, .centre], rows: .ownOrganisation)
+
         for operation in [
             "hmaCreateBank", "hmaUpdateBank", "hmaDeleteBank", "hmaAddContent", "hmaAddSignals", "hmaContent", "hmaUpdateContent",
             "hmaDeleteContent", "hmaSignalTypes", "hmaUpdateSignalType", "hmaSignalTypeIndex", "hmaContentTypes",

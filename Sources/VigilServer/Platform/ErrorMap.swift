@@ -1,4 +1,5 @@
 import HTTPTypes
+import VigilCentre
 import VigilMatching
 import VigilStore
 
@@ -14,6 +15,11 @@ enum ErrorMap {
         case .entryNotFound: return APIError.notFound("unknown_entry", error.message)
         case .organisationNotFound: return APIError.notFound("unknown_organisation", error.message)
         case .keyNotFound: return APIError.notFound("unknown_key", error.message)
+        case .reportNotFound: return APIError.notFound("unknown_report", error.message)
+        case .referralNotFound: return APIError.notFound("unknown_referral", error.message)
+        case .signingKeyNotFound: return APIError.notFound("unknown_signing_key", error.message)
+        case .reportExists: return APIError(.conflict, code: "report_exists", error.message)
+        case .stateChanged: return APIError(.conflict, code: "state_changed", error.message)
         case .listExists: return APIError(.conflict, code: "list_exists", error.message)
         case .organisationExists: return APIError(.conflict, code: "organisation_exists", error.message)
         case .conflict: return APIError(.conflict, code: "conflict", error.message)
@@ -34,10 +40,21 @@ enum ErrorMap {
         }
     }
 
+    /// The answer to a refusal of the Centre's services.
+    static func answer(_ error: CentreError) -> APIError {
+        switch error.code {
+        case .incompleteReport: APIError(.unprocessableContent, code: error.code.name, error.message, problems: error.problems)
+        case .unknownSigningKey, .badSignature: APIError(.unprocessableContent, code: error.code.name, error.message)
+        case .transitionRefused, .sameReviewer: APIError(.conflict, code: error.code.name, error.message)
+        default: APIError(.unprocessableContent, code: error.code.name, error.message)
+        }
+    }
+
     /// Any error a service throws, as an answer when it is one of the services' own, else as it is.
     static func answer(_ error: any Error) -> any Error {
         switch error {
         case let error as StoreError: answer(error)
+        case let error as CentreError: answer(error)
         case let error as MatchError: answer(error)
         default: error
         }

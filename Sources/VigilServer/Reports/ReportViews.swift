@@ -1,0 +1,175 @@
+import Foundation
+import VigilCentre
+import VigilDomain
+import VigilStore
+
+// The JSON answers of the Centre's routes (encoded with snake_case keys by the request context's
+// encoder, as every /v1 answer).
+
+/// A report in a list: no content.
+struct ReportSummary: Encodable {
+    let id: Int64
+    let organisationId: Int64
+    let providerReference: String
+    let type: ReportType?
+    let urgent: Bool
+    let state: ReportState
+    let classifiedAutomatically: Bool
+    let files: Int
+    let messages: Int
+    let receivedAt: String
+    let updatedAt: String
+
+    init(_ stored: StoredReport) {
+        id = stored.id
+        organisationId = stored.organisationId
+        providerReference = stored.report.providerReference
+        type = stored.report.type
+        urgent = stored.report.urgent
+        state = stored.state
+        classifiedAutomatically = stored.classifiedAutomatically
+        files = stored.report.files.count
+        messages = stored.report.conversation.count
+        receivedAt = stored.receivedAt
+        updatedAt = stored.updatedAt
+    }
+}
+
+/// A page of report summaries.
+struct ReportPage: Encodable {
+    let reports: [ReportSummary]
+    /// The `after` for the next page (the last id), when the page was full.
+    let next: Int64?
+}
+
+/// What a referral's recipient did, as the provider and the Centre see it.
+struct ReferralView: Encodable {
+    let id: Int64
+    let reportId: Int64
+    let recipient: String
+    let createdAt: String
+    let outcomeDueAt: String
+    let acknowledgedAt: String?
+    let outcome: ReferralOutcome?
+    /// The outcome's free text: for the Centre and the recipient, not the provider.
+    let outcomeDetail: String?
+    let outcomeAt: String?
+    let hold: Hold?
+    let holdSetAt: String?
+
+    init(_ referral: StoredReferral, withDetail: Bool) {
+        id = referral.id
+        reportId = referral.reportId
+        recipient = referral.recipient.description
+        createdAt = referral.createdAt
+        outcomeDueAt = referral.outcomeDueAt
+        acknowledgedAt = referral.acknowledgedAt
+        outcome = referral.outcome
+        outcomeDetail = withDetail ? referral.outcomeDetail : nil
+        outcomeAt = referral.outcomeAt
+        hold = referral.hold
+        holdSetAt = referral.holdSetAt
+    }
+}
+
+/// When the provider may inform its user (``UserNotificationRule``).
+struct UserNotificationView: Encodable {
+    /// `may_inform`, `wait` or `held`.
+    let status: String
+    /// Until when (for `wait` and `held`).
+    let until: String?
+    let reason: String
+
+    init(_ status: UserNotificationRule.Status) {
+        switch status {
+        case .mayInform(let reason):
+            self.status = "may_inform"
+            until = nil
+            self.reason = reason
+        case .waitUntil(let date, let reason):
+            self.status = "wait"
+            until = date.rfc3339
+            self.reason = reason
+        case .held(let date):
+            self.status = "held"
+            until = date.rfc3339
+            reason = "a police force asked that the user not be informed yet"
+        }
+    }
+}
+
+/// A report in full: the report as signed, where it is, the decision the provider may see, the
+/// referrals and what they became, and the user-notification rule's answer.
+struct ReportDetail: Encodable {
+    let id: Int64
+    let organisationId: Int64
+    let state: ReportState
+    let classifiedAutomatically: Bool
+    let centreMatches: [String: [String]]
+    let receivedAt: String
+    let updatedAt: String
+    /// The decision: for the provider, only an unfounded decision or a request for information;
+    /// for the Centre, also a decision awaiting review (with who took it).
+    let decision: AssessmentDecision?
+    let decidedBy: String?
+    let referrals: [ReferralView]
+    let userNotification: UserNotificationView
+    let report: Report
+    let signature: SignedReport.Signature
+
+    init(_ stored: StoredReport, referrals: [StoredReferral], forCentre: Bool, now: Date) {
+        id = stored.id
+        organisationId = stored.organisationId
+        state = stored.state
+        classifiedAutomatically = stored.classifiedAutomatically
+        centreMatches = stored.centreMatches
+        receivedAt = stored.receivedAt
+        updatedAt = stored.updatedAt
+        let visible = forCentre || stored.state == .unfounded || stored.state == .informationRequested
+        decision = visible ? stored.pendingDecision : nil
+        decidedBy = forCentre ? stored.decidedBy : nil
+        self.referrals = referrals.map { ReferralView($0, withDetail: forCentre) }
+        userNotification = UserNotificationView(
+            UserNotificationRule.status(
+                state: stored.state, receivedAt: RFC3339.date(from: stored.receivedAt) ?? now, holds: referrals.compactMap(\.hold), now: now))
+        report = stored.report
+        signature = stored.signature
+    }
+}
+
+/// A referral with its report, as its recipient reads it.
+struct ReferralDetail: Encodable {
+    let referral: ReferralView
+    let report: ReportSummary
+    let content: Report
+    let signature: SignedReport.Signature
+}
+
+/// A page of referrals.
+struct ReferralPage: Encodable {
+    let referrals: [ReferralView]
+    let next: Int64?
+}
+
+/// The result of `POST /v1/reports/validate`.
+struct ValidationAnswer: Encodable {
+    let complete: Bool
+    let problems: [ReportProblem]
+}
+
+/// A signing key as answered (the public key in base64).
+struct SigningKeyView: Encodable {
+    let keyId: String
+    let organisationId: Int64
+    let publicKey: String
+    let createdAt: String
+    let revokedAt: String?
+
+    init(_ key: SigningKey) {
+        keyId = key.keyId
+        organisationId = key.organisationId
+        publicKey = Data(key.publicKey).base64EncodedString()
+        createdAt = key.createdAt
+        revokedAt = key.revokedAt
+    }
+}

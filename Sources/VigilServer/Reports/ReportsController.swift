@@ -1,0 +1,328 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import VigilCentre
+import VigilDomain
+import VigilMatching
+import VigilStore
+
+/// The Centre's routes (served when the node's role is `centre` or `all`): providers file reports
+/// and follow them; analysts assess and supervisors review; police and Europol receive referrals;
+/// the Centre's administrators register providers' signing keys.
+///
+/// Every route is authorised by its operation id (``AccessPolicy/node``) before any input is read;
+/// routes on one report or referral ask again with the row's attributes, and a refused row is
+/// answered 404, as an absent one. Every read of a report's content and every change is an audit
+/// event.
+struct ReportsController: Sendable {
+    let node: Node
+    let authoriser: Authoriser
+
+    var store: any NodeStore { node.store }
+    var intake: ReportIntake {
+        ReportIntake(store: node.store, indicators: MatchIndicatorCheck(matching: node.matching))
+    }
+    var assessment: AssessmentService { AssessmentService(store: node.store) }
+    var referrals: ReferralService { ReferralService(store: node.store, clock: node.clock) }
+
+    /// The largest report body accepted (JSON): 8 MiB, or the node's body limit if lower.
+    var maxReportBytes: Int { min(node.settings.maxBodyBytes, 8 << 20) }
+
+    func addRoutes(to router: Router<VigilRequestContext>, authentication: AuthenticationMiddleware) {
+        let v1 = router.group("v1").add(middleware: authentication).add(middleware: ServiceErrorMiddleware())
+        let routes = AuthorisedRoutes(group: v1, authoriser: authoriser)
+
+        routes.on(.post, "reports", "fileReport") { request, context in
+            let signed = try await decode(SignedReport.self, from: request, context: context, limit: maxReportBytes)
+            let stored = try await intake.file(signed, by: try principal(context))
+            let linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
+            return try encode(ReportDetail(stored, referrals: linked, forCentre: false, now: node.clock.now()), status: .created, context: context)
+        }
+        routes.on(.post, "reports/validate", "validateReport") { request, context in
+            let report = try await decode(Report.self, from: request, context: context, limit: maxReportBytes)
+            let problems = intake.check(report)
+            return try encode(ValidationAnswer(complete: problems.isEmpty, problems: problems), context: context)
+        }
+        routes.on(.get, "reports", "listReports") { request, context in
+            let caller = try principal(context)
+            let query = try reportQuery(request, organisation: caller.kind == .centre ? nil : caller.organisationId)
+            let found = try await storeCall { () async throws(StoreError) in try await store.reports(query) }
+            let next = found.count == query.limit ? found.last?.id : nil
+            return try encode(ReportPage(reports: found.map(ReportSummary.init), next: next), context: context)
+        }
+        routes.on(.get, "reports/:id", "getReport") { request, context in
+            let caller = try principal(context)
+            let stored = try await visibleReport(request, context, operation: "getReport")
+            try await audit(caller, "report.read", "report:\(stored.id)")
+            let linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
+            return try encode(ReportDetail(stored, referrals: linked, forCentre: caller.kind == .centre, now: node.clock.now()), context: context)
+        }
+        routes.on(.get, "assessment/queue", "assessmentQueue") { request, context in
+            let states = try stateFilter(request) ?? [.queued]
+            let limit = try intParameter(request, "limit", default: 100, range: 1...1_000)
+            let queue = try await storeCall { () async throws(StoreError) in try await assessment.queue(states: states, limit: limit) }
+            return try encode(ReportPage(reports: queue.map(ReportSummary.init), next: nil), context: context)
+        }
+        routes.on(.post, "reports/:id/decision", "decideReport") { request, context in
+            let id = try pathId(context)
+            let decision = try await decode(AssessmentDecision.self, from: request, context: context, limit: 64 << 10)
+            let updated = try await assessment.decide(decision, on: id, by: Actor(try principal(context)))
+            return try await detail(updated, forCentre: true, context: context)
+        }
+        routes.on(.post, "reports/:id/review", "reviewReport") { request, context in
+            let id = try pathId(context)
+            let review = try await decode(ReviewRequest.self, from: request, context: context, limit: 64 << 10)
+            let updated = try await assessment.review(id, approve: review.approve, by: Actor(try principal(context)))
+            return try await detail(updated, forCentre: true, context: context)
+        }
+
+        routes.on(.get, "referrals", "listReferrals") { request, context in
+            let caller = try principal(context)
+            let after = Int64(try intParameter(request, "after", default: 0, range: 0...Int.max))
+            let limit = try intParameter(request, "limit", default: 100, range: 1...1_000)
+            let pending = try boolParameter(request, "unacknowledged", default: false)
+            let found = try await storeCall { () async throws(StoreError) in
+                try await referrals.list(for: caller, unacknowledgedOnly: pending, afterId: after, limit: limit)
+            }
+            let next = found.count == limit ? found.last?.id : nil
+            return try encode(ReferralPage(referrals: found.map { ReferralView($0, withDetail: true) }, next: next), context: context)
+        }
+        routes.on(.get, "referrals/:id", "getReferral") { request, context in
+            let referral = try await visibleReferral(context, operation: "getReferral")
+            let actor = Actor(try principal(context))
+            let stored = try await storeCall { () async throws(StoreError) in try await referrals.open(referral, by: actor) }
+            return try encode(
+                ReferralDetail(
+                    referral: ReferralView(referral, withDetail: true), report: ReportSummary(stored), content: stored.report,
+                    signature: stored.signature), context: context)
+        }
+        routes.on(.post, "referrals/:id/acknowledge", "acknowledgeReferral") { request, context in
+            let referral = try await visibleReferral(context, operation: "acknowledgeReferral")
+            let actor = Actor(try principal(context))
+            let updated = try await storeCall { () async throws(StoreError) in try await referrals.acknowledge(referral.id, by: actor) }
+            return try encode(ReferralView(updated, withDetail: true), context: context)
+        }
+        routes.on(.post, "referrals/:id/outcome", "postReferralOutcome") { request, context in
+            let referral = try await visibleReferral(context, operation: "postReferralOutcome")
+            let body = try await decode(OutcomeRequest.self, from: request, context: context, limit: 64 << 10)
+            let updated = try await referrals.postOutcome(body.outcome, detail: body.detail, on: referral.id, by: Actor(try principal(context)))
+            return try encode(ReferralView(updated, withDetail: true), context: context)
+        }
+        routes.on(.put, "referrals/:id/hold", "setReferralHold") { request, context in
+            let referral = try await visibleReferral(context, operation: "setReferralHold")
+            let hold = try await decode(Hold.self, from: request, context: context, limit: 64 << 10)
+            let updated = try await referrals.setHold(hold, on: referral.id, by: Actor(try principal(context)))
+            return try encode(ReferralView(updated, withDetail: true), context: context)
+        }
+        routes.on(.delete, "referrals/:id/hold", "liftReferralHold") { request, context in
+            let referral = try await visibleReferral(context, operation: "liftReferralHold")
+            let updated = try await referrals.setHold(nil, on: referral.id, by: Actor(try principal(context)))
+            return try encode(ReferralView(updated, withDetail: true), context: context)
+        }
+
+        routes.on(.post, "organisations/:id/signing-keys", "registerSigningKey") { request, context in
+            let id = try pathId(context)
+            let body = try await decode(SigningKeyRequest.self, from: request, context: context, limit: 64 << 10)
+            guard let publicKey = Data(base64Encoded: body.publicKey), publicKey.count == 32 else {
+                throw APIError.badRequest("invalid_request", "public_key is a 32-byte Ed25519 public key, base64")
+            }
+            let bytes = Array(publicKey)
+            let actor = Actor(try principal(context))
+            let key = try await storeCall { () async throws(StoreError) in
+                try await store.write { tx throws(StoreError) in
+                    let key = try tx.registerSigningKey(
+                        SigningKey(keyId: SigningKeyID.make(publicKey: bytes), organisationId: id, publicKey: bytes, createdAt: ""))
+                    try tx.appendAudit(
+                        AuditEvent(
+                            actor: actor.name, organisation: actor.organisation, action: "signing_key.register", object: "organisation:\(id)",
+                            at: tx.now.rfc3339Text, detail: key.keyId))
+                    return key
+                }
+            }
+            return try encode(SigningKeyView(key), status: .created, context: context)
+        }
+        routes.on(.get, "organisations/:id/signing-keys", "listSigningKeys") { request, context in
+            let id = try pathId(context)
+            try authoriser.require(context.principal, "listSigningKeys", resource: ResourceAttributes(owner: id))
+            let keys = try await storeCall { () async throws(StoreError) in try await store.signingKeys(organisationId: id) }
+            return try encode(keys.map(SigningKeyView.init), context: context)
+        }
+    }
+
+    // MARK: Helpers
+
+    func principal(_ context: VigilRequestContext) throws -> Principal {
+        guard let principal = context.principal else { throw APIError.unauthorized }
+        return principal
+    }
+
+    func pathId(_ context: VigilRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
+            throw APIError.notFound("not_found", "the id in the path is a positive integer")
+        }
+        return id
+    }
+
+    /// The report in the path, if the caller may see it (else 404, as for an absent one).
+    func visibleReport(_ request: Request, _ context: VigilRequestContext, operation: String) async throws -> StoredReport {
+        let id = try pathId(context)
+        guard let stored = try await storeCall({ () async throws(StoreError) in try await store.report(id: id) }) else {
+            throw ErrorMap.answer(StoreError.reportNotFound(id))
+        }
+        do {
+            try authoriser.require(context.principal, operation, resource: ResourceAttributes(owner: stored.organisationId))
+        } catch {
+            throw ErrorMap.answer(StoreError.reportNotFound(id))
+        }
+        return stored
+    }
+
+    /// The referral in the path, if the caller may see it (else 404, as for an absent one).
+    func visibleReferral(_ context: VigilRequestContext, operation: String) async throws -> StoredReferral {
+        let id = try pathId(context)
+        guard let referral = try await storeCall({ () async throws(StoreError) in try await store.referral(id: id) }) else {
+            throw ErrorMap.answer(StoreError.referralNotFound(id))
+        }
+        do {
+            try authoriser.require(context.principal, operation, resource: ReferralService.attributes(of: referral))
+        } catch {
+            throw ErrorMap.answer(StoreError.referralNotFound(id))
+        }
+        return referral
+    }
+
+    func detail(_ stored: StoredReport, forCentre: Bool, context: VigilRequestContext) async throws -> Response {
+        let linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
+        return try encode(ReportDetail(stored, referrals: linked, forCentre: forCentre, now: node.clock.now()), context: context)
+    }
+
+    func audit(_ principal: Principal, _ action: String, _ object: String) async throws {
+        let actor = Actor(principal)
+        try await storeCall { () async throws(StoreError) in
+            try await store.write { tx throws(StoreError) in
+                try tx.appendAudit(
+                    AuditEvent(actor: actor.name, organisation: actor.organisation, action: action, object: object, at: tx.now.rfc3339Text))
+            }
+        }
+    }
+
+    /// Reads a JSON body of at most `limit` bytes as `T`; a body that is not valid JSON of that
+    /// shape is a 400 naming the field.
+    func decode<T: Decodable>(_ type: T.Type, from request: Request, context: VigilRequestContext, limit: Int) async throws -> T {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch {
+            throw APIError.jsonTooLarge(limit: limit)
+        }
+        do {
+            return try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
+        } catch let error as DecodingError {
+            throw APIError.badRequest("invalid_json", Self.describe(error))
+        } catch {
+            throw APIError.badRequest("invalid_json", "the body is not valid JSON")
+        }
+    }
+
+    /// A decoding error in words, with the field's path (snake_case, as sent).
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [any CodingKey]) -> String {
+            let text = keys.map { key in key.intValue.map { "[\($0)]" } ?? "." + snake(key.stringValue) }.joined()
+            return text.hasPrefix(".") ? String(text.dropFirst()) : (text.isEmpty ? "the body" : text)
+        }
+        switch error {
+        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required"
+        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context.codingPath)) has the wrong type"
+        case .dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(context.codingPath)) is not an accepted value"
+        @unknown default: return "the body is not valid JSON of the expected shape"
+        }
+    }
+
+    /// `camelCase` as `snake_case`.
+    static func snake(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            if character.isUppercase {
+                out += "_" + character.lowercased()
+            } else {
+                out.append(character)
+            }
+        }
+        return out
+    }
+
+    func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok, context: VigilRequestContext) throws -> Response {
+        let data = try context.responseEncoder.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    func reportQuery(_ request: Request, organisation: Int64?) throws -> ReportQuery {
+        ReportQuery(
+            organisationId: organisation, states: try stateFilter(request),
+            afterId: Int64(try intParameter(request, "after", default: 0, range: 0...Int.max)),
+            limit: try intParameter(request, "limit", default: 100, range: 1...1_000))
+    }
+
+    func stateFilter(_ request: Request) throws -> Set<ReportState>? {
+        guard let text = request.uri.queryParameters.get("state"), !text.isEmpty else { return nil }
+        var states = Set<ReportState>()
+        for name in text.split(separator: ",") {
+            guard let state = ReportState(rawValue: String(name)) else {
+                throw APIError.badRequest(
+                    "invalid_request", "state is one or more of \(ReportState.allCases.map(\.rawValue).joined(separator: ", ")), comma-separated")
+            }
+            states.insert(state)
+        }
+        return states
+    }
+
+    func intParameter(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        guard let number = Int(text), range.contains(number) else {
+            throw APIError.badRequest("invalid_request", "\(name) is an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    func boolParameter(_ request: Request, _ name: String, default value: Bool) throws -> Bool {
+        guard let text = request.uri.queryParameters.get(name) else { return value }
+        switch text {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw APIError.badRequest("invalid_request", "\(name) is true or false")
+        }
+    }
+}
+
+/// `POST /v1/reports/{id}/review`'s body.
+struct ReviewRequest: Decodable {
+    let approve: Bool
+}
+
+/// `POST /v1/referrals/{id}/outcome`'s body.
+struct OutcomeRequest: Decodable {
+    let outcome: ReferralOutcome
+    let detail: String?
+}
+
+/// `POST /v1/organisations/{id}/signing-keys`'s body.
+struct SigningKeyRequest: Decodable {
+    let publicKey: String
+}
+
+/// Turns the services' errors (store, Centre) into the `/v1` error answers for plain routes.
+struct ServiceErrorMiddleware: RouterMiddleware {
+    typealias Context = VigilRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as StoreError {
+            throw ErrorMap.answer(error)
+        } catch let error as CentreError {
+            throw ErrorMap.answer(error)
+        }
+    }
+}

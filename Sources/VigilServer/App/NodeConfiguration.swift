@@ -21,7 +21,7 @@ import VigilMedia
 /// | `http.max-connections` | `VIGIL_HTTP_MAX_CONNECTIONS` | 10,000 (lowered to fit the open-file limit) |
 /// | `http.idle-timeout-seconds` | `VIGIL_HTTP_IDLE_TIMEOUT_SECONDS` | 60 |
 /// | `http.head-timeout-seconds` | `VIGIL_HTTP_HEAD_TIMEOUT_SECONDS` | 10 |
-/// | `hashing.threads` | `VIGIL_HASHING_THREADS` | cores - 1 (at least 1) |
+/// | `hashing.threads` | `VIGIL_HASHING_THREADS` | the cores (threads at nice 10: lookups go first) |
 /// | `hashing.queue` | `VIGIL_HASHING_QUEUE` | 16 (then 503 `hashing_busy`) |
 /// | `log.level` | `VIGIL_LOG_LEVEL` | `info` |
 /// | `fetch.allowed-hosts` | `VIGIL_FETCH_ALLOWED_HOSTS` (comma-separated) | none |

@@ -9,16 +9,23 @@ public typealias CentreStore = ReportStore & ReferralStore & OrganisationStore &
 /// matches a confirmed indicator), and stores it with its audit event in one transaction. The
 /// report's id is returned only after that transaction committed (SQLite with
 /// `synchronous = FULL`: on disk).
+///
+/// Filings are written in groups (``GroupCommit``): reports that arrive while a transaction is
+/// being written are written together by the next one, so one `fsync` acknowledges many reports.
+/// Make one intake per node and share it, so that its callers share its batches.
 public struct ReportIntake: Sendable {
     /// The store.
     public let store: any CentreStore
     /// The check of files against the Centre's confirmed indicators, if the Centre has lists.
     public let indicators: (any IndicatorCheck)?
+    /// The group commit of verified filings.
+    let batches: GroupCommit<Filing, StoredReport>
 
-    /// Intake over `store`, classifying with `indicators`.
-    public init(store: any CentreStore, indicators: (any IndicatorCheck)?) {
+    /// Intake over `store`, classifying with `indicators`; at most `maximumBatch` reports per transaction.
+    public init(store: any CentreStore, indicators: (any IndicatorCheck)?, maximumBatch: Int = 256) {
         self.store = store
         self.indicators = indicators
+        batches = GroupCommit(maximumBatch: maximumBatch) { filings in try await Self.commit(filings, to: store) }
     }
 
     /// The report's problems (empty when it may be filed): the same check as intake's.
@@ -55,23 +62,53 @@ public struct ReportIntake: Sendable {
         let new = NewReport(
             organisationId: principal.organisationId, report: signed.report, signature: signed.signature,
             state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches)
-        let actor = Actor(principal)
-        return try await store.write { tx throws(StoreError) in
-            let stored = try tx.fileReport(new)
-            try tx.appendAudit(
-                AuditEvent(
-                    actor: actor.name, organisation: actor.organisation, action: "report.file", object: "report:\(stored.id)",
-                    at: tx.now.rfc3339Text,
-                    detail: "\(signed.report.type?.rawValue ?? "?"), \(signed.report.files.count) file(s), urgent: \(signed.report.urgent)"))
-            if known {
+        return try await batches.submit(Filing(report: new, actor: Actor(principal)))
+    }
+
+    /// One verified report waiting for its transaction.
+    public struct Filing: Sendable {
+        /// The report to store.
+        public var report: NewReport
+        /// Who filed it.
+        public var actor: Actor
+    }
+
+    /// Writes a batch of filings in one transaction: each with its audit event (and, when it was
+    /// classified known material, its classification event and referrals). A filing whose
+    /// reference was filed already fails alone (nothing of it was written); any other failure rolls
+    /// the whole batch back and fails every filing of it.
+    static func commit(_ filings: [Filing], to store: any CentreStore) async throws -> [Result<StoredReport, any Error>] {
+        let outcomes = try await store.write { tx throws(StoreError) -> [Result<StoredReport, StoreError>] in
+            var outcomes: [Result<StoredReport, StoreError>] = []
+            outcomes.reserveCapacity(filings.count)
+            for filing in filings {
+                let stored: StoredReport
+                do throws(StoreError) {
+                    stored = try tx.fileReport(filing.report)
+                } catch {
+                    // A repeated reference fails alone (nothing of it was written); anything else fails the batch.
+                    guard error.code == .reportExists else { throw error }
+                    outcomes.append(.failure(error))
+                    continue
+                }
+                let report = filing.report.report
                 try tx.appendAudit(
                     AuditEvent(
-                        actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)", at: tx.now.rfc3339Text,
-                        detail: Self.describe(matches)))
-                _ = try Forwarding.refer(stored, in: tx)
+                        actor: filing.actor.name, organisation: filing.actor.organisation, action: "report.file", object: "report:\(stored.id)",
+                        at: tx.now.rfc3339Text,
+                        detail: "\(report.type?.rawValue ?? "?"), \(report.files.count) file(s), urgent: \(report.urgent)"))
+                if filing.report.classifiedAutomatically {
+                    try tx.appendAudit(
+                        AuditEvent(
+                            actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",
+                            at: tx.now.rfc3339Text, detail: Self.describe(filing.report.centreMatches)))
+                    _ = try Forwarding.refer(stored, in: tx)
+                }
+                outcomes.append(.success(stored))
             }
-            return stored
+            return outcomes
         }
+        return outcomes.map { outcome in outcome.mapError { $0 as any Error } }
     }
 
     /// The Centre's matches per file, and whether every file of a report of material matched.

@@ -5,6 +5,7 @@ import VigilDomain
 import VigilHash
 import VigilMatching
 import VigilStore
+import VigilTestSupport
 
 /// Intake: complete, signed by a key of the filing organisation, stored with its audit event, or
 /// refused with nothing stored.
@@ -28,6 +29,21 @@ struct IntakeTests {
                 $0.event.action == "report.file" && $0.event.object == "report:\(stored.id)" && $0.event.actor == "key:\(principal.keyId)"
             })
         #expect(try await store.verifyAuditChain().isValid)
+    }
+
+    /// A report signed by another implementation of the rule (Python's json and `cryptography`,
+    /// Benchmarks/centre/reports.py) verifies: the canonical form is the same in both.
+    @Test func aReportSignedByAnIndependentImplementationVerifies() throws {
+        let body = try TestPaths.fixtureBytes("centre/python-signed.json")
+        let signed = try ReportCoding.decoder().decode(SignedReport.self, from: Data(body))
+        let publicText = String(decoding: try TestPaths.fixtureBytes("centre/python-signed.pub"), as: UTF8.self)
+        let publicKey = try #require(Data(base64Encoded: publicText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(ReportValidation.problems(signed.report) == [])
+        #expect(signed.signature.keyId == SigningKeyID.make(publicKey: Array(publicKey)))
+        #expect(ReportSignatureCheck.isValid(signed.signature, of: signed.report, publicKey: Array(publicKey)))
+        var altered = signed.report
+        altered.urgent = true
+        #expect(!ReportSignatureCheck.isValid(signed.signature, of: altered, publicKey: Array(publicKey)))
     }
 
     @Test func refusalsStoreNothing() async throws {

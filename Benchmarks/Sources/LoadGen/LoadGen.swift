@@ -85,6 +85,9 @@ struct LoadGen: ParsableCommand {
     @Option(help: "Template for --body-lines; {line} becomes the line, JSON-escaped.")
     var bodyTemplate = "{line}"
 
+    @Flag(help: "Send each line of --body-lines as the whole body, unescaped (the lines are complete JSON documents).")
+    var rawLines = false
+
     @Option(help: "Body: this file's bytes, the same every request.")
     var bodyFile: String?
 
@@ -193,7 +196,7 @@ struct LoadGen: ParsableCommand {
                 .map { String(decoding: $0, as: UTF8.self).trimmingSpaces() }
                 .filter { !$0.isEmpty }
             guard !lines.isEmpty else { throw LoadGenError("\(bodyLines) has no lines") }
-            body = .lines(lines, template: bodyTemplate)
+            body = rawLines ? .lines(lines, template: nil) : .lines(lines, template: bodyTemplate)
             defaultType = "application/json"
         } else if let bodyFile {
             body = .fixed(try readFile(bodyFile))

@@ -6,9 +6,9 @@ enum RequestBody: Sendable {
     case none
     /// The same bytes every time (e.g. a JPEG for POST /v1/match/file).
     case fixed([UInt8])
-    /// One body per line of a file, each line put in `template` in place of `{line}` (JSON-escaped);
-    /// requests rotate through the lines in order.
-    case lines([String], template: String)
+    /// One body per line of a file, each line put in `template` in place of `{line}` (JSON-escaped),
+    /// or, without a template, the line itself as the body; requests rotate through the lines in order.
+    case lines([String], template: String?)
 }
 
 /// One request shape; ``encode(host:port:)`` turns it into the exact bytes that go on the wire.
@@ -33,7 +33,8 @@ struct RequestTemplate: Sendable {
             bodies = [bytes]
         case .lines(let lines, let template):
             bodies = lines.map { line in
-                Array(template.replacing(Self.linePlaceholder, with: Self.jsonEscaped(line)).utf8)
+                guard let template else { return Array(line.utf8) }
+                return Array(template.replacing(Self.linePlaceholder, with: Self.jsonEscaped(line)).utf8)
             }
         }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n"

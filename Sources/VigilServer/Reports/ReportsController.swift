@@ -18,11 +18,16 @@ import VigilStore
 struct ReportsController: Sendable {
     let node: Node
     let authoriser: Authoriser
+    /// The node's one intake (its callers share its group commits).
+    let intake: ReportIntake
+
+    init(node: Node, authoriser: Authoriser) {
+        self.node = node
+        self.authoriser = authoriser
+        intake = ReportIntake(store: node.store, indicators: MatchIndicatorCheck(matching: node.matching))
+    }
 
     var store: any NodeStore { node.store }
-    var intake: ReportIntake {
-        ReportIntake(store: node.store, indicators: MatchIndicatorCheck(matching: node.matching))
-    }
     var assessment: AssessmentService { AssessmentService(store: node.store) }
     var referrals: ReferralService { ReferralService(store: node.store, clock: node.clock) }
 

@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Two real processes on loopback: a provider node matches a benign sample against its list, the
+/// provider files a signed report built from the match with a Centre node (`vigil reports file`),
+/// an analyst forwards it, a supervisor approves, the competent police and Europol read it and
+/// other police cannot, the police post an outcome and a hold, and the provider sees both.
+@Suite("Provider node and Centre, two processes", .serialized)
+struct CentreWalkthroughTests {
+    struct Run {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func vigil(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: HashCommandTests.binary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// A server process, stopped at the end of the test.
+    final class Server {
+        let process = Process()
+        let output = Pipe()
+
+        init(_ arguments: [String]) throws {
+            process.executableURL = URL(fileURLWithPath: HashCommandTests.binary)
+            process.arguments = arguments
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+        }
+
+        func stop() {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    /// One HTTP exchange: the status and the JSON body.
+    static func call(_ method: String, _ url: String, key: String, body: Any? = nil) async throws -> (Int, [String: Any]) {
+        var request = URLRequest(url: try #require(URL(string: url)))
+        request.httpMethod = method
+        request.setValue("Bearer " + key, forHTTPHeaderField: "Authorization")
+        if let body {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
+    }
+
+    /// Waits (bounded) until `url` answers 200.
+    static func waitForReady(_ url: String) async throws {
+        for _ in 0..<150 {
+            if let (_, response) = try? await URLSession.shared.data(from: try #require(URL(string: url))),
+                (response as? HTTPURLResponse)?.statusCode == 200
+            {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        Issue.record("\(url) never became ready")
+    }
+
+    @Test(.timeLimit(.minutes(3))) func aMatchBecomesAReferralToTheRightPolice() async throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-walkthrough-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let providerData = root.appendingPathComponent("provider").path
+        let centreData = root.appendingPathComponent("centre").path
+        let base = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 15_000)
+        let providerPort = base + 1
+        let centrePort = base + 2
+
+        // The Centre's organisations and keys (the CLI, before the node starts).
+        func org(_ name: String, _ kind: String, _ state: String? = nil) throws {
+            var arguments = ["orgs", "create", name, "--kind", kind, "--data-directory", centreData]
+            if let state { arguments += ["--member-state", state] }
+            let run = try Self.vigil(arguments)
+            #expect(run.status == 0, "\(run.stderr)")
+        }
+        func key(_ name: String, _ scopes: String) throws -> String {
+            let run = try Self.vigil(["keys", "create", "--org", name, "--scopes", scopes, "--data-directory", centreData])
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        try org("Example Hosting", "provider")
+        try org("Centre", "centre")
+        try org("Polizei DE", "police", "DE")
+        try org("Police FR", "police", "FR")
+        try org("Europol", "europol")
+        let providerKey = try key("Example Hosting", "report")
+        let analyst = try key("Centre", "assess")
+        let supervisor = try key("Centre", "supervise")
+        let policeDE = try key("Polizei DE", "referrals")
+        let policeFR = try key("Police FR", "referrals")
+        let europol = try key("Europol", "referrals")
+        let keyFile = root.appendingPathComponent("provider.key").path
+        let keygen = try Self.vigil(["reports", "keygen", "--out", keyFile])
+        let publicKey = try #require(keygen.stdout.split(separator: "\n").first { $0.hasPrefix("public key: ") }?.dropFirst(12))
+        let registered = try Self.vigil([
+            "reports", "register-key", "--org", "Example Hosting", "--public-key", String(publicKey), "--data-directory", centreData,
+        ])
+        #expect(registered.status == 0, "\(registered.stderr)")
+
+        // The two nodes.
+        let provider = try Server([
+            "serve", "--data-directory", providerData, "--port", String(providerPort), "--sample",
+            TestPaths.fixture("reference/images/pdq-data/bridge-mods"),
+        ])
+        defer { provider.stop() }
+        let centre = try Server(["serve", "--role", "centre", "--data-directory", centreData, "--port", String(centrePort)])
+        defer { centre.stop() }
+        // The provider node prints a demo key and a curl command that matches one of its samples.
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while !text.contains("/v1/match/file"), Date() < deadline {
+            let chunk = provider.output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        let matchKey = try #require(text.split(separator: " ").first { $0.hasPrefix("vk_") }.map { String($0.prefix(51)) })
+        let image = try #require(text.split(separator: "@").last?.split(separator: " ").first.map(String.init))
+        try await Self.waitForReady("http://127.0.0.1:\(providerPort)/ready")
+        try await Self.waitForReady("http://127.0.0.1:\(centrePort)/ready")
+
+        // 1. The provider node matches the sample.
+        var request = URLRequest(url: try #require(URL(string: "http://127.0.0.1:\(providerPort)/v1/match/file")))
+        request.httpMethod = "POST"
+        request.setValue("Bearer " + matchKey, forHTTPHeaderField: "Authorization")
+        request.httpBody = try Data(contentsOf: URL(fileURLWithPath: image))
+        let (matchData, _) = try await URLSession.shared.data(for: request)
+        let match = try #require(try JSONSerialization.jsonObject(with: matchData) as? [String: Any])
+        let matches = try #require(match["matches"] as? [[String: Any]])
+        #expect(!matches.isEmpty)
+        let query = try #require(match["query"] as? [String: Any])
+        let md5 = try #require(query["md5"] as? String)
+        let sha256 = try #require(query["sha256"] as? String)
+        let pdq = try #require(query["pdq"] as? String)
+
+        // 2. The provider files a report built from the match.
+        let report: [String: Any] = [
+            "provider_reference": "walkthrough-1",
+            "provider": ["name": "Example Hosting", "contact": "abuse@example.com", "establishment": "IE"],
+            "reported_at": "2026-01-01T10:00:00Z", "type": "known_material", "removal": "removed", "legal_basis": "Regulation (EU) 2021/1232",
+            "files": [
+                [
+                    "reference": "upload-1", "media_type": "image/jpeg",
+                    "hashes": [["algorithm": "md5", "value": md5], ["algorithm": "sha256", "value": sha256], ["algorithm": "pdq", "value": pdq]],
+                    "matched_indicators": matches.compactMap { m in (m["list"] as? String).map { "\($0):\(m["entry_id"] ?? "?")" } },
+                ]
+            ],
+            "users": [["role": "suspect", "identifier": "user-42", "account_country": "DE"]],
+        ]
+        let reportFile = root.appendingPathComponent("report.json")
+        try JSONSerialization.data(withJSONObject: report).write(to: reportFile)
+        let filed = try Self.vigil(
+            ["reports", "file", "--centre", "http://127.0.0.1:\(centrePort)", "--key", keyFile, reportFile.path],
+            environment: ["VIGIL_CENTRE_KEY": providerKey])
+        #expect(filed.status == 0, "\(filed.stdout) \(filed.stderr)")
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(filed.stdout.utf8)) as? [String: Any])
+        let id = try #require(answer["id"] as? Int)
+        #expect(answer["state"] as? String == "queued", "the Centre's lists do not hold this sample: a person assesses it")
+
+        // 3. An analyst forwards, a supervisor approves.
+        let centreURL = "http://127.0.0.1:\(centrePort)"
+        #expect(try await Self.call("POST", "\(centreURL)/v1/reports/\(id)/decision", key: analyst, body: ["decision": "forward"]).0 == 200)
+        let (approved, detail) = try await Self.call("POST", "\(centreURL)/v1/reports/\(id)/review", key: supervisor, body: ["approve": true])
+        #expect(approved == 200)
+        #expect(detail["state"] as? String == "forwarded")
+
+        // 4. The German police and Europol read it; the French police cannot.
+        let (_, german) = try await Self.call("GET", "\(centreURL)/v1/referrals?unacknowledged=true", key: policeDE)
+        let germanReferrals = german["referrals"] as? [[String: Any]] ?? []
+        #expect(germanReferrals.map { $0["recipient"] as? String } == ["DE"])
+        let referral = try #require(germanReferrals.first?["id"] as? Int)
+        let (read, content) = try await Self.call("GET", "\(centreURL)/v1/referrals/\(referral)", key: policeDE)
+        #expect(read == 200)
+        #expect((content["content"] as? [String: Any])?["provider_reference"] as? String == "walkthrough-1")
+        let (_, french) = try await Self.call("GET", "\(centreURL)/v1/referrals", key: policeFR)
+        #expect((french["referrals"] as? [Any])?.isEmpty == true)
+        #expect(try await Self.call("GET", "\(centreURL)/v1/referrals/\(referral)", key: policeFR).0 == 404)
+        let (_, europolView) = try await Self.call("GET", "\(centreURL)/v1/referrals", key: europol)
+        #expect(Set((europolView["referrals"] as? [[String: Any]] ?? []).compactMap { $0["recipient"] as? String }) == ["DE", "IE", "europol"])
+
+        // 5. The police post an outcome and a hold; the provider sees both.
+        #expect(
+            try await Self.call("POST", "\(centreURL)/v1/referrals/\(referral)/outcome", key: policeDE, body: ["outcome": "investigation_opened"]).0
+                == 200)
+        let until = ISO8601DateFormatter().string(from: Date().addingTimeInterval(90 * 86_400))
+        #expect(
+            try await Self.call(
+                "PUT", "\(centreURL)/v1/referrals/\(referral)/hold", key: policeDE,
+                body: ["do_not_inform": true, "do_not_remove": false, "until": until]
+            ).0 == 200)
+        let (seen, view) = try await Self.call("GET", "\(centreURL)/v1/reports/\(id)", key: providerKey)
+        #expect(seen == 200)
+        let german2 = (view["referrals"] as? [[String: Any]] ?? []).first { $0["recipient"] as? String == "DE" }
+        #expect(german2?["outcome"] as? String == "investigation_opened")
+        #expect((german2?["hold"] as? [String: Any])?["do_not_inform"] as? Bool == true)
+        #expect((view["user_notification"] as? [String: Any])?["status"] as? String == "held")
+    }
+}

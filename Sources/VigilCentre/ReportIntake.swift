@@ -51,7 +51,8 @@ public struct ReportIntake: Sendable {
                 message:
                     "signing key \"\(signed.signature.keyId)\" is not a live key of this organisation; register its public key with the Centre first")
         }
-        guard ReportSignatureCheck.isValid(signed.signature, of: signed.report, publicKey: key.publicKey) else {
+        let canonical = ReportCoding.canonicalJSON(signed.report)
+        guard ReportSignatureCheck.isValid(signed.signature, canonicalJSON: canonical, publicKey: key.publicKey) else {
             throw CentreError(
                 code: .badSignature,
                 message:
@@ -61,7 +62,7 @@ public struct ReportIntake: Sendable {
         let (matches, known) = try await classify(signed.report)
         let new = NewReport(
             organisationId: principal.organisationId, report: signed.report, signature: signed.signature,
-            state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches)
+            state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches, canonicalJSON: canonical)
         return try await batches.submit(Filing(report: new, actor: Actor(principal)))
     }
 

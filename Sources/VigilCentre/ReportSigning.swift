@@ -58,9 +58,17 @@ public enum SigningKeyID {
 public enum ReportSignatureCheck {
     /// Whether `signature` is a valid Ed25519 signature by `publicKey` over `report`'s signing bytes.
     public static func isValid(_ signature: SignedReport.Signature, of report: Report, publicKey: [UInt8]) -> Bool {
+        isValid(signature, canonicalJSON: ReportCoding.canonicalJSON(report), publicKey: publicKey)
+    }
+
+    /// Whether `signature` is valid over a report whose canonical JSON is `canonicalJSON`.
+    public static func isValid(_ signature: SignedReport.Signature, canonicalJSON: [UInt8], publicKey: [UInt8]) -> Bool {
         guard signature.algorithm == "ed25519", let bytes = Data(base64Encoded: signature.value), bytes.count == 64,
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
         else { return false }
-        return key.isValidSignature(bytes, for: ReportCoding.signingBytes(report))
+        var signed = Array(ReportCoding.signatureDomain.utf8)
+        signed.append(0)
+        signed.append(contentsOf: canonicalJSON)
+        return key.isValidSignature(bytes, for: signed)
     }
 }

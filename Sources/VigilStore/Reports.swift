@@ -59,13 +59,17 @@ public struct NewReport: Sendable, Hashable {
     public var classifiedAutomatically: Bool
     /// The confirmed indicators each file matched at the Centre, by file reference.
     public var centreMatches: [String: [String]]
+    /// The report's canonical JSON (``ReportCoding/canonicalJSON(_:)``), when the caller computed
+    /// it already (to verify the signature); otherwise the store computes it.
+    public var canonicalJSON: [UInt8]?
 
     /// A report to store.
     public init(
         organisationId: Int64, report: Report, signature: SignedReport.Signature, state: ReportState, classifiedAutomatically: Bool,
-        centreMatches: [String: [String]] = [:]
+        centreMatches: [String: [String]] = [:], canonicalJSON: [UInt8]? = nil
     ) {
         self.centreMatches = centreMatches
+        self.canonicalJSON = canonicalJSON
         self.organisationId = organisationId
         self.report = report
         self.signature = signature

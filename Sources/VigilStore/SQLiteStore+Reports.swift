@@ -99,7 +99,7 @@ extension SQLiteTransaction {
                 arguments: [new.organisationId, new.report.providerReference])
         }
         if let existing { throw .reportExists(reference: new.report.providerReference, existing: existing) }
-        let json = Data(ReportCoding.canonicalJSON(new.report))
+        let json = Data(new.canonicalJSON ?? ReportCoding.canonicalJSON(new.report))
         let matches: String
         do {
             let encoder = JSONEncoder()

@@ -94,6 +94,12 @@ public struct Hold: Sendable, Codable, Hashable {
     /// Until when, RFC 3339 (at most 18 months after it is placed).
     public var until: String
 
+    enum CodingKeys: String, CodingKey {
+        case doNotInform = "do_not_inform"
+        case doNotRemove = "do_not_remove"
+        case until
+    }
+
     /// A hold.
     public init(doNotInform: Bool, doNotRemove: Bool, until: String) {
         self.doNotInform = doNotInform

@@ -1,6 +1,7 @@
 public import Foundation
 
-/// How reports are written as JSON: snake_case keys, and one canonical form that signatures cover.
+/// How reports are written as JSON: snake_case keys (spelled out in each type's coding keys, so
+/// no key conversion runs on the way in or out), and one canonical form that signatures cover.
 ///
 /// Decoding is lenient about what may be missing, so that an incomplete report can be answered
 /// with the whole list of what it lacks (``ReportValidation``) instead of the first missing key:
@@ -11,17 +12,14 @@ public enum ReportCoding {
     /// The domain tag that starts the bytes a provider signs.
     public static let signatureDomain = "vigil-report-v1"
 
-    /// A decoder for reports (snake_case keys).
+    /// A decoder for reports (their keys are snake_case already: no key strategy).
     public static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        return decoder
+        JSONDecoder()
     }
 
-    /// An encoder for reports: snake_case keys, sorted, no whitespace, `/` not escaped.
+    /// An encoder for reports: keys sorted, no whitespace, `/` not escaped.
     public static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         return encoder
     }
@@ -62,8 +60,23 @@ extension KeyedDecodingContainer {
 
 extension Report {
     enum CodingKeys: String, CodingKey {
-        case providerReference, provider, reportedAt, incidentAt, type, incidentType, annotations, files, conversation, otherData
-        case geographic, users, alsoReportedTo, removal, urgent, urgencyReason, legalBasis
+        case providerReference = "provider_reference"
+        case provider
+        case reportedAt = "reported_at"
+        case incidentAt = "incident_at"
+        case type
+        case incidentType = "incident_type"
+        case annotations
+        case files
+        case conversation
+        case otherData = "other_data"
+        case geographic
+        case users
+        case alsoReportedTo = "also_reported_to"
+        case removal
+        case urgent
+        case urgencyReason = "urgency_reason"
+        case legalBasis = "legal_basis"
     }
 
     /// Reads a report leniently (see ``ReportCoding``).
@@ -91,7 +104,10 @@ extension Report {
 
 extension ReportingProvider {
     enum CodingKeys: String, CodingKey {
-        case name, legalRepresentative, contact, establishment
+        case name
+        case legalRepresentative = "legal_representative"
+        case contact
+        case establishment
     }
 
     /// Reads a provider leniently (see ``ReportCoding``).
@@ -106,8 +122,18 @@ extension ReportingProvider {
 
 extension ReportedFile {
     enum CodingKeys: String, CodingKey {
-        case reference, originalFileName, mediaType, hashes, originalHashes, uploadedAt, viewedByProvider, publiclyAvailable
-        case annotations, matchedIndicators, ipEvents, deviceIds
+        case reference
+        case originalFileName = "original_file_name"
+        case mediaType = "media_type"
+        case hashes
+        case originalHashes = "original_hashes"
+        case uploadedAt = "uploaded_at"
+        case viewedByProvider = "viewed_by_provider"
+        case publiclyAvailable = "publicly_available"
+        case annotations
+        case matchedIndicators = "matched_indicators"
+        case ipEvents = "ip_events"
+        case deviceIds = "device_ids"
     }
 
     /// Reads a file leniently (see ``ReportCoding``).
@@ -130,7 +156,13 @@ extension ReportedFile {
 
 extension ReportedUser {
     enum CodingKeys: String, CodingKey {
-        case role, identifier, screenName, claimedAge, accountCountry, ipEvents, deviceIds
+        case role
+        case identifier
+        case screenName = "screen_name"
+        case claimedAge = "claimed_age"
+        case accountCountry = "account_country"
+        case ipEvents = "ip_events"
+        case deviceIds = "device_ids"
     }
 
     /// Reads a user leniently (see ``ReportCoding``); the role defaults to `suspect`.
@@ -148,7 +180,9 @@ extension ReportedUser {
 
 extension GeographicInformation {
     enum CodingKeys: String, CodingKey {
-        case offenderCountry, victimCountry, ipEvents
+        case offenderCountry = "offender_country"
+        case victimCountry = "victim_country"
+        case ipEvents = "ip_events"
     }
 
     /// Reads geographic information leniently (see ``ReportCoding``).
@@ -162,7 +196,11 @@ extension GeographicInformation {
 
 extension IPCaptureEvent {
     enum CodingKeys: String, CodingKey {
-        case ip, port, at, event, possibleProxy
+        case ip
+        case port
+        case at
+        case event
+        case possibleProxy = "possible_proxy"
     }
 
     /// Reads an IP event leniently (see ``ReportCoding``).
@@ -178,7 +216,9 @@ extension IPCaptureEvent {
 
 extension ConversationMessage {
     enum CodingKeys: String, CodingKey {
-        case sender, at, text
+        case sender
+        case at
+        case text
     }
 
     /// Reads a message leniently (see ``ReportCoding``).
@@ -192,7 +232,8 @@ extension ConversationMessage {
 
 extension DeviceIdentifier {
     enum CodingKeys: String, CodingKey {
-        case kind, value
+        case kind
+        case value
     }
 
     /// Reads a device identifier leniently (see ``ReportCoding``).

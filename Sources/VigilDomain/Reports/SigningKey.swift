@@ -33,6 +33,12 @@ public struct SignedReport: Sendable, Codable, Hashable {
         /// The 64-byte signature, base64.
         public var value: String
 
+        enum CodingKeys: String, CodingKey {
+            case keyId = "key_id"
+            case algorithm
+            case value
+        }
+
         /// A signature.
         public init(keyId: String, algorithm: String = "ed25519", value: String) {
             self.keyId = keyId

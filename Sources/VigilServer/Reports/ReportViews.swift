@@ -35,6 +35,27 @@ struct ReportSummary: Encodable {
     }
 }
 
+/// The answer to a filing: the report's id and where it is (not the report, which the provider has).
+struct FiledReport: Encodable {
+    let id: Int64
+    let providerReference: String
+    let state: ReportState
+    let classifiedAutomatically: Bool
+    let centreMatches: [String: [String]]
+    let receivedAt: String
+    let referrals: [ReferralView]
+
+    init(_ stored: StoredReport, referrals: [StoredReferral]) {
+        id = stored.id
+        providerReference = stored.report.providerReference
+        state = stored.state
+        classifiedAutomatically = stored.classifiedAutomatically
+        centreMatches = stored.centreMatches
+        receivedAt = stored.receivedAt
+        self.referrals = referrals.map { ReferralView($0, withDetail: false) }
+    }
+}
+
 /// A page of report summaries.
 struct ReportPage: Encodable {
     let reports: [ReportSummary]

@@ -41,8 +41,12 @@ struct ReportsController: Sendable {
         routes.on(.post, "reports", "fileReport") { request, context in
             let signed = try await decode(SignedReport.self, from: request, context: context, limit: maxReportBytes)
             let stored = try await intake.file(signed, by: try principal(context))
-            let linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
-            return try encode(ReportDetail(stored, referrals: linked, forCentre: false, now: node.clock.now()), status: .created, context: context)
+            // Referrals exist at once only for a report classified known material on intake.
+            var linked: [StoredReferral] = []
+            if stored.state == .forwarded {
+                linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
+            }
+            return try encode(FiledReport(stored, referrals: linked), status: .created, context: context)
         }
         routes.on(.post, "reports/validate", "validateReport") { request, context in
             let report = try await decode(Report.self, from: request, context: context, limit: maxReportBytes)
@@ -222,7 +226,8 @@ struct ReportsController: Sendable {
             throw APIError.jsonTooLarge(limit: limit)
         }
         do {
-            return try context.requestDecoder.decode(T.self, from: Data(buffer.readableBytesView))
+            // The Centre's types spell their snake_case keys out (ReportCoding): no key conversion.
+            return try ReportCoding.decoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
             throw APIError.badRequest("invalid_json", Self.describe(error))
         } catch {
@@ -315,6 +320,10 @@ struct OutcomeRequest: Decodable {
 /// `POST /v1/organisations/{id}/signing-keys`'s body.
 struct SigningKeyRequest: Decodable {
     let publicKey: String
+
+    enum CodingKeys: String, CodingKey {
+        case publicKey = "public_key"
+    }
 }
 
 /// Turns the services' errors (store, Centre) into the `/v1` error answers for plain routes.

@@ -111,3 +111,23 @@ struct ReportModelTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(AssessmentDecision.self, from: Data(#"{"decision":"maybe"}"#.utf8)) }
     }
 }
+
+/// The fast RFC 3339 check agrees with Foundation's parser on what it accepts.
+@Suite("RFC 3339 check")
+struct RFC3339Tests {
+    @Test func acceptsWhatFoundationReadsAndRefusesTheRest() {
+        let good = [
+            "2026-01-01T12:00:00Z", "2026-01-01T12:00:00.123Z", "2024-02-29T23:59:59+01:00", "2026-12-31T00:00:00-05:30",
+            "2026-06-15t08:30:00z",
+        ]
+        let bad = [
+            "2026-01-01", "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-04-31T00:00:00Z", "2026-01-01T24:00:00Z",
+            "2026-01-01T12:60:00Z", "2026-01-01 12:00:00Z", "2026-01-01T12:00:00", "2026-01-01T12:00:00.Z", "2026-01-01T12:00:00+0100",
+            "yesterday", "", "2026-01-01T12:00:00Z ",
+        ]
+        for text in good { #expect(RFC3339.isValid(text), "\(text)") }
+        for text in bad { #expect(!RFC3339.isValid(text), "\(text)") }
+        // Foundation reads the good ones with a Z or an offset, too.
+        for text in good.prefix(4) { #expect(RFC3339.date(from: text) != nil, "\(text)") }
+    }
+}

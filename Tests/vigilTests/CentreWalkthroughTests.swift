@@ -12,27 +12,8 @@ import FoundationNetworking
 /// other police cannot, the police post an outcome and a hold, and the provider sees both.
 @Suite("Provider node and Centre, two processes", .serialized)
 struct CentreWalkthroughTests {
-    struct Run {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    static func vigil(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: HashCommandTests.binary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Run(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    static func vigil(_ arguments: [String], environment: [String: String] = [:]) throws -> HashCommandTests.Run {
+        try HashCommandTests.vigil(arguments, environment: environment)
     }
 
     /// A server process, stopped at the end of the test.

@@ -34,10 +34,12 @@ struct HashCommandTests {
         }
     }
 
-    static func vigil(_ arguments: [String]) throws -> Run {
+    /// Runs `vigil` with `arguments` (and extra environment variables) to the end.
+    static func vigil(_ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilCentre
 import VigilDomain
+import VigilTestSupport
 
 /// The report's JSON form, its completeness check, its canonical encoding and its state machine.
 @Suite("Reports: the model, the completeness check and the state machine")
@@ -129,5 +130,44 @@ struct RFC3339Tests {
         for text in bad { #expect(!RFC3339.isValid(text), "\(text)") }
         // Foundation reads the good ones with a Z or an offset, too.
         for text in good.prefix(4) { #expect(RFC3339.date(from: text) != nil, "\(text)") }
+    }
+}
+
+/// The direct canonical writer against `JSONEncoder`'s sorted output, on seeded random reports
+/// whose strings hold quotes, backslashes, slashes, control characters and non-ASCII text.
+@Suite("Canonical JSON")
+struct CanonicalJSONTests {
+    static func text(_ random: inout SplitMix64) -> String {
+        let pieces = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\r", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}", "é", "€", "ß", "日本", "🙂",
+            "\u{2028}",
+        ]
+        let count = Int(random.next() % 12)
+        return (0..<count).map { _ in pieces[Int(random.next() % UInt64(pieces.count))] }.joined()
+    }
+
+    @Test func theWriterMatchesJSONEncoderOnRandomReports() throws {
+        var random = SplitMix64(seed: 0x5EED_C0DE)
+        let encoder = ReportCoding.encoder()
+        for round in 0..<300 {
+            var report = Samples.report(reference: "r\(round)")
+            report.otherData = round % 2 == 0 ? Self.text(&random) : nil
+            report.provider.name = Self.text(&random)
+            report.users[0].screenName = round % 3 == 0 ? Self.text(&random) : nil
+            report.users[0].claimedAge = round % 4 == 0 ? Int(random.next() % 120) : nil
+            report.files[0].originalFileName = Self.text(&random)
+            report.files[0].viewedByProvider = round % 5 == 0 ? nil : (random.next() % 2 == 0)
+            report.files[0].ipEvents[0].possibleProxy = round % 2 == 0 ? true : nil
+            report.conversation = (0..<Int(random.next() % 3)).map { _ in
+                ConversationMessage(sender: Self.text(&random), at: "2026-01-01T09:00:00Z", text: Self.text(&random))
+            }
+            report.type = round % 7 == 0 ? nil : .newMaterial
+            report.urgent = round % 2 == 1
+            let direct = ReportCoding.canonicalJSON(report)
+            let foundation = Array(try encoder.encode(report))
+            #expect(
+                direct == foundation, "round \(round): \(String(decoding: direct, as: UTF8.self)) != \(String(decoding: foundation, as: UTF8.self))")
+            if direct != foundation { break }
+        }
     }
 }

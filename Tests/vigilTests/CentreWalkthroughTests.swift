@@ -198,5 +198,17 @@ struct CentreWalkthroughTests {
         #expect(german2?["outcome"] as? String == "investigation_opened")
         #expect((german2?["hold"] as? [String: Any])?["do_not_inform"] as? Bool == true)
         #expect((view["user_notification"] as? [String: Any])?["status"] as? String == "held")
+
+        // 6. Every step is on the Centre's audit chain, and the chain verifies.
+        let verify = try Self.vigil(["audit", "verify", "--data-directory", centreData])
+        #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
+        #expect(verify.stdout.hasPrefix("valid: "))
+        let tail = try Self.vigil(["audit", "tail", "--count", "200", "--data-directory", centreData])
+        for action in [
+            "signing_key.register", "report.file", "report.decide", "report.approve", "report.refer", "referral.read", "referral.outcome",
+            "referral.hold",
+        ] {
+            #expect(tail.stdout.contains("\t\(action)\t"), "\(action) is on the chain")
+        }
     }
 }

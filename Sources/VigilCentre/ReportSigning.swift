@@ -66,9 +66,6 @@ public enum ReportSignatureCheck {
         guard signature.algorithm == "ed25519", let bytes = Data(base64Encoded: signature.value), bytes.count == 64,
             let key = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey)
         else { return false }
-        var signed = Array(ReportCoding.signatureDomain.utf8)
-        signed.append(0)
-        signed.append(contentsOf: canonicalJSON)
-        return key.isValidSignature(bytes, for: signed)
+        return key.isValidSignature(bytes, for: ReportCoding.signingBytes(canonicalJSON: canonicalJSON))
     }
 }

@@ -165,15 +165,8 @@ struct ReportsCommand: AsyncParsableCommand {
             let bytes = Array(raw)
             let user = ProcessInfo.processInfo.environment["USER"] ?? "operator"
             do {
-                let key = try await store.write { tx throws(StoreError) in
-                    let key = try tx.registerSigningKey(
-                        SigningKey(keyId: SigningKeyID.make(publicKey: bytes), organisationId: organisation.id, publicKey: bytes, createdAt: ""))
-                    try tx.appendAudit(
-                        AuditEvent(
-                            actor: "cli:\(user)", organisation: nil, action: "signing_key.register", object: "organisation:\(organisation.id)",
-                            at: tx.now.rfc3339Text, detail: key.keyId))
-                    return key
-                }
+                let key = try await SigningKeys.register(
+                    publicKey: bytes, organisationId: organisation.id, by: Actor(name: "cli:\(user)", organisation: nil), in: store)
                 print("signing key \(key.keyId) registered for \(organisation.name)")
             } catch {
                 throw ValidationError(error.description)

@@ -38,9 +38,15 @@ public enum ReportCoding {
     /// The bytes a provider signs with Ed25519: the ASCII tag `vigil-report-v1`, one zero byte, then
     /// ``canonicalJSON(_:)``.
     public static func signingBytes(_ report: Report) -> [UInt8] {
+        signingBytes(canonicalJSON: canonicalJSON(report))
+    }
+
+    /// The bytes signed for a report whose canonical JSON is `canonicalJSON` (made once by a caller
+    /// that also stores it).
+    public static func signingBytes(canonicalJSON: [UInt8]) -> [UInt8] {
         var bytes = Array(signatureDomain.utf8)
         bytes.append(0)
-        bytes.append(contentsOf: canonicalJSON(report))
+        bytes.append(contentsOf: canonicalJSON)
         return bytes
     }
 }

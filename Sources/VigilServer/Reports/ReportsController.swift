@@ -139,15 +139,7 @@ struct ReportsController: Sendable {
             let bytes = Array(publicKey)
             let actor = Actor(try principal(context))
             let key = try await storeCall { () async throws(StoreError) in
-                try await store.write { tx throws(StoreError) in
-                    let key = try tx.registerSigningKey(
-                        SigningKey(keyId: SigningKeyID.make(publicKey: bytes), organisationId: id, publicKey: bytes, createdAt: ""))
-                    try tx.appendAudit(
-                        AuditEvent(
-                            actor: actor.name, organisation: actor.organisation, action: "signing_key.register", object: "organisation:\(id)",
-                            at: tx.now.rfc3339Text, detail: key.keyId))
-                    return key
-                }
+                try await SigningKeys.register(publicKey: bytes, organisationId: id, by: actor, in: store)
             }
             return try encode(SigningKeyView(key), status: .created, context: context)
         }
@@ -229,38 +221,10 @@ struct ReportsController: Sendable {
             // The Centre's types spell their snake_case keys out (ReportCoding): no key conversion.
             return try ReportCoding.decoder().decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
-            throw APIError.badRequest("invalid_json", Self.describe(error))
+            throw OpenAPIErrors.invalidJSON(error)
         } catch {
             throw APIError.badRequest("invalid_json", "the body is not valid JSON")
         }
-    }
-
-    /// A decoding error in words, with the field's path (snake_case, as sent).
-    static func describe(_ error: DecodingError) -> String {
-        func path(_ keys: [any CodingKey]) -> String {
-            let text = keys.map { key in key.intValue.map { "[\($0)]" } ?? "." + snake(key.stringValue) }.joined()
-            return text.hasPrefix(".") ? String(text.dropFirst()) : (text.isEmpty ? "the body" : text)
-        }
-        switch error {
-        case .keyNotFound(let key, let context): return "\(path(context.codingPath + [key])) is required"
-        case .typeMismatch(_, let context), .valueNotFound(_, let context): return "\(path(context.codingPath)) has the wrong type"
-        case .dataCorrupted(let context):
-            return context.codingPath.isEmpty ? "the body is not valid JSON" : "\(path(context.codingPath)) is not an accepted value"
-        @unknown default: return "the body is not valid JSON of the expected shape"
-        }
-    }
-
-    /// `camelCase` as `snake_case`.
-    static func snake(_ text: String) -> String {
-        var out = ""
-        for character in text {
-            if character.isUppercase {
-                out += "_" + character.lowercased()
-            } else {
-                out.append(character)
-            }
-        }
-        return out
     }
 
     func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok, context: VigilRequestContext) throws -> Response {

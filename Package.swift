@@ -94,7 +94,7 @@ let package = Package(
         .target(
             name: "VigilCentre",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilMatching", "VigilHash",
+                "VigilDomain", "VigilStore", "VigilMatching", "VigilHash", "VigilHex",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: swiftSettings
@@ -227,8 +227,8 @@ let package = Package(
         .testTarget(
             name: "VigilCentreTests",
             dependencies: [
-                "VigilTestSupport", "VigilCentre", "VigilStore", "VigilDomain", "VigilMatching",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "VigilTestSupport", "VigilCentre", "VigilStore", "VigilDomain", "VigilMatching", "VigilPipeline", "VigilHash",
+                .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -21,6 +21,15 @@ public struct CentreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidDecision = Code("invalid_decision")
         /// A supervisor tried to approve their own decision.
         public static let sameReviewer = Code("same_reviewer")
+        /// A file's bytes do not belong to the report: no such reference, sent twice, or a digest
+        /// other than the one the signed report declares.
+        public static let fileMismatch = Code("file_mismatch")
+        /// A file is larger than the Centre accepts.
+        public static let fileTooLarge = Code("file_too_large")
+        /// The Centre cannot store files now (it has no master key).
+        public static let contentNotAccepted = Code("content_not_accepted")
+        /// Stored content could not be opened (a master key missing, or the stored bytes altered).
+        public static let contentUnreadable = Code("content_unreadable")
 
         /// The name.
         public var description: String { name }

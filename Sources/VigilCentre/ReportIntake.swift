@@ -2,7 +2,7 @@ public import VigilDomain
 public import VigilStore
 
 /// The stores the Centre's services use.
-public typealias CentreStore = ReportStore & ReferralStore & OrganisationStore & TransactionalStore & AuditStore
+public typealias CentreStore = ReportStore & ReportFileStore & ReferralStore & OrganisationStore & TransactionalStore & AuditStore
 
 /// Takes reports in: checks that a report is complete and valid, that its signature verifies with
 /// a key registered to the filing organisation, classifies it (known material when every file
@@ -18,13 +18,26 @@ public struct ReportIntake: Sendable {
     public let store: any CentreStore
     /// The check of files against the Centre's confirmed indicators, if the Centre has lists.
     public let indicators: (any IndicatorCheck)?
+    /// What seals the files' bytes (nil: files are refused, reports by their hashes only are taken).
+    public let vault: ContentVault?
+    /// What computes an image file's PDQ hash (nil: files are stored by their digests only).
+    public let images: (any ImageHashing)?
+    /// The largest file accepted, in bytes.
+    public let maxFileBytes: Int
     /// The group commit of verified filings.
     let batches: GroupCommit<Filing, StoredReport>
 
-    /// Intake over `store`, classifying with `indicators`; at most `maximumBatch` reports per transaction.
-    public init(store: any CentreStore, indicators: (any IndicatorCheck)?, maximumBatch: Int = 256) {
+    /// Intake over `store`, classifying with `indicators`, sealing files with `vault` and hashing
+    /// images with `images`; at most `maximumBatch` reports per transaction.
+    public init(
+        store: any CentreStore, indicators: (any IndicatorCheck)?, vault: ContentVault? = nil, images: (any ImageHashing)? = nil,
+        maxFileBytes: Int = 32 << 20, maximumBatch: Int = 256
+    ) {
         self.store = store
         self.indicators = indicators
+        self.vault = vault
+        self.images = images
+        self.maxFileBytes = maxFileBytes
         batches = GroupCommit(maximumBatch: maximumBatch) { filings in try await Self.commit(filings, to: store) }
     }
 
@@ -33,11 +46,13 @@ public struct ReportIntake: Sendable {
         ReportValidation.problems(report)
     }
 
-    /// Files `signed` for `principal`'s organisation.
+    /// Files `signed` for `principal`'s organisation, with the bytes of some of its files.
     ///
+    /// The report, its files (hashed and sealed) and its audit event are stored in one transaction.
     /// Throws ``CentreError`` (`incomplete_report` with the problems, `unknown_signing_key`,
-    /// `bad_signature`) or ``StoreError`` (`report_exists` for a reference filed already).
-    public func file(_ signed: SignedReport, by principal: Principal) async throws -> StoredReport {
+    /// `bad_signature`, the file errors of ``ReceivedFiles``) or ``StoreError`` (`report_exists`
+    /// for a reference filed already).
+    public func file(_ signed: SignedReport, files received: [ReceivedFile] = [], by principal: Principal) async throws -> StoredReport {
         let problems = check(signed.report)
         guard problems.isEmpty else {
             throw CentreError(
@@ -59,10 +74,12 @@ public struct ReportIntake: Sendable {
                     "the signature does not verify: sign the report's canonical encoding (vigil-report-v1, a zero byte, the JSON with sorted keys) with Ed25519"
             )
         }
-        let (matches, known) = try await classify(signed.report)
+        let files = try await ReceivedFiles(received, for: signed.report, vault: vault, images: images, maxFileBytes: maxFileBytes).files
+        let (matches, known) = try await classify(signed.report, files: files)
         let new = NewReport(
             organisationId: principal.organisationId, report: signed.report, signature: signed.signature,
-            state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches, canonicalJSON: canonical)
+            state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches, canonicalJSON: canonical,
+            files: files)
         return try await batches.submit(Filing(report: new, actor: Actor(principal)))
     }
 
@@ -97,7 +114,9 @@ public struct ReportIntake: Sendable {
                     AuditEvent(
                         actor: filing.actor.name, organisation: filing.actor.organisation, action: "report.file", object: "report:\(stored.id)",
                         at: tx.now.rfc3339Text,
-                        detail: "\(report.type?.rawValue ?? "?"), \(report.files.count) file(s), urgent: \(report.urgent)"))
+                        detail:
+                            "\(report.type?.rawValue ?? "?"), \(report.files.count) file(s), \(filing.report.files.count) with content, urgent: \(report.urgent)"
+                    ))
                 if filing.report.classifiedAutomatically {
                     try tx.appendAudit(
                         AuditEvent(
@@ -112,12 +131,14 @@ public struct ReportIntake: Sendable {
         return outcomes.map { outcome in outcome.mapError { $0 as any Error } }
     }
 
-    /// The Centre's matches per file, and whether every file of a report of material matched.
-    func classify(_ report: Report) async throws -> (matches: [String: [String]], known: Bool) {
+    /// The Centre's matches per file (by the hashes the report declares and those computed from
+    /// the bytes that came), and whether every file of a report of material matched.
+    func classify(_ report: Report, files: [NewReportFile]) async throws -> (matches: [String: [String]], known: Bool) {
         guard let indicators, report.type == .knownMaterial || report.type == .newMaterial, !report.files.isEmpty else { return ([:], false) }
         var matches: [String: [String]] = [:]
         for file in report.files {
-            let found = try await indicators.confirmedIndicators(for: file)
+            let stored = files.first { $0.reference == file.reference }
+            let found = try await indicators.confirmedIndicators(for: ReceivedFiles.withComputedHashes(file, stored))
             if !found.isEmpty { matches[file.reference] = found }
         }
         return (matches, matches.count == report.files.count)

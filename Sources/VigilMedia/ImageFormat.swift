@@ -27,7 +27,7 @@ extension ImageFormat {
     }
 
     /// Decides the format from magic bytes only.
-    static func sniff(_ bytes: some Collection<UInt8>) -> ImageFormat? {
+    public static func sniff(_ bytes: some Collection<UInt8>) -> ImageFormat? {
         var head: [UInt8] = []
         head.reserveCapacity(12)
         for byte in bytes.prefix(12) { head.append(byte) }

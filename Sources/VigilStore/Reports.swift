@@ -62,13 +62,16 @@ public struct NewReport: Sendable, Hashable {
     /// The report's canonical JSON (``ReportCoding/canonicalJSON(_:)``), when the caller computed
     /// it already (to verify the signature); otherwise the store computes it.
     public var canonicalJSON: [UInt8]?
+    /// The bytes of the report's files that came with it (sealed), stored in the same transaction.
+    public var files: [NewReportFile]
 
     /// A report to store.
     public init(
         organisationId: Int64, report: Report, signature: SignedReport.Signature, state: ReportState, classifiedAutomatically: Bool,
-        centreMatches: [String: [String]] = [:], canonicalJSON: [UInt8]? = nil
+        centreMatches: [String: [String]] = [:], canonicalJSON: [UInt8]? = nil, files: [NewReportFile] = []
     ) {
         self.centreMatches = centreMatches
+        self.files = files
         self.canonicalJSON = canonicalJSON
         self.organisationId = organisationId
         self.report = report

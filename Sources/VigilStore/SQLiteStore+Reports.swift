@@ -87,7 +87,8 @@ extension SQLiteStore {
 }
 
 extension SQLiteTransaction {
-    private func database<T>(_ body: () throws -> T) throws(StoreError) -> T {
+    /// Runs a GRDB call, turning its errors into ``StoreError``.
+    func database<T>(_ body: () throws -> T) throws(StoreError) -> T {
         do { return try body() } catch { throw StoreError.from(error) }
     }
 
@@ -121,6 +122,7 @@ extension SQLiteTransaction {
                 ])
             return db.lastInsertedRowID
         }
+        for file in new.files { try insertReportFile(file, reportId: id) }
         return StoredReport(
             id: id, organisationId: new.organisationId, report: new.report, signature: new.signature, state: new.state,
             classifiedAutomatically: new.classifiedAutomatically, centreMatches: new.centreMatches, pendingDecision: nil, decidedBy: nil,

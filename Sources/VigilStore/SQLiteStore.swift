@@ -163,6 +163,7 @@ public final class SQLiteStore: TransactionalStore {
         }
         registerReportsMigration(&migrator)
         registerReferralsMigration(&migrator)
+        registerReportFilesMigration(&migrator)
         return migrator
     }()
 

@@ -122,8 +122,13 @@ public protocol StoreTransaction {
 
     // MARK: Reports and signing keys
 
-    /// Stores a filed report; `reportExists` when its organisation filed the same reference already.
+    /// Stores a filed report with its files; `reportExists` when its organisation filed the same
+    /// reference already.
     func fileReport(_ report: NewReport) throws(StoreError) -> StoredReport
+    /// Up to `limit` file keys not wrapped by master key `masterKeyId`, after file `afterId`, by id.
+    func fileKeys(notWrappedBy masterKeyId: String, afterId: Int64, limit: Int) throws(StoreError) -> [WrappedFileKey]
+    /// Replaces file keys' wrapped forms (after a master-key rotation); `invalid` for a file that is gone.
+    func rewrapFileKeys(_ keys: [WrappedFileKey]) throws(StoreError)
     /// The report with this id, as this transaction sees it, or nil.
     func report(id: Int64) throws(StoreError) -> StoredReport?
     /// Moves report `id` from `expected` to `state`, setting (or clearing) its pending decision;

@@ -1,15 +1,60 @@
 import ArgumentParser
 import Foundation
+import VigilCentre
 import VigilDomain
+import VigilServer
 import VigilStore
 
 /// `vigil keys`: API keys of the node.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
-        abstract: "Create, list and revoke API keys.",
-        subcommands: [Create.self, List.self, Revoke.self]
+        abstract: "Create, list and revoke API keys; make and rotate the master key of the Centre's stored files.",
+        subcommands: [Create.self, List.self, Revoke.self, GenerateMaster.self, RotateMaster.self]
     )
+
+    struct GenerateMaster: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "generate-master",
+            abstract: "Print a new master key (32 random bytes, base64) for content.master-key-file.",
+            discussion: """
+                To rotate: put the new key on the first line of the master key file and keep the old one on the \
+                next, restart the node (it wraps new files with the new key and still opens the old ones), \
+                run `vigil keys rotate-master`, then remove the old line.
+                """)
+
+        func run() throws {
+            print(MasterKey.generate().base64)
+        }
+    }
+
+    struct RotateMaster: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate-master",
+            abstract: "Rewrap every stored file's key with the current master key (the first in the key file); the files are not re-encrypted.")
+        @OptionGroup var data: DataOptions
+
+        func run() async throws {
+            let configuration = try await data.resolve()
+            let keyring: MasterKeyring
+            do {
+                keyring = try ContentKeys.keyring(for: configuration).keyring
+            } catch {
+                throw ValidationError(error.message)
+            }
+            let store = try data.openStore(configuration)
+            let rotation = MasterKeyRotation(store: store, vault: ContentVault(keyring: keyring))
+            let done: Int
+            do {
+                done = try await rotation.run(by: Actor(name: "cli:keys rotate-master", organisation: nil))
+            } catch let error as ContentKeyError {
+                throw ValidationError(error.message)
+            }
+            let counts = try await store.fileKeyCounts()
+            print("rewrapped \(done) file key(s) with master key \(keyring.current.id)")
+            for (id, count) in counts.sorted(by: { $0.key < $1.key }) { print("\(id)\t\(count) file(s)") }
+        }
+    }
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key; its secret is printed once and stored only as a hash.")

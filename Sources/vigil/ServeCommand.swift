@@ -7,6 +7,7 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 import UnixSignals
+import VigilCentre
 import VigilDomain
 import VigilHash
 import VigilMatching
@@ -95,7 +96,17 @@ struct ServeCommand: AsyncParsableCommand {
                 "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
                 "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
             ])
-        let node = Node(store: store, engine: engine, clock: clock, settings: settings)
+        var vault: ContentVault?
+        if settings.role.servesCentre {
+            let (keyring, created) = try ContentKeys.keyring(for: configuration)
+            if let created {
+                logger.warning(
+                    "made a new master key for the Centre's stored files: keep a copy apart from the data (without it they cannot be read)",
+                    metadata: ["file": "\(created)", "master-key": "\(keyring.current.id)"])
+            }
+            vault = ContentVault(keyring: keyring)
+        }
+        let node = Node(store: store, engine: engine, clock: clock, settings: settings, vault: vault)
         let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

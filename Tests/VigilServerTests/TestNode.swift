@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import VigilCentre
 import VigilDomain
 import VigilMatching
 import VigilServer
@@ -18,6 +19,8 @@ struct TestNode {
     var settings: ServerSettings
     var health = FollowerHealth()
     var clock: any WallClock = SystemClock()
+    /// The master key of the Centre's stored files (a new one per test node).
+    var vault = ContentVault(keyring: MasterKeyring(current: .generate()))
 
     static func temporaryPath() -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-server-\(UUID().uuidString)")
@@ -47,7 +50,7 @@ struct TestNode {
     }
 
     /// The node's services over its store and engine.
-    var node: Node { Node(store: store, engine: engine, health: health, clock: clock, settings: settings) }
+    var node: Node { Node(store: store, engine: engine, health: health, clock: clock, settings: settings, vault: vault) }
 
     var application: some ApplicationProtocol {
         buildApplication(node: node)

@@ -68,7 +68,7 @@ public func buildRouter(
     HMAController(node: node, fetcher: fetcher, hashing: hashing, authoriser: authoriser)
         .addRoutes(to: router, authentication: authentication)
     if node.settings.role.servesCentre {
-        ReportsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
+        ReportsController(node: node, authoriser: authoriser, hashing: hashing).addRoutes(to: router, authentication: authentication)
     }
     return router
 }

@@ -1,3 +1,4 @@
+public import VigilCentre
 public import VigilDomain
 public import VigilMatching
 public import VigilStore
@@ -16,12 +17,15 @@ public struct Node: Sendable {
     public var clock: any WallClock
     /// The HTTP server's settings.
     public var settings: ServerSettings
+    /// What seals and opens the files of the Centre's reports (nil: the node takes no files).
+    public var vault: ContentVault?
 
     /// A node over `store` and `engine`.
     public init(
         store: any NodeStore, engine: MatchEngine, health: FollowerHealth = FollowerHealth(), clock: any WallClock = SystemClock(),
-        settings: ServerSettings = ServerSettings()
+        settings: ServerSettings = ServerSettings(), vault: ContentVault? = nil
     ) {
+        self.vault = vault
         self.store = store
         self.engine = engine
         self.health = health

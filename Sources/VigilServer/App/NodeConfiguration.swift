@@ -24,6 +24,8 @@ import VigilMedia
 /// | `hashing.threads` | `VIGIL_HASHING_THREADS` | the cores (threads at nice 10: lookups go first) |
 /// | `hashing.queue` | `VIGIL_HASHING_QUEUE` | 16 (then 503 `hashing_busy`) |
 /// | `log.level` | `VIGIL_LOG_LEVEL` | `info` |
+/// | `content.master-key-file` | `VIGIL_CONTENT_MASTER_KEY_FILE` | `<data.directory>/master.key` (made, mode 0600, when absent) |
+/// | `content.master-key` | `VIGIL_CONTENT_MASTER_KEY` (secret) | none; base64 keys, comma-separated, the first current: overrides the file |
 /// | `fetch.allowed-hosts` | `VIGIL_FETCH_ALLOWED_HOSTS` (comma-separated) | none |
 /// | `fetch.max-bytes` | `VIGIL_FETCH_MAX_BYTES` | `http.max-body-bytes` |
 /// | `fetch.timeout-seconds` | `VIGIL_FETCH_TIMEOUT_SECONDS` | 10 |
@@ -44,6 +46,11 @@ public struct NodeConfiguration: Sendable {
     public var server: ServerSettings
     /// The PDQ index's layout (see ``IndexTuning``).
     public var indexTuning: IndexTuning = .speed
+    /// The file of master keys that wrap the keys of the Centre's stored files (nil: the default,
+    /// `master.key` in the data folder, made when absent).
+    public var contentMasterKeyFile: String?
+    /// The master keys themselves, base64, comma-separated, the first the current one (overrides the file).
+    public var contentMasterKey: String?
 
     /// The defaults: `./vigil-data`, `info`, and `ServerSettings()`.
     public init(dataDirectory: String = "./vigil-data", logLevel: Logger.Level = .info, server: ServerSettings = ServerSettings()) {
@@ -65,6 +72,13 @@ public struct NodeConfiguration: Sendable {
             throw ConfigurationError(key: "role", problem: "\"\(role)\" is not provider, centre or all")
         }
         server.role = parsedRole
+
+        contentMasterKeyFile = try await Self.value(reader, "content.master-key-file", default: nil as String?) {
+            try await reader.fetchString(forKey: $0)
+        }
+        contentMasterKey = try await Self.value(reader, "content.master-key", default: nil as String?) {
+            try await reader.fetchString(forKey: $0, isSecret: true)
+        }
 
         let level = try await Self.value(reader, "log.level", default: "info") { try await reader.fetchString(forKey: $0) }
         guard let parsedLevel = Logger.Level(rawValue: level.lowercased()) else {

@@ -23,9 +23,9 @@ public struct MediaHashing: Sendable {
     /// Hashes a file's bytes (PDQ, optionally its dihedral variants, MD5 and SHA-256) on the pool;
     /// formats the node cannot decode are a 415, broken or oversized images and decompression
     /// bombs a 422, a full pool a 503 with `Retry-After`.
-    func hash(_ bytes: [UInt8], dihedral: Bool) async throws -> MediaHashResult {
+    func hash(_ bytes: [UInt8], dihedral: Bool, digests: Bool = true) async throws -> MediaHashResult {
         try DecompressionBombCheck(maxPixelsPerByte: maxPixelsPerInputByte).check(bytes)
-        let options = HashOptions(dihedral: dihedral, limits: limits)
+        let options = HashOptions(dihedral: dihedral, digests: digests, limits: limits)
         let outcome: Result<MediaHashResult, HashingError>
         do {
             outcome = try await pool.run { Result { () throws(HashingError) in try MediaHasher(options: options).hash(bytes: bytes) } }

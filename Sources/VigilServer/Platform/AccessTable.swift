@@ -61,12 +61,16 @@ extension AccessPolicy {
         rules["listReports"] = AccessRule(scopes: [.report, .assess, .supervise], kinds: [.provider, .centre], rows: .ownOrganisation)
         rules["getReport"] = AccessRule(scopes: [.report, .assess, .supervise], kinds: [.provider, .centre], rows: .ownOrganisation)
         rules["assessmentQueue"] = AccessRule(scopes: [.assess, .supervise], kinds: centre)
+        rules["listReportFiles"] = AccessRule(scopes: [.report, .assess, .supervise], kinds: [.provider, .centre], rows: .ownOrganisation)
+        // The bytes of reported files: the Centre's analysts and supervisors only (and, below, the
+        // police and Europol a report was referred to); never the provider's key.
+        rules["getReportFileContent"] = AccessRule(scopes: [.assess, .supervise], kinds: centre)
         rules["decideReport"] = AccessRule(scopes: [.assess], kinds: centre)
         rules["reviewReport"] = AccessRule(scopes: [.supervise], kinds: centre)
         let readReferrals = AccessRule(scopes: [.referrals, .assess, .supervise], kinds: recipients.union(centre), rows: .jurisdiction)
         rules["listReferrals"] = readReferrals
         rules["getReferral"] = readReferrals
-        for operation in ["acknowledgeReferral", "postReferralOutcome", "setReferralHold", "liftReferralHold"] {
+        for operation in ["getReferralFileContent", "acknowledgeReferral", "postReferralOutcome", "setReferralHold", "liftReferralHold"] {
             rules[operation] = AccessRule(scopes: [.referrals], kinds: recipients, rows: .jurisdiction)
         }
         rules["registerSigningKey"] = AccessRule(scopes: [.admin], kinds: centre)

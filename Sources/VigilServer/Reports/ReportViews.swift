@@ -44,8 +44,11 @@ struct FiledReport: Encodable {
     let centreMatches: [String: [String]]
     let receivedAt: String
     let referrals: [ReferralView]
+    /// How many of the report's files came with their bytes (now stored, encrypted).
+    let storedFiles: Int
 
-    init(_ stored: StoredReport, referrals: [StoredReferral]) {
+    init(_ stored: StoredReport, referrals: [StoredReferral], storedFiles: Int) {
+        self.storedFiles = storedFiles
         id = stored.id
         providerReference = stored.report.providerReference
         state = stored.state
@@ -54,6 +57,34 @@ struct FiledReport: Encodable {
         receivedAt = stored.receivedAt
         self.referrals = referrals.map { ReferralView($0, withDetail: false) }
     }
+}
+
+/// A stored file of a report: what the Centre computed from its bytes (not the bytes).
+struct StoredFileView: Encodable {
+    let reference: String
+    let mediaType: String?
+    let size: Int
+    let md5: String
+    let sha256: String
+    let pdq: String?
+    let pdqQuality: Int?
+    let receivedAt: String
+
+    init(_ info: ReportFileInfo) {
+        reference = info.reference
+        mediaType = info.mediaType
+        size = info.size
+        md5 = info.hashes.md5
+        sha256 = info.hashes.sha256
+        pdq = info.hashes.pdq
+        pdqQuality = info.hashes.pdqQuality
+        receivedAt = info.receivedAt
+    }
+}
+
+/// A report's stored files.
+struct StoredFilePage: Encodable {
+    let files: [StoredFileView]
 }
 
 /// A page of report summaries.

@@ -21,15 +21,18 @@ struct ReportsController: Sendable {
     /// The node's one intake (its callers share its group commits).
     let intake: ReportIntake
 
-    init(node: Node, authoriser: Authoriser) {
+    init(node: Node, authoriser: Authoriser, hashing: MediaHashing) {
         self.node = node
         self.authoriser = authoriser
-        intake = ReportIntake(store: node.store, indicators: MatchIndicatorCheck(matching: node.matching))
+        intake = ReportIntake(
+            store: node.store, indicators: MatchIndicatorCheck(matching: node.matching), vault: node.vault,
+            images: ReportImageHashing(hashing: hashing), maxFileBytes: node.settings.maxBodyBytes)
     }
 
     var store: any NodeStore { node.store }
     var assessment: AssessmentService { AssessmentService(store: node.store) }
     var referrals: ReferralService { ReferralService(store: node.store, clock: node.clock) }
+    var content: ContentService { ContentService(store: node.store, vault: node.vault) }
 
     /// The largest report body accepted (JSON): 8 MiB, or the node's body limit if lower.
     var maxReportBytes: Int { min(node.settings.maxBodyBytes, 8 << 20) }
@@ -39,14 +42,14 @@ struct ReportsController: Sendable {
         let routes = AuthorisedRoutes(group: v1, authoriser: authoriser)
 
         routes.on(.post, "reports", "fileReport") { request, context in
-            let signed = try await decode(SignedReport.self, from: request, context: context, limit: maxReportBytes)
-            let stored = try await intake.file(signed, by: try principal(context))
+            let (signed, files) = try await filing(request, context: context)
+            let stored = try await intake.file(signed, files: files, by: try principal(context))
             // Referrals exist at once only for a report classified known material on intake.
             var linked: [StoredReferral] = []
             if stored.state == .forwarded {
                 linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
             }
-            return try encode(FiledReport(stored, referrals: linked), status: .created, context: context)
+            return try encode(FiledReport(stored, referrals: linked, storedFiles: files.count), status: .created, context: context)
         }
         routes.on(.post, "reports/validate", "validateReport") { request, context in
             let report = try await decode(Report.self, from: request, context: context, limit: maxReportBytes)
@@ -66,6 +69,15 @@ struct ReportsController: Sendable {
             try await audit(caller, "report.read", "report:\(stored.id)")
             let linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
             return try encode(ReportDetail(stored, referrals: linked, forCentre: caller.kind == .centre, now: node.clock.now()), context: context)
+        }
+        routes.on(.get, "reports/:id/files", "listReportFiles") { request, context in
+            let stored = try await visibleReport(request, context, operation: "listReportFiles")
+            let files = try await storeCall { () async throws(StoreError) in try await content.files(of: stored.id) }
+            return try encode(StoredFilePage(files: files.map(StoredFileView.init)), context: context)
+        }
+        routes.on(.get, "reports/:id/files/:reference", "getReportFileContent") { request, context in
+            let stored = try await visibleReport(request, context, operation: "getReportFileContent")
+            return try await fileContent(of: stored.id, context: context, via: nil)
         }
         routes.on(.get, "assessment/queue", "assessmentQueue") { request, context in
             let states = try stateFilter(request) ?? [.queued]
@@ -105,6 +117,10 @@ struct ReportsController: Sendable {
                 ReferralDetail(
                     referral: ReferralView(referral, withDetail: true), report: ReportSummary(stored), content: stored.report,
                     signature: stored.signature), context: context)
+        }
+        routes.on(.get, "referrals/:id/files/:reference", "getReferralFileContent") { request, context in
+            let referral = try await visibleReferral(context, operation: "getReferralFileContent")
+            return try await fileContent(of: referral.reportId, context: context, via: "referral:\(referral.id)")
         }
         routes.on(.post, "referrals/:id/acknowledge", "acknowledgeReferral") { request, context in
             let referral = try await visibleReferral(context, operation: "acknowledgeReferral")
@@ -152,6 +168,57 @@ struct ReportsController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The signed report and its files from a filing: a JSON body (the report alone), or a
+    /// `multipart/form-data` body with a part named `report` (the signed report's JSON) and a part
+    /// named `file` per file whose bytes come along, its `filename` the file's reference.
+    func filing(_ request: Request, context: VigilRequestContext) async throws -> (SignedReport, [ReceivedFile]) {
+        guard let contentType = request.headers[.contentType], let boundary = MultipartForm.boundary(contentType: contentType) else {
+            return (try await decode(SignedReport.self, from: request, context: context, limit: maxReportBytes), [])
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: node.settings.maxBodyBytes)
+        } catch {
+            throw APIError.uploadTooLarge(limit: node.settings.maxBodyBytes)
+        }
+        guard let parts = MultipartForm.parse(Array(body.readableBytesView), boundary: boundary) else {
+            throw APIError.badRequest("invalid_multipart", "the multipart/form-data body is not well formed")
+        }
+        let reports = parts.filter { $0.name == "report" }
+        guard reports.count == 1, let reportPart = reports.first else {
+            throw APIError.badRequest(
+                "invalid_multipart", "a filing has one part named report (the signed report's JSON); this one has \(reports.count)")
+        }
+        guard reportPart.body.count <= maxReportBytes else { throw APIError.jsonTooLarge(limit: maxReportBytes) }
+        let signed: SignedReport
+        do {
+            signed = try ReportCoding.decoder().decode(SignedReport.self, from: Data(reportPart.body))
+        } catch let error as DecodingError {
+            throw OpenAPIErrors.invalidJSON(error)
+        }
+        var files: [ReceivedFile] = []
+        for part in parts where part.name != "report" {
+            guard part.name == "file", let reference = part.filename, !reference.isEmpty else {
+                throw APIError.badRequest(
+                    "invalid_multipart", "a part is named report or file (with its filename the file's reference); \"\(part.name)\" is neither")
+            }
+            files.append(ReceivedFile(reference: reference, bytes: part.body))
+        }
+        return (signed, files)
+    }
+
+    /// The bytes of the file named by the path's `reference` of report `reportId`, as
+    /// `application/octet-stream`, after the read is on the audit chain.
+    func fileContent(of reportId: Int64, context: VigilRequestContext, via: String?) async throws -> Response {
+        guard let reference = context.parameters.get("reference"), !reference.isEmpty else {
+            throw APIError.notFound("not_found", "the path names a file reference")
+        }
+        let (info, bytes) = try await content.read(reportId: reportId, reference: reference, by: Actor(try principal(context)), via: via)
+        var headers: HTTPFields = [.contentType: "application/octet-stream", .cacheControl: "no-store"]
+        if let name = HTTPField.Name("X-Content-SHA256") { headers[name] = info.hashes.sha256 }
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
 
     func principal(_ context: VigilRequestContext) throws -> Principal {
         guard let principal = context.principal else { throw APIError.unauthorized }
@@ -201,7 +268,7 @@ struct ReportsController: Sendable {
     func audit(_ principal: Principal, _ action: String, _ object: String) async throws {
         let actor = Actor(principal)
         try await storeCall { () async throws(StoreError) in
-            try await store.write { tx throws(StoreError) in
+            try await store.write { tx throws(StoreError) -> Void in
                 try tx.appendAudit(
                     AuditEvent(actor: actor.name, organisation: actor.organisation, action: action, object: object, at: tx.now.rfc3339Text))
             }

@@ -146,6 +146,19 @@ struct CyberTiplineSubmissionTests {
         #expect(s.expiresAt == minutes(61))
     }
 
+    @Test func aLaterFileInfoReplacesTheEarlierAndCountsAsAChange() throws {
+        var s = try submission()
+        try s.upload(fileId: fileId, hashes: md5, at: minutes(1))
+        try s.describe(try details(), at: minutes(30))
+        var second = try details()
+        second.originalFileName = "renamed.png"
+        try s.describe(second, at: minutes(80))
+        #expect(s.files.count == 1)
+        #expect(s.files[0].details?.originalFileName == "renamed.png")
+        #expect(s.expiresAt == minutes(140))
+        #expect(refusal { () throws(CyberTiplineError) in try s.describe(second, at: minutes(140)) } == .unknownReport)
+    }
+
     @Test func anIncompleteReportIsRefusedAndStaysOpen() throws {
         var s = try submission()
         try s.upload(fileId: fileId, hashes: md5, at: minutes(1))

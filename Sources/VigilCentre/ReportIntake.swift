@@ -53,12 +53,7 @@ public struct ReportIntake: Sendable {
     /// `bad_signature`, the file errors of ``ReceivedFiles``) or ``StoreError`` (`report_exists`
     /// for a reference filed already).
     public func file(_ signed: SignedReport, files received: [ReceivedFile] = [], by principal: Principal) async throws -> StoredReport {
-        let problems = check(signed.report)
-        guard problems.isEmpty else {
-            throw CentreError(
-                code: .incompleteReport, message: "the report is incomplete or invalid: \(problems.count) problem(s); see problems",
-                problems: problems)
-        }
+        try requireComplete(signed.report)
         let key = try await store.signingKey(id: signed.signature.keyId)
         guard let key, key.organisationId == principal.organisationId, key.revokedAt == nil else {
             throw CentreError(
@@ -75,10 +70,51 @@ public struct ReportIntake: Sendable {
             )
         }
         let files = try await ReceivedFiles(received, for: signed.report, vault: vault, images: images, maxFileBytes: maxFileBytes).files
-        let (matches, known) = try await classify(signed.report, files: files)
+        return try await accept(signed.report, signature: signed.signature, channel: .signed, canonicalJSON: canonical, files: files, by: principal)
+    }
+
+    /// Files a report that came by a channel without signatures (NCMEC's CyberTipline protocol,
+    /// whose caller authenticated with the provider's credentials), with its files already
+    /// received, hashed and sealed. The same completeness check, classification, group commit and
+    /// audit event as a signed report's.
+    ///
+    /// `also` runs in the report's transaction after it is stored (the protocol closes its
+    /// submission there, so that both happen or neither). Such a filing is written in a transaction
+    /// of its own, not in a group: its `also` failing fails it alone.
+    public func file(
+        unsigned report: Report, channel: ReportChannel, files: [NewReportFile], by principal: Principal,
+        also: (@Sendable (any StoreTransaction, StoredReport) throws(StoreError) -> Void)? = nil
+    ) async throws -> StoredReport {
+        try requireComplete(report)
+        let (matches, known) = try await classify(report, files: files)
         let new = NewReport(
-            organisationId: principal.organisationId, report: signed.report, signature: signed.signature,
-            state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches, canonicalJSON: canonical,
+            organisationId: principal.organisationId, report: report, signature: nil, channel: channel,
+            state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches, files: files)
+        guard let outcome = try await Self.commit([Filing(report: new, actor: Actor(principal), also: also)], to: store).first else {
+            throw StoreError.internal("a filing had no outcome")
+        }
+        return try outcome.get()
+    }
+
+    /// The one completeness check of every channel.
+    private func requireComplete(_ report: Report) throws {
+        let problems = check(report)
+        guard problems.isEmpty else {
+            throw CentreError(
+                code: .incompleteReport, message: "the report is incomplete or invalid: \(problems.count) problem(s); see problems",
+                problems: problems)
+        }
+    }
+
+    /// Classifies a checked report and stores it (in a group commit) with its files.
+    private func accept(
+        _ report: Report, signature: SignedReport.Signature?, channel: ReportChannel, canonicalJSON: [UInt8]?, files: [NewReportFile],
+        by principal: Principal
+    ) async throws -> StoredReport {
+        let (matches, known) = try await classify(report, files: files)
+        let new = NewReport(
+            organisationId: principal.organisationId, report: report, signature: signature, channel: channel,
+            state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches, canonicalJSON: canonicalJSON,
             files: files)
         return try await batches.submit(Filing(report: new, actor: Actor(principal)))
     }
@@ -89,6 +125,15 @@ public struct ReportIntake: Sendable {
         public var report: NewReport
         /// Who filed it.
         public var actor: Actor
+        /// What else to write in the report's transaction, after it.
+        public var also: (@Sendable (any StoreTransaction, StoredReport) throws(StoreError) -> Void)?
+
+        /// A filing.
+        public init(report: NewReport, actor: Actor, also: (@Sendable (any StoreTransaction, StoredReport) throws(StoreError) -> Void)? = nil) {
+            self.report = report
+            self.actor = actor
+            self.also = also
+        }
     }
 
     /// Writes a batch of filings in one transaction: each with its audit event (and, when it was
@@ -116,7 +161,7 @@ public struct ReportIntake: Sendable {
                         at: tx.now.rfc3339Text,
                         detail:
                             "\(report.type?.rawValue ?? "?"), \(report.files.count) file(s), \(filing.report.files.count) with content, urgent: \(report.urgent)"
-                    ))
+                            + (filing.report.channel == .signed ? "" : ", via \(filing.report.channel.rawValue)")))
                 if filing.report.classifiedAutomatically {
                     try tx.appendAudit(
                         AuditEvent(
@@ -124,6 +169,7 @@ public struct ReportIntake: Sendable {
                             at: tx.now.rfc3339Text, detail: Self.describe(filing.report.centreMatches)))
                     _ = try Forwarding.refer(stored, in: tx)
                 }
+                try filing.also?(tx, stored)
                 outcomes.append(.success(stored))
             }
             return outcomes

@@ -6,10 +6,12 @@ public struct StoredReport: Sendable, Hashable {
     public var id: Int64
     /// The provider organisation that filed it.
     public var organisationId: Int64
-    /// The report, as signed.
+    /// The report, as filed.
     public var report: Report
-    /// The provider's signature over it.
-    public var signature: SignedReport.Signature
+    /// The provider's signature over it (nil for a channel without signatures: ``channel``).
+    public var signature: SignedReport.Signature?
+    /// How it reached the Centre.
+    public var channel: ReportChannel
     /// Where it is.
     public var state: ReportState
     /// Whether it was classified known material automatically (every file matched a confirmed indicator).
@@ -28,9 +30,11 @@ public struct StoredReport: Sendable, Hashable {
 
     /// A stored report.
     public init(
-        id: Int64, organisationId: Int64, report: Report, signature: SignedReport.Signature, state: ReportState, classifiedAutomatically: Bool,
-        centreMatches: [String: [String]] = [:], pendingDecision: AssessmentDecision?, decidedBy: String?, receivedAt: String, updatedAt: String
+        id: Int64, organisationId: Int64, report: Report, signature: SignedReport.Signature?, channel: ReportChannel = .signed, state: ReportState,
+        classifiedAutomatically: Bool, centreMatches: [String: [String]] = [:], pendingDecision: AssessmentDecision?, decidedBy: String?,
+        receivedAt: String, updatedAt: String
     ) {
+        self.channel = channel
         self.id = id
         self.organisationId = organisationId
         self.report = report
@@ -51,8 +55,10 @@ public struct NewReport: Sendable, Hashable {
     public var organisationId: Int64
     /// The report.
     public var report: Report
-    /// Its verified signature.
-    public var signature: SignedReport.Signature
+    /// Its verified signature (nil for a channel without signatures).
+    public var signature: SignedReport.Signature?
+    /// How it reached the Centre.
+    public var channel: ReportChannel
     /// The state it starts in.
     public var state: ReportState
     /// Whether it was classified automatically.
@@ -67,9 +73,10 @@ public struct NewReport: Sendable, Hashable {
 
     /// A report to store.
     public init(
-        organisationId: Int64, report: Report, signature: SignedReport.Signature, state: ReportState, classifiedAutomatically: Bool,
-        centreMatches: [String: [String]] = [:], canonicalJSON: [UInt8]? = nil, files: [NewReportFile] = []
+        organisationId: Int64, report: Report, signature: SignedReport.Signature?, channel: ReportChannel = .signed, state: ReportState,
+        classifiedAutomatically: Bool, centreMatches: [String: [String]] = [:], canonicalJSON: [UInt8]? = nil, files: [NewReportFile] = []
     ) {
+        self.channel = channel
         self.centreMatches = centreMatches
         self.files = files
         self.canonicalJSON = canonicalJSON

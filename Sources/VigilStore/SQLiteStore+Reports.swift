@@ -40,10 +40,49 @@ extension SQLiteStore {
         }
     }
 
+    /// Reports may arrive by a channel without signatures (NCMEC's CyberTipline protocol): the
+    /// signature columns become optional, and a `channel` column says which; a check keeps a
+    /// signed report from losing its signature.
+    static func registerReportChannelsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v10-report-channels") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE reports_new (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+                        provider_reference TEXT NOT NULL,
+                        type TEXT NOT NULL,
+                        urgent INTEGER NOT NULL,
+                        state TEXT NOT NULL,
+                        classified_automatically INTEGER NOT NULL,
+                        report_json BLOB NOT NULL,
+                        signing_key_id TEXT REFERENCES signing_keys(key_id),
+                        signature TEXT,
+                        centre_matches TEXT NOT NULL,
+                        pending_decision TEXT,
+                        decided_by TEXT,
+                        received_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL,
+                        channel TEXT NOT NULL DEFAULT 'signed',
+                        UNIQUE (organisation_id, provider_reference),
+                        CHECK ((channel = 'signed') = (signing_key_id IS NOT NULL AND signature IS NOT NULL))
+                    );
+                    INSERT INTO reports_new (id, organisation_id, provider_reference, type, urgent, state, classified_automatically,
+                        report_json, signing_key_id, signature, centre_matches, pending_decision, decided_by, received_at, updated_at, channel)
+                    SELECT id, organisation_id, provider_reference, type, urgent, state, classified_automatically,
+                        report_json, signing_key_id, signature, centre_matches, pending_decision, decided_by, received_at, updated_at, 'signed'
+                    FROM reports;
+                    DROP TABLE reports;
+                    ALTER TABLE reports_new RENAME TO reports;
+                    CREATE INDEX reports_by_state ON reports(state, urgent DESC, id);
+                    """)
+        }
+    }
+
     /// The report columns ``storedReport(_:)`` reads, in this order.
     static let reportColumns = """
         id, organisation_id, report_json, signing_key_id, signature, state, classified_automatically, pending_decision, decided_by, \
-        received_at, updated_at, centre_matches
+        received_at, updated_at, centre_matches, channel
         """
 
     /// A report from a row of ``reportColumns``.
@@ -72,8 +111,12 @@ extension SQLiteStore {
         } catch {
             throw StoreError.internal("a report's matches could not be read", underlying: error)
         }
+        let channelText: String = row[12]
+        guard let channel = ReportChannel(rawValue: channelText) else { throw StoreError.internal("a report has an unknown channel") }
+        var signature: SignedReport.Signature?
+        if let keyId: String = row[3], let value: String = row[4] { signature = SignedReport.Signature(keyId: keyId, value: value) }
         return StoredReport(
-            id: row[0], organisationId: row[1], report: report, signature: SignedReport.Signature(keyId: row[3], value: row[4]), state: state,
+            id: row[0], organisationId: row[1], report: report, signature: signature, channel: channel, state: state,
             classifiedAutomatically: row[6], centreMatches: centreMatches, pendingDecision: pending, decidedBy: row[8], receivedAt: row[9],
             updatedAt: row[10])
     }
@@ -113,18 +156,18 @@ extension SQLiteTransaction {
             try db.execute(
                 sql: """
                     INSERT INTO reports (organisation_id, provider_reference, type, urgent, state, classified_automatically, report_json,
-                        signing_key_id, signature, centre_matches, received_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        signing_key_id, signature, centre_matches, received_at, updated_at, channel)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     new.organisationId, new.report.providerReference, type.rawValue, new.report.urgent, new.state.rawValue,
-                    new.classifiedAutomatically, json, new.signature.keyId, new.signature.value, matches, stamp, stamp,
+                    new.classifiedAutomatically, json, new.signature?.keyId, new.signature?.value, matches, stamp, stamp, new.channel.rawValue,
                 ])
             return db.lastInsertedRowID
         }
         for file in new.files { try insertReportFile(file, reportId: id) }
         return StoredReport(
-            id: id, organisationId: new.organisationId, report: new.report, signature: new.signature, state: new.state,
+            id: id, organisationId: new.organisationId, report: new.report, signature: new.signature, channel: new.channel, state: new.state,
             classifiedAutomatically: new.classifiedAutomatically, centreMatches: new.centreMatches, pendingDecision: nil, decidedBy: nil,
             receivedAt: stamp, updatedAt: stamp)
     }

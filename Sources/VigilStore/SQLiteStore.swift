@@ -164,6 +164,8 @@ public final class SQLiteStore: TransactionalStore {
         registerReportsMigration(&migrator)
         registerReferralsMigration(&migrator)
         registerReportFilesMigration(&migrator)
+        registerReportChannelsMigration(&migrator)
+        registerCyberTiplineMigration(&migrator)
         return migrator
     }()
 

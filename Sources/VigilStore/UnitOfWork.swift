@@ -154,6 +154,20 @@ public protocol StoreTransaction {
     /// Places (or, with nil, lifts) the recipient's hold.
     func setReferralHold(id: Int64, _ hold: Hold?) throws(StoreError) -> StoredReferral
 
+    // MARK: CyberTipline submissions
+
+    /// Opens a submission for an organisation with its `<report>` XML; returns its id.
+    func openSubmission(organisationId: Int64, reportXML: [UInt8]) throws(StoreError) -> Int64
+    /// The submission with this id and its files (with their sealed bytes), or nil.
+    func submission(id: Int64) throws(StoreError) -> StoredSubmission?
+    /// Adds an uploaded file to an open submission and marks the submission changed.
+    func addSubmissionFile(submissionId: Int64, fileId: String, uploadName: String?, file: NewReportFile) throws(StoreError)
+    /// Records the `<fileDetails>` XML of one of a submission's files and marks the submission changed.
+    func setSubmissionFileDetails(submissionId: Int64, fileId: String, detailsXML: [UInt8]) throws(StoreError)
+    /// Closes a submission (`finished` with the report it became, or `retracted`); a retracted
+    /// submission's files are deleted with it.
+    func closeSubmission(id: Int64, state: String, reportId: Int64?) throws(StoreError)
+
     // MARK: Signal type settings
 
     /// Sets one signal type's ratio.

@@ -13,7 +13,7 @@ struct CyberTiplineSubmissionTests {
 
     private func minutes(_ m: Double) -> Date { opened.addingTimeInterval(m * 60) }
 
-    private func submission(lifetime: CyberTiplineSubmission.Lifetime = .init()) throws(CyberTiplineError) -> CyberTiplineSubmission {
+    private func submission(lifetime: CyberTiplineSubmission.Lifetime = .init(rule: .earlier)) throws(CyberTiplineError) -> CyberTiplineSubmission {
         CyberTiplineSubmission(
             reportId: 1001, report: try CyberTiplineFixtures.parseReport(CyberTiplineFixtures.report), openedAt: opened, lifetime: lifetime)
     }
@@ -119,7 +119,9 @@ struct CyberTiplineSubmissionTests {
     }
 
     @Test func nCMECsRuleKeepsAReportUntilTheLaterLimit() throws {
-        var s = try submission(lifetime: .init(rule: .later))
+        // NCMEC's rule is the default.
+        #expect(CyberTiplineSubmission.Lifetime().rule == .later)
+        var s = try submission(lifetime: .init())
         #expect(s.expiresAt == minutes(24 * 60))
         try s.upload(fileId: fileId, hashes: md5, at: minutes(23 * 60 + 30))
         #expect(s.expiresAt == minutes(24 * 60 + 30))

@@ -22,7 +22,8 @@ struct IntakeTests {
         #expect(read.report == signed.report && read.signature == signed.signature && read.state == .queued)
         // What was stored still verifies: the police can check the provider's signature later.
         let key = try #require(try await store.signingKey(id: signer.keyId))
-        #expect(ReportSignatureCheck.isValid(read.signature, of: read.report, publicKey: key.publicKey))
+        #expect(ReportSignatureCheck.isValid(try #require(read.signature), of: read.report, publicKey: key.publicKey))
+        #expect(read.channel == .signed)
         let events = try await store.auditEvents(after: 0, limit: 100)
         #expect(
             events.contains {

@@ -68,26 +68,36 @@ public struct ReceivedFiles: Sendable {
                 throw CentreError(
                     code: .fileTooLarge, message: "file \"\(part.reference)\" has \(part.bytes.count) bytes; the most is \(maxFileBytes)")
             }
-            var hashes = ContentHashes(md5: Hex.encode(Insecure.MD5.hash(data: part.bytes)), sha256: Hex.encode(SHA256.hash(data: part.bytes)))
-            try Self.check(declared, .md5, hashes.md5)
-            try Self.check(declared, .sha256, hashes.sha256)
+            let digests = ContentHashes(md5: Hex.encode(Insecure.MD5.hash(data: part.bytes)), sha256: Hex.encode(SHA256.hash(data: part.bytes)))
+            try Self.check(declared, .md5, digests.md5)
+            try Self.check(declared, .sha256, digests.sha256)
             if declared.hash(.sha1) != nil { try Self.check(declared, .sha1, Hex.encode(Insecure.SHA1.hash(data: part.bytes))) }
-            if let images, let pdq = try await images.pdq(of: part.bytes) {
-                hashes.pdq = pdq.hash
-                hashes.pdqQuality = pdq.quality
-            }
-            let sealed: SealedContent
-            do {
-                sealed = try vault.seal(part.bytes, sha256: hashes.sha256)
-            } catch {
-                throw CentreError(code: .contentNotAccepted, message: error.message)
-            }
             files.append(
-                NewReportFile(reference: part.reference, mediaType: declared.mediaType, size: part.bytes.count, hashes: hashes, sealed: sealed))
+                try await Self.seal(
+                    part.bytes, reference: part.reference, mediaType: declared.mediaType, digests: digests, vault: vault, images: images))
         }
         // The report's order, whatever the parts' order.
         let order = Dictionary(uniqueKeysWithValues: report.files.enumerated().map { ($0.element.reference, $0.offset) })
         self.files = files.sorted { order[$0.reference, default: 0] < order[$1.reference, default: 0] }
+    }
+
+    /// A file's bytes hashed (the digests given, or computed; PDQ when `images` decodes them) and
+    /// sealed: the one step every channel's files go through.
+    public static func seal(
+        _ bytes: [UInt8], reference: String, mediaType: String?, digests: ContentHashes? = nil, vault: ContentVault, images: (any ImageHashing)?
+    ) async throws -> NewReportFile {
+        var hashes = digests ?? ContentHashes(md5: Hex.encode(Insecure.MD5.hash(data: bytes)), sha256: Hex.encode(SHA256.hash(data: bytes)))
+        if let images, let pdq = try await images.pdq(of: bytes) {
+            hashes.pdq = pdq.hash
+            hashes.pdqQuality = pdq.quality
+        }
+        let sealed: SealedContent
+        do {
+            sealed = try vault.seal(bytes, sha256: hashes.sha256)
+        } catch {
+            throw CentreError(code: .contentNotAccepted, message: error.message)
+        }
+        return NewReportFile(reference: reference, mediaType: mediaType, size: bytes.count, hashes: hashes, sealed: sealed)
     }
 
     private static func check(_ file: ReportedFile, _ algorithm: FileHash.Algorithm, _ computed: String) throws {

@@ -25,10 +25,10 @@ public struct CyberTiplineSubmission: Sendable, Hashable {
     /// How long an unfinished report lives.
     ///
     /// NCMEC's documentation, as its clients transcribe it, deletes an unfinished report "24 hours
-    /// after it is opened, or 1 hour after the last modification, whichever is later". Vigil's
-    /// default is stricter, as the Centre asked: whichever comes **first**, so an abandoned draft
-    /// (which may hold a provider's files) is dropped after an hour of silence and nothing lives
-    /// unfinished for more than a day. ``Rule/later`` gives NCMEC's behaviour.
+    /// after it is opened, or 1 hour after the last modification, whichever is later". That is
+    /// Vigil's default too, so that an integration written for NCMEC behaves the same here;
+    /// ``Rule/earlier`` is the stricter choice (an abandoned draft, which may hold a provider's
+    /// files, is dropped after an hour of silence).
     public struct Lifetime: Sendable, Hashable {
         /// How the two limits combine.
         public enum Rule: String, Sendable, Hashable, CaseIterable {
@@ -45,8 +45,8 @@ public struct CyberTiplineSubmission: Sendable, Hashable {
         /// How the two combine.
         public var rule: Rule
 
-        /// A lifetime; the default is 24 h after opening or 1 h after the last change, whichever first.
-        public init(afterOpening: TimeInterval = 24 * 3_600, afterLastChange: TimeInterval = 3_600, rule: Rule = .earlier) {
+        /// A lifetime; the default is NCMEC's: 24 h after opening or 1 h after the last change, whichever is later.
+        public init(afterOpening: TimeInterval = 24 * 3_600, afterLastChange: TimeInterval = 3_600, rule: Rule = .later) {
             self.afterOpening = afterOpening
             self.afterLastChange = afterLastChange
             self.rule = rule
@@ -113,6 +113,21 @@ public struct CyberTiplineSubmission: Sendable, Hashable {
         self.files = []
     }
 
+    /// A submission as it was stored (the store keeps its XML, state and times; the rules stay here).
+    public init(
+        restoring reportId: Int, report: CyberTiplineReport, openedAt: Date, lastChangedAt: Date, state: State, closedAt: Date?, files: [File],
+        lifetime: Lifetime = Lifetime()
+    ) {
+        self.reportId = reportId
+        self.report = report
+        self.openedAt = openedAt
+        self.lifetime = lifetime
+        self.lastChangedAt = lastChangedAt
+        self.state = state
+        self.closedAt = closedAt
+        self.files = files
+    }
+
     /// When the report expires if it stays unfinished; nil once finished or retracted.
     public var expiresAt: Date? {
         state == .open ? lifetime.expiry(openedAt: openedAt, lastChangedAt: lastChangedAt) : nil
@@ -126,7 +141,7 @@ public struct CyberTiplineSubmission: Sendable, Hashable {
 
     /// Adds an uploaded file (`/upload`).
     public mutating func upload(fileId: String, hashes: [FileHash], mediaType: String? = nil, at time: Date) throws(CyberTiplineError) {
-        try checkOpen(at: time)
+        try requireOpen(at: time)
         guard !files.contains(where: { $0.fileId == fileId }) else {
             throw CyberTiplineError(
                 .invalidRequest, element: "fileId", "report \(reportId) already holds a file \(fileId): give each upload a new id")
@@ -147,7 +162,7 @@ public struct CyberTiplineSubmission: Sendable, Hashable {
             throw CyberTiplineError(
                 .unknownReport, element: "fileDetails/reportId", "is \(details.reportId), but this is report \(reportId): send it to its own report")
         }
-        try checkOpen(at: time)
+        try requireOpen(at: time)
         guard let index = files.firstIndex(where: { $0.fileId == details.fileId }) else {
             throw CyberTiplineError(
                 .unknownFile, element: "fileDetails/fileId",
@@ -163,7 +178,7 @@ public struct CyberTiplineSubmission: Sendable, Hashable {
     /// finished once the Centre's settings for the provider supply what was missing) and the
     /// error lists the problems.
     public mutating func finish(at time: Date, provider: CyberTiplineProvider) throws(CyberTiplineError) -> Report {
-        try checkOpen(at: time)
+        try requireOpen(at: time)
         let mapped = CyberTiplineMapping.report(self, provider: provider, finishedAt: time)
         guard mapped.problems.isEmpty else {
             throw CyberTiplineError(
@@ -178,13 +193,13 @@ public struct CyberTiplineSubmission: Sendable, Hashable {
 
     /// Retracts the report (`/retract`).
     public mutating func retract(at time: Date) throws(CyberTiplineError) {
-        try checkOpen(at: time)
+        try requireOpen(at: time)
         state = .retracted
         closedAt = time
     }
 
-    /// The one check before every step: the report is open and not expired.
-    private func checkOpen(at time: Date) throws(CyberTiplineError) {
+    /// The one check before every step: the report is open and not expired at `time`.
+    public func requireOpen(at time: Date) throws(CyberTiplineError) {
         switch state {
         case .finished:
             throw CyberTiplineError(.alreadyFinished, "report \(reportId) was already finished and cannot be changed: open a new report")

@@ -58,3 +58,12 @@ public struct SignedReport: Sendable, Codable, Hashable {
         self.signature = signature
     }
 }
+
+/// How a report reached the Centre, and so what vouches for it.
+public enum ReportChannel: String, Sendable, Codable, CaseIterable, Hashable {
+    /// Vigil's own API: JSON signed by the provider's registered Ed25519 key.
+    case signed
+    /// NCMEC's CyberTipline protocol (`/ispws`): XML over HTTP Basic with the provider's
+    /// credentials; no signature exists (NCMEC's protocol has none).
+    case cyberTipline = "cybertipline"
+}

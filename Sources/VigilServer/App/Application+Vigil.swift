@@ -6,6 +6,7 @@ import OpenAPIHummingbird
 import OpenAPIRuntime
 public import Prometheus
 import VigilAPI
+import VigilCentre
 import VigilDomain
 
 /// Builds the provider node's HTTP application (see ``buildRouter(node:metrics:hashing:)``), with
@@ -68,7 +69,15 @@ public func buildRouter(
     HMAController(node: node, fetcher: fetcher, hashing: hashing, authoriser: authoriser)
         .addRoutes(to: router, authentication: authentication)
     if node.settings.role.servesCentre {
-        ReportsController(node: node, authoriser: authoriser, hashing: hashing).addRoutes(to: router, authentication: authentication)
+        // One intake per node: its callers share its group commits.
+        let intake = ReportIntake(
+            store: node.store, indicators: MatchIndicatorCheck(matching: node.matching), vault: node.vault,
+            images: ReportImageHashing(hashing: hashing), maxFileBytes: node.settings.maxBodyBytes)
+        ReportsController(node: node, authoriser: authoriser, intake: intake).addRoutes(to: router, authentication: authentication)
+        CyberTiplineController(
+            node: node, authoriser: authoriser,
+            service: CyberTiplineService(store: node.store, intake: intake, settings: node.settings.cyberTipline, clock: node.clock)
+        ).addRoutes(to: router, authentication: authentication)
     }
     return router
 }

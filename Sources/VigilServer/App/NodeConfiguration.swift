@@ -1,6 +1,8 @@
 public import Configuration
 import Foundation
 public import Logging
+import VigilCentre
+import VigilDomain
 public import VigilIndex
 import VigilMatching
 import VigilMedia
@@ -24,6 +26,8 @@ import VigilMedia
 /// | `hashing.threads` | `VIGIL_HASHING_THREADS` | the cores (threads at nice 10: lookups go first) |
 /// | `hashing.queue` | `VIGIL_HASHING_QUEUE` | 16 (then 503 `hashing_busy`) |
 /// | `log.level` | `VIGIL_LOG_LEVEL` | `info` |
+/// | `cybertipline.legal-basis` | `VIGIL_CYBERTIPLINE_LEGAL_BASIS` | none: reports filed through `/ispws` need it (NCMEC's XML has no legal basis) |
+/// | `cybertipline.removal` | `VIGIL_CYBERTIPLINE_REMOVAL` | none: `removed`, `disabled` or `not_removed` (NCMEC's XML does not say) |
 /// | `content.master-key-file` | `VIGIL_CONTENT_MASTER_KEY_FILE` | `<data.directory>/master.key` (made, mode 0600, when absent) |
 /// | `content.master-key` | `VIGIL_CONTENT_MASTER_KEY` (secret) | none; base64 keys, comma-separated, the first current: overrides the file |
 /// | `fetch.allowed-hosts` | `VIGIL_FETCH_ALLOWED_HOSTS` (comma-separated) | none |
@@ -73,6 +77,17 @@ public struct NodeConfiguration: Sendable {
         }
         server.role = parsedRole
 
+        server.cyberTipline.legalBasis = try await Self.value(reader, "cybertipline.legal-basis", default: nil as String?) {
+            try await reader.fetchString(forKey: $0)
+        }
+        if let removal = try await Self.value(
+            reader, "cybertipline.removal", default: nil as String?, fetch: { try await reader.fetchString(forKey: $0) })
+        {
+            guard let parsed = RemovalStatus(rawValue: removal) else {
+                throw ConfigurationError(key: "cybertipline.removal", problem: "\"\(removal)\" is not removed, disabled or not_removed")
+            }
+            server.cyberTipline.removal = parsed
+        }
         contentMasterKeyFile = try await Self.value(reader, "content.master-key-file", default: nil as String?) {
             try await reader.fetchString(forKey: $0)
         }

@@ -1,3 +1,4 @@
+public import VigilCentre
 public import VigilMatching
 public import VigilMedia
 
@@ -19,6 +20,9 @@ public enum NodeRole: String, Sendable, CaseIterable, Hashable {
 public struct ServerSettings: Sendable {
     /// What the node serves (``NodeRole/provider`` by default).
     public var role: NodeRole = .provider
+    /// What NCMEC's CyberTipline protocol does not carry (legal basis, removal) and how long an
+    /// unfinished report lives there.
+    public var cyberTipline = CyberTiplineService.Settings()
     /// Address to listen on.
     public var host: String
     /// Port to listen on.

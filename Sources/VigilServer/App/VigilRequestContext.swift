@@ -9,11 +9,14 @@ public struct VigilRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The caller, once the authentication middleware has verified its key.
     public var principal: Principal?
+    /// The address the connection came from, as text (nil when unknown).
+    public var remoteAddress: String?
 
     /// Creates an empty context for a request.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         principal = nil
+        remoteAddress = source.channel.remoteAddress?.ipAddress
     }
 
     /// Request bodies decoded as JSON with snake_case keys.

@@ -73,6 +73,10 @@ extension AccessPolicy {
         for operation in ["getReferralFileContent", "acknowledgeReferral", "postReferralOutcome", "setReferralHold", "liftReferralHold"] {
             rules[operation] = AccessRule(scopes: [.referrals], kinds: recipients, rows: .jurisdiction)
         }
+        // NCMEC's CyberTipline protocol (/ispws): providers, with a report key as their Basic credentials' password.
+        for operation in CyberTiplineController.operations {
+            rules[operation] = AccessRule(scopes: [.report], kinds: [.provider])
+        }
         rules["registerSigningKey"] = AccessRule(scopes: [.admin], kinds: centre)
         rules["listSigningKeys"] = AccessRule(scopes: [.admin], kinds: [.provider, .centre], rows: .ownOrganisation)
 

@@ -167,7 +167,10 @@ struct ReportDetail: Encodable {
     let referrals: [ReferralView]
     let userNotification: UserNotificationView
     let report: Report
-    let signature: SignedReport.Signature
+    /// The provider's signature (absent for a report that came by NCMEC's protocol, which has none).
+    let signature: SignedReport.Signature?
+    /// How the report reached the Centre (`signed` or `cybertipline`).
+    let channel: ReportChannel
 
     init(_ stored: StoredReport, referrals: [StoredReferral], forCentre: Bool, now: Date) {
         id = stored.id
@@ -186,6 +189,7 @@ struct ReportDetail: Encodable {
                 state: stored.state, receivedAt: RFC3339.date(from: stored.receivedAt) ?? now, holds: referrals.compactMap(\.hold), now: now))
         report = stored.report
         signature = stored.signature
+        channel = stored.channel
     }
 }
 
@@ -194,7 +198,10 @@ struct ReferralDetail: Encodable {
     let referral: ReferralView
     let report: ReportSummary
     let content: Report
-    let signature: SignedReport.Signature
+    /// The provider's signature (absent for a report that came by NCMEC's protocol, which has none).
+    let signature: SignedReport.Signature?
+    /// How the report reached the Centre (`signed` or `cybertipline`).
+    let channel: ReportChannel
 }
 
 /// A page of referrals.

@@ -21,12 +21,10 @@ struct ReportsController: Sendable {
     /// The node's one intake (its callers share its group commits).
     let intake: ReportIntake
 
-    init(node: Node, authoriser: Authoriser, hashing: MediaHashing) {
+    init(node: Node, authoriser: Authoriser, intake: ReportIntake) {
         self.node = node
         self.authoriser = authoriser
-        intake = ReportIntake(
-            store: node.store, indicators: MatchIndicatorCheck(matching: node.matching), vault: node.vault,
-            images: ReportImageHashing(hashing: hashing), maxFileBytes: node.settings.maxBodyBytes)
+        self.intake = intake
     }
 
     var store: any NodeStore { node.store }
@@ -116,7 +114,7 @@ struct ReportsController: Sendable {
             return try encode(
                 ReferralDetail(
                     referral: ReferralView(referral, withDetail: true), report: ReportSummary(stored), content: stored.report,
-                    signature: stored.signature), context: context)
+                    signature: stored.signature, channel: stored.channel), context: context)
         }
         routes.on(.get, "referrals/:id/files/:reference", "getReferralFileContent") { request, context in
             let referral = try await visibleReferral(context, operation: "getReferralFileContent")

@@ -11,6 +11,8 @@ where the canonical JSON has its keys sorted at every level, no whitespace, and 
     reports.py make KEYFILE PREFIX COUNT OUT  # COUNT signed bodies, one JSON document per line
     reports.py sign KEYFILE REPORT.json       # one signed body, for a quick check with curl
 
+Imported by Benchmarks/crash/crash.py, which uses `mixed` (material, urgent material, solicitation).
+
 Everything in the reports is made up: generated hashes, documentation IP addresses (RFC 5737),
 placeholder accounts.
 """
@@ -76,6 +78,48 @@ def sample(reference, rng):
         "urgent": False,
         "legal_basis": "Regulation (EU) 2021/1232",
     }
+
+
+MESSAGES = [
+    "hi, are you coming to the football practice on Saturday?",
+    "did you finish the maths homework? page 42 is hard",
+    "my cousin says the new café near the station is good",
+    "can you send me the \"link\" to the school/club website?",
+    "Grüße aus Köln, see you at the concert",
+    "what time does the bus leave tomorrow?",
+]
+
+
+def mixed(reference, rng):
+    """A report of one of three kinds, for the crash script's load: new material (one to three
+    generated files whose hashes match nothing the Centre holds), urgent new material (with the
+    reason), or solicitation (a short conversation of everyday messages and a user of each role).
+    Every list the Centre writes back is present, so the canonical form of what is sent is the one
+    the Centre stores. Returns (kind, report)."""
+    kind = rng.choice(["material", "material", "urgent", "solicitation"])
+    report = sample(reference, rng)
+    if kind in ("material", "urgent"):
+        for i in range(2, 2 + rng.randrange(3)):
+            report["files"].append({
+                "reference": "f%d" % i, "media_type": rng.choice(["image/png", "image/jpeg", "video/mp4"]),
+                "hashes": [{"algorithm": "sha256", "value": "%064x" % rng.getrandbits(256)}],
+                "original_hashes": [{"algorithm": "sha1", "value": "%040x" % rng.getrandbits(160)}],
+                "annotations": [rng.choice(["viral", "potential_meme"])], "matched_indicators": [],
+                "device_ids": [{"kind": "android_id", "value": "%016x" % rng.getrandbits(64)}], "ip_events": [],
+            })
+        if kind == "urgent":
+            report["urgent"] = True
+            report["urgency_reason"] = "test report %s: marked urgent by the crash script" % reference
+    else:
+        suspect, child = report["users"][0]["identifier"], "user-%d" % rng.randrange(1, 10**9)
+        report["type"] = "solicitation"
+        report["files"] = []
+        report["users"].append({"role": "victim", "identifier": child,
+                                "account_country": "FR", "ip_events": [], "device_ids": []})
+        report["conversation"] = [
+            {"sender": rng.choice([suspect, child]), "at": "2025-12-31T21:%02d:00Z" % minute, "text": rng.choice(MESSAGES)}
+            for minute in range(rng.randrange(1, 6))]
+    return kind, report
 
 
 def main(argv):

@@ -1,0 +1,473 @@
+#!/usr/bin/env python3
+"""The crash script's driver (Benchmarks/crash/run.sh sets up the data folder and the keys, then
+runs this): a Centre node under intake load is killed with SIGKILL at a seeded random moment,
+restarted on the same data folder, and checked, round after round.
+
+    crash.py --vigil PATH --data DIR --port N --signing-key FILE --out DIR
+             [--rounds 20] [--seed 1] [--threads 8] [--kill-after 0.5,3.0] [--target centre] [--store sqlite]
+
+The provider's API key (scope report) comes in $VIGIL_CRASH_PROVIDER_KEY, the Centre analyst's key
+(scope assess) in $VIGIL_CRASH_READER_KEY.
+
+Each round: load threads (http.client, keep-alive) POST freshly made signed reports
+(reports.mixed: material, urgent material, solicitation) and append every 201 to acks.jsonl (the
+id, the provider_reference, the SHA-256 of the canonical JSON sent and the signature); the server
+process itself is killed with SIGKILL at a seeded moment; requests without an answer are written to
+unanswered.jsonl. The server is started again on the same folder and /ready polled (the
+restart-to-ready time). Then, with the load paused:
+
+- every report acknowledged in the round is read back with GET /v1/reports/{id} as the analyst:
+  200, the same provider_reference, the same canonical content (SHA-256) and signature;
+- the database (read-only): every report acknowledged so far is stored under its id with the content
+  sent; every stored report is whole (its JSON parses to the reference of its row, its content is
+  what was sent, it has exactly one report.file audit event, and every report.file event names a
+  stored report); reports stored but not acknowledged (sent when the server died) are counted as
+  extra; PRAGMA integrity_check is ok;
+- `vigil audit verify` over the data folder passes (the last sequence is kept in the table).
+
+After the last round every acknowledged report is read back again over HTTP, the node is stopped
+(SIGTERM), and the database and the chain are checked once more with no server running. The exit
+status is 1 on any missing, altered or half-written report, a 5xx or other unexpected answer, a
+failed check, or a server that does not come back.
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "centre"))
+import reports  # noqa: E402  (Benchmarks/centre/reports.py: the signing rule, the reports)
+
+
+def digest(canonical_bytes):
+    return hashlib.sha256(canonical_bytes).hexdigest()
+
+
+class Problems:
+    """Every failed check, with its evidence; any makes the exit status 1."""
+
+    def __init__(self, path):
+        self.lock = threading.Lock()
+        self.items = []
+        self.file = open(path, "a")
+
+    def add(self, round_no, kind, detail):
+        with self.lock:
+            self.items.append((round_no, kind, detail))
+            self.file.write(json.dumps({"round": round_no, "kind": kind, "detail": detail}) + "\n")
+            self.file.flush()
+        print("  PROBLEM (round %s) %s: %s" % (round_no, kind, detail), file=sys.stderr, flush=True)
+
+    def count(self):
+        with self.lock:
+            return len(self.items)
+
+
+class CentreTarget:
+    """The Centre on SQLite: how to start it, what to send, where to look. (Provider entries and
+    PostgreSQL will be other targets and stores.)"""
+
+    started = []
+
+    def __init__(self, args):
+        self.args = args
+        self.vigil = args.vigil
+        self.data = args.data
+        self.port = args.port
+        self.db_path = os.path.join(args.data, "vigil.sqlite")
+        self.log_path = os.path.join(args.out, "serve.log")
+        self.provider_key = os.environ["VIGIL_CRASH_PROVIDER_KEY"]
+        self.reader_key = os.environ["VIGIL_CRASH_READER_KEY"]
+        self.signing_key = reports.load(args.signing_key)
+        self.process = None
+        CentreTarget.started.append(self)
+
+    # The server.
+
+    def start(self, label):
+        """Starts `vigil serve` (the binary itself, no wrapper: its pid is the one killed) and polls
+        /ready. Returns the seconds from the start to the first ready answer, or None."""
+        with open(self.log_path, "a") as log:
+            log.write("\n==== %s: vigil serve started at %s ====\n" % (label, time.strftime("%H:%M:%S")))
+            log.flush()
+            started = time.monotonic()
+            self.process = subprocess.Popen(
+                [self.vigil, "serve", "--role", "centre", "--data-directory", self.data, "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        deadline = started + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return None
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/ready")
+                response = conn.getresponse()
+                body = response.read()
+                conn.close()
+                if response.status == 200 and b"ready" in body:
+                    return time.monotonic() - started
+            except (OSError, http.client.HTTPException):
+                pass
+            time.sleep(0.005)
+        return None
+
+    def kill(self):
+        """SIGKILL to the server process; returns its exit status (-9 when the signal killed it)."""
+        os.kill(self.process.pid, signal.SIGKILL)
+        return self.process.wait()
+
+    def stop(self):
+        """A clean stop (SIGTERM), for the last check with no server running."""
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                return self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                return self.process.wait()
+        return None
+
+    # The load.
+
+    def make(self, reference, rng):
+        kind, report = reports.mixed(reference, rng)
+        signed = reports.sign(self.signing_key, report)
+        body = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return kind, body, digest(reports.canonical(report)), signed["signature"]["value"]
+
+    def post(self, conn, body):
+        conn.request("POST", "/v1/reports", body, {
+            "Authorization": "Bearer " + self.provider_key, "Content-Type": "application/json"})
+        response = conn.getresponse()
+        return response.status, response.read()
+
+    def get(self, conn, report_id):
+        conn.request("GET", "/v1/reports/%d" % report_id, headers={"Authorization": "Bearer " + self.reader_key})
+        response = conn.getresponse()
+        return response.status, response.read()
+
+    # The store.
+
+    def read_store(self):
+        """Every stored report (id, reference, SHA-256 of its stored canonical JSON, signature,
+        whether its JSON parses to its row's reference), the report.file events' ids with their
+        counts, and PRAGMA integrity_check, from a read-only connection (the server may be running:
+        WAL, so this is one consistent snapshot)."""
+        db = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True, timeout=30)
+        try:
+            db.execute("BEGIN")
+            rows = {}
+            for rid, ref, blob, sig in db.execute("SELECT id, provider_reference, report_json, signature FROM reports"):
+                blob = bytes(blob)
+                try:
+                    parses = json.loads(blob.decode("utf-8")).get("provider_reference") == ref
+                except ValueError:
+                    parses = False
+                rows[rid] = (ref, digest(blob), sig, parses)
+            events = {}
+            for (obj,) in db.execute("SELECT object FROM audit_events WHERE action = 'report.file'"):
+                rid = int(obj.split(":", 1)[1]) if obj.startswith("report:") else -1
+                events[rid] = events.get(rid, 0) + 1
+            integrity = [r[0] for r in db.execute("PRAGMA integrity_check")]
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        return rows, events, integrity
+
+    def audit_verify(self):
+        """`vigil audit verify` over the data folder: (passed, its line)."""
+        done = subprocess.run([self.vigil, "audit", "verify", "--data-directory", self.data],
+                              capture_output=True, text=True, timeout=300)
+        line = (done.stdout.strip() or done.stderr.strip()).splitlines()
+        return done.returncode == 0 and bool(line) and line[-1].startswith("valid:"), (line[-1] if line else "")
+
+
+class Ledger:
+    """What was sent: the acknowledgements (acks.jsonl) and the requests that got no answer
+    (unanswered.jsonl), in memory and on disk."""
+
+    def __init__(self, out):
+        self.lock = threading.Lock()
+        self.acks = {}        # reference -> (id, digest, signature, round)
+        self.unanswered = {}  # reference -> (digest, signature, round, how)
+        self.by_round = {}    # round -> [reference acknowledged]
+        self.statuses = {}    # status -> count (every answer)
+        self.kinds = {}
+        self.ack_file = open(os.path.join(out, "acks.jsonl"), "a")
+        self.unanswered_file = open(os.path.join(out, "unanswered.jsonl"), "a")
+
+    def ack(self, round_no, reference, report_id, sent_digest, signature, kind):
+        with self.lock:
+            self.acks[reference] = (report_id, sent_digest, signature, round_no)
+            self.by_round.setdefault(round_no, []).append(reference)
+            self.kinds[kind] = self.kinds.get(kind, 0) + 1
+            self.ack_file.write(json.dumps({"round": round_no, "id": report_id, "provider_reference": reference,
+                                            "sha256": sent_digest, "signature": signature, "kind": kind}) + "\n")
+            self.ack_file.flush()
+
+    def no_answer(self, round_no, reference, sent_digest, signature, how):
+        with self.lock:
+            self.unanswered[reference] = (sent_digest, signature, round_no, how)
+            self.unanswered_file.write(json.dumps({"round": round_no, "provider_reference": reference,
+                                                   "sha256": sent_digest, "signature": signature, "how": how}) + "\n")
+            self.unanswered_file.flush()
+
+    def answered(self, status):
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+
+
+def load_thread(target, ledger, problems, round_no, thread_no, seed, killing, stop):
+    """Posts reports until the server dies (after `killing` is set) or `stop` is set."""
+    rng = random.Random("%s/%d/%d" % (seed, round_no, thread_no))
+    conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
+    n = 0
+    while not stop.is_set():
+        reference = "crash-%s-r%d-t%d-%d" % (seed, round_no, thread_no, n)
+        n += 1
+        kind, body, sent_digest, signature = target.make(reference, rng)
+        try:
+            status, answer = target.post(conn, body)
+        except (OSError, http.client.HTTPException) as error:
+            how = "refused" if isinstance(error, ConnectionRefusedError) else type(error).__name__
+            if killing.is_set():
+                ledger.no_answer(round_no, reference, sent_digest, signature, how)
+            else:
+                problems.add(round_no, "request failed before the kill", "%s: %s (%s)" % (reference, how, error))
+                ledger.no_answer(round_no, reference, sent_digest, signature, "before kill: " + how)
+            break
+        ledger.answered(status)
+        if status == 201:
+            try:
+                filed = json.loads(answer)
+                report_id = int(filed["id"])
+                if filed.get("provider_reference") != reference:
+                    problems.add(round_no, "201 with another reference", "%s: %s" % (reference, answer[:300]))
+            except (ValueError, KeyError, TypeError):
+                problems.add(round_no, "201 without an id", "%s: %r" % (reference, answer[:300]))
+                continue
+            ledger.ack(round_no, reference, report_id, sent_digest, signature, kind)
+        else:
+            problems.add(round_no, "answer %d to a filing" % status, "%s: %r" % (reference, answer[:300]))
+    conn.close()
+
+
+def read_back(target, ledger, problems, round_no, references, threads):
+    """GET /v1/reports/{id} as the analyst for every acknowledged reference: status first, then the
+    reference, the canonical content and the signature. Returns how many were whole."""
+    todo = list(references)
+    lock = threading.Lock()
+    good = [0]
+
+    def worker():
+        conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
+        while True:
+            with lock:
+                if not todo:
+                    break
+                reference = todo.pop()
+            report_id, sent_digest, signature, _ = ledger.acks[reference]
+            try:
+                status, answer = target.get(conn, report_id)
+            except (OSError, http.client.HTTPException) as error:
+                problems.add(round_no, "read-back failed", "id %d (%s): %s" % (report_id, reference, error))
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", target.port, timeout=30)
+                continue
+            if status != 200:
+                problems.add(round_no, "acknowledged report not readable",
+                             "GET /v1/reports/%d (%s): %d %r" % (report_id, reference, status, answer[:200]))
+                continue
+            detail = json.loads(answer)
+            report = detail.get("report", {})
+            if report.get("provider_reference") != reference or detail.get("id") != report_id:
+                problems.add(round_no, "read-back: another report",
+                             "id %d: expected %s, got %s" % (report_id, reference, report.get("provider_reference")))
+            elif digest(reports.canonical(report)) != sent_digest:
+                problems.add(round_no, "read-back: content differs", "id %d (%s)" % (report_id, reference))
+            elif detail.get("signature", {}).get("value") != signature:
+                problems.add(round_no, "read-back: signature differs", "id %d (%s)" % (report_id, reference))
+            else:
+                with lock:
+                    good[0] += 1
+        conn.close()
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return good[0]
+
+
+def check_store(target, ledger, problems, round_no):
+    """The database against the ledger (see the module's description). Returns the table's counts."""
+    rows, events, integrity = target.read_store()
+    by_reference = {ref: (rid, d, sig, parses) for rid, (ref, d, sig, parses) in rows.items()}
+    present = missing = 0
+    for reference, (report_id, sent_digest, signature, _) in ledger.acks.items():
+        stored = by_reference.get(reference)
+        if stored is None:
+            missing += 1
+            problems.add(round_no, "acknowledged report missing", "id %d (%s)" % (report_id, reference))
+        elif stored[0] != report_id:
+            missing += 1
+            problems.add(round_no, "acknowledged report under another id", "%s: acknowledged %d, stored %d" % (reference, report_id, stored[0]))
+        elif stored[1] != sent_digest or stored[2] != signature:
+            missing += 1
+            problems.add(round_no, "acknowledged report altered", "id %d (%s)" % (report_id, reference))
+        else:
+            present += 1
+    extra = extra_whole = 0
+    extra_by_round = {}  # round -> unanswered requests of that round found stored, whole
+    for rid, (reference, stored_digest, signature, parses) in rows.items():
+        if not parses:
+            problems.add(round_no, "half-written report: its JSON does not parse to its reference", "id %d (%s)" % (rid, reference))
+        if events.get(rid, 0) != 1:
+            problems.add(round_no, "half-written report: %d report.file events" % events.get(rid, 0), "id %d (%s)" % (rid, reference))
+        if reference in ledger.acks:
+            continue
+        extra += 1
+        sent = ledger.unanswered.get(reference)
+        if sent is None:
+            problems.add(round_no, "stored report never sent", "id %d (%s)" % (rid, reference))
+        elif sent[0] != stored_digest or sent[1] != signature:
+            problems.add(round_no, "unacknowledged report stored altered", "id %d (%s)" % (rid, reference))
+        else:
+            extra_whole += 1
+            extra_by_round[sent[2]] = extra_by_round.get(sent[2], 0) + 1
+    for rid in events:
+        if rid not in rows:
+            problems.add(round_no, "report.file event without its report", "report:%d" % rid)
+    if integrity != ["ok"]:
+        problems.add(round_no, "PRAGMA integrity_check", "; ".join(integrity[:10]))
+    return {"stored": len(rows), "present": present, "missing": missing, "extra": extra, "extra_whole": extra_whole,
+            "extra_by_round": extra_by_round, "integrity": ";".join(integrity[:3])}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--vigil", required=True)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--signing-key", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--seed", default="1")
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--kill-after", default="0.5,3.0", help="the range of the kill moment, seconds into a round")
+    parser.add_argument("--target", default="centre", choices=["centre"])
+    parser.add_argument("--store", default="sqlite", choices=["sqlite"])
+    args = parser.parse_args()
+    low, high = (float(x) for x in args.kill_after.split(","))
+
+    target = CentreTarget(args)
+    ledger = Ledger(args.out)
+    problems = Problems(os.path.join(args.out, "problems.jsonl"))
+    rng = random.Random("crash/%s" % args.seed)
+    results = []
+    started = time.monotonic()
+
+    ready = target.start("initial")
+    if ready is None:
+        problems.add(0, "server did not start", "see serve.log")
+        return 1
+
+    print("| round | kill at s | acked in round | acked so far | stored | present | missing | extra so far "
+          "| no answer (stored) | non-201 | restart to ready ms | read back | audit last seq |")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|", flush=True)
+    for round_no in range(1, args.rounds + 1):
+        kill_at = rng.uniform(low, high)
+        killing, stop = threading.Event(), threading.Event()
+        before_statuses = dict(ledger.statuses)
+        before_problems = problems.count()
+        threads = [threading.Thread(target=load_thread, args=(target, ledger, problems, round_no, t, args.seed, killing, stop))
+                   for t in range(args.threads)]
+        round_start = time.monotonic()
+        for t in threads:
+            t.start()
+        time.sleep(max(0.0, round_start + kill_at - time.monotonic()))  # the seeded kill moment
+        killing.set()
+        status = target.kill()
+        stop.set()
+        for t in threads:
+            t.join()
+        if status != -signal.SIGKILL:
+            problems.add(round_no, "the server had already exited", "exit status %s (see serve.log)" % status)
+        ready = target.start("round %d" % round_no)
+        if ready is None:
+            problems.add(round_no, "server did not come back after the kill", "see serve.log")
+            break
+        acked_round = ledger.by_round.get(round_no, [])
+        read = read_back(target, ledger, problems, round_no, acked_round, args.threads)
+        counts = check_store(target, ledger, problems, round_no)
+        audit_ok, audit_line = target.audit_verify()
+        if not audit_ok:
+            problems.add(round_no, "vigil audit verify", audit_line)
+        last_seq = audit_line.split("last sequence ")[1].split(",")[0] if "last sequence " in audit_line else "?"
+        unanswered_round = sum(1 for v in ledger.unanswered.values() if v[2] == round_no)
+        other = sum(n for s, n in ledger.statuses.items() if s != 201) - sum(n for s, n in before_statuses.items() if s != 201)
+        row = {"round": round_no, "kill_at_s": round(kill_at, 3), "acked_round": len(acked_round), "acked_total": len(ledger.acks),
+               "unanswered": unanswered_round, "non_201": other, "exit_status": status, "ready_ms": round(ready * 1000, 1),
+               "read_back": read, "audit": audit_line, "problems": problems.count() - before_problems, **counts}
+        results.append(row)
+        print("| %d | %.2f | %d | %d | %d | %d | %d | %d | %d (%d) | %d | %.0f | %d/%d | %s |" % (
+            round_no, kill_at, len(acked_round), len(ledger.acks), counts["stored"], counts["present"], counts["missing"],
+            counts["extra"], unanswered_round, counts["extra_by_round"].get(round_no, 0), other, ready * 1000, read,
+            len(acked_round), last_seq), flush=True)
+
+    # The final check: every acknowledgement read back again, then the folder with no server running.
+    final = {}
+    if target.process and target.process.poll() is None:
+        t0 = time.monotonic()
+        final["read_back"] = read_back(target, ledger, problems, "final", list(ledger.acks), args.threads)
+        final["read_back_s"] = round(time.monotonic() - t0, 1)
+        final["stop_status"] = target.stop()
+        final.update(check_store(target, ledger, problems, "final"))
+        final["audit_ok"], final["audit"] = target.audit_verify()
+        if not final["audit_ok"]:
+            problems.add("final", "vigil audit verify", final["audit"])
+    final["acknowledged"] = len(ledger.acks)
+    final["unanswered"] = len(ledger.unanswered)
+    final["unanswered_refused"] = sum(1 for v in ledger.unanswered.values() if v[3] == "refused")
+    final["statuses"] = {str(k): v for k, v in sorted(ledger.statuses.items())}
+    final["kinds"] = ledger.kinds
+    final["problems"] = problems.count()
+    final["seconds"] = round(time.monotonic() - started, 1)
+    ready_ms = sorted(r["ready_ms"] for r in results)
+    if ready_ms:
+        final["ready_ms_median"] = ready_ms[len(ready_ms) // 2]
+        final["ready_ms_max"] = ready_ms[-1]
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump({"rounds": results, "final": final, "seed": args.seed, "threads": args.threads, "kill_after": [low, high]}, f, indent=1)
+    print()
+    print("final (no server running): %d acknowledged, %d read back over HTTP, %s stored, %s missing, %s extra "
+          "(%s of them whole), integrity %s, %s; answers %s; %d requests without an answer (%d of them refused: sent after the kill); "
+          "%d problems; %.0f s" % (
+              final["acknowledged"], final.get("read_back", 0), final.get("stored", "?"), final.get("missing", "?"),
+              final.get("extra", "?"), final.get("extra_whole", "?"), final.get("integrity", "?"), final.get("audit", "?"),
+              final["statuses"], final["unanswered"], final["unanswered_refused"], final["problems"], final["seconds"]))
+    return 1 if problems.count() or len(results) < args.rounds else 0
+
+
+def run():
+    try:
+        return main()
+    finally:
+        # Never leave a node behind (an exception, ^C): the one this script started, by its pid.
+        for target in CentreTarget.started:
+            if target.process and target.process.poll() is None:
+                target.process.kill()
+                target.process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -69,6 +69,21 @@ public struct AssessmentService: Sendable {
         }
     }
 
+    /// An analyst's classification of an item (a file across reports). An item keeps its first
+    /// classification: a second one is refused (`item_classified`), so nobody views it again.
+    public func classify(item id: Int64, as verdict: ItemVerdict, by actor: Actor) async throws -> StoredItem {
+        if let problem = verdict.problem { throw CentreError(code: .invalidDecision, message: problem) }
+        return try await store.write { tx throws(StoreError) -> StoredItem in
+            let item = try tx.classifyItem(id: id, verdict: verdict, by: actor.name)
+            try tx.appendAudit(
+                AuditEvent(
+                    actor: actor.name, organisation: actor.organisation, action: "item.classify", object: "item:\(id)", at: tx.now.rfc3339Text,
+                    detail: verdict.classification.rawValue
+                        + (verdict.memberStates.isEmpty ? "" : " in " + verdict.memberStates.map(\.rawValue).joined(separator: ","))))
+            return item
+        }
+    }
+
     /// The audit detail of a decision: its name and reason code, never free text (which may hold personal data).
     static func describe(_ decision: AssessmentDecision) -> String {
         switch decision {

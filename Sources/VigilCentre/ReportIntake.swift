@@ -2,7 +2,7 @@ public import VigilDomain
 public import VigilStore
 
 /// The stores the Centre's services use.
-public typealias CentreStore = ReportStore & ReportFileStore & ReferralStore & OrganisationStore & TransactionalStore & AuditStore
+public typealias CentreStore = ReportStore & ReportFileStore & ItemStore & ReferralStore & OrganisationStore & TransactionalStore & AuditStore
 
 /// Takes reports in: checks that a report is complete and valid, that its signature verifies with
 /// a key registered to the filing organisation, classifies it (known material when every file
@@ -145,7 +145,7 @@ public struct ReportIntake: Sendable {
             var outcomes: [Result<StoredReport, StoreError>] = []
             outcomes.reserveCapacity(filings.count)
             for filing in filings {
-                let stored: StoredReport
+                var stored: StoredReport
                 do throws(StoreError) {
                     stored = try tx.fileReport(filing.report)
                 } catch {
@@ -167,6 +167,18 @@ public struct ReportIntake: Sendable {
                         AuditEvent(
                             actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",
                             at: tx.now.rfc3339Text, detail: Self.describe(filing.report.centreMatches)))
+                    _ = try Forwarding.refer(stored, in: tx)
+                }
+                let links = try tx.linkReport(
+                    reportId: stored.id, files: ReportItems.linkedFiles(report, stored: filing.report.files),
+                    keys: ReportLinking.keys(of: report, organisationId: stored.organisationId))
+                if stored.state == .queued, let verdicts = ReportItems.allConfirmed(report, links) {
+                    // Every file is an item a person classified illegal before: it is not viewed again.
+                    stored = try tx.updateReport(id: stored.id, from: .queued, to: .forwarded, pendingDecision: nil, decidedBy: nil)
+                    try tx.appendAudit(
+                        AuditEvent(
+                            actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",
+                            at: tx.now.rfc3339Text, detail: verdicts))
                     _ = try Forwarding.refer(stored, in: tx)
                 }
                 try filing.also?(tx, stored)

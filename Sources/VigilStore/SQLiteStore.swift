@@ -166,6 +166,7 @@ public final class SQLiteStore: TransactionalStore {
         registerReportFilesMigration(&migrator)
         registerReportChannelsMigration(&migrator)
         registerCyberTiplineMigration(&migrator)
+        registerItemsMigration(&migrator)
         return migrator
     }()
 

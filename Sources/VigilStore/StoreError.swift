@@ -33,6 +33,10 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let reportExists = Code("report_exists")
         /// No referral has the given id.
         public static let referralNotFound = Code("referral_not_found")
+        /// No item has the given id.
+        public static let itemNotFound = Code("item_not_found")
+        /// The item is classified already (a person never classifies the same item twice).
+        public static let itemClassified = Code("item_classified")
         /// No signing key has the given id.
         public static let signingKeyNotFound = Code("signing_key_not_found")
         /// The report changed since it was read (another person acted first); read it again.
@@ -145,6 +149,18 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
     /// No referral has id `id`.
     public static func referralNotFound(_ id: Int64) -> StoreError {
         StoreError(code: .referralNotFound, message: "no referral has id \(id)")
+    }
+
+    /// No item has id `id`.
+    public static func itemNotFound(_ id: Int64) -> StoreError {
+        StoreError(code: .itemNotFound, message: "no item has id \(id)")
+    }
+
+    /// Item `id` was classified already.
+    public static func itemClassified(_ id: Int64, as verdict: String, by actor: String) -> StoreError {
+        StoreError(
+            code: .itemClassified,
+            message: "item \(id) was classified \(verdict) already (by \(actor)): an item keeps its classification; nobody needs to view it again")
     }
 
     /// No signing key has id `keyId`.

@@ -154,6 +154,16 @@ public protocol StoreTransaction {
     /// Places (or, with nil, lifts) the recipient's hold.
     func setReferralHold(id: Int64, _ hold: Hold?) throws(StoreError) -> StoredReferral
 
+    // MARK: Items and cases
+
+    /// Links a stored report: finds or creates each file's item (by SHA-256, then MD5, then PDQ
+    /// within ``ReportLinking/samePDQRadius``), counts the report on it, and joins the report's
+    /// case with every case sharing an item (not a viral one), a user or an IP event (`keys`).
+    func linkReport(reportId: Int64, files: [LinkedFile], keys: [String]) throws(StoreError) -> ReportLinks
+    /// Classifies an item that has no classification yet; `itemClassified` when it has one,
+    /// `itemNotFound` when there is none.
+    func classifyItem(id: Int64, verdict: ItemVerdict, by actor: String) throws(StoreError) -> StoredItem
+
     // MARK: CyberTipline submissions
 
     /// Opens a submission for an organisation with its `<report>` XML; returns its id.

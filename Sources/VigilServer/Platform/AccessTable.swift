@@ -65,6 +65,9 @@ extension AccessPolicy {
         // The bytes of reported files: the Centre's analysts and supervisors only (and, below, the
         // police and Europol a report was referred to); never the provider's key.
         rules["getReportFileContent"] = AccessRule(scopes: [.assess, .supervise], kinds: centre)
+        // Items (a file across reports, classified once) and cases: the Centre's staff.
+        rules["listReportItems"] = AccessRule(scopes: [.assess, .supervise], kinds: centre)
+        rules["classifyItem"] = AccessRule(scopes: [.assess], kinds: centre)
         rules["decideReport"] = AccessRule(scopes: [.assess], kinds: centre)
         rules["reviewReport"] = AccessRule(scopes: [.supervise], kinds: centre)
         let readReferrals = AccessRule(scopes: [.referrals, .assess, .supervise], kinds: recipients.union(centre), rows: .jurisdiction)

@@ -18,6 +18,8 @@ enum ErrorMap {
         case .reportNotFound: return APIError.notFound("unknown_report", error.message)
         case .referralNotFound: return APIError.notFound("unknown_referral", error.message)
         case .signingKeyNotFound: return APIError.notFound("unknown_signing_key", error.message)
+        case .itemNotFound: return APIError.notFound("unknown_item", error.message)
+        case .itemClassified: return APIError(.conflict, code: "item_classified", error.message)
         case .reportExists: return APIError(.conflict, code: "report_exists", error.message)
         case .stateChanged: return APIError(.conflict, code: "state_changed", error.message)
         case .listExists: return APIError(.conflict, code: "list_exists", error.message)

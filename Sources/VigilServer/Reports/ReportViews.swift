@@ -82,6 +82,56 @@ struct StoredFileView: Encodable {
     }
 }
 
+/// An item as the Centre's staff see it.
+struct ItemView: Encodable {
+    let id: Int64
+    let sha256: String?
+    let md5: String?
+    let pdq: String?
+    let classification: ItemClassification?
+    let memberStates: [String]
+    let classifiedBy: String?
+    let classifiedAt: String?
+    /// How many reports carried it (the re-report count).
+    let reportCount: Int
+    let viral: Bool
+    let firstSeenAt: String
+
+    init(_ item: StoredItem) {
+        id = item.id
+        sha256 = item.sha256
+        md5 = item.md5
+        pdq = item.pdq
+        classification = item.verdict?.classification
+        memberStates = item.verdict?.memberStates.map(\.rawValue) ?? []
+        classifiedBy = item.classifiedBy
+        classifiedAt = item.classifiedAt
+        reportCount = item.reportCount
+        viral = item.viral
+        firstSeenAt = item.firstSeenAt
+    }
+}
+
+/// One file of a report as an item.
+struct ReportItemView: Encodable {
+    let reference: String
+    let item: ItemView
+
+    init(reference: String, _ item: StoredItem) {
+        self.reference = reference
+        self.item = ItemView(item)
+    }
+}
+
+/// A report's items and its case (the reports linked with it).
+struct ReportItemsView: Encodable {
+    let items: [ReportItemView]
+    /// The case: the smallest id of the reports linked with this one.
+    let caseId: Int64?
+    /// Every report in the case (this one included).
+    let caseReports: [Int64]
+}
+
 /// A report's stored files.
 struct StoredFilePage: Encodable {
     let files: [StoredFileView]

@@ -77,6 +77,21 @@ struct ReportsController: Sendable {
             let stored = try await visibleReport(request, context, operation: "getReportFileContent")
             return try await fileContent(of: stored.id, context: context, via: nil)
         }
+        routes.on(.get, "reports/:id/items", "listReportItems") { request, context in
+            let stored = try await visibleReport(request, context, operation: "listReportItems")
+            let items = try await storeCall { () async throws(StoreError) in try await store.items(reportId: stored.id) }
+            let linked = try await storeCall { () async throws(StoreError) in try await store.reportCase(of: stored.id) }
+            return try encode(
+                ReportItemsView(
+                    items: stored.report.files.compactMap { file in items[file.reference].map { ReportItemView(reference: file.reference, $0) } },
+                    caseId: linked?.caseId, caseReports: linked?.reports ?? []), context: context)
+        }
+        routes.on(.post, "items/:id/classification", "classifyItem") { request, context in
+            let id = try pathId(context)
+            let verdict = try await decode(ItemVerdict.self, from: request, context: context, limit: 64 << 10)
+            let item = try await assessment.classify(item: id, as: verdict, by: Actor(try principal(context)))
+            return try encode(ItemView(item), context: context)
+        }
         routes.on(.get, "assessment/queue", "assessmentQueue") { request, context in
             let states = try stateFilter(request) ?? [.queued]
             let limit = try intParameter(request, "limit", default: 100, range: 1...1_000)

@@ -1,0 +1,220 @@
+import Foundation
+import GRDB
+public import VigilDomain
+
+// Items and cases on SQLite. An item's PDQ is also stored as 16 chunks of 16 bits
+// (`item_pdq_chunks`): two hashes at most 15 bits apart share at least one chunk exactly
+// (pigeonhole), so near-duplicates are found by an indexed lookup, then checked bit by bit.
+
+extension SQLiteStore {
+    static func registerItemsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v13-items-cases") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE items (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        sha256 TEXT,
+                        md5 TEXT,
+                        pdq TEXT,
+                        classification TEXT,
+                        member_states TEXT NOT NULL DEFAULT '',
+                        classified_by TEXT,
+                        classified_at TEXT,
+                        report_count INTEGER NOT NULL DEFAULT 0,
+                        viral INTEGER NOT NULL DEFAULT 0,
+                        first_seen_at TEXT NOT NULL
+                    );
+                    CREATE INDEX items_by_sha256 ON items(sha256);
+                    CREATE INDEX items_by_md5 ON items(md5);
+                    CREATE TABLE item_pdq_chunks (chunk INTEGER NOT NULL, item_id INTEGER NOT NULL REFERENCES items(id));
+                    CREATE INDEX item_pdq_chunks_by_chunk ON item_pdq_chunks(chunk);
+                    CREATE TABLE report_items (
+                        report_id INTEGER NOT NULL REFERENCES reports(id),
+                        reference TEXT NOT NULL,
+                        item_id INTEGER NOT NULL REFERENCES items(id),
+                        PRIMARY KEY (report_id, reference)
+                    );
+                    CREATE INDEX report_items_by_item ON report_items(item_id);
+                    CREATE TABLE report_cases (report_id INTEGER PRIMARY KEY REFERENCES reports(id), case_id INTEGER NOT NULL);
+                    CREATE INDEX report_cases_by_case ON report_cases(case_id);
+                    CREATE TABLE report_link_keys (key TEXT NOT NULL, report_id INTEGER NOT NULL REFERENCES reports(id));
+                    CREATE INDEX report_link_keys_by_key ON report_link_keys(key);
+                    """)
+        }
+    }
+
+    static let itemColumns = "id, sha256, md5, pdq, classification, member_states, classified_by, classified_at, report_count, viral, first_seen_at"
+
+    static func storedItem(_ row: Row) -> StoredItem {
+        var verdict: ItemVerdict?
+        if let text: String = row[4], let classification = ItemClassification(rawValue: text) {
+            let states: String = row[5]
+            verdict = ItemVerdict(
+                classification: classification, memberStates: states.split(separator: ",").compactMap { MemberState(rawValue: String($0)) })
+        }
+        return StoredItem(
+            id: row[0], sha256: row[1], md5: row[2], pdq: row[3], verdict: verdict, classifiedBy: row[6], classifiedAt: row[7], reportCount: row[8],
+            viral: row[9], firstSeenAt: row[10])
+    }
+
+    /// A PDQ hash's 16 chunks as `index << 16 | value`, or nil when it is not 64 hex digits.
+    static func pdqChunks(_ hex: String) -> [Int64]? {
+        let digits = Array(hex.utf8)
+        guard digits.count == 64 else { return nil }
+        var chunks: [Int64] = []
+        for index in 0..<16 {
+            guard let value = UInt16(String(decoding: digits[(index * 4)..<(index * 4 + 4)], as: UTF8.self), radix: 16) else { return nil }
+            chunks.append(Int64(index) << 16 | Int64(value))
+        }
+        return chunks
+    }
+
+    /// The Hamming distance of two PDQ hashes given as chunks.
+    static func distance(_ a: [Int64], _ b: [Int64]) -> Int {
+        zip(a, b).reduce(0) { $0 + (($1.0 ^ $1.1) & 0xffff).nonzeroBitCount }
+    }
+}
+
+extension SQLiteTransaction {
+    func linkReport(reportId: Int64, files: [LinkedFile], keys: [String]) throws(StoreError) -> ReportLinks {
+        try database {
+            var items: [String: StoredItem] = [:]
+            var linkKeys = keys
+            for file in files {
+                let id = try findOrCreateItem(file)
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO report_items (report_id, reference, item_id) VALUES (?, ?, ?)",
+                    arguments: [reportId, file.reference, id])
+                if db.changesCount > 0 {
+                    try db.execute(
+                        sql: "UPDATE items SET report_count = report_count + 1, viral = viral OR ? OR report_count + 1 >= ? WHERE id = ?",
+                        arguments: [file.flaggedViral, ReportLinking.viralReports, id])
+                }
+                guard let item = try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.itemColumns) FROM items WHERE id = ?", arguments: [id]) else {
+                    continue
+                }
+                let stored = SQLiteStore.storedItem(item)
+                items[file.reference] = stored
+                // A viral item is bundled, not a link between the people who shared it.
+                if !stored.viral, !linkKeys.contains("item:\(id)") { linkKeys.append("item:\(id)") }
+            }
+            // The cases sharing a key merge into one, named by its smallest report id.
+            var cases: Set<Int64> = []
+            for chunk in stride(from: 0, to: linkKeys.count, by: 500) {
+                let part = Array(linkKeys[chunk..<min(chunk + 500, linkKeys.count)])
+                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
+                let found = try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT DISTINCT c.case_id FROM report_link_keys k JOIN report_cases c ON c.report_id = k.report_id
+                        WHERE k.key IN (\(marks))
+                        """, arguments: StatementArguments(part))
+                cases.formUnion(found)
+            }
+            let caseId = min(cases.min() ?? reportId, reportId)
+            for other in cases where other != caseId {
+                try db.execute(sql: "UPDATE report_cases SET case_id = ? WHERE case_id = ?", arguments: [caseId, other])
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO report_cases (report_id, case_id) VALUES (?, ?)", arguments: [reportId, caseId])
+            for key in linkKeys {
+                try db.execute(sql: "INSERT INTO report_link_keys (key, report_id) VALUES (?, ?)", arguments: [key, reportId])
+            }
+            let size = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report_cases WHERE case_id = ?", arguments: [caseId]) ?? 1
+            return ReportLinks(caseId: caseId, items: items, linkedReports: size - 1)
+        }
+    }
+
+    /// The item of a file: the one with its SHA-256, else its MD5, else a PDQ within the radius; or a new one.
+    private func findOrCreateItem(_ file: LinkedFile) throws -> Int64 {
+        if let sha256 = file.sha256,
+            let id = try Int64.fetchOne(db, sql: "SELECT id FROM items WHERE sha256 = ? ORDER BY id LIMIT 1", arguments: [sha256])
+        {
+            try fillIn(id, file)
+            return id
+        }
+        if let md5 = file.md5, let id = try Int64.fetchOne(db, sql: "SELECT id FROM items WHERE md5 = ? ORDER BY id LIMIT 1", arguments: [md5]) {
+            try fillIn(id, file)
+            return id
+        }
+        let chunks = file.pdq.flatMap(SQLiteStore.pdqChunks)
+        if let chunks {
+            let marks = Array(repeating: "?", count: chunks.count).joined(separator: ",")
+            let candidates = try Row.fetchAll(
+                db,
+                sql: "SELECT DISTINCT i.id, i.pdq FROM item_pdq_chunks c JOIN items i ON i.id = c.item_id WHERE c.chunk IN (\(marks)) ORDER BY i.id",
+                arguments: StatementArguments(chunks))
+            for candidate in candidates {
+                let text: String = candidate[1]
+                if let other = SQLiteStore.pdqChunks(text), SQLiteStore.distance(chunks, other) <= ReportLinking.samePDQRadius {
+                    let id: Int64 = candidate[0]
+                    try fillIn(id, file)
+                    return id
+                }
+            }
+        }
+        try db.execute(
+            sql: "INSERT INTO items (sha256, md5, pdq, first_seen_at) VALUES (?, ?, ?, ?)",
+            arguments: [file.sha256, file.md5, chunks == nil ? nil : file.pdq, stamp])
+        let id = db.lastInsertedRowID
+        for chunk in chunks ?? [] {
+            try db.execute(sql: "INSERT INTO item_pdq_chunks (chunk, item_id) VALUES (?, ?)", arguments: [chunk, id])
+        }
+        return id
+    }
+
+    /// Records hashes an item did not have yet (a later report may bring the bytes, and so the SHA-256).
+    private func fillIn(_ id: Int64, _ file: LinkedFile) throws {
+        try db.execute(
+            sql: "UPDATE items SET sha256 = COALESCE(sha256, ?), md5 = COALESCE(md5, ?) WHERE id = ?", arguments: [file.sha256, file.md5, id])
+    }
+
+    func classifyItem(id: Int64, verdict: ItemVerdict, by actor: String) throws(StoreError) -> StoredItem {
+        let current = try database {
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.itemColumns) FROM items WHERE id = ?", arguments: [id]).map(SQLiteStore.storedItem)
+        }
+        guard var item = current else { throw .itemNotFound(id) }
+        if let existing = item.verdict { throw .itemClassified(id, as: existing.classification.rawValue, by: item.classifiedBy ?? "?") }
+        let states = verdict.memberStates.map(\.rawValue).sorted().joined(separator: ",")
+        try database {
+            try db.execute(
+                sql:
+                    "UPDATE items SET classification = ?, member_states = ?, classified_by = ?, classified_at = ? WHERE id = ? AND classification IS NULL",
+                arguments: [verdict.classification.rawValue, states, actor, stamp, id])
+        }
+        item.verdict = verdict
+        item.classifiedBy = actor
+        item.classifiedAt = stamp
+        return item
+    }
+}
+
+extension SQLiteStore: ItemStore {
+    public func items(reportId: Int64) async throws(StoreError) -> [String: StoredItem] {
+        try await read { db in
+            var items: [String: StoredItem] = [:]
+            let columns = Self.itemColumns.split(separator: ",").map { "i." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+            for row in try Row.fetchAll(
+                db, sql: "SELECT \(columns), r.reference FROM report_items r JOIN items i ON i.id = r.item_id WHERE r.report_id = ?",
+                arguments: [reportId])
+            {
+                let reference: String = row[11]
+                items[reference] = Self.storedItem(row)
+            }
+            return items
+        }
+    }
+
+    public func item(id: Int64) async throws(StoreError) -> StoredItem? {
+        try await read { db in try Row.fetchOne(db, sql: "SELECT \(Self.itemColumns) FROM items WHERE id = ?", arguments: [id]).map(Self.storedItem) }
+    }
+
+    public func reportCase(of reportId: Int64) async throws(StoreError) -> (caseId: Int64, reports: [Int64])? {
+        try await read { db in
+            guard let caseId = try Int64.fetchOne(db, sql: "SELECT case_id FROM report_cases WHERE report_id = ?", arguments: [reportId]) else {
+                return nil
+            }
+            let reports = try Int64.fetchAll(db, sql: "SELECT report_id FROM report_cases WHERE case_id = ? ORDER BY report_id", arguments: [caseId])
+            return (caseId, reports)
+        }
+    }
+}

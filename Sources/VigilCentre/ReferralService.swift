@@ -71,7 +71,7 @@ public struct ReferralService: Sendable {
         if let detail, detail.count > 2_000 { throw CentreError(code: .invalidDecision, message: "an outcome's detail is at most 2,000 characters") }
         return try await store.write { tx throws(StoreError) in
             let referral = try tx.setReferralOutcome(id: id, outcome, detail: detail)
-            let late = (RFC3339.date(from: referral.outcomeDueAt) ?? tx.now) < tx.now
+            let late = ReferralOutcome.isLate(postedAt: tx.now, dueAt: RFC3339.date(from: referral.outcomeDueAt) ?? tx.now)
             try tx.appendAudit(
                 AuditEvent(
                     actor: actor.name, organisation: actor.organisation, action: "referral.outcome", object: "referral:\(id)",

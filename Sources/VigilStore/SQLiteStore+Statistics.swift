@@ -1,0 +1,115 @@
+import Foundation
+import GRDB
+public import VigilDomain
+
+// The rows of the Centre's statistics on SQLite: SQL counts the reports by group and measures the
+// durations (in whole milliseconds, from the stored RFC 3339 times); Swift computes the figures.
+
+extension SQLiteStore: ReportStatisticsStore {
+    /// Milliseconds from the time in `start` to the time in `end` (both RFC 3339 columns):
+    /// `julianday` is exact to well under a millisecond over the years that matter, so rounding
+    /// gives the stored times' exact difference.
+    static func milliseconds(from start: String, to end: String) -> String {
+        "CAST(ROUND((julianday(\(end)) - julianday(\(start))) * 86400000.0) AS INTEGER)"
+    }
+
+    /// Milliseconds since 1970 of the time in `column`.
+    static func epochMilliseconds(_ column: String) -> String {
+        "CAST(ROUND((julianday(\(column)) - 2440587.5) * 86400000.0) AS INTEGER)"
+    }
+
+    static func date(milliseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1_000)
+    }
+
+    public func statisticsRows(_ query: StatisticsQuery) async throws(StoreError) -> StatisticsRows {
+        // The reports of the window (and of the organisation, in that scope), as conditions on `r`;
+        // the referrals' recipients (in the referrals scope), as a condition on `f`.
+        var conditions: [String] = []
+        var values: [(any DatabaseValueConvertible)?] = []
+        if let from = query.window.from {
+            conditions.append("r.received_at >= ?")
+            values.append(from.rfc3339)
+        }
+        if let to = query.window.to {
+            conditions.append("r.received_at < ?")
+            values.append(to.rfc3339)
+        }
+        var referralConditions: [String] = []
+        var referralValues: [(any DatabaseValueConvertible)?] = []
+        var readsReports = true
+        switch query.scope {
+        case .all:
+            break
+        case .organisation(let id):
+            conditions.append("r.organisation_id = ?")
+            values.append(id)
+        case .referrals(let recipients):
+            readsReports = false
+            if let recipients {
+                guard !recipients.isEmpty else { return StatisticsRows() }
+                referralConditions.append("f.recipient IN (\(Array(repeating: "?", count: recipients.count).joined(separator: ",")))")
+                referralValues = recipients.map(\.description).sorted().map { $0 }
+            }
+        }
+        let reportConditions = conditions
+        let withReports = readsReports
+        let reportArguments = StatementArguments(values)
+        let referralArguments = StatementArguments(values + referralValues)
+        func whereClause(_ list: [String], and extra: [String] = []) -> String {
+            let all = list + extra
+            return all.isEmpty ? "" : "WHERE " + all.joined(separator: " AND ")
+        }
+        let groupsSQL = """
+            SELECT r.organisation_id, o.name, r.type, r.state, r.classified_automatically, COUNT(*)
+            FROM reports r JOIN organisations o ON o.id = r.organisation_id \(whereClause(reportConditions))
+            GROUP BY r.organisation_id, o.name, r.type, r.state, r.classified_automatically
+            """
+        let decisionsSQL = """
+            SELECT \(Self.milliseconds(from: "r.received_at", to: "r.updated_at")) FROM reports r
+            \(whereClause(reportConditions, and: ["r.state IN ('forwarded', 'unfounded')", "r.classified_automatically = 0"]))
+            """
+        let referredSQL = """
+            SELECT \(Self.milliseconds(from: "r.received_at", to: "MIN(f.created_at)")) FROM reports r JOIN referrals f ON f.report_id = r.id
+            \(whereClause(reportConditions)) GROUP BY r.id
+            """
+        let referralsSQL = """
+            SELECT f.recipient, f.acknowledged_at IS NOT NULL, f.outcome, \(Self.epochMilliseconds("f.outcome_due_at")),
+                \(Self.epochMilliseconds("f.outcome_at")), f.hold_do_not_inform, f.hold_do_not_remove, f.hold_until
+            FROM referrals f JOIN reports r ON r.id = f.report_id \(whereClause(reportConditions, and: referralConditions))
+            """
+        return try await read { db in
+            var rows = StatisticsRows()
+            if withReports {
+                rows.reports = try Row.fetchAll(db, sql: groupsSQL, arguments: reportArguments).map { row in
+                    let typeText: String = row[2]
+                    let stateText: String = row[3]
+                    guard let type = ReportType(rawValue: typeText), let state = ReportState(rawValue: stateText) else {
+                        throw StoreError.internal("a report has an unknown type or state")
+                    }
+                    return StatisticsRows.ReportGroup(
+                        organisationId: row[0], organisationName: row[1], type: type, state: state, classifiedAutomatically: row[4], count: row[5])
+                }
+                rows.decisionMilliseconds = try Int64.fetchAll(db, sql: decisionsSQL, arguments: reportArguments)
+                rows.referralMilliseconds = try Int64.fetchAll(db, sql: referredSQL, arguments: reportArguments)
+            }
+            rows.referrals = try Row.fetchAll(db, sql: referralsSQL, arguments: referralArguments).map { row in
+                let recipientText: String = row[0]
+                guard let recipient = ReferralRecipient(recipientText) else { throw StoreError.internal("a referral has an unknown recipient") }
+                var outcome: ReferralOutcome?
+                if let text: String = row[2] {
+                    guard let known = ReferralOutcome(rawValue: text) else { throw StoreError.internal("a referral has an unknown outcome") }
+                    outcome = known
+                }
+                var hold: Hold?
+                if let until: String = row[7] { hold = Hold(doNotInform: row[5] ?? false, doNotRemove: row[6] ?? false, until: until) }
+                let due: Int64 = row[3]
+                let posted: Int64? = row[4]
+                return StatisticsRows.Referral(
+                    recipient: recipient, acknowledged: row[1], outcome: outcome, outcomeDueAt: Self.date(milliseconds: due),
+                    outcomeAt: posted.map(Self.date(milliseconds:)), hold: hold)
+            }
+            return rows
+        }
+    }
+}

@@ -78,6 +78,7 @@ public func buildRouter(
             node: node, authoriser: authoriser,
             service: CyberTiplineService(store: node.store, intake: intake, settings: node.settings.cyberTipline, clock: node.clock)
         ).addRoutes(to: router, authentication: authentication)
+        StatsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
     }
     return router
 }

@@ -82,6 +82,7 @@ extension AccessPolicy {
         }
         rules["registerSigningKey"] = AccessRule(scopes: [.admin], kinds: centre)
         rules["listSigningKeys"] = AccessRule(scopes: [.admin], kinds: [.provider, .centre], rows: .ownOrganisation)
+        rules["getStatistics"] = AccessRule(scopes: [.assess, .supervise, .report, .referrals], kinds: [.centre, .provider, .police, .europol])
 
         for operation in [
             "hmaCreateBank", "hmaUpdateBank", "hmaDeleteBank", "hmaAddContent", "hmaAddSignals", "hmaContent", "hmaUpdateContent",

@@ -36,6 +36,8 @@ struct CentreAuthorisationMatrixTests {
         ("getReport", "                 A    N    A    N    A    A    A    F    F    F"),
         ("listReportFiles", "           A    N    A    N    A    A    A    F    F    F"),
         ("getReportFileContent", "      F    F    F    F    A    A    A    F    F    F"),
+        ("listReportItems", "           F    F    F    F    A    A    A    F    F    F"),
+        ("classifyItem", "              F    F    F    F    A    F    A    F    F    F"),
         ("assessmentQueue", "           F    F    F    F    A    A    A    F    F    F"),
         ("decideReport", "              F    F    F    F    A    F    A    F    F    F"),
         ("reviewReport", "              F    F    F    F    F    A    A    F    F    F"),
@@ -127,6 +129,16 @@ struct CentreAuthorisationMatrixTests {
         case "getReport": return Call(method: .get, uri: "/v1/reports/\(try await forwarded())")
         case "listReportFiles": return Call(method: .get, uri: "/v1/reports/\(try await forwarded())/files")
         case "getReportFileContent": return Call(method: .get, uri: "/v1/reports/\(try await forwarded())/files/f1")
+        case "listReportItems": return Call(method: .get, uri: "/v1/reports/\(try await forwarded())/items")
+        case "classifyItem":
+            // A fresh item (every call classifies one nobody classified yet).
+            let id = try await scene.file(reference)
+            let links = try await scene.store.write { tx throws(StoreError) in
+                try tx.linkReport(
+                    reportId: id, files: [LinkedFile(reference: "extra", sha256: nil, md5: String(format: "%032x", serial), pdq: nil)], keys: [])
+            }
+            let item = try #require(links.items["extra"])
+            return Call(method: .post, uri: "/v1/items/\(item.id)/classification", body: ByteBuffer(string: #"{"classification": "not_illegal"}"#))
         case "assessmentQueue": return Call(method: .get, uri: "/v1/assessment/queue")
         case "decideReport":
             let queued = try await scene.file(reference)

@@ -65,6 +65,11 @@ extension SQLiteStore: ReportStatisticsStore {
             FROM reports r JOIN organisations o ON o.id = r.organisation_id \(whereClause(reportConditions))
             GROUP BY r.organisation_id, o.name, r.type, r.state, r.classified_automatically
             """
+        // Each report's case (an incident); a report filed before linking existed is its own.
+        let incidentsSQL = """
+            SELECT DISTINCT r.organisation_id, r.type, COALESCE(c.case_id, r.id)
+            FROM reports r LEFT JOIN report_cases c ON c.report_id = r.id \(whereClause(reportConditions))
+            """
         let decisionsSQL = """
             SELECT \(Self.milliseconds(from: "r.received_at", to: "r.updated_at")) FROM reports r
             \(whereClause(reportConditions, and: ["r.state IN ('forwarded', 'unfounded')", "r.classified_automatically = 0"]))
@@ -89,6 +94,11 @@ extension SQLiteStore: ReportStatisticsStore {
                     }
                     return StatisticsRows.ReportGroup(
                         organisationId: row[0], organisationName: row[1], type: type, state: state, classifiedAutomatically: row[4], count: row[5])
+                }
+                rows.incidents = try Row.fetchAll(db, sql: incidentsSQL, arguments: reportArguments).map { row in
+                    let typeText: String = row[1]
+                    guard let type = ReportType(rawValue: typeText) else { throw StoreError.internal("a report has an unknown type") }
+                    return StatisticsRows.Incident(organisationId: row[0], type: type, caseId: row[2])
                 }
                 rows.decisionMilliseconds = try Int64.fetchAll(db, sql: decisionsSQL, arguments: reportArguments)
                 rows.referralMilliseconds = try Int64.fetchAll(db, sql: referredSQL, arguments: reportArguments)

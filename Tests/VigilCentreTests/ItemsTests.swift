@@ -159,4 +159,23 @@ struct ItemsTests {
         #expect(events.contains { $0.event.action == "report.classify_known" && $0.event.object == "report:\(again.id)" })
         #expect(try await store.verifyAuditChain().isValid)
     }
+
+    /// The statistics count reports and incidents (cases), per provider and per type.
+    @Test func statisticsCountIncidents() async throws {
+        let store = try temporaryStore()
+        let (alice, aliceSigner) = try await Samples.provider(store)
+        let (bob, bobSigner) = try await Samples.provider(store, name: "Other Service")
+        let intake = ReportIntake(store: store, indicators: nil)
+        let md5 = Self.hex(31, digits: 32)
+        // Two providers report one file (one incident); Alice also reports an unrelated one.
+        _ = try await intake.file(try aliceSigner.sign(Self.report("i1", md5: md5, user: "u1", ip: "192.0.2.1")), by: alice)
+        _ = try await intake.file(try bobSigner.sign(Self.report("i2", md5: md5, user: "u2", ip: "192.0.2.2")), by: bob)
+        _ = try await intake.file(try aliceSigner.sign(Self.report("i3", md5: Self.hex(32, digits: 32), user: "u3", ip: "192.0.2.3")), by: alice)
+        let figures = try await StatisticsService(store: store, clock: ManualClock()).statistics(window: .always, scope: .all)
+        let reports = try #require(figures.reports)
+        #expect(reports.total.reports == 3 && reports.total.incidents == 2)
+        let byProvider = Dictionary(uniqueKeysWithValues: reports.byProvider.map { ($0.organisationId, $0.counts) })
+        #expect(byProvider[alice.organisationId]?.incidents == 2 && byProvider[bob.organisationId]?.incidents == 1)
+        #expect(reports.byType.first { $0.type == .newMaterial }?.counts.incidents == 2)
+    }
 }

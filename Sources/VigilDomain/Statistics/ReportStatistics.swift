@@ -130,8 +130,28 @@ public struct StatisticsRows: Sendable, Hashable {
         }
     }
 
+    /// One case (incident) a provider's reports of one type belong to: reports linked by a shared
+    /// item, user or IP event are one incident (``ReportLinking``).
+    public struct Incident: Sendable, Hashable {
+        /// The provider organisation.
+        public var organisationId: Int64
+        /// The reports' type.
+        public var type: ReportType
+        /// The case.
+        public var caseId: Int64
+
+        /// An incident's appearance.
+        public init(organisationId: Int64, type: ReportType, caseId: Int64) {
+            self.organisationId = organisationId
+            self.type = type
+            self.caseId = caseId
+        }
+    }
+
     /// Reports by group.
     public var reports: [ReportGroup]
+    /// The distinct (provider, type, case) of the reports: incidents are counted from them.
+    public var incidents: [Incident] = []
     /// For each report decided by people (forwarded or unfounded, not classified automatically):
     /// milliseconds from receipt to its decision taking effect (the report's last state change).
     public var decisionMilliseconds: [Int64]
@@ -149,11 +169,14 @@ public struct StatisticsRows: Sendable, Hashable {
     }
 }
 
-/// How many reports, and what became of them. When reports are linked into incidents, an
-/// `incidents` count joins `reports` here, and so in every group that uses these counts.
+/// How many reports and incidents (cases: reports linked by a shared item, user or IP event),
+/// and what became of the reports.
 public struct ReportCounts: Sendable, Hashable, Codable {
     /// Reports received.
     public var reports: Int = 0
+    /// Incidents: the distinct cases those reports belong to (a case spanning two providers or
+    /// types counts once in each, and once in the total).
+    public var incidents: Int = 0
     /// Forwarded to the police and Europol (automatically or after review).
     public var forwarded: Int = 0
     /// Found manifestly unfounded.
@@ -164,7 +187,7 @@ public struct ReportCounts: Sendable, Hashable, Codable {
     public var classifiedAutomatically: Int = 0
 
     enum CodingKeys: String, CodingKey {
-        case reports, forwarded, unfounded, undecided
+        case reports, incidents, forwarded, unfounded, undecided
         case classifiedAutomatically = "classified_automatically"
         case unfoundedShare = "unfounded_share"
     }
@@ -193,6 +216,7 @@ public struct ReportCounts: Sendable, Hashable, Codable {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         reports = try c.decode(Int.self, forKey: .reports)
+        incidents = try c.decodeIfPresent(Int.self, forKey: .incidents) ?? 0
         forwarded = try c.decode(Int.self, forKey: .forwarded)
         unfounded = try c.decode(Int.self, forKey: .unfounded)
         undecided = try c.decode(Int.self, forKey: .undecided)
@@ -203,6 +227,7 @@ public struct ReportCounts: Sendable, Hashable, Codable {
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(reports, forKey: .reports)
+        try c.encode(incidents, forKey: .incidents)
         try c.encode(forwarded, forKey: .forwarded)
         try c.encode(unfounded, forKey: .unfounded)
         try c.encode(undecided, forKey: .undecided)
@@ -381,6 +406,15 @@ public struct ReportStatistics: Sendable, Hashable, Codable {
             types[group.type, default: ReportCounts()].add(group)
             states[group.state.rawValue, default: 0] += group.count
         }
+        total.incidents = Set(rows.incidents.map(\.caseId)).count
+        var providerCases: [Int64: Set<Int64>] = [:]
+        var typeCases: [ReportType: Set<Int64>] = [:]
+        for incident in rows.incidents {
+            providerCases[incident.organisationId, default: []].insert(incident.caseId)
+            typeCases[incident.type, default: []].insert(incident.caseId)
+        }
+        for (id, cases) in providerCases { providers[id]?.counts.incidents = cases.count }
+        for (type, cases) in typeCases { types[type, default: ReportCounts()].incidents = cases.count }
         return ReportFigures(
             total: total, byProvider: providers.keys.sorted().compactMap { providers[$0] },
             byType: ReportType.allCases.map { ReportFigures.TypeCounts(type: $0, counts: types[$0, default: ReportCounts()]) }, byState: states,

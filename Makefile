@@ -19,7 +19,7 @@ release: deps
 # Vigil's main job on the embedded default: the provider node on SQLite (./vigil-data) with a list
 # of the bundled benign sample images; it prints a demo key and a curl command that matches.
 run: release
-	.build/release/vigil serve --sample $(SAMPLES)
+	.build/release/vigil serve --role all --sample $(SAMPLES)
 
 # Hash the bundled benign sample images and print the table.
 hash: release

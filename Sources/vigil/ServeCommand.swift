@@ -85,7 +85,9 @@ struct ServeCommand: AsyncParsableCommand {
                 ])
         }
         if let sample {
-            try await loadSample(folder: sample, into: store, host: settings.host, port: settings.port)
+            try await loadSample(
+                folder: sample, into: store, host: settings.host, port: settings.port,
+                walkthrough: settings.role.servesCentre ? configuration.dataDirectory : nil)
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -123,7 +125,9 @@ struct ServeCommand: AsyncParsableCommand {
 extension ServeCommand {
     /// Creates the "sample" list from the images in `folder` (if the list does not exist yet) and
     /// prints a fresh demo key with a curl command that matches one of them.
-    func loadSample(folder: String, into store: SQLiteStore, host: String, port: Int) async throws {
+    /// With `walkthrough` (the data folder, when the node is also the Centre), it also prepares the
+    /// Centre's sample cast and prints the walkthrough (``Walkthrough``).
+    func loadSample(folder: String, into store: SQLiteStore, host: String, port: Int, walkthrough: String? = nil) async throws {
         let files = try InputFiles.expand([folder])
         let hasher = MediaHasher(options: HashOptions(digests: false))
         var records: [IndicatorRecord] = []
@@ -160,6 +164,10 @@ extension ServeCommand {
                     """.utf8))
         } catch {
             throw ValidationError(error.description)
+        }
+        if let walkthrough, let image = example ?? files.first?.path {
+            let text = try await Walkthrough(store: store, dataDirectory: walkthrough, base: "http://\(host):\(port)").prepare(image: image)
+            FileHandle.standardOutput.write(Data(text.utf8))
         }
     }
 }

@@ -84,6 +84,60 @@ public struct AssessmentService: Sendable {
         }
     }
 
+    /// Proposes a classified-illegal item for a list of confirmed material (`known_abuse_material`),
+    /// with the report it was confirmed in; a supervisor reviews it (``reviewProposal(_:approve:by:)``).
+    public func propose(item id: Int64, toList list: String, reportId: Int64?, by actor: Actor) async throws -> ItemProposal {
+        try await store.write { tx throws -> ItemProposal in
+            guard let item = try tx.item(id: id) else { throw StoreError.itemNotFound(id) }
+            guard let verdict = item.verdict, verdict.classification != .notIllegal else {
+                throw CentreError(
+                    code: .invalidDecision, message: "only an item classified illegal can be proposed for a list; classify item \(id) first")
+            }
+            let target = try tx.list(named: list)
+            guard target.list.kind == .knownAbuseMaterial else {
+                throw CentreError(code: .invalidDecision, message: "list \(list) is not a list of confirmed material (kind known_abuse_material)")
+            }
+            let proposal = try tx.proposeItem(id: id, toList: list, reportId: reportId, by: actor.name)
+            try tx.appendAudit(
+                AuditEvent(
+                    actor: actor.name, organisation: actor.organisation, action: "item.propose", object: "item:\(id)", at: tx.now.rfc3339Text,
+                    detail: "proposal \(proposal.id) to list \(list)" + (reportId.map { ", report:\($0)" } ?? "")))
+            return proposal
+        }
+    }
+
+    /// A supervisor's review of a proposal: approved, the item's hashes go on the list with their
+    /// provenance (the Centre, the item, the report, who classified, proposed and approved it);
+    /// rejected, nothing is added. The person who proposed it may not approve it.
+    public func reviewProposal(_ id: Int64, approve: Bool, by actor: Actor) async throws -> ItemProposal {
+        try await store.write { tx throws -> ItemProposal in
+            guard let proposal = try tx.itemProposal(id: id) else { throw StoreError(code: .invalid, message: "no proposal has id \(id)") }
+            if approve, proposal.proposedBy == actor.name {
+                throw CentreError(code: .sameReviewer, message: "the proposal must be approved by another person than the one who made it")
+            }
+            var entries: [Int64] = []
+            if approve, proposal.state == .proposed {
+                guard let item = try tx.item(id: proposal.itemId) else { throw StoreError.itemNotFound(proposal.itemId) }
+                let provenance = Provenance(
+                    sourceOrganisation: "Centre", sourceItemId: "item:\(item.id)", submittedBy: proposal.proposedBy, confirmedBy: item.classifiedBy,
+                    decisionReference: proposal.reportId.map { "report:\($0)" }, confirmedAt: item.classifiedAt,
+                    note: "proposal \(id), approved by \(actor.name)")
+                var records: [IndicatorRecord] = []
+                if let pdq = item.pdq { records.append(IndicatorRecord(type: .pdq, value: pdq, provenance: provenance)) }
+                if let md5 = item.md5 { records.append(IndicatorRecord(type: .md5, value: md5, provenance: provenance)) }
+                if let sha256 = item.sha256 { records.append(IndicatorRecord(type: .sha256, value: sha256, provenance: provenance)) }
+                entries = try tx.apply(records, toList: proposal.list)
+            }
+            let reviewed = try tx.reviewItemProposal(id: id, approved: approve, by: actor.name, entryIds: entries)
+            try tx.appendAudit(
+                AuditEvent(
+                    actor: actor.name, organisation: actor.organisation, action: approve ? "item.proposal_approve" : "item.proposal_reject",
+                    object: "item:\(proposal.itemId)", at: tx.now.rfc3339Text,
+                    detail: "proposal \(id)" + (approve ? ", \(entries.count) entries on list \(proposal.list)" : "")))
+            return reviewed
+        }
+    }
+
     /// The audit detail of a decision: its name and reason code, never free text (which may hold personal data).
     static func describe(_ decision: AssessmentDecision) -> String {
         switch decision {

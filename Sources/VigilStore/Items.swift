@@ -90,3 +90,54 @@ public protocol ItemStore: Sendable {
     /// The case of report `reportId` and every report in it (ids ascending), or nil when the report has none.
     func reportCase(of reportId: Int64) async throws(StoreError) -> (caseId: Int64, reports: [Int64])?
 }
+
+/// A proposal to add a confirmed item's hashes to an indicator list, and its review.
+public struct ItemProposal: Sendable, Hashable {
+    /// Where it stands.
+    public enum State: String, Sendable, Hashable, Codable {
+        /// Waiting for a supervisor.
+        case proposed
+        /// Approved: the entries are on the list.
+        case approved
+        /// Rejected: nothing was added.
+        case rejected
+    }
+
+    /// The proposal's id.
+    public var id: Int64
+    /// The item.
+    public var itemId: Int64
+    /// The list it goes to.
+    public var list: String
+    /// The report it was confirmed in (provenance).
+    public var reportId: Int64?
+    /// Who proposed it (an audit actor name).
+    public var proposedBy: String
+    /// When, RFC 3339.
+    public var proposedAt: String
+    /// Where it stands.
+    public var state: State
+    /// Who reviewed it.
+    public var reviewedBy: String?
+    /// When, RFC 3339.
+    public var reviewedAt: String?
+    /// The list entries it added, once approved.
+    public var entryIds: [Int64]
+
+    /// A proposal.
+    public init(
+        id: Int64, itemId: Int64, list: String, reportId: Int64?, proposedBy: String, proposedAt: String, state: State, reviewedBy: String?,
+        reviewedAt: String?, entryIds: [Int64]
+    ) {
+        self.id = id
+        self.itemId = itemId
+        self.list = list
+        self.reportId = reportId
+        self.proposedBy = proposedBy
+        self.proposedAt = proposedAt
+        self.state = state
+        self.reviewedBy = reviewedBy
+        self.reviewedAt = reviewedAt
+        self.entryIds = entryIds
+    }
+}

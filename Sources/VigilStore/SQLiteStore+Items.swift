@@ -218,3 +218,84 @@ extension SQLiteStore: ItemStore {
         }
     }
 }
+
+// MARK: Proposals
+
+extension SQLiteStore {
+    static func registerItemProposalsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v15-item-proposals") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE item_proposals (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        item_id INTEGER NOT NULL REFERENCES items(id),
+                        list_name TEXT NOT NULL,
+                        report_id INTEGER,
+                        proposed_by TEXT NOT NULL,
+                        proposed_at TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        reviewed_by TEXT,
+                        reviewed_at TEXT,
+                        entry_ids TEXT NOT NULL DEFAULT ''
+                    );
+                    CREATE INDEX item_proposals_by_state ON item_proposals(state, id);
+                    """)
+        }
+    }
+
+    static let proposalColumns = "id, item_id, list_name, report_id, proposed_by, proposed_at, state, reviewed_by, reviewed_at, entry_ids"
+
+    static func itemProposal(_ row: Row) throws -> ItemProposal {
+        let stateText: String = row[6]
+        guard let state = ItemProposal.State(rawValue: stateText) else { throw StoreError.internal("a proposal has an unknown state") }
+        let entries: String = row[9]
+        return ItemProposal(
+            id: row[0], itemId: row[1], list: row[2], reportId: row[3], proposedBy: row[4], proposedAt: row[5], state: state, reviewedBy: row[7],
+            reviewedAt: row[8], entryIds: entries.split(separator: ",").compactMap { Int64($0) })
+    }
+}
+
+extension SQLiteTransaction {
+    func item(id: Int64) throws(StoreError) -> StoredItem? {
+        try database {
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.itemColumns) FROM items WHERE id = ?", arguments: [id]).map(SQLiteStore.storedItem)
+        }
+    }
+
+    func proposeItem(id: Int64, toList list: String, reportId: Int64?, by actor: String) throws(StoreError) -> ItemProposal {
+        guard try item(id: id) != nil else { throw .itemNotFound(id) }
+        let proposalId = try database {
+            try db.execute(
+                sql: "INSERT INTO item_proposals (item_id, list_name, report_id, proposed_by, proposed_at, state) VALUES (?, ?, ?, ?, ?, 'proposed')",
+                arguments: [id, list, reportId, actor, stamp])
+            return db.lastInsertedRowID
+        }
+        return ItemProposal(
+            id: proposalId, itemId: id, list: list, reportId: reportId, proposedBy: actor, proposedAt: stamp, state: .proposed, reviewedBy: nil,
+            reviewedAt: nil, entryIds: [])
+    }
+
+    func itemProposal(id: Int64) throws(StoreError) -> ItemProposal? {
+        try database {
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.proposalColumns) FROM item_proposals WHERE id = ?", arguments: [id])
+                .map(SQLiteStore.itemProposal)
+        }
+    }
+
+    func reviewItemProposal(id: Int64, approved: Bool, by actor: String, entryIds: [Int64]) throws(StoreError) -> ItemProposal {
+        guard var proposal = try itemProposal(id: id) else { throw .invalid("no proposal has id \(id)") }
+        guard proposal.state == .proposed else {
+            throw StoreError(code: .conflict, message: "proposal \(id) was \(proposal.state.rawValue) already; it is reviewed once")
+        }
+        proposal.state = approved ? .approved : .rejected
+        proposal.reviewedBy = actor
+        proposal.reviewedAt = stamp
+        proposal.entryIds = entryIds
+        try database {
+            try db.execute(
+                sql: "UPDATE item_proposals SET state = ?, reviewed_by = ?, reviewed_at = ?, entry_ids = ? WHERE id = ? AND state = 'proposed'",
+                arguments: [proposal.state.rawValue, actor, stamp, entryIds.map(String.init).joined(separator: ","), id])
+        }
+        return proposal
+    }
+}

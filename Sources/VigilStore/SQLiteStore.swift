@@ -167,6 +167,7 @@ public final class SQLiteStore: TransactionalStore {
         registerReportChannelsMigration(&migrator)
         registerCyberTiplineMigration(&migrator)
         registerItemsMigration(&migrator)
+        registerItemProposalsMigration(&migrator)
         return migrator
     }()
 

@@ -163,6 +163,14 @@ public protocol StoreTransaction {
     /// Classifies an item that has no classification yet; `itemClassified` when it has one,
     /// `itemNotFound` when there is none.
     func classifyItem(id: Int64, verdict: ItemVerdict, by actor: String) throws(StoreError) -> StoredItem
+    /// The item with this id, as this transaction sees it, or nil.
+    func item(id: Int64) throws(StoreError) -> StoredItem?
+    /// Records a proposal to add an item to a list.
+    func proposeItem(id: Int64, toList list: String, reportId: Int64?, by actor: String) throws(StoreError) -> ItemProposal
+    /// The proposal with this id, or nil.
+    func itemProposal(id: Int64) throws(StoreError) -> ItemProposal?
+    /// Records a proposal's review (from `proposed` only; `stateChanged` otherwise) and the entries it added.
+    func reviewItemProposal(id: Int64, approved: Bool, by actor: String, entryIds: [Int64]) throws(StoreError) -> ItemProposal
 
     // MARK: CyberTipline submissions
 

@@ -178,4 +178,46 @@ struct ItemsTests {
         #expect(byProvider[alice.organisationId]?.incidents == 2 && byProvider[bob.organisationId]?.incidents == 1)
         #expect(reports.byType.first { $0.type == .newMaterial }?.counts.incidents == 2)
     }
+
+    /// A confirmed item proposed for a list by an analyst goes on it once another person approves,
+    /// with its provenance; its next report then matches the list on intake.
+    @Test func aConfirmedItemGoesOnAListWithItsProvenanceOnceApproved() async throws {
+        let store = try temporaryStore()
+        let (provider, signer) = try await Samples.provider(store)
+        _ = try await store.createList(HashList(name: "confirmed", kind: .knownAbuseMaterial))
+        _ = try await store.createList(HashList(name: "other", kind: .internal))
+        let intake = ReportIntake(store: store, indicators: nil)
+        let assessment = AssessmentService(store: store)
+        let md5 = Self.hex(41, digits: 32)
+        let report = try await intake.file(try signer.sign(Self.report("q1", md5: md5, user: "u1")), by: provider)
+        let item = try #require(try await store.items(reportId: report.id)["f1"])
+        let analyst = try await Samples.analyst(store, name: "analyst-1")
+        let supervisor = Actor(name: "supervisor-1", organisation: "Centre")
+
+        // Not classified yet, or not illegal, or not a list of confirmed material: refused.
+        await #expect(throws: CentreError.self) {
+            _ = try await assessment.propose(item: item.id, toList: "confirmed", reportId: report.id, by: analyst)
+        }
+        _ = try await assessment.classify(item: item.id, as: ItemVerdict(classification: .illegalEverywhere), by: analyst)
+        await #expect(throws: CentreError.self) { _ = try await assessment.propose(item: item.id, toList: "other", reportId: report.id, by: analyst) }
+
+        let proposal = try await assessment.propose(item: item.id, toList: "confirmed", reportId: report.id, by: analyst)
+        #expect(proposal.state == .proposed && proposal.proposedBy == "analyst-1")
+        let listBefore = try await store.list(named: "confirmed")
+        #expect(try await store.entries(ofList: listBefore.list.name, afterId: 0, limit: 10).isEmpty)
+        // The proposer cannot approve it; another person can, once.
+        await #expect(throws: CentreError.self) { _ = try await assessment.reviewProposal(proposal.id, approve: true, by: analyst) }
+        let approved = try await assessment.reviewProposal(proposal.id, approve: true, by: supervisor)
+        #expect(approved.state == .approved && approved.entryIds.count == 1 && approved.reviewedBy == "supervisor-1")
+        await #expect(throws: StoreError.self) { _ = try await assessment.reviewProposal(proposal.id, approve: false, by: supervisor) }
+
+        let entries = try await store.entries(ofList: "confirmed", afterId: 0, limit: 10)
+        let entry = try #require(entries.first)
+        #expect(entries.count == 1 && entry.value == md5)
+        #expect(entry.provenance.sourceOrganisation == "Centre" && entry.provenance.sourceItemId == "item:\(item.id)")
+        #expect(entry.provenance.submittedBy == "analyst-1" && entry.provenance.confirmedBy == "analyst-1")
+        #expect(entry.provenance.decisionReference == "report:\(report.id)" && entry.provenance.note?.contains("supervisor-1") == true)
+        let events = try await store.auditEvents(after: 0, limit: 1_000).map(\.event.action)
+        #expect(events.contains("item.propose") && events.contains("item.proposal_approve"))
+    }
 }

@@ -38,6 +38,8 @@ struct CentreAuthorisationMatrixTests {
         ("getReportFileContent", "      F    F    F    F    A    A    A    F    F    F"),
         ("listReportItems", "           F    F    F    F    A    A    A    F    F    F"),
         ("classifyItem", "              F    F    F    F    A    F    A    F    F    F"),
+        ("proposeItem", "               F    F    F    F    A    F    A    F    F    F"),
+        ("reviewItemProposal", "        F    F    F    F    F    A    A    F    F    F"),
         ("assessmentQueue", "           F    F    F    F    A    A    A    F    F    F"),
         ("decideReport", "              F    F    F    F    A    F    A    F    F    F"),
         ("reviewReport", "              F    F    F    F    F    A    A    F    F    F"),
@@ -139,6 +141,28 @@ struct CentreAuthorisationMatrixTests {
             }
             let item = try #require(links.items["extra"])
             return Call(method: .post, uri: "/v1/items/\(item.id)/classification", body: ByteBuffer(string: #"{"classification": "not_illegal"}"#))
+        case "proposeItem", "reviewItemProposal":
+            // A fresh item, classified illegal by an analyst, and a list of confirmed material.
+            let id = try await scene.file(reference)
+            let links = try await scene.store.write { tx throws(StoreError) in
+                try tx.linkReport(
+                    reportId: id, files: [LinkedFile(reference: "extra", sha256: nil, md5: String(format: "%032x", serial), pdq: nil)], keys: [])
+            }
+            let item = try #require(links.items["extra"])
+            let assessment = AssessmentService(store: scene.store)
+            _ = try await assessment.classify(
+                item: item.id, as: ItemVerdict(classification: .illegalEverywhere), by: Actor(name: "analyst-x", organisation: "Centre"))
+            do {
+                _ = try await scene.store.list(named: "confirmed")
+            } catch {
+                _ = try await scene.store.createList(HashList(name: "confirmed", kind: .knownAbuseMaterial))
+            }
+            if operation == "proposeItem" {
+                return Call(method: .post, uri: "/v1/items/\(item.id)/proposals", body: ByteBuffer(string: #"{"list": "confirmed"}"#))
+            }
+            let proposal = try await assessment.propose(
+                item: item.id, toList: "confirmed", reportId: id, by: Actor(name: "analyst-x", organisation: "Centre"))
+            return Call(method: .post, uri: "/v1/proposals/\(proposal.id)/review", body: ByteBuffer(string: #"{"approve": true}"#))
         case "assessmentQueue": return Call(method: .get, uri: "/v1/assessment/queue")
         case "decideReport":
             let queued = try await scene.file(reference)

@@ -68,6 +68,8 @@ extension AccessPolicy {
         // Items (a file across reports, classified once) and cases: the Centre's staff.
         rules["listReportItems"] = AccessRule(scopes: [.assess, .supervise], kinds: centre)
         rules["classifyItem"] = AccessRule(scopes: [.assess], kinds: centre)
+        rules["proposeItem"] = AccessRule(scopes: [.assess], kinds: centre)
+        rules["reviewItemProposal"] = AccessRule(scopes: [.supervise], kinds: centre)
         rules["decideReport"] = AccessRule(scopes: [.assess], kinds: centre)
         rules["reviewReport"] = AccessRule(scopes: [.supervise], kinds: centre)
         let readReferrals = AccessRule(scopes: [.referrals, .assess, .supervise], kinds: recipients.union(centre), rows: .jurisdiction)

@@ -112,6 +112,33 @@ struct ItemView: Encodable {
     }
 }
 
+/// A proposal to put an item on a list.
+struct ProposalView: Encodable {
+    let id: Int64
+    let itemId: Int64
+    let list: String
+    let reportId: Int64?
+    let proposedBy: String
+    let proposedAt: String
+    let state: String
+    let reviewedBy: String?
+    let reviewedAt: String?
+    let entryIds: [Int64]
+
+    init(_ proposal: ItemProposal) {
+        id = proposal.id
+        itemId = proposal.itemId
+        list = proposal.list
+        reportId = proposal.reportId
+        proposedBy = proposal.proposedBy
+        proposedAt = proposal.proposedAt
+        state = proposal.state.rawValue
+        reviewedBy = proposal.reviewedBy
+        reviewedAt = proposal.reviewedAt
+        entryIds = proposal.entryIds
+    }
+}
+
 /// One file of a report as an item.
 struct ReportItemView: Encodable {
     let reference: String

@@ -92,6 +92,18 @@ struct ReportsController: Sendable {
             let item = try await assessment.classify(item: id, as: verdict, by: Actor(try principal(context)))
             return try encode(ItemView(item), context: context)
         }
+        routes.on(.post, "items/:id/proposals", "proposeItem") { request, context in
+            let id = try pathId(context)
+            let body = try await decode(ProposalRequest.self, from: request, context: context, limit: 64 << 10)
+            let proposal = try await assessment.propose(item: id, toList: body.list, reportId: body.reportId, by: Actor(try principal(context)))
+            return try encode(ProposalView(proposal), status: .created, context: context)
+        }
+        routes.on(.post, "proposals/:id/review", "reviewItemProposal") { request, context in
+            let id = try pathId(context)
+            let review = try await decode(ReviewRequest.self, from: request, context: context, limit: 64 << 10)
+            let proposal = try await assessment.reviewProposal(id, approve: review.approve, by: Actor(try principal(context)))
+            return try encode(ProposalView(proposal), context: context)
+        }
         routes.on(.get, "assessment/queue", "assessmentQueue") { request, context in
             let states = try stateFilter(request) ?? [.queued]
             let limit = try intParameter(request, "limit", default: 100, range: 1...1_000)
@@ -353,6 +365,17 @@ struct ReportsController: Sendable {
 /// `POST /v1/reports/{id}/review`'s body.
 struct ReviewRequest: Decodable {
     let approve: Bool
+}
+
+/// `POST /v1/items/{id}/proposals`' body.
+struct ProposalRequest: Decodable {
+    let list: String
+    let reportId: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case list
+        case reportId = "report_id"
+    }
 }
 
 /// `POST /v1/referrals/{id}/outcome`'s body.

@@ -26,6 +26,8 @@ public final class SQLiteStore: TransactionalStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             try db.execute(sql: "PRAGMA foreign_keys = ON")
+            // Deleted rows (a report's sealed files at the end of retention) are overwritten, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         configuration.busyMode = .timeout(10)
         do {
@@ -167,6 +169,7 @@ public final class SQLiteStore: TransactionalStore {
         registerReportChannelsMigration(&migrator)
         registerCyberTiplineMigration(&migrator)
         registerItemsMigration(&migrator)
+        registerRetentionMigration(&migrator)
         registerItemProposalsMigration(&migrator)
         return migrator
     }()

@@ -186,6 +186,22 @@ public protocol StoreTransaction {
     /// submission's files are deleted with it.
     func closeSubmission(id: Int64, state: String, reportId: Int64?) throws(StoreError)
 
+    // MARK: Retention
+
+    /// Records (or renews) organisation `requestedBy`'s request to keep report `reportId` until
+    /// `preservation.until`; `reportNotFound` when there is no such report.
+    func setPreservation(reportId: Int64, _ preservation: Preservation, requestedBy: String) throws(StoreError) -> StoredPreservation
+    /// The retention facts of these reports (those that exist), as this transaction sees them.
+    func retentionFacts(reportIds: [Int64]) throws(StoreError) -> [RetentionFacts]
+    /// Deletes a report with everything of it: its files (sealed bytes), its referrals, its links
+    /// to items (decrementing their report counts; the items stay), its case and link keys, its
+    /// preservation requests, the CyberTipline submission it came from. Audit events stay.
+    /// `reportNotFound` when there is no such report.
+    func deleteReport(id: Int64) throws(StoreError) -> DeletedReport
+    /// Deletes an open CyberTipline submission and its files if it has not changed since
+    /// `lastChangedAt`; returns how many files went, or nil when it changed, closed or is gone.
+    func deleteExpiredSubmission(id: Int64, lastChangedAt: String) throws(StoreError) -> Int?
+
     // MARK: Signal type settings
 
     /// Sets one signal type's ratio.

@@ -115,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [
                     .init(service: app), .init(service: IndexFollower(engine: engine, health: node.health, clock: clock, logger: logger)),
                     .init(service: DeliveryWorker(store: store, clock: clock, logger: logger)),
-                ],
+                ] + retentionServices(node: node, logger: logger),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -123,6 +123,17 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// On a Centre node, the retention worker (reports past their retention, expired CyberTipline submissions).
+    func retentionServices(node: Node, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard node.settings.role.servesCentre else { return [] }
+        let settings = RetentionService.Settings(
+            rule: RetentionRule(days: node.settings.retention.reportDays), lifetime: node.settings.cyberTipline.lifetime)
+        let worker = RetentionWorker(
+            service: RetentionService(store: node.store, settings: settings, clock: node.clock), health: node.retentionHealth,
+            interval: .milliseconds(Int64(node.settings.retention.intervalSeconds * 1_000)), logger: logger)
+        return [.init(service: worker)]
+    }
+
     /// Creates the "sample" list from the images in `folder` (if the list does not exist yet) and
     /// prints a fresh demo key with a curl command that matches one of them.
     /// With `walkthrough` (the data folder, when the node is also the Centre), it also prepares the

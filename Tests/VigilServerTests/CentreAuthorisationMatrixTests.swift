@@ -53,6 +53,7 @@ struct CentreAuthorisationMatrixTests {
         ("registerSigningKey", "        F    F    F    F    F    F    A    F    F    F"),
         ("listSigningKeys", "           F    F    A    N    F    F    A    F    F    F"),
         ("getStatistics", "             A    A    A    A    A    A    A    A    A    A"),
+        ("setReportPreservation", "     F    F    F    F    F    A    A    A    N    A"),
     ]
 
     /// Reads of a report or its content that are audit events when allowed.
@@ -196,6 +197,11 @@ struct CentreAuthorisationMatrixTests {
             return Call(method: .post, uri: "/v1/organisations/\(providerId)/signing-keys", body: try json(["public_key": key]))
         case "listSigningKeys": return Call(method: .get, uri: "/v1/organisations/\(providerId)/signing-keys")
         case "getStatistics": return Call(method: .get, uri: "/v1/stats")
+        case "setReportPreservation":
+            let until = scene.clock.now().addingTimeInterval(400 * 86_400).rfc3339
+            return Call(
+                method: .put, uri: "/v1/reports/\(try await forwarded())/preservation",
+                body: try json(Preservation(until: until, reason: "case 2026/0001 (benign test)")))
         default:
             Issue.record("no request for \(operation): add one here and a row to the table")
             return Call(method: .get, uri: "/v1/unknown")

@@ -79,6 +79,7 @@ public func buildRouter(
             service: CyberTiplineService(store: node.store, intake: intake, settings: node.settings.cyberTipline, clock: node.clock)
         ).addRoutes(to: router, authentication: authentication)
         StatsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
+        PreservationController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
     }
     return router
 }

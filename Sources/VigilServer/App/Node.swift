@@ -19,6 +19,8 @@ public struct Node: Sendable {
     public var settings: ServerSettings
     /// What seals and opens the files of the Centre's reports (nil: the node takes no files).
     public var vault: ContentVault?
+    /// What the retention worker last did (for `/ready`, on a Centre node).
+    public var retentionHealth = RetentionHealth()
 
     /// A node over `store` and `engine`.
     public init(

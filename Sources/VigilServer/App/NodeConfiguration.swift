@@ -38,6 +38,9 @@ import VigilMedia
 /// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
 /// | `index.max-lag-seconds` | `VIGIL_INDEX_MAX_LAG_SECONDS` | 30: `/ready` is 503 when the index has not reached the end of its feed for longer |
 /// | `index.max-failure-seconds` | `VIGIL_INDEX_MAX_FAILURE_SECONDS` | 5: `/ready` is 503 when the follower has failed for longer |
+/// | `retention.report-days` | `VIGIL_RETENTION_REPORT_DAYS` | 365: a report is deleted this long after the last action on it (unless a hold or a preservation request keeps it) |
+/// | `retention.interval-seconds` | `VIGIL_RETENTION_INTERVAL_SECONDS` | 300: how often the Centre's retention worker sweeps |
+/// | `retention.max-failure-seconds` | `VIGIL_RETENTION_MAX_FAILURE_SECONDS` | 3600: `/ready` is 503 on a Centre node when sweeps have failed for longer |
 ///
 /// A value of the wrong type or out of range is an error naming the key, never silently replaced
 /// by the default.
@@ -128,6 +131,7 @@ public struct NodeConfiguration: Sendable {
         }
         guard server.decodeLimits.maxPixels > 0 else { throw ConfigurationError(key: "decode.max-pixels", problem: "must be positive") }
         try await readLimits(reader)
+        try await readRetention(reader)
 
         switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
         case "speed": indexTuning = .speed

@@ -37,6 +37,8 @@ public struct ServerSettings: Sendable {
     /// answers, less work per request). When false it goes through the generated route like
     /// every other operation, which the tests compare it with.
     public var matchFastPath: Bool = true
+    /// The Centre's retention of reports (and expired CyberTipline submissions): see ``RetentionWorker``.
+    public var retention = RetentionSettings()
     /// When `/ready` turns 503 because the index follower fails or lags its feed.
     public var readiness = ReadinessLimits()
     /// Connection cap, request-head and idle timeouts (see ``ConnectionLimits``).

@@ -28,7 +28,8 @@ struct OperationsController: Sendable {
     /// 200 `{"status":"ready"}`, or 503 with `loading` (or `not_ready` and the problems).
     func readiness() -> Response {
         let loaded = node.engine.isReady
-        let verdict = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: loaded)
+        var verdict = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: loaded)
+        verdict.add(retentionProblems)
         let body: [String: Any] =
             verdict.ready
             ? ["status": "ready"]
@@ -39,13 +40,20 @@ struct OperationsController: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    /// The retention worker's problems, on a Centre node.
+    var retentionProblems: [String] {
+        guard node.settings.role.servesCentre else { return [] }
+        return node.retentionHealth.problems(at: node.clock.now(), maxFailure: node.settings.retention.maxFailureSeconds)
+    }
+
     func metricsAnswer() -> Response {
         let status = node.engine.status
         metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "pdq")]).set(Double(status.pdq))
         metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "md5")]).set(Double(status.md5))
         metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "sha256")]).set(Double(status.sha256))
         metrics.makeGauge(name: "vigil_change_feed_position").set(Double(status.sequence))
-        let ready = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: status.ready)
+        var ready = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: status.ready)
+        ready.add(retentionProblems)
         metrics.makeGauge(name: "vigil_ready").set(ready.ready ? 1.0 : 0.0)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -47,18 +47,48 @@ public struct OutboxDelivery: Sendable, Hashable {
 /// the pending deliveries with the new secret, and a delivery whose policy (or its secret) was
 /// removed before it went out fails permanently, with a `last_error` that says so.
 public struct OutboxMessage: Sendable, Hashable {
-    /// The list whose action policy this message follows.
-    public var listId: Int64
-    /// Where it goes (the policy's webhook address when the message was recorded).
+    /// The list whose action policy this message follows (nil for an organisation's webhook).
+    public var listId: Int64?
+    /// The organisation whose webhook this message goes to (nil for a list's policy): the
+    /// Centre's notices of referrals to police and Europol.
+    public var organisationId: Int64?
+    /// Where it goes (the policy's or organisation's webhook address when the message was recorded).
     public var url: String
     /// The JSON body.
     public var body: [UInt8]
 
-    /// Creates a message.
+    /// A message following a list's action policy.
     public init(listId: Int64, url: String, body: [UInt8]) {
         self.listId = listId
+        self.organisationId = nil
         self.url = url
         self.body = body
+    }
+
+    /// A message to an organisation's webhook, signed with its secret.
+    public init(organisationId: Int64, url: String, body: [UInt8]) {
+        self.listId = nil
+        self.organisationId = organisationId
+        self.url = url
+        self.body = body
+    }
+}
+
+/// An organisation's webhook: where the Centre posts its notices (a new referral, for police and
+/// Europol), signed with the secret as list policies' webhooks are.
+public struct OrganisationWebhook: Sendable, Hashable {
+    /// The organisation.
+    public var organisationId: Int64
+    /// The address (http or https).
+    public var url: String
+    /// The signing secret.
+    public var secret: String
+
+    /// A webhook.
+    public init(organisationId: Int64, url: String, secret: String) {
+        self.organisationId = organisationId
+        self.url = url
+        self.secret = secret
     }
 }
 

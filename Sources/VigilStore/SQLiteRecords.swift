@@ -160,9 +160,9 @@ struct PolicyRecord: Decodable, FetchableRecord, TableRecord {
 /// An outbox row with its list's current secret (`outbox` left-joined with `list_actions`).
 struct DeliveryRecord: Decodable, FetchableRecord {
     static let query = """
-        SELECT o.id AS id, o.list_id AS list_id, o.url AS url, a.secret AS secret, o.body AS body, o.attempts AS attempts,
+        SELECT o.id AS id, o.list_id AS list_id, o.url AS url, COALESCE(a.secret, w.secret) AS secret, o.body AS body, o.attempts AS attempts,
             o.delivered_at AS delivered_at, o.failed_at AS failed_at, o.last_error AS last_error
-        FROM outbox o LEFT JOIN list_actions a ON a.list_id = o.list_id
+        FROM outbox o LEFT JOIN list_actions a ON a.list_id = o.list_id LEFT JOIN organisation_webhooks w ON w.organisation_id = o.organisation_id
         """
     enum CodingKeys: String, CodingKey {
         case id

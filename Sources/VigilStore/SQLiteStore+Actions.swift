@@ -31,6 +31,23 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
         }
     }
 
+    /// Organisations' webhooks (the Centre's notices to police and Europol) and the outbox rows
+    /// that go to them.
+    static func registerOrganisationWebhooksMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v16-organisation-webhooks") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN organisation_id INTEGER REFERENCES organisations(id);
+                    CREATE TABLE organisation_webhooks (
+                        organisation_id INTEGER PRIMARY KEY REFERENCES organisations(id),
+                        url TEXT NOT NULL,
+                        secret TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    """)
+        }
+    }
+
     public func setPolicy(_ policy: ActionPolicy?, forList name: String) async throws(StoreError) {
         try await write { tx throws(StoreError) in try tx.setPolicy(policy, forList: name) }
     }
@@ -55,6 +72,7 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
         let orphaned = """
             delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
                 AND NOT EXISTS (SELECT 1 FROM list_actions a WHERE a.list_id = outbox.list_id AND a.secret IS NOT NULL)
+                AND NOT EXISTS (SELECT 1 FROM organisation_webhooks w WHERE w.organisation_id = outbox.organisation_id)
             """
         // The secret is read from the policy now: messages whose policy is gone cannot be signed,
         // and fail. Checked with a read first, so that an idle worker's polls take no write lock.
@@ -71,7 +89,7 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
             try DeliveryRecord.fetchAll(
                 db,
                 sql: DeliveryRecord.query + """
-                     WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ? AND a.secret IS NOT NULL
+                     WHERE o.delivered_at IS NULL AND o.failed_at IS NULL AND o.next_attempt_at <= ? AND COALESCE(a.secret, w.secret) IS NOT NULL
                     ORDER BY o.id LIMIT ?
                     """,
                 arguments: [cutoff, max(0, limit)]
@@ -160,5 +178,40 @@ extension SQLiteStore: SignalTypeSettingsStore {
 
     public func setSignalTypeRatio(_ ratio: Double, for name: String) async throws(StoreError) {
         try await write { tx throws(StoreError) in try tx.setSignalTypeRatio(ratio, for: name) }
+    }
+}
+
+extension SQLiteTransaction {
+    func setOrganisationWebhook(organisationId: Int64, _ webhook: OrganisationWebhook?) throws(StoreError) {
+        guard try organisation(id: organisationId) != nil else { throw .organisationNotFound(id: organisationId) }
+        try database {
+            if let webhook {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO organisation_webhooks (organisation_id, url, secret, updated_at) VALUES (?, ?, ?, ?)",
+                    arguments: [organisationId, webhook.url, webhook.secret, stamp])
+            } else {
+                try db.execute(sql: "DELETE FROM organisation_webhooks WHERE organisation_id = ?", arguments: [organisationId])
+            }
+        }
+    }
+
+    func webhooks(for recipient: ReferralRecipient) throws(StoreError) -> [OrganisationWebhook] {
+        let condition: String
+        var arguments: StatementArguments = []
+        switch recipient {
+        case .police(let state):
+            condition = "o.kind = 'police' AND o.member_state = ?"
+            arguments = [state.rawValue]
+        case .europol:
+            condition = "o.kind = 'europol'"
+        }
+        return try database {
+            try Row.fetchAll(
+                db,
+                sql:
+                    "SELECT w.organisation_id, w.url, w.secret FROM organisation_webhooks w JOIN organisations o ON o.id = w.organisation_id WHERE \(condition) ORDER BY w.organisation_id",
+                arguments: arguments
+            ).map { OrganisationWebhook(organisationId: $0[0], url: $0[1], secret: $0[2]) }
+        }
     }
 }

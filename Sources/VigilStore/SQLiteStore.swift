@@ -171,6 +171,7 @@ public final class SQLiteStore: TransactionalStore {
         registerItemsMigration(&migrator)
         registerRetentionMigration(&migrator)
         registerItemProposalsMigration(&migrator)
+        registerOrganisationWebhooksMigration(&migrator)
         return migrator
     }()
 

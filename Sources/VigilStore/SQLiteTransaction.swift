@@ -302,10 +302,11 @@ struct SQLiteTransaction: StoreTransaction {
 
     func enqueue(_ messages: [OutboxMessage]) throws(StoreError) -> [Int64] {
         try run {
-            let insert = try db.cachedStatement(sql: "INSERT INTO outbox (list_id, url, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?)")
+            let insert = try db.cachedStatement(
+                sql: "INSERT INTO outbox (list_id, organisation_id, url, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?)")
             var ids: [Int64] = []
             for message in messages {
-                try insert.execute(arguments: [message.listId, message.url, Data(message.body), stamp, stamp])
+                try insert.execute(arguments: [message.listId, message.organisationId, message.url, Data(message.body), stamp, stamp])
                 ids.append(db.lastInsertedRowID)
             }
             return ids

@@ -110,6 +110,11 @@ public protocol StoreTransaction {
     func setPolicy(_ policy: ActionPolicy?, forList name: String) throws(StoreError)
     /// The action policy of the list with this id, if it has one.
     func policy(listId: Int64) throws(StoreError) -> ActionPolicy?
+    /// Sets (or, with nil, removes) an organisation's webhook.
+    func setOrganisationWebhook(organisationId: Int64, _ webhook: OrganisationWebhook?) throws(StoreError)
+    /// The webhooks of the organisations that receive referrals to `recipient` (the police of its
+    /// Member State, or Europol).
+    func webhooks(for recipient: ReferralRecipient) throws(StoreError) -> [OrganisationWebhook]
     /// Appends messages to the outbox; returns their ids, in order.
     func enqueue(_ messages: [OutboxMessage]) throws(StoreError) -> [Int64]
 

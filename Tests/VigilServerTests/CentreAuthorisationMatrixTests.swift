@@ -51,6 +51,8 @@ struct CentreAuthorisationMatrixTests {
         ("setReferralHold", "           F    F    F    F    F    F    F    A    N    A"),
         ("liftReferralHold", "          F    F    F    F    F    F    F    A    N    A"),
         ("registerSigningKey", "        F    F    F    F    F    F    A    F    F    F"),
+        ("setOrganisationWebhook", "    F    F    F    F    F    F    A    F    F    F"),
+        ("deleteOrganisationWebhook", " F    F    F    F    F    F    A    F    F    F"),
         ("listSigningKeys", "           F    F    A    N    F    F    A    F    F    F"),
         ("getStatistics", "             A    A    A    A    A    A    A    A    A    A"),
         ("setReportPreservation", "     F    F    F    F    F    A    A    A    N    A"),
@@ -196,6 +198,11 @@ struct CentreAuthorisationMatrixTests {
             let key = Data(ReportSigner.generate().publicKey).base64EncodedString()
             return Call(method: .post, uri: "/v1/organisations/\(providerId)/signing-keys", body: try json(["public_key": key]))
         case "listSigningKeys": return Call(method: .get, uri: "/v1/organisations/\(providerId)/signing-keys")
+        case "setOrganisationWebhook", "deleteOrganisationWebhook":
+            let police = try #require(scene.organisations["police-de"]).id
+            if operation == "deleteOrganisationWebhook" { return Call(method: .delete, uri: "/v1/organisations/\(police)/webhook") }
+            let body = #"{"url": "https://police.example/hooks/vigil", "secret": "a-secret-of-enough-length"}"#
+            return Call(method: .put, uri: "/v1/organisations/\(police)/webhook", body: ByteBuffer(string: body))
         case "getStatistics": return Call(method: .get, uri: "/v1/stats")
         case "setReportPreservation":
             let until = scene.clock.now().addingTimeInterval(400 * 86_400).rfc3339

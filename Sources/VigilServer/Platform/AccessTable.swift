@@ -83,6 +83,8 @@ extension AccessPolicy {
             rules[operation] = AccessRule(scopes: [.report], kinds: [.provider])
         }
         rules["registerSigningKey"] = AccessRule(scopes: [.admin], kinds: centre)
+        rules["setOrganisationWebhook"] = AccessRule(scopes: [.admin], kinds: centre)
+        rules["deleteOrganisationWebhook"] = AccessRule(scopes: [.admin], kinds: centre)
         rules["listSigningKeys"] = AccessRule(scopes: [.admin], kinds: [.provider, .centre], rows: .ownOrganisation)
         // Keeping a report past its retention: police and Europol it was referred to, the Centre's supervisors (and administrators).
         rules["setReportPreservation"] = AccessRule(scopes: [.referrals, .supervise], kinds: recipients.union(centre), rows: .jurisdiction)

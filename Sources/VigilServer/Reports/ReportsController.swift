@@ -184,6 +184,18 @@ struct ReportsController: Sendable {
             }
             return try encode(SigningKeyView(key), status: .created, context: context)
         }
+        routes.on(.put, "organisations/:id/webhook", "setOrganisationWebhook") { request, context in
+            let id = try pathId(context)
+            let body = try await decode(WebhookRequest.self, from: request, context: context, limit: 64 << 10)
+            let webhook = OrganisationWebhook(organisationId: id, url: body.url, secret: body.secret)
+            try await OrganisationWebhooks.set(webhook, organisationId: id, by: Actor(try principal(context)), in: store)
+            return Response(status: .noContent)
+        }
+        routes.on(.delete, "organisations/:id/webhook", "deleteOrganisationWebhook") { request, context in
+            let id = try pathId(context)
+            try await OrganisationWebhooks.set(nil, organisationId: id, by: Actor(try principal(context)), in: store)
+            return Response(status: .noContent)
+        }
         routes.on(.get, "organisations/:id/signing-keys", "listSigningKeys") { request, context in
             let id = try pathId(context)
             try authoriser.require(context.principal, "listSigningKeys", resource: ResourceAttributes(owner: id))
@@ -382,6 +394,12 @@ struct ProposalRequest: Decodable {
 struct OutcomeRequest: Decodable {
     let outcome: ReferralOutcome
     let detail: String?
+}
+
+/// `PUT /v1/organisations/{id}/webhook`'s body.
+struct WebhookRequest: Decodable {
+    let url: String
+    let secret: String
 }
 
 /// `POST /v1/organisations/{id}/signing-keys`'s body.

@@ -9,15 +9,20 @@ where the canonical JSON has its keys sorted at every level, no whitespace, and 
 
     reports.py keygen KEYFILE                 # writes a private key (base64), prints the public key (base64)
     reports.py make KEYFILE PREFIX COUNT OUT  # COUNT signed bodies, one JSON document per line
+    reports.py make KEYFILE PREFIX COUNT OUT --file-bytes N
+                                              # COUNT multipart/form-data bodies (the signed report and one
+                                              # generated JPEG of exactly N bytes), as LoadGen's --body-records
     reports.py sign KEYFILE REPORT.json       # one signed body, for a quick check with curl
 
-Imported by Benchmarks/crash/crash.py, which uses `mixed` (material, urgent material, solicitation).
+Imported by Benchmarks/crash/crash.py, which uses `mixed` (material, urgent material, solicitation)
+and the generated JPEGs with `multipart`.
 
 Everything in the reports is made up: generated hashes, documentation IP addresses (RFC 5737),
 placeholder accounts.
 """
 import base64
 import hashlib
+import io
 import json
 import random
 import sys
@@ -122,6 +127,73 @@ def mixed(reference, rng):
     return kind, report
 
 
+BOUNDARY = "vigil-bench-5f0c2a9e7d3b4c18"
+CONTENT_TYPE = "multipart/form-data; boundary=" + BOUNDARY
+
+
+def images(rng, count=64, w=480, h=360):
+    """`count` benign JPEGs (w x h, quality 85; about 33-39 KB at 480x360, 4-6 KB at 160x120): a
+    two-colour gradient, a few filled rectangles and Gaussian noise, from a seeded generator. Pillow
+    and numpy are imported here only (the metadata-only mode needs neither)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+    r = np.random.default_rng(rng.getrandbits(64))
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = (x / w * 0.6 + y / h * 0.4)[..., None]
+    out = []
+    for _ in range(count):
+        c0, c1 = r.uniform(0, 255, 3), r.uniform(0, 255, 3)
+        pixels = c0 * (1 - ramp) + c1 * ramp + r.normal(0, 10, (h, w, 3))
+        image = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+        draw = ImageDraw.Draw(image)
+        for _ in range(4):
+            x0, y0 = int(r.integers(0, w - w // 12)), int(r.integers(0, h - h // 9))
+            draw.rectangle([x0, y0, x0 + int(r.integers(w // 24, w // 3)), y0 + int(r.integers(h // 18, h // 3))],
+                           fill=tuple(int(v) for v in r.integers(0, 256, 3)))
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=85)
+        out.append(buffer.getvalue())
+    return out
+
+
+def jpeg_of_size(base, size, filler):
+    """`base` (a JPEG) with a comment segment (COM, which decoders skip) right after its start of
+    image, filled from `filler` so that the file is exactly `size` bytes: every file's bytes, and so
+    its MD5 and SHA-256, differ, while the picture comes from a small pool."""
+    pad = size - len(base) - 4  # the marker and the length field
+    if pad < 0 or pad > 65533:
+        raise ValueError("a %d-byte JPEG cannot be padded to %d bytes" % (len(base), size))
+    comment = bytes(filler.getrandbits(8) for _ in range(min(pad, 64))).ljust(pad, b"\x20")
+    return base[:2] + b"\xff\xfe" + (pad + 2).to_bytes(2, "big") + comment + base[2:]
+
+
+def attach(report, data):
+    """Declares `data` (a JPEG) as the bytes of the report's first file: its MD5 and SHA-256."""
+    file = report["files"][0]
+    file["media_type"] = "image/jpeg"
+    file["hashes"] = [{"algorithm": "md5", "value": hashlib.md5(data).hexdigest()},
+                      {"algorithm": "sha256", "value": hashlib.sha256(data).hexdigest()}]
+
+
+def with_file(reference, rng, pool, size):
+    """A report of one generated JPEG of exactly `size` bytes, its MD5 and SHA-256 declared (the
+    multipart body that files it: ``multipart``)."""
+    report = sample(reference, rng)
+    data = jpeg_of_size(pool[rng.randrange(len(pool))], size, rng)
+    attach(report, data)
+    return report, data
+
+
+def multipart(signed, data, reference="f1"):
+    head = ("--%s\r\nContent-Disposition: form-data; name=\"report\"\r\nContent-Type: application/json\r\n\r\n" % BOUNDARY).encode()
+    middle = ("\r\n--%s\r\nContent-Disposition: form-data; name=\"file\"; filename=\"%s\"\r\n"
+              "Content-Type: image/jpeg\r\n\r\n" % (BOUNDARY, reference)).encode()
+    tail = ("\r\n--%s--\r\n" % BOUNDARY).encode()
+    if BOUNDARY.encode() in data:
+        raise ValueError("the boundary occurs in a file")
+    return head + json.dumps(signed, separators=(",", ":")).encode() + middle + data + tail
+
+
 def main(argv):
     if len(argv) >= 2 and argv[0] == "keygen":
         key = Ed25519PrivateKey.generate()
@@ -133,6 +205,15 @@ def main(argv):
         key = load(argv[1])
         prefix, count, out = argv[2], int(argv[3]), argv[4]
         rng = random.Random(prefix)  # seeded: the same prefix gives the same reports
+        if len(argv) >= 7 and argv[5] == "--file-bytes":
+            size = int(argv[6])
+            pool = images(rng)
+            with open(out, "wb") as f:
+                for i in range(count):
+                    report, data = with_file("%s-%d" % (prefix, i), rng, pool, size)
+                    body = multipart(sign(key, report), data)
+                    f.write(b"%d\n" % len(body) + body)
+            return 0
         with open(out, "w") as f:
             for i in range(count):
                 f.write(json.dumps(sign(key, sample("%s-%d" % (prefix, i), rng)), separators=(",", ":")) + "\n")

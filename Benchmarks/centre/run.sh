@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The Centre's intake on loopback, SQLite, release build: signed metadata-only reports accepted
-# durably per second (POST /v1/reports answers 201 only after the report and its audit event are
-# committed, synchronous = FULL), and the latency at fixed rates.
+# The Centre's intake on loopback, SQLite, release build: signed reports (metadata only, or each with
+# one generated JPEG of --file-bytes bytes) accepted durably per second (POST /v1/reports answers 201
+# only after the report and its audit event are committed, synchronous = FULL), and the latency at
+# fixed rates.
 #
 #   Benchmarks/centre/run.sh [--rates 250,500,1000,2000,4000] [--seconds 20] [--connections 64]
-#       [--out Benchmarks/out/centre] [--vigil PATH] [--loadgen PATH]
+#       [--file-bytes 51200] [--out Benchmarks/out/centre] [--vigil PATH] [--loadgen PATH]
 #
 # One Centre node (`vigil serve --role centre`) on a fresh data folder; a provider organisation with
 # an API key (scope report) and an Ed25519 signing key registered at the Centre. For every rate, a
@@ -15,18 +16,26 @@
 # count (a 409 would mean a repeated reference, a 503 a busy store). Afterwards the script checks
 # that the database holds exactly the reports that were answered 201.
 #
-# Reports with a file (50 KB) are not measured yet: file parts are not accepted yet (issue 10).
+# --file-bytes N: every report carries one file, sent with it as multipart/form-data (part `report`,
+# part `file` named f1): a benign generated JPEG (gradient, rectangles, noise; from a seeded pool of
+# 64 pictures, each file padded with a JPEG comment of its own to exactly N bytes, so that every
+# file's MD5 and SHA-256 differ) whose MD5 and SHA-256 the signed report declares. The Centre checks
+# both digests against the bytes, computes PDQ, seals the file (AES-GCM) and stores it in the
+# report's transaction; the node gets a master key in its data folder. N from about 40,000 to 65,000.
+#
+# LoadGen runs on the same machine as the node: they share the cores.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CALLER_PWD="$PWD"; abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$CALLER_PWD/$1" ;; esac; }
 cd "$ROOT"
 source "$ROOT/Benchmarks/lib/common.sh"
-rates="250,500,1000,2000,4000"; seconds=20; connections=64; out="Benchmarks/out/centre"; vigil_bin=""; loadgen_bin=""
+rates="250,500,1000,2000,4000"; seconds=20; connections=64; out="Benchmarks/out/centre"; vigil_bin=""; loadgen_bin=""; file_bytes=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) rates="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
+    --file-bytes) file_bytes="$2"; shift 2 ;;
     --out) out="$(abspath "$2")"; shift 2 ;;
     --vigil) vigil_bin="$(abspath "$2")"; shift 2 ;;
     --loadgen) loadgen_bin="$(abspath "$2")"; shift 2 ;;
@@ -68,15 +77,24 @@ SERVER=$!
 for _ in $(seq 1 100); do curl -s "localhost:$port/ready" | grep -q ready && break; sleep 0.2; done
 kill -0 "$SERVER" 2>/dev/null || { echo "vigil serve exited:" >&2; cat "$OUT/serve.log" >&2; exit 1; }
 
+# Metadata only: one signed JSON body per line; with files: multipart bodies as length-prefixed records.
+if [ "$file_bytes" -gt 0 ]; then
+  make_args=(--file-bytes "$file_bytes"); content_type="multipart/form-data; boundary=vigil-bench-5f0c2a9e7d3b4c18"
+  bodies_option=--body-records; kind="signed reports, each with one ${file_bytes}-byte JPEG (multipart)"
+else
+  make_args=(); content_type="application/json"; bodies_option=--body-lines; kind="signed metadata-only reports"
+fi
+
 # A check of the rule with one report before the load (a 201 proves the two implementations agree).
-"$PY" Benchmarks/centre/reports.py make "$WORK/provider.key" check 1 "$WORK/check.jsonl"
-status=$(curl -s -o "$OUT/check.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
-  --data-binary @"$WORK/check.jsonl" "localhost:$port/v1/reports")
+"$PY" Benchmarks/centre/reports.py make "$WORK/provider.key" check 1 "$WORK/check.rec" "${make_args[@]}"
+if [ "$file_bytes" -gt 0 ]; then tail -n +2 "$WORK/check.rec" > "$WORK/check.body"; else cp "$WORK/check.rec" "$WORK/check.body"; fi
+status=$(curl -s -o "$OUT/check.json" -w '%{http_code}' -H "Authorization: Bearer $KEY" -H "Content-Type: $content_type" \
+  --data-binary @"$WORK/check.body" "localhost:$port/v1/reports")
 [ "$status" = 201 ] || { echo "a Python-signed report was refused ($status): $(cat "$OUT/check.json")" >&2; exit 1; }
 
 export VIGIL_KEY="$KEY"
 {
-  echo "# The Centre's intake: signed metadata-only reports, open loop"
+  echo "# The Centre's intake: $kind, open loop"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ); $(bench_machine); vigil $VIGIL (sha256 $(sha256sum < "$VIGIL" | cut -c1-12)); SQLite, synchronous = FULL;"
   echo "$connections connections, ${seconds} s per rate after 3 s of warm-up; every report signed, verified, stored with its audit event."
@@ -88,24 +106,25 @@ IFS=',' read -r -a each <<< "$rates"
 for rate in "${each[@]}"; do
   count=$(awk -v r="$rate" -v s="$seconds" 'BEGIN { printf "%d", r * (s + 3 + 6) * 1.1 + 100 }')
   bench_phase_start "make $count reports"
-  "$PY" Benchmarks/centre/reports.py make "$WORK/provider.key" "rate$rate" "$count" "$WORK/bodies-$rate.jsonl"
+  "$PY" Benchmarks/centre/reports.py make "$WORK/provider.key" "rate$rate" "$count" "$WORK/bodies-$rate" "${make_args[@]}"
   bench_phase_end "make $count reports"
   bench_phase_start "intake at $rate/s"
   "$LOADGEN" --port "$port" --rate "$rate" --duration "$seconds" --warmup 3 --connections "$connections" --server-pid "$SERVER" \
-    --bearer-env VIGIL_KEY --method POST --path /v1/reports --body-lines "$WORK/bodies-$rate.jsonl" --raw-lines \
+    --bearer-env VIGIL_KEY --method POST --path /v1/reports --content-type "$content_type" \
+    $bodies_option "$WORK/bodies-$rate" $([ "$file_bytes" -gt 0 ] || echo --raw-lines) \
     --label "reports at $rate/s" --json "$OUT/loadgen-$rate.json" --no-header | tee -a "$OUT/summary.md"
   bench_phase_end "intake at $rate/s" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
-  rm -f "$WORK/bodies-$rate.jsonl"
+  rm -f "$WORK/bodies-$rate"
 done
 
 # Every 201 is in the database, and nothing else is: count the stored reports and the answers.
 kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""
-stored=$("$PY" - "$DATA/vigil.sqlite" <<'PY'
+read -r stored stored_files <<< "$("$PY" - "$DATA/vigil.sqlite" <<'PY'
 import sqlite3, sys
 db = sqlite3.connect(sys.argv[1])
-print(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0])
+print(db.execute("SELECT COUNT(*) FROM reports").fetchone()[0], db.execute("SELECT COUNT(*) FROM report_files").fetchone()[0])
 PY
-)
+)"
 created=$("$PY" - "$OUT" <<'PY'
 import glob, json, sys
 total = 1  # the check report
@@ -117,9 +136,10 @@ PY
 )
 verdict="every report answered 201 is stored"
 [ "$stored" -ge "$created" ] || verdict="LOST: fewer reports stored than answered 201"
+if [ "$file_bytes" -gt 0 ] && [ "$stored_files" -ne "$stored" ]; then verdict="$verdict; BUT $stored_files stored files for $stored reports"; fi
 {
   echo
-  echo "stored reports: $stored; answered 201 (LoadGen's status counts and the check report): $created: $verdict"
+  echo "stored reports: $stored (stored files: $stored_files); answered 201 (LoadGen's status counts and the check report): $created: $verdict"
   echo
   bench_phase_table
 } | tee -a "$OUT/summary.md"

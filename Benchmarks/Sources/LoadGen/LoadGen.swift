@@ -91,6 +91,13 @@ struct LoadGen: ParsableCommand {
     @Option(help: "Body: this file's bytes, the same every request.")
     var bodyFile: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "Bodies: the records of this file, in turn, sent as they are (binary-safe; e.g. multipart/form-data with --content-type).",
+            discussion: "Each record is its length in bytes as decimal digits, a newline, then that many bytes."
+        ))
+    var bodyRecords: String?
+
     @Option(help: "Label for the table's first column (default: METHOD path).")
     var label: String?
 
@@ -124,8 +131,8 @@ struct LoadGen: ParsableCommand {
         guard threads >= 1, connections >= threads else {
             throw ValidationError("need --threads >= 1 and --connections >= --threads")
         }
-        guard !(bodyLines != nil && bodyFile != nil) else {
-            throw ValidationError("give at most one of --body-lines and --body-file")
+        guard [bodyLines, bodyFile, bodyRecords].compactMap({ $0 }).count <= 1 else {
+            throw ValidationError("give at most one of --body-lines, --body-file and --body-records")
         }
         guard (1...65535).contains(port) else { throw ValidationError("--port out of range") }
     }
@@ -201,6 +208,9 @@ struct LoadGen: ParsableCommand {
         } else if let bodyFile {
             body = .fixed(try readFile(bodyFile))
             defaultType = "application/octet-stream"
+        } else if let bodyRecords {
+            body = .records(try Self.records(try readFile(bodyRecords), path: bodyRecords))
+            defaultType = "application/octet-stream"
         } else {
             body = .none
         }
@@ -209,6 +219,30 @@ struct LoadGen: ParsableCommand {
             headerFields.append(("Content-Type", type))
         }
         return RequestTemplate(method: method.uppercased(), path: path, headers: headerFields, body: body)
+    }
+
+    /// The records of a --body-records file: each is its length in decimal digits, a newline, then
+    /// that many bytes.
+    static func records(_ bytes: [UInt8], path: String) throws -> [[UInt8]] {
+        var records: [[UInt8]] = []
+        var index = 0
+        while index < bytes.count {
+            var length = 0
+            var digits = 0
+            while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9"), digits < 12 {
+                length = length * 10 + Int(bytes[index] - UInt8(ascii: "0"))
+                index += 1
+                digits += 1
+            }
+            guard digits > 0, index < bytes.count, bytes[index] == UInt8(ascii: "\n"), bytes.count - index - 1 >= length else {
+                throw LoadGenError("\(path): record \(records.count + 1) is not a length, a newline and that many bytes")
+            }
+            index += 1
+            records.append(Array(bytes[index..<(index + length)]))
+            index += length
+        }
+        guard !records.isEmpty else { throw LoadGenError("\(path) has no records") }
+        return records
     }
 
     /// One run at one rate: connects, runs every event loop's share of the schedule from a common

@@ -9,6 +9,8 @@ enum RequestBody: Sendable {
     /// One body per line of a file, each line put in `template` in place of `{line}` (JSON-escaped),
     /// or, without a template, the line itself as the body; requests rotate through the lines in order.
     case lines([String], template: String?)
+    /// One body per record, in turn, the bytes as they are (e.g. prepared multipart/form-data bodies).
+    case records([[UInt8]])
 }
 
 /// One request shape; ``encode(host:port:)`` turns it into the exact bytes that go on the wire.
@@ -36,6 +38,8 @@ struct RequestTemplate: Sendable {
                 guard let template else { return Array(line.utf8) }
                 return Array(template.replacing(Self.linePlaceholder, with: Self.jsonEscaped(line)).utf8)
             }
+        case .records(let records):
+            bodies = records
         }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\n"
         for header in headers { head += "\(header.name): \(header.value)\r\n" }

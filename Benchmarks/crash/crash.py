@@ -4,14 +4,19 @@ runs this): a Centre node under intake load is killed with SIGKILL at a seeded r
 restarted on the same data folder, and checked, round after round.
 
     crash.py --vigil PATH --data DIR --port N --signing-key FILE --out DIR
-             [--rounds 20] [--seed 1] [--threads 8] [--kill-after 0.5,3.0] [--target centre] [--store sqlite]
+             [--rounds 20] [--seed 1] [--threads 8] [--kill-after 0.5,3.0] [--file-share 0.25]
+             [--target centre] [--store sqlite]
 
 The provider's API key (scope report) comes in $VIGIL_CRASH_PROVIDER_KEY, the Centre analyst's key
 (scope assess) in $VIGIL_CRASH_READER_KEY.
 
 Each round: load threads (http.client, keep-alive) POST freshly made signed reports
 (reports.mixed: material, urgent material, solicitation) and append every 201 to acks.jsonl (the
-id, the provider_reference, the SHA-256 of the canonical JSON sent and the signature); the server
+id, the provider_reference, the SHA-256 of the canonical JSON sent and the signature, and the file
+sent with it, if any); a share of the reports of material (--file-share, one in four by default)
+carry their first file's bytes as multipart/form-data: a benign generated JPEG of 8-50 KB (a seeded
+pool of gradients with rectangles and noise, each file padded with a JPEG comment of its own to a
+random size, so every file's digests differ) whose MD5 and SHA-256 the signed report declares; the server
 process itself is killed with SIGKILL at a seeded moment; requests without an answer are written to
 unanswered.jsonl. The server is started again on the same folder and /ready polled (the
 restart-to-ready time). Then, with the load paused:
@@ -21,8 +26,10 @@ restart-to-ready time). Then, with the load paused:
 - the database (read-only): every report acknowledged so far is stored under its id with the content
   sent; every stored report is whole (its JSON parses to the reference of its row, its content is
   what was sent, it has exactly one report.file audit event, and every report.file event names a
-  stored report); reports stored but not acknowledged (sent when the server died) are counted as
-  extra; PRAGMA integrity_check is ok;
+  stored report; a report sent with a file has exactly that file's report_files row, with the
+  reference, size and SHA-256 declared, and one sent without has none; no file row without its
+  report); reports stored but not acknowledged (sent when the server died) are counted as extra;
+  PRAGMA integrity_check is ok;
 - `vigil audit verify` over the data folder passes (the last sequence is kept in the table).
 
 After the last round every acknowledged report is read back again over HTTP, the node is stopped
@@ -87,6 +94,10 @@ class CentreTarget:
         self.provider_key = os.environ["VIGIL_CRASH_PROVIDER_KEY"]
         self.reader_key = os.environ["VIGIL_CRASH_READER_KEY"]
         self.signing_key = reports.load(args.signing_key)
+        self.file_share = args.file_share
+        pool_rng = random.Random("crash-images/%s" % args.seed)
+        # Small pictures (about 5 KB) padded to 8-50 KB: what a file's bytes are made of.
+        self.pictures = reports.images(pool_rng, count=16, w=160, h=120) if self.file_share > 0 else []
         self.process = None
         CentreTarget.started.append(self)
 
@@ -138,14 +149,23 @@ class CentreTarget:
     # The load.
 
     def make(self, reference, rng):
+        """(kind, body, content type, SHA-256 of the canonical JSON, signature, the file sent: None or
+        [reference, size, sha256])."""
         kind, report = reports.mixed(reference, rng)
+        data = None
+        if kind != "solicitation" and rng.random() < self.file_share:
+            data = reports.jpeg_of_size(self.pictures[rng.randrange(len(self.pictures))], rng.randrange(8 << 10, 50 << 10), rng)
+            reports.attach(report, data)
         signed = reports.sign(self.signing_key, report)
-        body = json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
-        return kind, body, digest(reports.canonical(report)), signed["signature"]["value"]
+        sent = digest(reports.canonical(report)), signed["signature"]["value"]
+        if data is None:
+            return kind, json.dumps(signed, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), "application/json", *sent, None
+        file = [report["files"][0]["reference"], len(data), hashlib.sha256(data).hexdigest()]
+        return kind, reports.multipart(signed, data, file[0]), reports.CONTENT_TYPE, *sent, file
 
-    def post(self, conn, body):
+    def post(self, conn, body, content_type):
         conn.request("POST", "/v1/reports", body, {
-            "Authorization": "Bearer " + self.provider_key, "Content-Type": "application/json"})
+            "Authorization": "Bearer " + self.provider_key, "Content-Type": content_type})
         response = conn.getresponse()
         return response.status, response.read()
 
@@ -172,6 +192,9 @@ class CentreTarget:
                 except ValueError:
                     parses = False
                 rows[rid] = (ref, digest(blob), sig, parses)
+            files = {}
+            for rid, ref, size, sha256 in db.execute("SELECT report_id, reference, size, sha256 FROM report_files"):
+                files.setdefault(rid, []).append([ref, size, sha256])
             events = {}
             for (obj,) in db.execute("SELECT object FROM audit_events WHERE action = 'report.file'"):
                 rid = int(obj.split(":", 1)[1]) if obj.startswith("report:") else -1
@@ -180,7 +203,7 @@ class CentreTarget:
             db.execute("COMMIT")
         finally:
             db.close()
-        return rows, events, integrity
+        return rows, files, events, integrity
 
     def audit_verify(self):
         """`vigil audit verify` over the data folder: (passed, its line)."""
@@ -196,28 +219,28 @@ class Ledger:
 
     def __init__(self, out):
         self.lock = threading.Lock()
-        self.acks = {}        # reference -> (id, digest, signature, round)
-        self.unanswered = {}  # reference -> (digest, signature, round, how)
+        self.acks = {}        # reference -> (id, digest, signature, round, file or None)
+        self.unanswered = {}  # reference -> (digest, signature, round, how, file or None)
         self.by_round = {}    # round -> [reference acknowledged]
         self.statuses = {}    # status -> count (every answer)
         self.kinds = {}
         self.ack_file = open(os.path.join(out, "acks.jsonl"), "a")
         self.unanswered_file = open(os.path.join(out, "unanswered.jsonl"), "a")
 
-    def ack(self, round_no, reference, report_id, sent_digest, signature, kind):
+    def ack(self, round_no, reference, report_id, sent_digest, signature, kind, file):
         with self.lock:
-            self.acks[reference] = (report_id, sent_digest, signature, round_no)
+            self.acks[reference] = (report_id, sent_digest, signature, round_no, file)
             self.by_round.setdefault(round_no, []).append(reference)
             self.kinds[kind] = self.kinds.get(kind, 0) + 1
             self.ack_file.write(json.dumps({"round": round_no, "id": report_id, "provider_reference": reference,
-                                            "sha256": sent_digest, "signature": signature, "kind": kind}) + "\n")
+                                            "sha256": sent_digest, "signature": signature, "kind": kind, "file": file}) + "\n")
             self.ack_file.flush()
 
-    def no_answer(self, round_no, reference, sent_digest, signature, how):
+    def no_answer(self, round_no, reference, sent_digest, signature, how, file):
         with self.lock:
-            self.unanswered[reference] = (sent_digest, signature, round_no, how)
+            self.unanswered[reference] = (sent_digest, signature, round_no, how, file)
             self.unanswered_file.write(json.dumps({"round": round_no, "provider_reference": reference,
-                                                   "sha256": sent_digest, "signature": signature, "how": how}) + "\n")
+                                                   "sha256": sent_digest, "signature": signature, "how": how, "file": file}) + "\n")
             self.unanswered_file.flush()
 
     def answered(self, status):
@@ -233,16 +256,16 @@ def load_thread(target, ledger, problems, round_no, thread_no, seed, killing, st
     while not stop.is_set():
         reference = "crash-%s-r%d-t%d-%d" % (seed, round_no, thread_no, n)
         n += 1
-        kind, body, sent_digest, signature = target.make(reference, rng)
+        kind, body, content_type, sent_digest, signature, file = target.make(reference, rng)
         try:
-            status, answer = target.post(conn, body)
+            status, answer = target.post(conn, body, content_type)
         except (OSError, http.client.HTTPException) as error:
             how = "refused" if isinstance(error, ConnectionRefusedError) else type(error).__name__
             if killing.is_set():
-                ledger.no_answer(round_no, reference, sent_digest, signature, how)
+                ledger.no_answer(round_no, reference, sent_digest, signature, how, file)
             else:
                 problems.add(round_no, "request failed before the kill", "%s: %s (%s)" % (reference, how, error))
-                ledger.no_answer(round_no, reference, sent_digest, signature, "before kill: " + how)
+                ledger.no_answer(round_no, reference, sent_digest, signature, "before kill: " + how, file)
             break
         ledger.answered(status)
         if status == 201:
@@ -254,7 +277,7 @@ def load_thread(target, ledger, problems, round_no, thread_no, seed, killing, st
             except (ValueError, KeyError, TypeError):
                 problems.add(round_no, "201 without an id", "%s: %r" % (reference, answer[:300]))
                 continue
-            ledger.ack(round_no, reference, report_id, sent_digest, signature, kind)
+            ledger.ack(round_no, reference, report_id, sent_digest, signature, kind, file)
         else:
             problems.add(round_no, "answer %d to a filing" % status, "%s: %r" % (reference, answer[:300]))
     conn.close()
@@ -274,7 +297,7 @@ def read_back(target, ledger, problems, round_no, references, threads):
                 if not todo:
                     break
                 reference = todo.pop()
-            report_id, sent_digest, signature, _ = ledger.acks[reference]
+            report_id, sent_digest, signature = ledger.acks[reference][:3]
             try:
                 status, answer = target.get(conn, report_id)
             except (OSError, http.client.HTTPException) as error:
@@ -310,10 +333,26 @@ def read_back(target, ledger, problems, round_no, references, threads):
 
 def check_store(target, ledger, problems, round_no):
     """The database against the ledger (see the module's description). Returns the table's counts."""
-    rows, events, integrity = target.read_store()
+    rows, files, events, integrity = target.read_store()
     by_reference = {ref: (rid, d, sig, parses) for rid, (ref, d, sig, parses) in rows.items()}
     present = missing = 0
-    for reference, (report_id, sent_digest, signature, _) in ledger.acks.items():
+    files_expected = files_present = 0
+
+    def check_files(rid, reference, sent_file):
+        """The report's report_files rows are exactly the file sent with it (or none)."""
+        nonlocal files_expected, files_present
+        stored_files = files.get(rid, [])
+        if sent_file is not None:
+            files_expected += 1
+        if stored_files == ([sent_file] if sent_file is not None else []):
+            files_present += sent_file is not None
+        elif sent_file is None:
+            problems.add(round_no, "stored files for a report sent without", "id %d (%s): %s" % (rid, reference, stored_files))
+        else:
+            problems.add(round_no, "report's file missing or altered",
+                         "id %d (%s): sent %s, stored %s" % (rid, reference, sent_file, stored_files))
+
+    for reference, (report_id, sent_digest, signature, _, sent_file) in ledger.acks.items():
         stored = by_reference.get(reference)
         if stored is None:
             missing += 1
@@ -326,6 +365,7 @@ def check_store(target, ledger, problems, round_no):
             problems.add(round_no, "acknowledged report altered", "id %d (%s)" % (report_id, reference))
         else:
             present += 1
+            check_files(report_id, reference, sent_file)
     extra = extra_whole = 0
     extra_by_round = {}  # round -> unanswered requests of that round found stored, whole
     for rid, (reference, stored_digest, signature, parses) in rows.items():
@@ -344,13 +384,18 @@ def check_store(target, ledger, problems, round_no):
         else:
             extra_whole += 1
             extra_by_round[sent[2]] = extra_by_round.get(sent[2], 0) + 1
+            check_files(rid, reference, sent[4])
     for rid in events:
         if rid not in rows:
             problems.add(round_no, "report.file event without its report", "report:%d" % rid)
+    for rid in files:
+        if rid not in rows:
+            problems.add(round_no, "report_files rows without their report", "report %d: %s" % (rid, files[rid]))
     if integrity != ["ok"]:
         problems.add(round_no, "PRAGMA integrity_check", "; ".join(integrity[:10]))
     return {"stored": len(rows), "present": present, "missing": missing, "extra": extra, "extra_whole": extra_whole,
-            "extra_by_round": extra_by_round, "integrity": ";".join(integrity[:3])}
+            "extra_by_round": extra_by_round, "files_expected": files_expected, "files_present": files_present,
+            "stored_files": sum(len(v) for v in files.values()), "integrity": ";".join(integrity[:3])}
 
 
 def main():
@@ -364,6 +409,7 @@ def main():
     parser.add_argument("--seed", default="1")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--kill-after", default="0.5,3.0", help="the range of the kill moment, seconds into a round")
+    parser.add_argument("--file-share", type=float, default=0.25, help="the share of reports of material sent with a file")
     parser.add_argument("--target", default="centre", choices=["centre"])
     parser.add_argument("--store", default="sqlite", choices=["sqlite"])
     args = parser.parse_args()
@@ -382,8 +428,8 @@ def main():
         return 1
 
     print("| round | kill at s | acked in round | acked so far | stored | present | missing | extra so far "
-          "| no answer (stored) | non-201 | restart to ready ms | read back | audit last seq |")
-    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|", flush=True)
+          "| files whole/expected | no answer (stored) | non-201 | restart to ready ms | read back | audit last seq |")
+    print("|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|", flush=True)
     for round_no in range(1, args.rounds + 1):
         kill_at = rng.uniform(low, high)
         killing, stop = threading.Event(), threading.Event()
@@ -419,9 +465,9 @@ def main():
                "unanswered": unanswered_round, "non_201": other, "exit_status": status, "ready_ms": round(ready * 1000, 1),
                "read_back": read, "audit": audit_line, "problems": problems.count() - before_problems, **counts}
         results.append(row)
-        print("| %d | %.2f | %d | %d | %d | %d | %d | %d | %d (%d) | %d | %.0f | %d/%d | %s |" % (
+        print("| %d | %.2f | %d | %d | %d | %d | %d | %d | %d/%d | %d (%d) | %d | %.0f | %d/%d | %s |" % (
             round_no, kill_at, len(acked_round), len(ledger.acks), counts["stored"], counts["present"], counts["missing"],
-            counts["extra"], unanswered_round, counts["extra_by_round"].get(round_no, 0), other, ready * 1000, read,
+            counts["extra"], counts["files_present"], counts["files_expected"], unanswered_round, counts["extra_by_round"].get(round_no, 0), other, ready * 1000, read,
             len(acked_round), last_seq), flush=True)
 
     # The final check: every acknowledgement read back again, then the folder with no server running.
@@ -436,6 +482,7 @@ def main():
         if not final["audit_ok"]:
             problems.add("final", "vigil audit verify", final["audit"])
     final["acknowledged"] = len(ledger.acks)
+    final["acknowledged_with_file"] = sum(1 for v in ledger.acks.values() if v[4] is not None)
     final["unanswered"] = len(ledger.unanswered)
     final["unanswered_refused"] = sum(1 for v in ledger.unanswered.values() if v[3] == "refused")
     final["statuses"] = {str(k): v for k, v in sorted(ledger.statuses.items())}
@@ -449,11 +496,12 @@ def main():
     with open(os.path.join(args.out, "results.json"), "w") as f:
         json.dump({"rounds": results, "final": final, "seed": args.seed, "threads": args.threads, "kill_after": [low, high]}, f, indent=1)
     print()
-    print("final (no server running): %d acknowledged, %d read back over HTTP, %s stored, %s missing, %s extra "
-          "(%s of them whole), integrity %s, %s; answers %s; %d requests without an answer (%d of them refused: sent after the kill); "
-          "%d problems; %.0f s" % (
-              final["acknowledged"], final.get("read_back", 0), final.get("stored", "?"), final.get("missing", "?"),
-              final.get("extra", "?"), final.get("extra_whole", "?"), final.get("integrity", "?"), final.get("audit", "?"),
+    print("final (no server running): %d acknowledged (%d with a file), %d read back over HTTP, %s stored, %s missing, %s extra "
+          "(%s of them whole), files %s whole of %s sent with stored reports (%s file rows), integrity %s, %s; answers %s; "
+          "%d requests without an answer (%d of them refused: sent after the kill); %d problems; %.0f s" % (
+              final["acknowledged"], final["acknowledged_with_file"], final.get("read_back", 0), final.get("stored", "?"),
+              final.get("missing", "?"), final.get("extra", "?"), final.get("extra_whole", "?"), final.get("files_present", "?"),
+              final.get("files_expected", "?"), final.get("stored_files", "?"), final.get("integrity", "?"), final.get("audit", "?"),
               final["statuses"], final["unanswered"], final["unanswered_refused"], final["problems"], final["seconds"]))
     return 1 if problems.count() or len(results) < args.rounds else 0
 

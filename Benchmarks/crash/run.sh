@@ -3,18 +3,22 @@
 # report it acknowledged (201) must be there afterwards, whole (docs/crash.md).
 #
 #   Benchmarks/crash/run.sh [--target centre] [--store sqlite] [--rounds 20] [--seed 1] [--threads 8]
-#       [--kill-after 0.5,3.0] [--out Benchmarks/out/crash] [--vigil PATH] [--work DIR]
+#       [--kill-after 0.5,3.0] [--file-share 0.25] [--out Benchmarks/out/crash] [--vigil PATH] [--work DIR]
 #
 # One `vigil serve --role centre` on a fresh data folder (SQLite, synchronous = FULL); a provider
 # organisation with an API key (scope report) and an Ed25519 signing key registered at the Centre
 # (Benchmarks/centre/reports.py, Python's `cryptography`), and a Centre organisation with an
 # analyst's key (scope assess) to read reports back. Benchmarks/crash/crash.py then runs the rounds:
 # load threads POST freshly signed benign reports (material, urgent material, solicitation with a
-# conversation) and log every 201 (id, provider_reference, SHA-256 of the canonical JSON sent);
+# conversation; --file-share of the reports of material, one in four by default, carry their first
+# file's bytes as multipart/form-data: a generated benign JPEG of 8-50 KB whose MD5 and SHA-256 the
+# signed report declares) and log every 201 (id, provider_reference, SHA-256 of the canonical JSON
+# sent, the file sent);
 # at a seeded random moment (--kill-after, seconds into the round) the server process itself gets
 # SIGKILL; it is restarted on the same folder and /ready polled; the round's acknowledged reports
 # are read back over HTTP, and the database is checked (every acknowledgement so far present and
-# the same, every stored report whole with its audit event, PRAGMA integrity_check) and
+# the same, every stored report whole with its audit event and exactly the file sent with it, as a
+# report_files row with the declared SHA-256 and size, PRAGMA integrity_check) and
 # `vigil audit verify` run. At the end everything acknowledged is read back again and the folder is
 # checked with the node stopped. One row per round; exit status 1 on any missing, altered or
 # half-written report, a 5xx, or a node that does not come back. Results in --out: summary.md,
@@ -28,7 +32,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CALLER_PWD="$PWD"; abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$CALLER_PWD/$1" ;; esac; }
 cd "$ROOT"
 source "$ROOT/Benchmarks/lib/common.sh"
-target="centre"; store="sqlite"; rounds=20; seed=1; threads=8; kill_after="0.5,3.0"
+target="centre"; store="sqlite"; rounds=20; seed=1; threads=8; kill_after="0.5,3.0"; file_share=0.25
 out="$ROOT/Benchmarks/out/crash"; vigil_bin=""; work=""
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -38,6 +42,7 @@ while [ $# -gt 0 ]; do
     --seed) seed="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
     --kill-after) kill_after="$2"; shift 2 ;;
+    --file-share) file_share="$2"; shift 2 ;;
     --out) out="$(abspath "$2")"; shift 2 ;;
     --vigil) vigil_bin="$(abspath "$2")"; shift 2 ;;
     --work) work="$(abspath "$2")"; shift 2 ;;
@@ -75,13 +80,13 @@ port=$(bench_free_port)
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ); $(bench_machine); load average $(bench_loadavg);"
   echo "vigil $VIGIL (sha256 $(sha256sum < "$VIGIL" | cut -c1-12)); target $target, store $store (synchronous = FULL);"
-  echo "$rounds rounds, seed $seed, $threads load threads, kill at $kill_after s into each round."
+  echo "$rounds rounds, seed $seed, $threads load threads, kill at $kill_after s into each round; a share of $file_share of the reports of material with a file (8-50 KB)."
   echo
 } | tee "$OUT/summary.md"
 status=0
 VIGIL_CRASH_PROVIDER_KEY="$PROVIDER_KEY" VIGIL_CRASH_READER_KEY="$READER_KEY" \
   "$PY" -u Benchmarks/crash/crash.py --vigil "$VIGIL" --data "$DATA" --port "$port" --signing-key "$WORK/provider.key" \
-    --out "$OUT" --rounds "$rounds" --seed "$seed" --threads "$threads" --kill-after "$kill_after" \
+    --out "$OUT" --rounds "$rounds" --seed "$seed" --threads "$threads" --kill-after "$kill_after" --file-share "$file_share" \
     --target "$target" --store "$store" | tee -a "$OUT/summary.md" || status=$?
 {
   echo

@@ -5,7 +5,7 @@
 # fixed rates.
 #
 #   Benchmarks/centre/run.sh [--rates 250,500,1000,2000,4000] [--seconds 20] [--connections 64]
-#       [--file-bytes 51200] [--out Benchmarks/out/centre] [--vigil PATH] [--loadgen PATH]
+#       [--file-bytes 51200] [--hashing-queue N] [--out Benchmarks/out/centre] [--vigil PATH] [--loadgen PATH]
 #
 # One Centre node (`vigil serve --role centre`) on a fresh data folder; a provider organisation with
 # an API key (scope report) and an Ed25519 signing key registered at the Centre. For every rate, a
@@ -23,19 +23,25 @@
 # both digests against the bytes, computes PDQ, seals the file (AES-GCM) and stores it in the
 # report's transaction; the node gets a master key in its data folder. N from about 40,000 to 65,000.
 #
+# The node's hashing pool admits its threads plus `hashing.queue` files (16 by default) and answers
+# 503 hashing_busy past that, so with more connections than that a burst of files is partly refused
+# (counted as non-2xx); --hashing-queue N starts the node with VIGIL_HASHING_QUEUE=N (e.g. the number
+# of connections, to measure throughput rather than the admission limit).
+#
 # LoadGen runs on the same machine as the node: they share the cores.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 CALLER_PWD="$PWD"; abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$CALLER_PWD/$1" ;; esac; }
 cd "$ROOT"
 source "$ROOT/Benchmarks/lib/common.sh"
-rates="250,500,1000,2000,4000"; seconds=20; connections=64; out="Benchmarks/out/centre"; vigil_bin=""; loadgen_bin=""; file_bytes=0
+rates="250,500,1000,2000,4000"; seconds=20; connections=64; out="Benchmarks/out/centre"; vigil_bin=""; loadgen_bin=""; file_bytes=0; hashing_queue=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) rates="$2"; shift 2 ;;
     --seconds) seconds="$2"; shift 2 ;;
     --connections) connections="$2"; shift 2 ;;
     --file-bytes) file_bytes="$2"; shift 2 ;;
+    --hashing-queue) hashing_queue="$2"; shift 2 ;;
     --out) out="$(abspath "$2")"; shift 2 ;;
     --vigil) vigil_bin="$(abspath "$2")"; shift 2 ;;
     --loadgen) loadgen_bin="$(abspath "$2")"; shift 2 ;;
@@ -72,6 +78,7 @@ KEY=$("$VIGIL" keys create --org "Bench Hosting" --scopes report --data-director
 PUBLIC=$("$PY" Benchmarks/centre/reports.py keygen "$WORK/provider.key")
 "$VIGIL" reports register-key --org "Bench Hosting" --public-key "$PUBLIC" --data-directory "$DATA" >/dev/null
 port=$(bench_free_port)
+[ -z "$hashing_queue" ] || export VIGIL_HASHING_QUEUE="$hashing_queue"
 "$VIGIL" serve --role centre --data-directory "$DATA" --port "$port" > "$OUT/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -s "localhost:$port/ready" | grep -q ready && break; sleep 0.2; done
@@ -97,7 +104,7 @@ export VIGIL_KEY="$KEY"
   echo "# The Centre's intake: $kind, open loop"
   echo
   echo "$(date -u +%Y-%m-%dT%H:%MZ); $(bench_machine); vigil $VIGIL (sha256 $(sha256sum < "$VIGIL" | cut -c1-12)); SQLite, synchronous = FULL;"
-  echo "$connections connections, ${seconds} s per rate after 3 s of warm-up; every report signed, verified, stored with its audit event."
+  echo "$connections connections, ${seconds} s per rate after 3 s of warm-up; every report signed, verified, stored with its audit event; hashing queue ${hashing_queue:-the default (16)}."
   echo
   echo "| run | rate/s | achieved/s | requests | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | non-2xx | socket errors | late | LoadGen CPU | server CPU |"
   echo "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|"

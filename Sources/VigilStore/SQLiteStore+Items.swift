@@ -77,20 +77,23 @@ extension SQLiteStore {
 
 extension SQLiteTransaction {
     func linkReport(reportId: Int64, files: [LinkedFile], keys: [String]) throws(StoreError) -> ReportLinks {
+        // Every statement cached (prepared once per connection): intake runs these for every report,
+        // in its group commit's one writer, where preparing them cost more than running them.
         try database {
             var items: [String: StoredItem] = [:]
             var linkKeys = keys
             for file in files {
                 let id = try findOrCreateItem(file)
-                try db.execute(
-                    sql: "INSERT OR IGNORE INTO report_items (report_id, reference, item_id) VALUES (?, ?, ?)",
+                try db.cachedStatement(sql: "INSERT OR IGNORE INTO report_items (report_id, reference, item_id) VALUES (?, ?, ?)").execute(
                     arguments: [reportId, file.reference, id])
                 if db.changesCount > 0 {
-                    try db.execute(
-                        sql: "UPDATE items SET report_count = report_count + 1, viral = viral OR ? OR report_count + 1 >= ? WHERE id = ?",
-                        arguments: [file.flaggedViral, ReportLinking.viralReports, id])
+                    try db.cachedStatement(
+                        sql: "UPDATE items SET report_count = report_count + 1, viral = viral OR ? OR report_count + 1 >= ? WHERE id = ?"
+                    ).execute(arguments: [file.flaggedViral, ReportLinking.viralReports, id])
                 }
-                guard let item = try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.itemColumns) FROM items WHERE id = ?", arguments: [id]) else {
+                guard
+                    let item = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(SQLiteStore.itemColumns) FROM items WHERE id = ?"), arguments: [id])
+                else {
                     continue
                 }
                 let stored = SQLiteStore.storedItem(item)
@@ -104,22 +107,24 @@ extension SQLiteTransaction {
                 let part = Array(linkKeys[chunk..<min(chunk + 500, linkKeys.count)])
                 let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
                 let found = try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT DISTINCT c.case_id FROM report_link_keys k JOIN report_cases c ON c.report_id = k.report_id
-                        WHERE k.key IN (\(marks))
-                        """, arguments: StatementArguments(part))
+                    db.cachedStatement(
+                        sql: """
+                            SELECT DISTINCT c.case_id FROM report_link_keys k JOIN report_cases c ON c.report_id = k.report_id
+                            WHERE k.key IN (\(marks))
+                            """), arguments: StatementArguments(part))
                 cases.formUnion(found)
             }
             let caseId = min(cases.min() ?? reportId, reportId)
             for other in cases where other != caseId {
-                try db.execute(sql: "UPDATE report_cases SET case_id = ? WHERE case_id = ?", arguments: [caseId, other])
+                try db.cachedStatement(sql: "UPDATE report_cases SET case_id = ? WHERE case_id = ?").execute(arguments: [caseId, other])
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO report_cases (report_id, case_id) VALUES (?, ?)", arguments: [reportId, caseId])
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO report_cases (report_id, case_id) VALUES (?, ?)").execute(arguments: [
+                reportId, caseId,
+            ])
             for key in linkKeys {
-                try db.execute(sql: "INSERT INTO report_link_keys (key, report_id) VALUES (?, ?)", arguments: [key, reportId])
+                try db.cachedStatement(sql: "INSERT INTO report_link_keys (key, report_id) VALUES (?, ?)").execute(arguments: [key, reportId])
             }
-            let size = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM report_cases WHERE case_id = ?", arguments: [caseId]) ?? 1
+            let size = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM report_cases WHERE case_id = ?"), arguments: [caseId]) ?? 1
             return ReportLinks(caseId: caseId, items: items, linkedReports: size - 1)
         }
     }
@@ -127,12 +132,14 @@ extension SQLiteTransaction {
     /// The item of a file: the one with its SHA-256, else its MD5, else a PDQ within the radius; or a new one.
     private func findOrCreateItem(_ file: LinkedFile) throws -> Int64 {
         if let sha256 = file.sha256,
-            let id = try Int64.fetchOne(db, sql: "SELECT id FROM items WHERE sha256 = ? ORDER BY id LIMIT 1", arguments: [sha256])
+            let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM items WHERE sha256 = ? ORDER BY id LIMIT 1"), arguments: [sha256])
         {
             try fillIn(id, file)
             return id
         }
-        if let md5 = file.md5, let id = try Int64.fetchOne(db, sql: "SELECT id FROM items WHERE md5 = ? ORDER BY id LIMIT 1", arguments: [md5]) {
+        if let md5 = file.md5,
+            let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM items WHERE md5 = ? ORDER BY id LIMIT 1"), arguments: [md5])
+        {
             try fillIn(id, file)
             return id
         }
@@ -140,9 +147,10 @@ extension SQLiteTransaction {
         if let chunks {
             let marks = Array(repeating: "?", count: chunks.count).joined(separator: ",")
             let candidates = try Row.fetchAll(
-                db,
-                sql: "SELECT DISTINCT i.id, i.pdq FROM item_pdq_chunks c JOIN items i ON i.id = c.item_id WHERE c.chunk IN (\(marks)) ORDER BY i.id",
-                arguments: StatementArguments(chunks))
+                db.cachedStatement(
+                    sql:
+                        "SELECT DISTINCT i.id, i.pdq FROM item_pdq_chunks c JOIN items i ON i.id = c.item_id WHERE c.chunk IN (\(marks)) ORDER BY i.id"
+                ), arguments: StatementArguments(chunks))
             for candidate in candidates {
                 let text: String = candidate[1]
                 if let other = SQLiteStore.pdqChunks(text), SQLiteStore.distance(chunks, other) <= ReportLinking.samePDQRadius {
@@ -152,20 +160,21 @@ extension SQLiteTransaction {
                 }
             }
         }
-        try db.execute(
-            sql: "INSERT INTO items (sha256, md5, pdq, first_seen_at) VALUES (?, ?, ?, ?)",
-            arguments: [file.sha256, file.md5, chunks == nil ? nil : file.pdq, stamp])
+        try db.cachedStatement(sql: "INSERT INTO items (sha256, md5, pdq, first_seen_at) VALUES (?, ?, ?, ?)").execute(arguments: [
+            file.sha256, file.md5, chunks == nil ? nil : file.pdq, stamp,
+        ])
         let id = db.lastInsertedRowID
         for chunk in chunks ?? [] {
-            try db.execute(sql: "INSERT INTO item_pdq_chunks (chunk, item_id) VALUES (?, ?)", arguments: [chunk, id])
+            try db.cachedStatement(sql: "INSERT INTO item_pdq_chunks (chunk, item_id) VALUES (?, ?)").execute(arguments: [chunk, id])
         }
         return id
     }
 
     /// Records hashes an item did not have yet (a later report may bring the bytes, and so the SHA-256).
     private func fillIn(_ id: Int64, _ file: LinkedFile) throws {
-        try db.execute(
-            sql: "UPDATE items SET sha256 = COALESCE(sha256, ?), md5 = COALESCE(md5, ?) WHERE id = ?", arguments: [file.sha256, file.md5, id])
+        try db.cachedStatement(sql: "UPDATE items SET sha256 = COALESCE(sha256, ?), md5 = COALESCE(md5, ?) WHERE id = ?").execute(arguments: [
+            file.sha256, file.md5, id,
+        ])
     }
 
     func classifyItem(id: Int64, verdict: ItemVerdict, by actor: String) throws(StoreError) -> StoredItem {

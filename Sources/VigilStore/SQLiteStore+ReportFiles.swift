@@ -45,12 +45,13 @@ extension SQLiteStore {
 extension SQLiteTransaction {
     func insertReportFile(_ file: NewReportFile, reportId: Int64) throws(StoreError) {
         try database {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO report_files (report_id, reference, media_type, size, md5, sha256, pdq, pdq_quality, master_key_id,
                         wrapped_key, ciphertext, received_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     reportId, file.reference, file.mediaType, file.size, file.hashes.md5, file.hashes.sha256, file.hashes.pdq,
                     file.hashes.pdqQuality, file.sealed.masterKeyId, Data(file.sealed.wrappedKey), Data(file.sealed.ciphertext), stamp,

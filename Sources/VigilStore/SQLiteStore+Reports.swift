@@ -137,28 +137,35 @@ extension SQLiteTransaction {
 
     func fileReport(_ new: NewReport) throws(StoreError) -> StoredReport {
         guard let type = new.report.type else { throw .invalid("a report needs its type") }
+        // Intake's statements are prepared once per connection (cached): preparing them per report
+        // (SQLite's parser and GRDB's authorizer) cost more than running them.
         let existing = try database {
             try Int64.fetchOne(
-                db, sql: "SELECT id FROM reports WHERE organisation_id = ? AND provider_reference = ?",
+                db.cachedStatement(sql: "SELECT id FROM reports WHERE organisation_id = ? AND provider_reference = ?"),
                 arguments: [new.organisationId, new.report.providerReference])
         }
         if let existing { throw .reportExists(reference: new.report.providerReference, existing: existing) }
         let json = Data(new.canonicalJSON ?? ReportCoding.canonicalJSON(new.report))
         let matches: String
-        do {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            matches = String(decoding: try encoder.encode(new.centreMatches), as: UTF8.self)
-        } catch {
-            throw .internal("a report's matches could not be encoded", underlying: error)
+        if new.centreMatches.isEmpty {
+            matches = "{}"  // what the encoder below writes for no matches (most reports)
+        } else {
+            do {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                matches = String(decoding: try encoder.encode(new.centreMatches), as: UTF8.self)
+            } catch {
+                throw .internal("a report's matches could not be encoded", underlying: error)
+            }
         }
         let id = try database {
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO reports (organisation_id, provider_reference, type, urgent, state, classified_automatically, report_json,
                         signing_key_id, signature, centre_matches, received_at, updated_at, channel)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     new.organisationId, new.report.providerReference, type.rawValue, new.report.urgent, new.state.rawValue,
                     new.classifiedAutomatically, json, new.signature?.keyId, new.signature?.value, matches, stamp, stamp, new.channel.rawValue,
@@ -264,7 +271,9 @@ extension SQLiteStore: ReportStore {
 
     public func signingKey(id: String) async throws(StoreError) -> SigningKey? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Self.signingKeyColumns) FROM signing_keys WHERE key_id = ?", arguments: [id]).map(Self.signingKey)
+            // Cached: intake looks a key up for every report.
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.signingKeyColumns) FROM signing_keys WHERE key_id = ?"), arguments: [id])
+                .map(Self.signingKey)
         }
     }
 

@@ -319,15 +319,17 @@ struct SQLiteTransaction: StoreTransaction {
     func appendAudit(_ event: AuditEvent) throws(StoreError) -> StoredAuditEvent {
         try AuditChain.validate(event)
         return try run {
-            let last = try Row.fetchOne(db, sql: "SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1")
+            // Both statements cached (prepared once per connection): every change appends an event.
+            let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1"))
             let sequence = (last.map { $0[0] as Int64 } ?? 0) + 1
             let prevHash = last.map { [UInt8]($0[1] as Data) } ?? AuditChain.genesis
             let hash = AuditChain.hash(prevHash: prevHash, sequence: sequence, event)
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO audit_events (sequence, actor, organisation, action, object, at, detail, prev_hash, hash)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
+                    """
+            ).execute(
                 arguments: [
                     sequence, event.actor, event.organisation, event.action, event.object, event.at, event.detail, Data(prevHash), Data(hash),
                 ])

@@ -175,6 +175,8 @@ public struct ReportIntake: Sendable {
                 if stored.state == .queued, let verdicts = ReportItems.allConfirmed(report, links) {
                     // Every file is an item a person classified illegal before: it is not viewed again.
                     stored = try tx.updateReport(id: stored.id, from: .queued, to: .forwarded, pendingDecision: nil, decidedBy: nil)
+                    try tx.markClassifiedAutomatically(id: stored.id)
+                    stored.classifiedAutomatically = true
                     try tx.appendAudit(
                         AuditEvent(
                             actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",

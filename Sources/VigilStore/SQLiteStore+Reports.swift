@@ -211,6 +211,11 @@ extension SQLiteTransaction {
         return updated
     }
 
+    func markClassifiedAutomatically(id: Int64) throws(StoreError) {
+        try database { try db.execute(sql: "UPDATE reports SET classified_automatically = 1 WHERE id = ?", arguments: [id]) }
+        if db.changesCount == 0 { throw .reportNotFound(id) }
+    }
+
     func registerSigningKey(_ key: SigningKey) throws(StoreError) -> SigningKey {
         guard key.publicKey.count == 32 else { throw .invalid("an Ed25519 public key is 32 bytes") }
         guard try organisation(id: key.organisationId) != nil else { throw .organisationNotFound(id: key.organisationId) }

@@ -140,6 +140,9 @@ public protocol StoreTransaction {
     /// `stateChanged` when it is no longer `expected`, `reportNotFound` when there is none.
     func updateReport(id: Int64, from expected: ReportState, to state: ReportState, pendingDecision: AssessmentDecision?, decidedBy: String?)
         throws(StoreError) -> StoredReport
+    /// Marks a report as classified without a person (its items were classified before), so that
+    /// the statistics do not count it as a person's decision; `reportNotFound` when there is none.
+    func markClassifiedAutomatically(id: Int64) throws(StoreError)
     /// Registers a signing key; `conflict` when its id is registered already, `organisationNotFound`
     /// for an unknown organisation.
     func registerSigningKey(_ key: SigningKey) throws(StoreError) -> SigningKey

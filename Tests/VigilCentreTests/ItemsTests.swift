@@ -148,7 +148,8 @@ struct ItemsTests {
 
         // The same item again: forwarded at once, with its referrals; nobody views it.
         let again = try await intake.file(try signer.sign(Self.report("c2", md5: md5, user: "u2", ip: "198.51.100.2")), by: provider)
-        #expect(again.state == .forwarded)
+        #expect(again.state == .forwarded && again.classifiedAutomatically)
+        #expect(try await store.report(id: again.id)?.classifiedAutomatically == true, "not counted as a person's decision")
         #expect(try await store.referrals(reportId: again.id).isEmpty == false)
         // With one more file nobody classified, it waits for a person.
         var mixed = Self.report("c3", md5: md5, user: "u3", ip: "198.51.100.3")

@@ -70,14 +70,11 @@ public struct ReportLinks: Sendable, Hashable {
     public var caseId: Int64
     /// Its files' items, by file reference.
     public var items: [String: StoredItem]
-    /// How many other reports are in its case.
-    public var linkedReports: Int
 
     /// Links.
-    public init(caseId: Int64, items: [String: StoredItem], linkedReports: Int) {
+    public init(caseId: Int64, items: [String: StoredItem]) {
         self.caseId = caseId
         self.items = items
-        self.linkedReports = linkedReports
     }
 }
 

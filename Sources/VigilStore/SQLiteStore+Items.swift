@@ -101,18 +101,20 @@ extension SQLiteTransaction {
                 // A viral item is bundled, not a link between the people who shared it.
                 if !stored.viral, !linkKeys.contains("item:\(id)") { linkKeys.append("item:\(id)") }
             }
-            // The cases sharing a key merge into one, named by its smallest report id.
+            // The cases sharing a key merge into one, named by its smallest report id. Every report
+            // holding a key is in one case already (the second one merged them), so one report per
+            // key names its case: a key shared by many reports costs one indexed lookup, not one per report.
             var cases: Set<Int64> = []
-            for chunk in stride(from: 0, to: linkKeys.count, by: 500) {
-                let part = Array(linkKeys[chunk..<min(chunk + 500, linkKeys.count)])
-                let marks = Array(repeating: "?", count: part.count).joined(separator: ",")
-                let found = try Int64.fetchAll(
+            for key in linkKeys {
+                if let found = try Int64.fetchOne(
                     db.cachedStatement(
                         sql: """
-                            SELECT DISTINCT c.case_id FROM report_link_keys k JOIN report_cases c ON c.report_id = k.report_id
-                            WHERE k.key IN (\(marks))
-                            """), arguments: StatementArguments(part))
-                cases.formUnion(found)
+                            SELECT c.case_id FROM report_link_keys k JOIN report_cases c ON c.report_id = k.report_id
+                            WHERE k.key = ? LIMIT 1
+                            """), arguments: [key])
+                {
+                    cases.insert(found)
+                }
             }
             let caseId = min(cases.min() ?? reportId, reportId)
             for other in cases where other != caseId {
@@ -124,8 +126,7 @@ extension SQLiteTransaction {
             for key in linkKeys {
                 try db.cachedStatement(sql: "INSERT INTO report_link_keys (key, report_id) VALUES (?, ?)").execute(arguments: [key, reportId])
             }
-            let size = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM report_cases WHERE case_id = ?"), arguments: [caseId]) ?? 1
-            return ReportLinks(caseId: caseId, items: items, linkedReports: size - 1)
+            return ReportLinks(caseId: caseId, items: items)
         }
     }
 

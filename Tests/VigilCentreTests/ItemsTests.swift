@@ -221,4 +221,26 @@ struct ItemsTests {
         let events = try await store.auditEvents(after: 0, limit: 1_000).map(\.event.action)
         #expect(events.contains("item.propose") && events.contains("item.proposal_approve"))
     }
+
+    /// Many reports sharing one key (an address behind which many users sit) all land in one case,
+    /// and a report joining that case with another merges both.
+    @Test func aKeySharedByManyReportsKeepsThemInOneCase() async throws {
+        let store = try temporaryStore()
+        let (provider, signer) = try await Samples.provider(store)
+        let intake = ReportIntake(store: store, indicators: nil)
+        var ids: [Int64] = []
+        for number in 0..<120 {
+            let report = Self.report("h\(number)", md5: Self.hex(1_000 + number, digits: 32), user: "hot-\(number)", ip: "203.0.113.77", port: 443)
+            ids.append(try await intake.file(try signer.sign(report), by: provider).id)
+        }
+        let other = try await intake.file(
+            try signer.sign(Self.report("lone", md5: Self.hex(5_000, digits: 32), user: "lone-user", ip: "198.51.100.99")), by: provider)
+        #expect(try await store.reportCase(of: ids[119])?.reports == ids)
+        #expect(try await store.reportCase(of: other.id)?.reports == [other.id])
+        // The same user as the lone report, behind the shared address: both cases merge.
+        let bridge = try await intake.file(
+            try signer.sign(Self.report("bridge", md5: Self.hex(5_001, digits: 32), user: "lone-user", ip: "203.0.113.77", port: 443)), by: provider)
+        let merged = try #require(try await store.reportCase(of: other.id))
+        #expect(merged.caseId == ids[0] && merged.reports == ids + [other.id, bridge.id])
+    }
 }

@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let sample {
             try await loadSample(
                 folder: sample, into: store, host: settings.host, port: settings.port,
-                walkthrough: settings.role.servesCentre ? configuration.dataDirectory : nil)
+                walkthrough: settings.role.servesCentre ? configuration.dataDirectory : nil, clock: clock)
         }
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
@@ -138,7 +138,9 @@ extension ServeCommand {
     /// prints a fresh demo key with a curl command that matches one of them.
     /// With `walkthrough` (the data folder, when the node is also the Centre), it also prepares the
     /// Centre's sample cast and prints the walkthrough (``Walkthrough``).
-    func loadSample(folder: String, into store: SQLiteStore, host: String, port: Int, walkthrough: String? = nil) async throws {
+    func loadSample(
+        folder: String, into store: SQLiteStore, host: String, port: Int, walkthrough: String? = nil, clock: any WallClock = SystemClock()
+    ) async throws {
         let files = try InputFiles.expand([folder])
         let hasher = MediaHasher(options: HashOptions(digests: false))
         var records: [IndicatorRecord] = []
@@ -177,7 +179,8 @@ extension ServeCommand {
             throw ValidationError(error.description)
         }
         if let walkthrough, let image = example ?? files.first?.path {
-            let text = try await Walkthrough(store: store, dataDirectory: walkthrough, base: "http://\(host):\(port)").prepare(image: image)
+            let text = try await Walkthrough(store: store, dataDirectory: walkthrough, base: "http://\(host):\(port)", clock: clock).prepare(
+                image: image)
             FileHandle.standardOutput.write(Data(text.utf8))
         }
     }

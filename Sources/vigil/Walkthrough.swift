@@ -24,6 +24,8 @@ struct Walkthrough {
     let store: SQLiteStore
     let dataDirectory: String
     let base: String
+    /// The node's clock (the report's times).
+    let clock: any WallClock
 
     /// Makes the cast (organisations once; fresh keys each start), writes the provider's signing key
     /// and a report of `image`, and returns the walkthrough's text.
@@ -59,7 +61,7 @@ struct Walkthrough {
         }
         let bytes = try Data(contentsOf: URL(fileURLWithPath: image))
         let reportPath = (folder as NSString).appendingPathComponent("report.json")
-        let report = Self.report(image: image, bytes: Array(bytes))
+        let report = Self.report(image: image, bytes: Array(bytes), at: clock.now())
         try ReportCoding.encoder().encode(report).write(to: URL(fileURLWithPath: reportPath))
 
         func key(_ label: String) -> String { keys[label] ?? "" }
@@ -91,11 +93,12 @@ struct Walkthrough {
     }
 
     /// A complete report of the sample image, as a provider would file it after a match.
-    static func report(image: String, bytes: [UInt8]) -> Report {
+    /// A new reference per start (the time in milliseconds), so that each start's report can be filed.
+    static func report(image: String, bytes: [UInt8], at now: Date) -> Report {
         Report(
-            providerReference: "walkthrough-\(Hex.encode(SHA256.hash(data: Array("\(image)\(Date().timeIntervalSince1970)".utf8))).prefix(12))",
+            providerReference: "walkthrough-\(Int64(now.timeIntervalSince1970 * 1_000))",
             provider: ReportingProvider(name: "Example Hosting", contact: "abuse@example.com", establishment: "IE"),
-            reportedAt: Date().rfc3339, type: .knownMaterial,
+            reportedAt: now.rfc3339, type: .knownMaterial,
             files: [
                 ReportedFile(
                     reference: "f1", originalFileName: (image as NSString).lastPathComponent, mediaType: "image/jpeg",
@@ -103,7 +106,7 @@ struct Walkthrough {
                         FileHash(algorithm: .md5, value: Hex.encode(Insecure.MD5.hash(data: bytes))),
                         FileHash(algorithm: .sha256, value: Hex.encode(SHA256.hash(data: bytes))),
                     ], matchedIndicators: ["sample"],
-                    ipEvents: [IPCaptureEvent(ip: "192.0.2.10", port: 51_234, at: Date().rfc3339, event: "upload")])
+                    ipEvents: [IPCaptureEvent(ip: "192.0.2.10", port: 51_234, at: now.rfc3339, event: "upload")])
             ],
             users: [ReportedUser(role: .suspect, identifier: "user-42", accountCountry: "DE")], removal: .removed,
             legalBasis: "Regulation (EU) 2021/1232")

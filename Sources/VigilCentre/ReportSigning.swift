@@ -1,6 +1,7 @@
 public import Crypto
 import Foundation
 public import VigilDomain
+import VigilHex
 
 /// Signs reports with a provider's Ed25519 private key (the provider side of ``ReportIntake``'s
 /// check): the signature covers ``ReportCoding/signingBytes(_:)``.
@@ -44,13 +45,7 @@ public struct ReportSigner: Sendable {
 public enum SigningKeyID {
     /// The id of `publicKey`.
     public static func make(publicKey: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in SHA256.hash(data: publicKey).prefix(8) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        Hex.encode(SHA256.hash(data: publicKey).prefix(8))
     }
 }
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import VigilHex
 public import VigilStore
 
 /// Why content could not be sealed, opened or its key rewrapped.
@@ -54,15 +55,7 @@ public struct MasterKey: Sendable {
     public var base64: String { Data(bytes).base64EncodedString() }
 
     static func id(of bytes: [UInt8]) -> String {
-        var input = Array("vigil-master-key-id\u{0}".utf8)
-        input += bytes
-        let digits = Array("0123456789abcdef".utf8)
-        var text = Array("mk-".utf8)
-        for byte in SHA256.hash(data: input).prefix(8) {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        "mk-" + Hex.encode(SHA256.hash(data: Array("vigil-master-key-id\u{0}".utf8) + bytes).prefix(8))
     }
 }
 

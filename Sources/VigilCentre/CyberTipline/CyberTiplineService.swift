@@ -1,5 +1,6 @@
 public import Foundation
 public import VigilDomain
+import VigilHex
 public import VigilStore
 
 /// NCMEC's CyberTipline protocol (`/ispws`) over the Centre's store: each step loads the
@@ -181,10 +182,9 @@ public struct CyberTiplineService: Sendable {
         return (stored, submission)
     }
 
-    /// A new file id: 32 random hex digits, as NCMEC's are.
+    /// A new file id: 32 random hex digits (16 random bytes), as NCMEC's are.
     static func newFileId() -> String {
         var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: (0..<32).map { _ in digits[Int(generator.next() & 15)] }, as: UTF8.self)
+        return Hex.encode((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
     }
 }

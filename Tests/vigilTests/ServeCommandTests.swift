@@ -9,31 +9,36 @@ import FoundationNetworking
 /// `vigil serve --sample`, as `make run` starts it: a real process on loopback.
 @Suite("vigil serve", .serialized)
 struct ServeCommandTests {
-    /// A real process on a real port: it waits (polling, bounded by the time limit) for the server to listen.
-    @Test(.timeLimit(.minutes(2))) func sampleListMatchesTheCurlItPrints() async throws {
+    /// Starts `vigil serve … --sample` (the bridge images) on a fresh data folder with `arguments`,
+    /// and reads what it prints until `marker` (at most 60 s). The caller terminates the process.
+    static func serve(_ arguments: [String], until marker: String) throws -> (Process, String) {
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-serve-\(UUID().uuidString)").path
-        let port = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 20_000)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: HashCommandTests.binary)
-        process.arguments = [
-            "serve", "--data-directory", data, "--port", String(port), "--sample",
-            TestPaths.fixture("reference/images/pdq-data/bridge-mods"),
-        ]
+        process.arguments =
+            ["serve", "--data-directory", data] + arguments + ["--sample", TestPaths.fixture("reference/images/pdq-data/bridge-mods")]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        defer {
-            process.terminate()
-            process.waitUntilExit()
-        }
-        // Read until the printed curl command.
         var text = ""
         let deadline = Date().addingTimeInterval(60)
-        while !text.contains("/v1/match/file"), Date() < deadline {
+        while !text.contains(marker), Date() < deadline {
             let chunk = output.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             text += String(decoding: chunk, as: UTF8.self)
+        }
+        return (process, text)
+    }
+
+    /// A real process on a real port: it waits (polling, bounded by the time limit) for the server to listen.
+    @Test(.timeLimit(.minutes(2))) func sampleListMatchesTheCurlItPrints() async throws {
+        let port = 20_000 + Int(ProcessInfo.processInfo.processIdentifier % 20_000)
+        // Read until the printed curl command.
+        let (process, text) = try Self.serve(["--port", String(port)], until: "/v1/match/file")
+        defer {
+            process.terminate()
+            process.waitUntilExit()
         }
         #expect(text.contains("Sample list \"sample\": 4 benign images"))
         let key = try #require(text.split(separator: " ").first { $0.hasPrefix("vk_") }.map { String($0.prefix(51)) })
@@ -61,28 +66,11 @@ struct ServeCommandTests {
     /// report with the printed command, the analyst and the supervisor forward it with the printed
     /// keys, and the German police see it while the French police do not.
     @Test(.timeLimit(.minutes(2))) func theWalkthroughWorksAsPrinted() async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-walkthrough-\(UUID().uuidString)").path
         let port = 20_000 + Int((ProcessInfo.processInfo.processIdentifier + 7_919) % 20_000)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: HashCommandTests.binary)
-        process.arguments = [
-            "serve", "--role", "all", "--data-directory", data, "--port", String(port), "--sample",
-            TestPaths.fixture("reference/images/pdq-data/bridge-mods"),
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let (process, text) = try Self.serve(["--role", "all", "--port", String(port)], until: "audit tail")
         defer {
             process.terminate()
             process.waitUntilExit()
-        }
-        var text = ""
-        let deadline = Date().addingTimeInterval(60)
-        while !text.contains("audit tail"), Date() < deadline {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
         }
         let lines = text.split(separator: "\n").map(String.init)
         func key(_ label: String) throws -> String {

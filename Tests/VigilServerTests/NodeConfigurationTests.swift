@@ -2,6 +2,7 @@ import Configuration
 import Foundation
 import Logging
 import Testing
+import VigilCentre
 import VigilIndex
 import VigilMedia
 import VigilServer
@@ -87,6 +88,9 @@ struct NodeConfigurationTests {
         await #expect { try await NodeConfiguration.load(environment: ["VIGIL_INDEX_TUNING": "fastest"]) } throws: { error in
             "\(error)".contains("index.tuning")
         }
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_CYBERTIPLINE_REMOVAL": "gone"]) } throws: { error in
+            "\(error)".contains("cybertipline.removal")
+        }
         await #expect { try await NodeConfiguration.load(environment: ["VIGIL_HTTP_MAX_BODY_BYTES": "0"]) } throws: { error in
             "\(error)".contains("http.max-body-bytes")
         }
@@ -101,5 +105,26 @@ struct NodeConfigurationTests {
         await #expect { try await NodeConfiguration.load(environment: [:], file: wrongType) } throws: { error in
             "\(error)".contains("http.port")
         }
+    }
+
+    /// The master key: made once in the data folder (owner-only), read back the same; a configured
+    /// key file that is missing, or a bad key, stops the node with the setting named.
+    @Test func theMasterKeyIsMadeOnceAndAMissingConfiguredFileIsAnError() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-keys-\(UUID().uuidString)").path
+        let configuration = try await NodeConfiguration.load(environment: ["VIGIL_DATA_DIRECTORY": folder])
+        let (first, created) = try ContentKeys.keyring(for: configuration)
+        let path = try #require(created)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let (again, createdAgain) = try ContentKeys.keyring(for: configuration)
+        #expect(createdAgain == nil && again.current.id == first.current.id)
+
+        var missing = configuration
+        missing.contentMasterKeyFile = folder + "/elsewhere/master.key"
+        #expect(throws: ContentKeyError.self) { _ = try ContentKeys.keyring(for: missing) }
+        var bad = configuration
+        bad.contentMasterKey = "not-base64!"
+        let error = try #require(throws: ContentKeyError.self) { _ = try ContentKeys.keyring(for: bad) }
+        #expect(error.message.contains("content.master-key"))
     }
 }

@@ -30,6 +30,8 @@ public struct CentreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let contentNotAccepted = Code("content_not_accepted")
         /// Stored content could not be opened (a master key missing, or the stored bytes altered).
         public static let contentUnreadable = Code("content_unreadable")
+        /// A provider's signing key file cannot be read, or holds no Ed25519 key.
+        public static let invalidSigningKeyFile = Code("invalid_signing_key_file")
 
         /// The name.
         public var description: String { name }

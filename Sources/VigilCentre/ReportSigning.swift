@@ -22,6 +22,24 @@ public struct ReportSigner: Sendable {
         self.init(privateKey: try Curve25519.Signing.PrivateKey(rawRepresentation: rawPrivateKey))
     }
 
+    /// A signer with the key in the file at `path`, as `vigil reports keygen` writes it (the raw
+    /// private key in base64, one line).
+    ///
+    /// - Throws: ``CentreError`` `invalid_signing_key_file`, saying which file and what is wrong.
+    public init(keyFile path: String) throws(CentreError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CentreError(code: .invalidSigningKeyFile, message: "cannot read the signing key file \(path)")
+        }
+        guard let raw = Data(base64Encoded: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+            let signer = try? ReportSigner(rawPrivateKey: Array(raw))
+        else {
+            throw CentreError(
+                code: .invalidSigningKeyFile,
+                message: "\(path) does not hold an Ed25519 private key in base64 (as `vigil reports keygen` writes it)")
+        }
+        self = signer
+    }
+
     /// A signer with a new random key.
     public static func generate() -> ReportSigner {
         ReportSigner(privateKey: Curve25519.Signing.PrivateKey())

@@ -8,8 +8,9 @@ public enum ListAction: String, Sendable, Codable, CaseIterable, Hashable {
     case notify
 }
 
-/// A list's action policy: the action, and optionally a webhook that receives every match,
-/// signed with HMAC-SHA256 over the timestamp and body.
+/// A list's action policy: the action, optionally a webhook that receives every match, signed
+/// with HMAC-SHA256 over the timestamp and body, and whether a match files a report with the
+/// Centre (``FilingDraft``).
 public struct ActionPolicy: Sendable, Codable, Hashable {
     /// The action to take.
     public var action: ListAction
@@ -17,19 +18,33 @@ public struct ActionPolicy: Sendable, Codable, Hashable {
     public var webhookURL: String?
     /// The shared secret the webhook's signature is made with (16 to 256 characters).
     public var secret: String?
+    /// Whether every match files a report with the Centre (the node's `filing.*` settings say which
+    /// Centre, and with which signing key).
+    public var fileReport: Bool
 
-    /// JSON keys: `action`, `webhookUrl` (`webhook_url` in snake case), `secret`.
+    /// JSON keys: `action`, `webhookUrl` (`webhook_url` in snake case), `secret`, `fileReport`.
     enum CodingKeys: String, CodingKey {
         case action
         case webhookURL = "webhookUrl"
         case secret
+        case fileReport
     }
 
     /// Creates a policy.
-    public init(action: ListAction, webhookURL: String? = nil, secret: String? = nil) {
+    public init(action: ListAction, webhookURL: String? = nil, secret: String? = nil, fileReport: Bool = false) {
         self.action = action
         self.webhookURL = webhookURL
         self.secret = secret
+        self.fileReport = fileReport
+    }
+
+    /// Reads a policy; an absent `fileReport` is false.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        action = try c.decode(ListAction.self, forKey: .action)
+        webhookURL = try c.decodeIfPresent(String.self, forKey: .webhookURL)
+        secret = try c.decodeIfPresent(String.self, forKey: .secret)
+        fileReport = try c.decodeIfPresent(Bool.self, forKey: .fileReport) ?? false
     }
 
     /// Checks the webhook address and secret.

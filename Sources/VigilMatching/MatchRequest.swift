@@ -27,6 +27,8 @@ public struct MatchRequest: Sendable {
     /// Also searches lists whose kill switch is off and entries that are disabled (HMA's
     /// `raw_lookup`); deleted lists and entries and the radius still apply.
     public var includeDisabled: Bool
+    /// What the caller knows about the content's upload, for the report a list's policy files.
+    public var subject: FilingContext?
 
     /// A lookup of `pdq` and `digests`; the rollout key is ``MatchService/rolloutKey(pdq:digests:)`` of them.
     public init(
@@ -70,6 +72,8 @@ public struct ActionTaken: Sendable, Hashable {
     public var action: ListAction
     /// The outbox message that carries the webhook, when the list has one.
     public var deliveryId: Int64?
+    /// The filing recorded for the Centre, when the list's policy files reports.
+    public var filingId: Int64?
 }
 
 /// The answer to a lookup: what was looked up (as echoed to the caller), the matches, the actions.

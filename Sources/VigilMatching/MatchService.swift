@@ -15,8 +15,9 @@ public import VigilStore
 /// 2. Hits: the index's, then checked against each entry itself: not deleted, on one of those
 ///    lists, within that list's radius (index list tags are ids modulo 65,536, so two lists can
 ///    share a tag), and not disabled at the clock's now (unless disabled ones are included).
-/// 3. Actions: each matched list's policy is reported, and its webhook message recorded in the
-///    outbox (durably, before the answer is sent).
+/// 3. Actions: each matched list's policy is reported, its webhook message recorded in the
+///    outbox and, when the policy files reports, a filing recorded for the Centre (``FilingDraft``),
+///    all in one transaction, durably, before the answer is sent.
 ///
 /// **The rollout key** is chosen once, here: the content's PDQ hash when the lookup has one (a file,
 /// a PDQ lookup), otherwise its first digest. So a file and a lookup of its PDQ hash get the
@@ -24,14 +25,36 @@ public import VigilStore
 public struct MatchService: Sendable {
     /// The indexes and cached list settings.
     public let engine: MatchEngine
-    let store: any ListStore & ActionStore
+    let store: any ListStore & ActionStore & FilingStore
     let clock: any WallClock
+    /// The provider's details for the reports a match files (nil: no Centre is configured; a
+    /// filing is then recorded incomplete, its problems naming what is missing).
+    let filingProfile: FilingProfile?
 
     /// A service over `engine`, reading entries from and recording actions in `store`.
-    public init(engine: MatchEngine, store: any ListStore & ActionStore, clock: any WallClock = SystemClock()) {
+    public init(
+        engine: MatchEngine, store: any ListStore & ActionStore & FilingStore, clock: any WallClock = SystemClock(),
+        filingProfile: FilingProfile? = nil
+    ) {
         self.engine = engine
         self.store = store
         self.clock = clock
+        self.filingProfile = filingProfile
+    }
+
+    /// The hashes a filed report gives for content looked up by `pdq` (its own hash, not a
+    /// dihedral variant) and `digests`.
+    public static func reportHashes(pdq: PDQHash?, digests: [(type: SignalType, hex: String)]) -> [FileHash] {
+        var hashes: [FileHash] = []
+        for digest in digests {
+            switch digest.type {
+            case .md5: hashes.append(FileHash(algorithm: .md5, value: digest.hex))
+            case .sha256: hashes.append(FileHash(algorithm: .sha256, value: digest.hex))
+            default: continue
+            }
+        }
+        if let pdq { hashes.append(FileHash(algorithm: .pdq, value: pdq.hex)) }
+        return hashes
     }
 
     /// The staged-rollout key of a piece of content: its PDQ hash in hex when it has one, else its
@@ -96,13 +119,19 @@ public struct MatchService: Sendable {
     }
 
     /// Applies the matched lists' action policies (rule 3): one webhook message per list with a
-    /// webhook, recorded in the outbox in one transaction; returns the actions, lists by name.
-    public func act(on matches: [MatchedEntry], query: [String: String]) async throws -> [ActionTaken] {
+    /// webhook, and one filing per list whose policy files reports (a report of the content's
+    /// `hashes`, with what `subject` says about the upload), recorded in one transaction; returns
+    /// the actions, lists by name.
+    public func act(
+        on matches: [MatchedEntry], query: [String: String], hashes: [FileHash] = [], subject: FilingContext? = nil
+    ) async throws -> [ActionTaken] {
         let policies = engine.policies
         guard !matches.isEmpty, !policies.isEmpty else { return [] }
         var actions: [ActionTaken] = []
         var messages: [(Int, OutboxMessage)] = []
-        let at = clock.now().formatted(.iso8601)
+        var filings: [(Int, NewFiling)] = []
+        let now = clock.now()
+        let at = now.formatted(.iso8601)
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]
@@ -116,17 +145,28 @@ public struct MatchService: Sendable {
                     at: at)
                 messages.append((actions.count - 1, OutboxMessage(listId: id, url: url, body: [UInt8](try encoder.encode(event)))))
             }
+            if policy.fileReport {
+                let reference = "vigil-\(UUID().uuidString.lowercased())"
+                let found = matched.map {
+                    FilingMatch(list: name, entryId: $0.entry.id, source: $0.entry.provenance.sourceOrganisation, distance: $0.distance)
+                }
+                let report = FilingDraft.report(
+                    reference: reference, profile: filingProfile, hashes: hashes, matches: found, context: subject ?? FilingContext(), now: now)
+                filings.append((actions.count - 1, NewFiling(reference: reference, listId: id, report: report, matches: found)))
+            }
         }
-        guard !messages.isEmpty else { return actions }
-        let ids = try await store.enqueue(messages.map(\.1))
-        for ((index, _), id) in zip(messages, ids) { actions[index].deliveryId = id }
+        guard !messages.isEmpty || !filings.isEmpty else { return actions }
+        let ids = try await store.recordActions(messages: messages.map(\.1), filings: filings.map(\.1))
+        for ((index, _), id) in zip(messages, ids.messages) { actions[index].deliveryId = id }
+        for ((index, _), id) in zip(filings, ids.filings) { actions[index].filingId = id }
         return actions
     }
 
     /// Finds the matches and applies the actions: the whole answer to a lookup.
     public func match(_ request: MatchRequest, query: [String: String]) async throws -> MatchOutcome {
         let matches = try await find(request)
-        let actions = try await act(on: matches, query: query)
+        let actions = try await act(
+            on: matches, query: query, hashes: Self.reportHashes(pdq: request.pdq.first, digests: request.digests), subject: request.subject)
         return MatchOutcome(query: query, matches: matches, actions: actions)
     }
 }

@@ -143,6 +143,7 @@ struct PolicyRecord: Decodable, FetchableRecord, TableRecord {
         case action
         case webhookURL = "webhook_url"
         case secret
+        case fileReport = "file_report"
     }
     static var databaseSelection: [any SQLSelectable] { CodingKeys.allCases }
 
@@ -150,10 +151,11 @@ struct PolicyRecord: Decodable, FetchableRecord, TableRecord {
     var action: String
     var webhookURL: String?
     var secret: String?
+    var fileReport: Bool
 
     func policy() throws(StoreError) -> ActionPolicy {
         guard let action = ListAction(rawValue: action) else { throw .internal("the action policy of list \(listId) has an unknown action") }
-        return ActionPolicy(action: action, webhookURL: webhookURL, secret: secret)
+        return ActionPolicy(action: action, webhookURL: webhookURL, secret: secret, fileReport: fileReport)
     }
 }
 

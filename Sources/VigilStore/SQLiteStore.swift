@@ -172,6 +172,7 @@ public final class SQLiteStore: TransactionalStore {
         registerRetentionMigration(&migrator)
         registerItemProposalsMigration(&migrator)
         registerOrganisationWebhooksMigration(&migrator)
+        registerFilingsMigration(&migrator)
         return migrator
     }()
 

@@ -290,8 +290,8 @@ struct SQLiteTransaction: StoreTransaction {
             try db.execute(sql: "DELETE FROM list_actions WHERE list_id = ?", arguments: [list.id])
             if let policy {
                 try db.execute(
-                    sql: "INSERT INTO list_actions (list_id, action, webhook_url, secret, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [list.id, policy.action.rawValue, policy.webhookURL, policy.secret, stamp])
+                    sql: "INSERT INTO list_actions (list_id, action, webhook_url, secret, file_report, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [list.id, policy.action.rawValue, policy.webhookURL, policy.secret, policy.fileReport, stamp])
             }
         }
     }

@@ -41,6 +41,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let signingKeyNotFound = Code("signing_key_not_found")
         /// The report changed since it was read (another person acted first); read it again.
         public static let stateChanged = Code("state_changed")
+        /// No filing has the given id (on a provider node).
+        public static let filingNotFound = Code("filing_not_found")
         /// The request's data is invalid; the message says what is accepted.
         public static let invalid = Code("invalid")
         /// A constraint of the database refused the change (a duplicate, a missing reference).
@@ -67,6 +69,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
     public var message: String
     /// The cause, for logs only (a `DatabaseError`, an I/O error…), if there is one.
     public var underlying: (any Error & Sendable)?
+    /// The id of the object already there, for a conflict that names one (`report_exists`: the
+    /// report filed earlier under the same reference).
+    public var existingId: Int64?
 
     /// Creates an error.
     public init(code: Code, message: String, underlying: (any Error & Sendable)? = nil) {
@@ -141,9 +146,11 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
 
     /// The organisation filed a report with this reference already (report `existing`).
     public static func reportExists(reference: String, existing: Int64) -> StoreError {
-        StoreError(
+        var error = StoreError(
             code: .reportExists,
             message: "a report with provider_reference \"\(reference)\" was filed already (report \(existing)); use a new reference for a new report")
+        error.existingId = existing
+        return error
     }
 
     /// No referral has id `id`.
@@ -172,6 +179,11 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
     public static func stateChanged(report id: Int64, expected: String, found: String) -> StoreError {
         StoreError(
             code: .stateChanged, message: "report \(id) is \(found) now, no longer \(expected): someone acted on it first; read it again")
+    }
+
+    /// No filing has id `id`.
+    public static func filingNotFound(_ id: Int64) -> StoreError {
+        StoreError(code: .filingNotFound, message: "no filing has id \(id); list them with GET /v1/filings")
     }
 
     /// The request's data is invalid: `message` says what is accepted.

@@ -117,6 +117,9 @@ public protocol StoreTransaction {
     func webhooks(for recipient: ReferralRecipient) throws(StoreError) -> [OrganisationWebhook]
     /// Appends messages to the outbox; returns their ids, in order.
     func enqueue(_ messages: [OutboxMessage]) throws(StoreError) -> [Int64]
+    /// Records a report for the Centre (``FilingStore/recordActions(messages:filings:)``): queued
+    /// when complete, else incomplete with its problems; returns its id.
+    func recordFiling(_ filing: NewFiling) throws(StoreError) -> Int64
 
     // MARK: Audit
 

@@ -33,13 +33,10 @@ struct ReportsCommand: AsyncParsableCommand {
 
     /// Reads a private key file written by `vigil reports keygen` (base64 of the 32-byte raw key).
     static func readSigner(_ path: String) throws -> ReportSigner {
-        guard let data = FileManager.default.contents(atPath: path),
-            let raw = Data(base64Encoded: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
-        else { throw ValidationError("\(path) is not a key file written by `vigil reports keygen`") }
         do {
-            return try ReportSigner(rawPrivateKey: Array(raw))
+            return try ReportSigner(keyFile: path)
         } catch {
-            throw ValidationError("\(path) does not hold an Ed25519 private key")
+            throw ValidationError(error.description)
         }
     }
 

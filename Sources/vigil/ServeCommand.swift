@@ -115,7 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
                 services: [
                     .init(service: app), .init(service: IndexFollower(engine: engine, health: node.health, clock: clock, logger: logger)),
                     .init(service: DeliveryWorker(store: store, clock: clock, logger: logger)),
-                ] + retentionServices(node: node, logger: logger),
+                ] + retentionServices(node: node, logger: logger) + filingServices(node: node, logger: logger),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -132,6 +132,12 @@ extension ServeCommand {
             service: RetentionService(store: node.store, settings: settings, clock: node.clock), health: node.retentionHealth,
             interval: .milliseconds(Int64(node.settings.retention.intervalSeconds * 1_000)), logger: logger)
         return [.init(service: worker)]
+    }
+
+    /// On a node with `filing.*` settings, the worker that files its action policies' reports with the Centre and follows them.
+    func filingServices(node: Node, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        guard let settings = node.settings.filing else { return [] }
+        return [.init(service: FilingWorker(store: node.store, settings: settings, health: node.filingHealth, clock: node.clock, logger: logger))]
     }
 
     /// Creates the "sample" list from the images in `folder` (if the list does not exist yet) and

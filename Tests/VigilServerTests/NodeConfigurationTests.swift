@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import Testing
 import VigilCentre
+import VigilDomain
 import VigilIndex
 import VigilMedia
 import VigilServer
@@ -104,6 +105,44 @@ struct NodeConfigurationTests {
         let wrongType = try file("wrong.json", "{\"http\": {\"port\": \"x\"}}")
         await #expect { try await NodeConfiguration.load(environment: [:], file: wrongType) } throws: { error in
             "\(error)".contains("http.port")
+        }
+    }
+
+    /// Filing with a Centre: off without `filing.centre-url`; with it, every required key is
+    /// named when missing, and a bad signing key file or establishment stops the node.
+    @Test func filingSettingsAreAllOrNothingAndCheckedEachByName() async throws {
+        #expect(try await NodeConfiguration.load(environment: [:]).server.filing == nil)
+        let signer = ReportSigner.generate()
+        let keyFile = try file("signing.key", Data(signer.privateKeyBytes).base64EncodedString() + "\n")
+        let complete = [
+            "VIGIL_FILING_CENTRE_URL": "https://centre.example.eu", "VIGIL_FILING_API_KEY": "vk_test",
+            "VIGIL_FILING_SIGNING_KEY_FILE": keyFile, "VIGIL_FILING_PROVIDER_NAME": "Example Hosting",
+            "VIGIL_FILING_PROVIDER_CONTACT": "abuse@hosting.example", "VIGIL_FILING_LEGAL_BASIS": "Regulation (EU) 2021/1232",
+            "VIGIL_FILING_ESTABLISHMENT": "IE",
+        ]
+        let filing = try #require(try await NodeConfiguration.load(environment: complete).server.filing)
+        #expect(filing.centreURL == "https://centre.example.eu" && filing.apiKey == "vk_test")
+        #expect(filing.signer.keyId == signer.keyId)
+        #expect(filing.profile.provider.establishment == "IE" && filing.profile.legalBasis == "Regulation (EU) 2021/1232")
+        for (name, key) in [
+            ("VIGIL_FILING_API_KEY", "filing.api-key"), ("VIGIL_FILING_SIGNING_KEY_FILE", "filing.signing-key-file"),
+            ("VIGIL_FILING_PROVIDER_NAME", "filing.provider-name"), ("VIGIL_FILING_LEGAL_BASIS", "filing.legal-basis"),
+        ] {
+            var missing = complete
+            missing[name] = nil
+            await #expect { try await NodeConfiguration.load(environment: missing) } throws: { error in
+                "\(error)".contains(key) && "\(error)".contains("required")
+            }
+        }
+        for (name, value, key) in [
+            ("VIGIL_FILING_CENTRE_URL", "ftp://centre.example.eu", "filing.centre-url"),
+            ("VIGIL_FILING_SIGNING_KEY_FILE", "/nonexistent/signing.key", "filing.signing-key-file"),
+            ("VIGIL_FILING_ESTABLISHMENT", "XX", "filing.establishment"),
+            ("VIGIL_FILING_INTERVAL_SECONDS", "0", "filing.interval-seconds"),
+        ] {
+            var bad = complete
+            bad[name] = value
+            await #expect { try await NodeConfiguration.load(environment: bad) } throws: { error in "\(error)".contains(key) }
         }
     }
 

@@ -8,6 +8,8 @@ struct ActionsController: Sendable {
     let store: any NodeStore
     let engine: MatchEngine
     let service: ListService
+    /// Whether the node is set up to file reports with a Centre (`filing.*`).
+    let filesReports: Bool
 
     func getListAction(_ input: Operations.GetListAction.Input) async throws -> Operations.GetListAction.Output {
         let name = input.path.name
@@ -24,7 +26,14 @@ struct ActionsController: Sendable {
             case .json(let body): body
             }
         let name = input.path.name
-        let policy = ActionPolicy(action: ListAction(body.action), webhookURL: body.webhookUrl, secret: body.secret)
+        let policy = ActionPolicy(
+            action: ListAction(body.action), webhookURL: body.webhookUrl, secret: body.secret, fileReport: body.fileReport ?? false)
+        guard !policy.fileReport || filesReports else {
+            throw APIError.badRequest(
+                "filing_not_configured",
+                "file_report needs the node to know its Centre: set filing.centre-url, filing.api-key, filing.signing-key-file, filing.provider-name, filing.provider-contact and filing.legal-basis"
+            )
+        }
         try await storeCall { () async throws(StoreError) in try await service.setPolicy(policy, forList: name, by: .current) }
         return .ok(.init(body: .json(.init(policy))))
     }

@@ -133,7 +133,7 @@ extension Components.Schemas.Entry {
 extension Components.Schemas.PolicyAnswer {
     /// The policy as answered: the secret is never echoed.
     init(_ policy: ActionPolicy) {
-        self.init(action: .init(policy.action), webhookUrl: policy.webhookURL, hasSecret: policy.secret != nil)
+        self.init(action: .init(policy.action), webhookUrl: policy.webhookURL, hasSecret: policy.secret != nil, fileReport: policy.fileReport)
     }
 }
 
@@ -155,6 +155,8 @@ extension Components.Schemas.MatchAnswer {
                     list: match.list.list.name, entryId: match.entry.id, _type: match.entry.type.rawValue, value: match.entry.value,
                     distance: match.distance, variant: match.variant, provenance: .init(match.entry.provenance))
             },
-            actions: outcome.actions.map { Components.Schemas.Action(list: $0.list, action: $0.action.rawValue, deliveryId: $0.deliveryId) })
+            actions: outcome.actions.map {
+                Components.Schemas.Action(list: $0.list, action: $0.action.rawValue, deliveryId: $0.deliveryId, filingId: $0.filingId)
+            })
     }
 }

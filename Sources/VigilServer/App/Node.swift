@@ -20,7 +20,8 @@ public struct Node: Sendable {
     /// What seals and opens the files of the Centre's reports (nil: the node takes no files).
     public var vault: ContentVault?
     /// What the retention worker last did (for `/ready`, on a Centre node).
-    public var retentionHealth = RetentionHealth()
+    public var retentionHealth = WorkerHealth(
+        activity: "retention sweeps", consequence: "expired reports and files are kept past their time")
 
     /// A node over `store` and `engine`.
     public init(
@@ -36,5 +37,9 @@ public struct Node: Sendable {
     }
 
     /// The one match service (the answer rules and actions) over this node's engine and store.
-    public var matching: MatchService { MatchService(engine: engine, store: store, clock: clock) }
+    public var matching: MatchService { MatchService(engine: engine, store: store, clock: clock, filingProfile: settings.filing?.profile) }
+
+    /// What the filing worker last did (for `/ready`, on a node that files reports).
+    public var filingHealth = WorkerHealth(
+        activity: "filing rounds", consequence: "reports for the Centre wait in the database (none is lost)")
 }

@@ -30,6 +30,13 @@ import VigilMedia
 /// | `cybertipline.removal` | `VIGIL_CYBERTIPLINE_REMOVAL` | none: `removed`, `disabled` or `not_removed` (NCMEC's XML does not say) |
 /// | `content.master-key-file` | `VIGIL_CONTENT_MASTER_KEY_FILE` | `<data.directory>/master.key` (made, mode 0600, when absent) |
 /// | `content.master-key` | `VIGIL_CONTENT_MASTER_KEY` (secret) | none; base64 keys, comma-separated, the first current: overrides the file |
+/// | `filing.centre-url` | `VIGIL_FILING_CENTRE_URL` | none: the Centre this provider node files reports with (action policies with `file_report`) |
+/// | `filing.api-key` | `VIGIL_FILING_API_KEY` (secret) | required with a Centre: the key it issued (scope `report`) |
+/// | `filing.signing-key-file` | `VIGIL_FILING_SIGNING_KEY_FILE` | required with a Centre: from `vigil reports keygen`, its public key registered there |
+/// | `filing.provider-name`, `filing.provider-contact`, `filing.legal-basis` | `VIGIL_FILING_PROVIDER_NAME`, … | required with a Centre: what every report says |
+/// | `filing.legal-representative`, `filing.establishment` | `VIGIL_FILING_LEGAL_REPRESENTATIVE`, … | none (establishment: a Member State's code) |
+/// | `filing.interval-seconds` | `VIGIL_FILING_INTERVAL_SECONDS` | 5: how often due filings are sent |
+/// | `filing.status-interval-seconds` | `VIGIL_FILING_STATUS_INTERVAL_SECONDS` | 300: how often a filed report's status is read again |
 /// | `fetch.allowed-hosts` | `VIGIL_FETCH_ALLOWED_HOSTS` (comma-separated) | none |
 /// | `fetch.max-bytes` | `VIGIL_FETCH_MAX_BYTES` | `http.max-body-bytes` |
 /// | `fetch.timeout-seconds` | `VIGIL_FETCH_TIMEOUT_SECONDS` | 10 |
@@ -132,6 +139,7 @@ public struct NodeConfiguration: Sendable {
         guard server.decodeLimits.maxPixels > 0 else { throw ConfigurationError(key: "decode.max-pixels", problem: "must be positive") }
         try await readLimits(reader)
         try await readRetention(reader)
+        try await readFiling(reader)
 
         switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
         case "speed": indexTuning = .speed

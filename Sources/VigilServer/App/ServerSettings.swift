@@ -39,6 +39,8 @@ public struct ServerSettings: Sendable {
     public var matchFastPath: Bool = true
     /// The Centre's retention of reports (and expired CyberTipline submissions): see ``RetentionWorker``.
     public var retention = RetentionSettings()
+    /// Where and how this node files the reports its action policies ask for (nil: not configured).
+    public var filing: FilingSettings?
     /// When `/ready` turns 503 because the index follower fails or lags its feed.
     public var readiness = ReadinessLimits()
     /// Connection cap, request-head and idle timeouts (see ``ConnectionLimits``).

@@ -16,7 +16,7 @@ struct V1Handler: APIProtocol {
         let uploads = UploadReader(limit: node.settings.maxBodyBytes)
         let service = ListService(store: node.store, engine: node.engine)
         lists = ListsController(store: node.store, service: service, clock: node.clock)
-        actions = ActionsController(store: node.store, engine: node.engine, service: service)
+        actions = ActionsController(store: node.store, engine: node.engine, service: service, filesReports: node.settings.filing != nil)
         exchange = ExchangeController(store: node.store, service: service)
         matching = MatchingController(matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher)
         self.hashing = HashingController(hashing: hashing, uploads: uploads, fetcher: fetcher)

@@ -172,7 +172,11 @@ extension HMAController {
     /// Applies the matched lists' action policies (webhooks), as Vigil's own match routes do.
     func hmaAct(on matches: [MatchedEntry], query: [String: String]) async throws {
         guard !matches.isEmpty else { return }
-        _ = try await serviceCall { try await matching.act(on: matches, query: query) }
+        // A filed report gives the content's hashes that HMA's query named (its signal names are Vigil's for these three).
+        let hashes = [FileHash.Algorithm.pdq, .md5, .sha256].compactMap { algorithm in
+            query[algorithm.rawValue].map { FileHash(algorithm: algorithm, value: $0.lowercased()) }
+        }
+        _ = try await serviceCall { try await matching.act(on: matches, query: query, hashes: hashes) }
     }
 
     // MARK: Curation (/c)

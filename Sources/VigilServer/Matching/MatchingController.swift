@@ -1,3 +1,4 @@
+import Foundation
 import VigilAPI
 import VigilDomain
 import VigilHash
@@ -31,8 +32,19 @@ struct MatchingController: Sendable {
             request = MatchRequest(digests: [(type, value)])
         }
         request.lists = query.lists.map(ListChoice.named) ?? .all
+        if let subject = query.subject { request.subject = try Self.filingContext(subject) }
         let outcome = try await serviceCall { try await matching.match(request, query: ["type": type.rawValue, "value": value]) }
         return .ok(.init(body: .json(.init(outcome))))
+    }
+
+    /// The lookup's `subject` as the domain's ``FilingContext`` (the generated type has the same
+    /// JSON; the domain's decoder is the one the Centre's types use).
+    static func filingContext(_ subject: Components.Schemas.FilingContext) throws -> FilingContext {
+        do {
+            return try ReportCoding.decoder().decode(FilingContext.self, from: JSONEncoder().encode(subject))
+        } catch {
+            throw APIError.badRequest("invalid_request", "subject is not a filing context: \(error)")
+        }
     }
 
     func matchFile(_ input: Operations.MatchFile.Input) async throws -> Operations.MatchFile.Output {

@@ -29,7 +29,7 @@ struct OperationsController: Sendable {
     func readiness() -> Response {
         let loaded = node.engine.isReady
         var verdict = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: loaded)
-        verdict.add(retentionProblems)
+        verdict.add(workerProblems)
         let body: [String: Any] =
             verdict.ready
             ? ["status": "ready"]
@@ -40,10 +40,17 @@ struct OperationsController: Sendable {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
-    /// The retention worker's problems, on a Centre node.
-    var retentionProblems: [String] {
-        guard node.settings.role.servesCentre else { return [] }
-        return node.retentionHealth.problems(at: node.clock.now(), maxFailure: node.settings.retention.maxFailureSeconds)
+    /// The background workers' problems: the retention worker's on a Centre node, the filing
+    /// worker's on a node that files reports (its rounds failing for over 5 minutes: the store
+    /// cannot be read or written; a Centre that cannot be reached is retried per filing instead).
+    var workerProblems: [String] {
+        let now = node.clock.now()
+        var problems: [String] = []
+        if node.settings.role.servesCentre {
+            problems += node.retentionHealth.problems(at: now, maxFailure: node.settings.retention.maxFailureSeconds)
+        }
+        if node.settings.filing != nil { problems += node.filingHealth.problems(at: now, maxFailure: 300) }
+        return problems
     }
 
     func metricsAnswer() -> Response {
@@ -53,7 +60,7 @@ struct OperationsController: Sendable {
         metrics.makeGauge(name: "vigil_index_entries", labels: [("type", "sha256")]).set(Double(status.sha256))
         metrics.makeGauge(name: "vigil_change_feed_position").set(Double(status.sequence))
         var ready = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: status.ready)
-        ready.add(retentionProblems)
+        ready.add(workerProblems)
         metrics.makeGauge(name: "vigil_ready").set(ready.ready ? 1.0 : 0.0)
         return Response(
             status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],

@@ -53,6 +53,11 @@ extension AccessPolicy {
             "hmaRawLookup": match, "hmaLookup": match, "hmaLookupUpload": match, "hmaIndexStatus": match, "hmaCompare": match,
             "hmaBanks": readLists, "hmaBank": readLists,
         ]
+        // A provider node's own reports to the Centre (one provider per node: every provider key
+        // with the report scope sees them).
+        rules["listFilings"] = AccessRule(scopes: [.report], kinds: [.provider])
+        rules["getFiling"] = AccessRule(scopes: [.report], kinds: [.provider])
+        rules["completeFiling"] = AccessRule(scopes: [.report], kinds: [.provider])
         // The Centre's routes (served when the node's role includes the Centre).
         let centre: Set<OrganisationKind> = [.centre]
         let recipients: Set<OrganisationKind> = [.police, .europol]

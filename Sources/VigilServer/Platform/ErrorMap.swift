@@ -19,8 +19,12 @@ enum ErrorMap {
         case .referralNotFound: return APIError.notFound("unknown_referral", error.message)
         case .signingKeyNotFound: return APIError.notFound("unknown_signing_key", error.message)
         case .itemNotFound: return APIError.notFound("unknown_item", error.message)
+        case .filingNotFound: return APIError.notFound("unknown_filing", error.message)
         case .itemClassified: return APIError(.conflict, code: "item_classified", error.message)
-        case .reportExists: return APIError(.conflict, code: "report_exists", error.message)
+        case .reportExists:
+            // Where the report filed earlier is: a provider that resends after a lost answer learns its id.
+            return APIError(
+                .conflict, code: "report_exists", error.message, headers: error.existingId.map { [.location: "/v1/reports/\($0)"] } ?? [:])
         case .stateChanged: return APIError(.conflict, code: "state_changed", error.message)
         case .listExists: return APIError(.conflict, code: "list_exists", error.message)
         case .organisationExists: return APIError(.conflict, code: "organisation_exists", error.message)

@@ -20,10 +20,8 @@ struct PreservationController: Sendable {
     func addRoutes(to router: Router<VigilRequestContext>, authentication: AuthenticationMiddleware) {
         let v1 = router.group("v1").add(middleware: authentication).add(middleware: ServiceErrorMiddleware())
         AuthorisedRoutes(group: v1, authoriser: authoriser).on(.put, "reports/:id/preservation", Self.operation) { request, context in
-            guard let principal = context.principal else { throw APIError.unauthorized }
-            guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-                throw APIError.notFound("not_found", "the id in the path is a positive integer")
-            }
+            let principal = try PlainRouteCoding.principal(context)
+            let id = try PlainRouteCoding.pathId(context)
             let store = node.store
             guard try await storeCall({ () async throws(StoreError) in try await store.report(id: id) }) != nil else {
                 throw ErrorMap.answer(StoreError.reportNotFound(id))
@@ -36,25 +34,13 @@ struct PreservationController: Sendable {
             } catch {
                 throw ErrorMap.answer(StoreError.reportNotFound(id))
             }
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: 64 << 10)
-            } catch {
-                throw APIError.jsonTooLarge(limit: 64 << 10)
-            }
-            let preservation: Preservation
-            do {
-                preservation = try ReportCoding.decoder().decode(Preservation.self, from: Data(body.readableBytesView))
-            } catch let error as DecodingError {
-                throw OpenAPIErrors.invalidJSON(error)
-            }
+            let preservation = try await PlainRouteCoding.decode(Preservation.self, from: request, limit: 64 << 10)
             let service = RetentionService(store: store, clock: node.clock)
             let stored = try await service.preserve(reportId: id, preservation, by: Actor(principal))
             let view = PreservationView(
                 reportId: stored.reportId, requestedBy: stored.requestedBy, until: stored.preservation.until, reason: stored.preservation.reason,
                 setAt: stored.setAt)
-            let data = try context.responseEncoder.encode(view)
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            return try PlainRouteCoding.encode(view, context: context)
         }
     }
 }

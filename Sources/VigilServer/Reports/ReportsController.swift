@@ -257,17 +257,9 @@ struct ReportsController: Sendable {
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
-    func principal(_ context: VigilRequestContext) throws -> Principal {
-        guard let principal = context.principal else { throw APIError.unauthorized }
-        return principal
-    }
+    func principal(_ context: VigilRequestContext) throws -> Principal { try PlainRouteCoding.principal(context) }
 
-    func pathId(_ context: VigilRequestContext) throws -> Int64 {
-        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else {
-            throw APIError.notFound("not_found", "the id in the path is a positive integer")
-        }
-        return id
-    }
+    func pathId(_ context: VigilRequestContext) throws -> Int64 { try PlainRouteCoding.pathId(context) }
 
     /// The report in the path, if the caller may see it (else 404, as for an absent one).
     func visibleReport(_ request: Request, _ context: VigilRequestContext, operation: String) async throws -> StoredReport {
@@ -312,28 +304,13 @@ struct ReportsController: Sendable {
         }
     }
 
-    /// Reads a JSON body of at most `limit` bytes as `T`; a body that is not valid JSON of that
-    /// shape is a 400 naming the field.
+    /// Reads a JSON body of at most `limit` bytes as `T` (``PlainRouteCoding/decode(_:from:limit:)``).
     func decode<T: Decodable>(_ type: T.Type, from request: Request, context: VigilRequestContext, limit: Int) async throws -> T {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.body.collect(upTo: limit)
-        } catch {
-            throw APIError.jsonTooLarge(limit: limit)
-        }
-        do {
-            // The Centre's types spell their snake_case keys out (ReportCoding): no key conversion.
-            return try ReportCoding.decoder().decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw OpenAPIErrors.invalidJSON(error)
-        } catch {
-            throw APIError.badRequest("invalid_json", "the body is not valid JSON")
-        }
+        try await PlainRouteCoding.decode(type, from: request, limit: limit)
     }
 
     func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok, context: VigilRequestContext) throws -> Response {
-        let data = try context.responseEncoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        try PlainRouteCoding.encode(value, status: status, context: context)
     }
 
     func reportQuery(_ request: Request, organisation: Int64?) throws -> ReportQuery {
@@ -357,11 +334,7 @@ struct ReportsController: Sendable {
     }
 
     func intParameter(_ request: Request, _ name: String, default value: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = request.uri.queryParameters.get(name) else { return value }
-        guard let number = Int(text), range.contains(number) else {
-            throw APIError.badRequest("invalid_request", "\(name) is an integer from \(range.lowerBound) to \(range.upperBound)")
-        }
-        return number
+        try PlainRouteCoding.intParameter(request, name, default: value, range: range)
     }
 
     func boolParameter(_ request: Request, _ name: String, default value: Bool) throws -> Bool {

@@ -21,11 +21,11 @@ public struct RetentionSettings: Sendable, Hashable {
 /// past their retention and CyberTipline submissions left unfinished past their lifetime.
 ///
 /// A failed sweep deletes nothing of its failed batch and is tried again at the next round; it is
-/// logged, counted (`vigil_retention_sweep_failures_total`) and recorded in ``RetentionHealth``,
+/// logged, counted (`vigil_retention_sweep_failures_total`) and recorded in ``WorkerHealth``,
 /// which `/ready` reads.
 public struct RetentionWorker: Service {
     let service: RetentionService
-    let health: RetentionHealth
+    let health: WorkerHealth
     let interval: Duration
     let logger: Logger
     let failedSweeps = Counter(label: "vigil_retention_sweep_failures_total")
@@ -34,7 +34,7 @@ public struct RetentionWorker: Service {
 
     /// A worker running `service` every `interval`, recording into `health`.
     public init(
-        service: RetentionService, health: RetentionHealth, interval: Duration = .seconds(300), logger: Logger = Logger(label: "vigil.retention")
+        service: RetentionService, health: WorkerHealth, interval: Duration = .seconds(300), logger: Logger = Logger(label: "vigil.retention")
     ) {
         self.service = service
         self.health = health
@@ -47,7 +47,7 @@ public struct RetentionWorker: Service {
     public func sweepOnce() async -> RetentionService.Sweep? {
         do {
             let sweep = try await service.sweep()
-            health.swept(at: service.clock.now())
+            health.succeeded(at: service.clock.now())
             deletedReports.increment(by: sweep.reports.count)
             expiredSubmissions.increment(by: sweep.submissions.count)
             if !sweep.reports.isEmpty || !sweep.submissions.isEmpty {

@@ -9,7 +9,9 @@ import FoundationNetworking
 /// Two real processes on loopback: a provider node matches a benign sample against its list, the
 /// provider files a signed report built from the match with a Centre node (`vigil reports file`),
 /// an analyst forwards it, a supervisor approves, the competent police and Europol read it and
-/// other police cannot, the police post an outcome and a hold, and the provider sees both.
+/// other police cannot, the police post an outcome and a hold, and the provider sees both. Then the
+/// provider node's own action policy files the next match (completed with the uploader's details),
+/// its filing worker sends it, and the node shows the Centre's outcome and hold.
 @Suite("Provider node and Centre, two processes", .serialized)
 struct CentreWalkthroughTests {
     static func vigil(_ arguments: [String], environment: [String: String] = [:]) throws -> HashCommandTests.Run {
@@ -21,9 +23,10 @@ struct CentreWalkthroughTests {
         let process = Process()
         let output = Pipe()
 
-        init(_ arguments: [String]) throws {
+        init(_ arguments: [String], environment: [String: String] = [:]) throws {
             process.executableURL = URL(fileURLWithPath: HashCommandTests.binary)
             process.arguments = arguments
+            if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new } }
             process.standardOutput = output
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -102,11 +105,28 @@ struct CentreWalkthroughTests {
         ])
         #expect(registered.status == 0, "\(registered.stderr)")
 
-        // The two nodes.
-        let provider = try Server([
-            "serve", "--data-directory", providerData, "--port", String(providerPort), "--sample",
-            TestPaths.fixture("reference/images/pdq-data/bridge-mods"),
-        ])
+        // The provider node's own keys: lists and action policies (curate), its filings (report).
+        let providerNodeKey = try {
+            let run = try Self.vigil([
+                "keys", "create", "--organisation", "Example Hosting", "--scopes", "curate,report", "--data-directory", providerData,
+            ])
+            #expect(run.status == 0, "\(run.stderr)")
+            return run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        }()
+
+        // The two nodes; the provider node files its policies' reports with the Centre.
+        let provider = try Server(
+            [
+                "serve", "--data-directory", providerData, "--port", String(providerPort), "--sample",
+                TestPaths.fixture("reference/images/pdq-data/bridge-mods"),
+            ],
+            environment: [
+                "VIGIL_FILING_CENTRE_URL": "http://127.0.0.1:\(centrePort)", "VIGIL_FILING_API_KEY": providerKey,
+                "VIGIL_FILING_SIGNING_KEY_FILE": keyFile, "VIGIL_FILING_PROVIDER_NAME": "Example Hosting",
+                "VIGIL_FILING_PROVIDER_CONTACT": "abuse@example.com", "VIGIL_FILING_ESTABLISHMENT": "IE",
+                "VIGIL_FILING_LEGAL_BASIS": "Regulation (EU) 2021/1232", "VIGIL_FILING_INTERVAL_SECONDS": "0.2",
+                "VIGIL_FILING_STATUS_INTERVAL_SECONDS": "1",
+            ])
         defer { provider.stop() }
         let centre = try Server(["serve", "--role", "centre", "--data-directory", centreData, "--port", String(centrePort)])
         defer { centre.stop() }
@@ -199,7 +219,62 @@ struct CentreWalkthroughTests {
         #expect((german2?["hold"] as? [String: Any])?["do_not_inform"] as? Bool == true)
         #expect((view["user_notification"] as? [String: Any])?["status"] as? String == "held")
 
-        // 6. Every step is on the Centre's audit chain, and the chain verifies.
+        // 6. The provider node's policy files the next match itself. The lookup of a file carries no
+        // uploader, so the filing waits, incomplete, until the provider completes it; the node's
+        // filing worker then signs and sends it, and reads back what the Centre and police did.
+        let providerURL = "http://127.0.0.1:\(providerPort)"
+        #expect(
+            try await Self.call("PUT", "\(providerURL)/v1/lists/sample/action", key: providerNodeKey, body: ["action": "block", "file_report": true])
+                .0 == 200)
+        // The engine reads policies on its next catch-up.
+        var filingId: Int?
+        for _ in 0..<50 where filingId == nil {
+            let (data, _) = try await URLSession.shared.data(for: request)
+            let actions = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["actions"] as? [[String: Any]] ?? []
+            filingId = actions.first?["filing_id"] as? Int
+            if filingId == nil { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        let filing = try #require(filingId)
+        let (_, incomplete) = try await Self.call("GET", "\(providerURL)/v1/filings/\(filing)", key: providerNodeKey)
+        #expect(incomplete["state"] as? String == "incomplete")
+        let (completed, _) = try await Self.call(
+            "POST", "\(providerURL)/v1/filings/\(filing)/complete", key: providerNodeKey,
+            body: ["users": [["role": "suspect", "identifier": "user-43", "account_country": "DE"]], "removal": "removed", "content_id": "upload-2"])
+        #expect(completed == 200)
+        func filingView(until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
+            var view: [String: Any] = [:]
+            for _ in 0..<100 {
+                view = try await Self.call("GET", "\(providerURL)/v1/filings/\(filing)", key: providerNodeKey).1
+                if done(view) { return view }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            Issue.record("the filing never got there: \(view)")
+            return view
+        }
+        let sent = try await filingView { $0["state"] as? String == "filed" }
+        let autoId = try #require(sent["centre_report_id"] as? Int)
+        #expect(try await Self.call("POST", "\(centreURL)/v1/reports/\(autoId)/decision", key: analyst, body: ["decision": "forward"]).0 == 200)
+        #expect(try await Self.call("POST", "\(centreURL)/v1/reports/\(autoId)/review", key: supervisor, body: ["approve": true]).0 == 200)
+        let (_, german3) = try await Self.call("GET", "\(centreURL)/v1/referrals?unacknowledged=true", key: policeDE)
+        let autoReferral = try #require(
+            (german3["referrals"] as? [[String: Any]] ?? []).first { $0["report_id"] as? Int == autoId }?["id"] as? Int)
+        #expect(
+            try await Self.call("POST", "\(centreURL)/v1/referrals/\(autoReferral)/outcome", key: policeDE, body: ["outcome": "investigation_opened"])
+                .0 == 200)
+        #expect(
+            try await Self.call(
+                "PUT", "\(centreURL)/v1/referrals/\(autoReferral)/hold", key: policeDE,
+                body: ["do_not_inform": true, "do_not_remove": true, "until": until]
+            ).0 == 200)
+        let followed = try await filingView { view in
+            let referrals = (view["centre"] as? [String: Any])?["referrals"] as? [[String: Any]] ?? []
+            return referrals.contains { $0["outcome"] as? String == "investigation_opened" && $0["hold"] != nil }
+        }
+        #expect((followed["centre"] as? [String: Any])?["state"] as? String == "forwarded")
+        #expect(followed["must_not_remove"] as? Bool == true)
+        #expect((followed["user_notification"] as? [String: Any])?["status"] as? String == "held")
+
+        // 7. Every step is on the Centre's audit chain, and the chain verifies.
         let verify = try Self.vigil(["audit", "verify", "--data-directory", centreData])
         #expect(verify.status == 0, "\(verify.stdout) \(verify.stderr)")
         #expect(verify.stdout.hasPrefix("valid: "))

@@ -167,4 +167,22 @@ public struct RetentionService: Sendable {
             return stored
         }
     }
+
+    /// Withdraws `actor`'s organisation's preservation request on report `reportId` (the report
+    /// then follows the retention rule again), as one transaction with its `report.unpreserve`
+    /// audit event. Throws `preservation_not_found` when that organisation has none on it.
+    public func withdraw(reportId: Int64, by actor: Actor) async throws(StoreError) -> StoredPreservation {
+        let requester = actor.organisation ?? actor.name
+        return try await store.write { tx throws(StoreError) -> StoredPreservation in
+            guard let removed = try tx.withdrawPreservation(reportId: reportId, requestedBy: requester) else {
+                throw StoreError(
+                    code: .preservationNotFound, message: "\(requester) has no preservation request on report \(reportId); nothing was withdrawn")
+            }
+            try tx.appendAudit(
+                AuditEvent(
+                    actor: actor.name, organisation: actor.organisation, action: "report.unpreserve", object: "report:\(reportId)",
+                    at: tx.now.rfc3339Text, detail: "was until \(removed.preservation.until)"))
+            return removed
+        }
+    }
 }

@@ -61,6 +61,19 @@ extension SQLiteTransaction {
         return StoredPreservation(reportId: reportId, requestedBy: requestedBy, preservation: preservation, setAt: stamp)
     }
 
+    func withdrawPreservation(reportId: Int64, requestedBy: String) throws(StoreError) -> StoredPreservation? {
+        try database {
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT until, reason, set_at FROM report_preservations WHERE report_id = ? AND requested_by = ?",
+                    arguments: [reportId, requestedBy])
+            else { return nil }
+            try db.execute(sql: "DELETE FROM report_preservations WHERE report_id = ? AND requested_by = ?", arguments: [reportId, requestedBy])
+            return StoredPreservation(
+                reportId: reportId, requestedBy: requestedBy, preservation: Preservation(until: row[0], reason: row[1]), setAt: row[2])
+        }
+    }
+
     func retentionFacts(reportIds: [Int64]) throws(StoreError) -> [RetentionFacts] {
         try database { try SQLiteStore.retentionFacts(db, ids: reportIds) }
     }

@@ -43,6 +43,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let stateChanged = Code("state_changed")
         /// No filing has the given id (on a provider node).
         public static let filingNotFound = Code("filing_not_found")
+        /// The organisation has no preservation request on the report.
+        public static let preservationNotFound = Code("preservation_not_found")
         /// The request's data is invalid; the message says what is accepted.
         public static let invalid = Code("invalid")
         /// A constraint of the database refused the change (a duplicate, a missing reference).

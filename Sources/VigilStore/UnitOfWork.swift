@@ -202,6 +202,9 @@ public protocol StoreTransaction {
     /// Records (or renews) organisation `requestedBy`'s request to keep report `reportId` until
     /// `preservation.until`; `reportNotFound` when there is no such report.
     func setPreservation(reportId: Int64, _ preservation: Preservation, requestedBy: String) throws(StoreError) -> StoredPreservation
+    /// Removes the organisation `requestedBy`'s preservation request on a report; the request
+    /// removed, or nil when it had none.
+    func withdrawPreservation(reportId: Int64, requestedBy: String) throws(StoreError) -> StoredPreservation?
     /// The retention facts of these reports (those that exist), as this transaction sees them.
     func retentionFacts(reportIds: [Int64]) throws(StoreError) -> [RetentionFacts]
     /// Deletes a report with everything of it: its files (sealed bytes), its referrals, its links

@@ -172,6 +172,28 @@ struct RetentionTests {
         #expect(try await centre.store.verifyAuditChain().isValid)
     }
 
+    @Test func aWithdrawnPreservationRequestNoLongerKeepsTheReport() async throws {
+        let centre = try await Centre.make()
+        let id = try await centre.forwarded("r1")
+        let service = RetentionService(store: centre.store, clock: centre.time)
+        let europol = Actor(name: "key:europol", organisation: "Europol")
+        let until = centre.t0.addingTimeInterval(500 * Self.day).rfc3339
+        _ = try await service.preserve(reportId: id, Preservation(until: until, reason: "case A (benign test)"), by: Centre.police)
+        _ = try await service.preserve(reportId: id, Preservation(until: until, reason: "case B (benign test)"), by: europol)
+        // Only one's own request is withdrawn; one that is not there is an error that changes nothing.
+        let removed = try await service.withdraw(reportId: id, by: Centre.police)
+        #expect(removed.requestedBy == "Polizei DE" && removed.preservation.reason == "case A (benign test)")
+        await #expect(throws: StoreError.self) { _ = try await service.withdraw(reportId: id, by: Centre.police) }
+        #expect(try await centre.store.preservations(reportId: id).map(\.requestedBy) == ["Europol"])
+        centre.at(Self.year)
+        #expect(try await centre.sweep().reports.isEmpty, "Europol's request still keeps it")
+        _ = try await service.withdraw(reportId: id, by: europol)
+        #expect(try await centre.sweep().reports.map(\.reportId) == [id], "past its year with no request left: deleted")
+        let events = try await centre.store.auditEvents(after: 0, limit: 1_000)
+        #expect(events.filter { $0.event.action == "report.unpreserve" && $0.event.object == "report:\(id)" }.count == 2)
+        #expect(try await centre.store.verifyAuditChain().isValid)
+    }
+
     @Test func anExpiredCyberTiplineSubmissionLosesItsFilesAndAnOpenOneKeepsThem() async throws {
         let centre = try await Centre.make()
         let store = centre.store

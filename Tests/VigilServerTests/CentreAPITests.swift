@@ -274,4 +274,37 @@ struct CentreAPITests {
         }
         #expect(try await store.reports(ReportQuery()).count == 1)
     }
+
+    /// The authorities' preservation requests are part of the report for the Centre, not for the provider.
+    @Test func theCentreSeesPreservationRequestsAndTheProviderDoesNot() async throws {
+        let scene = try await CentreScene.make()
+        let id = try await scene.file("kept-1")
+        try await scene.decide(id)
+        try await scene.approve(id)
+        let until = scene.clock.now().addingTimeInterval(400 * 86_400).rfc3339
+        _ = try await RetentionService(store: scene.store, clock: scene.clock).preserve(
+            reportId: id, Preservation(until: until, reason: "case 2026/0003 (benign test)"), by: Actor(try #require(scene.principals["police-de"])))
+        try await scene.test.application.test(.router) { client in
+            try await client.execute(uri: "/v1/reports/\(id)", method: .get, headers: scene.headers("supervisor")) { response in
+                #expect(response.status == .ok)
+                let kept = response.json["preservations"] as? [[String: Any]] ?? []
+                #expect(kept.map { $0["requested_by"] as? String } == ["Polizei DE"])
+                #expect(kept.first?["until"] as? String == until)
+            }
+            try await client.execute(uri: "/v1/reports/\(id)", method: .get, headers: scene.headers("provider")) { response in
+                #expect(response.status == .ok)
+                #expect(response.json["preservations"] == nil)
+            }
+            try await client.execute(uri: "/v1/reports/\(id)/preservation", method: .delete, headers: scene.headers("police-de")) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/v1/reports/\(id)/preservation", method: .delete, headers: scene.headers("police-de")) { response in
+                #expect(response.status == .notFound)
+                #expect(response.errorCode == "no_preservation")
+            }
+            try await client.execute(uri: "/v1/reports/\(id)", method: .get, headers: scene.headers("supervisor")) { response in
+                #expect((response.json["preservations"] as? [Any])?.isEmpty == true)
+            }
+        }
+    }
 }

@@ -56,6 +56,7 @@ struct CentreAuthorisationMatrixTests {
         ("listSigningKeys", "           F    F    A    N    F    F    A    F    F    F"),
         ("getStatistics", "             A    A    A    A    A    A    A    A    A    A"),
         ("setReportPreservation", "     F    F    F    F    F    A    A    A    N    A"),
+        ("withdrawReportPreservation", "F    F    F    F    F    A    A    A    N    A"),
     ]
 
     /// Reads of a report or its content that are audit events when allowed.
@@ -209,6 +210,14 @@ struct CentreAuthorisationMatrixTests {
             return Call(
                 method: .put, uri: "/v1/reports/\(try await forwarded())/preservation",
                 body: try json(Preservation(until: until, reason: "case 2026/0001 (benign test)")))
+        case "withdrawReportPreservation":
+            // The caller's organisation's own request, to withdraw.
+            let report = try await forwarded()
+            let until = scene.clock.now().addingTimeInterval(400 * 86_400).rfc3339
+            _ = try await RetentionService(store: scene.store, clock: scene.clock).preserve(
+                reportId: report, Preservation(until: until, reason: "case 2026/0002 (benign test)"),
+                by: Actor(try #require(scene.principals[caller])))
+            return Call(method: .delete, uri: "/v1/reports/\(report)/preservation")
         default:
             Issue.record("no request for \(operation): add one here and a row to the table")
             return Call(method: .get, uri: "/v1/unknown")

@@ -93,6 +93,7 @@ extension AccessPolicy {
         rules["listSigningKeys"] = AccessRule(scopes: [.admin], kinds: [.provider, .centre], rows: .ownOrganisation)
         // Keeping a report past its retention: police and Europol it was referred to, the Centre's supervisors (and administrators).
         rules["setReportPreservation"] = AccessRule(scopes: [.referrals, .supervise], kinds: recipients.union(centre), rows: .jurisdiction)
+        rules["withdrawReportPreservation"] = AccessRule(scopes: [.referrals, .supervise], kinds: recipients.union(centre), rows: .jurisdiction)
         rules["getStatistics"] = AccessRule(scopes: [.assess, .supervise, .report, .referrals], kinds: [.centre, .provider, .police, .europol])
 
         for operation in [

@@ -20,6 +20,7 @@ enum ErrorMap {
         case .signingKeyNotFound: return APIError.notFound("unknown_signing_key", error.message)
         case .itemNotFound: return APIError.notFound("unknown_item", error.message)
         case .filingNotFound: return APIError.notFound("unknown_filing", error.message)
+        case .preservationNotFound: return APIError.notFound("no_preservation", error.message)
         case .itemClassified: return APIError(.conflict, code: "item_classified", error.message)
         case .reportExists:
             // Where the report filed earlier is: a provider that resends after a lost answer learns its id.

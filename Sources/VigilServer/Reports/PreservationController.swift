@@ -14,34 +14,46 @@ struct PreservationController: Sendable {
     let node: Node
     let authoriser: Authoriser
 
-    /// The operation's id.
+    /// The operations' ids.
     static let operation = "setReportPreservation"
+    static let withdrawal = "withdrawReportPreservation"
 
     func addRoutes(to router: Router<VigilRequestContext>, authentication: AuthenticationMiddleware) {
         let v1 = router.group("v1").add(middleware: authentication).add(middleware: ServiceErrorMiddleware())
-        AuthorisedRoutes(group: v1, authoriser: authoriser).on(.put, "reports/:id/preservation", Self.operation) { request, context in
-            let principal = try PlainRouteCoding.principal(context)
-            let id = try PlainRouteCoding.pathId(context)
-            let store = node.store
-            guard try await storeCall({ () async throws(StoreError) in try await store.report(id: id) }) != nil else {
-                throw ErrorMap.answer(StoreError.reportNotFound(id))
-            }
-            let recipients = Set(try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: id) }.map(\.recipient))
-            let states = Set(recipients.compactMap { if case .police(let state) = $0 { state } else { nil } })
-            do {
-                try authoriser.require(principal, Self.operation, resource: ResourceAttributes(memberStates: states))
-                if principal.kind == .europol, !recipients.contains(.europol) { throw ErrorMap.answer(StoreError.reportNotFound(id)) }
-            } catch {
-                throw ErrorMap.answer(StoreError.reportNotFound(id))
-            }
+        let routes = AuthorisedRoutes(group: v1, authoriser: authoriser)
+        let service = RetentionService(store: node.store, clock: node.clock)
+        routes.on(.put, "reports/:id/preservation", Self.operation) { request, context in
+            let (principal, id) = try await reportCaller(context, operation: Self.operation)
             let preservation = try await PlainRouteCoding.decode(Preservation.self, from: request, limit: 64 << 10)
-            let service = RetentionService(store: store, clock: node.clock)
             let stored = try await service.preserve(reportId: id, preservation, by: Actor(principal))
-            let view = PreservationView(
-                reportId: stored.reportId, requestedBy: stored.requestedBy, until: stored.preservation.until, reason: stored.preservation.reason,
-                setAt: stored.setAt)
-            return try PlainRouteCoding.encode(view, context: context)
+            return try PlainRouteCoding.encode(PreservationView(stored), context: context)
         }
+        routes.on(.delete, "reports/:id/preservation", Self.withdrawal) { _, context in
+            let (principal, id) = try await reportCaller(context, operation: Self.withdrawal)
+            _ = try await storeCall { () async throws(StoreError) in try await service.withdraw(reportId: id, by: Actor(principal)) }
+            return Response(status: .noContent)
+        }
+    }
+
+    /// The caller and the report in the path, when the caller may ask about it: police for
+    /// reports referred to their Member State, Europol for reports referred to it, the Centre for
+    /// any (else 404, as for an absent report).
+    func reportCaller(_ context: VigilRequestContext, operation: String) async throws -> (Principal, Int64) {
+        let principal = try PlainRouteCoding.principal(context)
+        let id = try PlainRouteCoding.pathId(context)
+        let store = node.store
+        guard try await storeCall({ () async throws(StoreError) in try await store.report(id: id) }) != nil else {
+            throw ErrorMap.answer(StoreError.reportNotFound(id))
+        }
+        let recipients = Set(try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: id) }.map(\.recipient))
+        let states = Set(recipients.compactMap { if case .police(let state) = $0 { state } else { nil } })
+        do {
+            try authoriser.require(principal, operation, resource: ResourceAttributes(memberStates: states))
+            if principal.kind == .europol, !recipients.contains(.europol) { throw ErrorMap.answer(StoreError.reportNotFound(id)) }
+        } catch {
+            throw ErrorMap.answer(StoreError.reportNotFound(id))
+        }
+        return (principal, id)
     }
 }
 
@@ -58,5 +70,13 @@ struct PreservationView: Encodable {
         case requestedBy = "requested_by"
         case until, reason
         case setAt = "set_at"
+    }
+
+    init(_ stored: StoredPreservation) {
+        reportId = stored.reportId
+        requestedBy = stored.requestedBy
+        until = stored.preservation.until
+        reason = stored.preservation.reason
+        setAt = stored.setAt
     }
 }

@@ -248,8 +248,11 @@ struct ReportDetail: Encodable {
     let signature: SignedReport.Signature?
     /// How the report reached the Centre (`signed` or `cybertipline`).
     let channel: ReportChannel
+    /// The authorities' requests to keep it past its retention (for the Centre only; nil for a provider).
+    let preservations: [PreservationView]?
 
-    init(_ stored: StoredReport, referrals: [StoredReferral], forCentre: Bool, now: Date) {
+    init(_ stored: StoredReport, referrals: [StoredReferral], preservations: [StoredPreservation], forCentre: Bool, now: Date) {
+        self.preservations = forCentre ? preservations.map(PreservationView.init) : nil
         id = stored.id
         organisationId = stored.organisationId
         state = stored.state

@@ -65,8 +65,7 @@ struct ReportsController: Sendable {
             let caller = try principal(context)
             let stored = try await visibleReport(request, context, operation: "getReport")
             try await audit(caller, "report.read", "report:\(stored.id)")
-            let linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
-            return try encode(ReportDetail(stored, referrals: linked, forCentre: caller.kind == .centre, now: node.clock.now()), context: context)
+            return try await detail(stored, forCentre: caller.kind == .centre, context: context)
         }
         routes.on(.get, "reports/:id/files", "listReportFiles") { request, context in
             let stored = try await visibleReport(request, context, operation: "listReportFiles")
@@ -291,7 +290,9 @@ struct ReportsController: Sendable {
 
     func detail(_ stored: StoredReport, forCentre: Bool, context: VigilRequestContext) async throws -> Response {
         let linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
-        return try encode(ReportDetail(stored, referrals: linked, forCentre: forCentre, now: node.clock.now()), context: context)
+        let kept = forCentre ? try await storeCall { () async throws(StoreError) in try await store.preservations(reportId: stored.id) } : []
+        return try encode(
+            ReportDetail(stored, referrals: linked, preservations: kept, forCentre: forCentre, now: node.clock.now()), context: context)
     }
 
     func audit(_ principal: Principal, _ action: String, _ object: String) async throws {

@@ -32,13 +32,12 @@ public final class FollowerHealth: Sendable {
     struct State: Sendable {
         var loadFailure: String?
         var caughtUpAt: Date?
-        var failingSince: Date?
-        var lastFailure: String?
-        var failures = 0
         var loadFailures = 0
     }
 
     private let state = Mutex(State())
+    /// The follower's rounds: failing for too long makes the node not ready.
+    private let rounds = WorkerHealth(activity: "index follower rounds", consequence: "new list entries may not be matched yet")
 
     /// A follower that has not loaded yet.
     public init() {}
@@ -61,23 +60,17 @@ public final class FollowerHealth: Sendable {
 
     /// A round read the feed to its end at `now`.
     public func caughtUp(at now: Date) {
-        state.withLock {
-            $0.caughtUpAt = now
-            $0.failingSince = nil
-        }
+        state.withLock { $0.caughtUpAt = now }
+        rounds.succeeded(at: now)
     }
 
     /// A round failed at `now`.
     public func failed(_ error: any Error, at now: Date) {
-        state.withLock {
-            if $0.failingSince == nil { $0.failingSince = now }
-            $0.lastFailure = String(describing: error)
-            $0.failures += 1
-        }
+        rounds.failed(error, at: now)
     }
 
     /// Rounds that failed since the node started.
-    public var failureCount: Int { state.withLock { $0.failures } }
+    public var failureCount: Int { rounds.failureCount }
 
     /// Initial loads that failed since the node started.
     public var loadFailureCount: Int { state.withLock { $0.loadFailures } }
@@ -91,13 +84,19 @@ public final class FollowerHealth: Sendable {
             problems.append(state.loadFailure.map { "the index could not be loaded (retrying): \($0)" } ?? "the index is loading")
             return Readiness(ready: false, problems: problems)
         }
-        if let since = state.failingSince, now.timeIntervalSince(since) > limits.maxFailure {
-            problems.append(
-                "the index follower has failed for \(Int(now.timeIntervalSince(since))) s: \(state.lastFailure ?? "unknown error")")
-        }
+        problems += rounds.problems(at: now, maxFailure: limits.maxFailure)
         if let caughtUp = state.caughtUpAt, now.timeIntervalSince(caughtUp) > limits.maxLag {
             problems.append("the index has not reached the end of its change feed for \(Int(now.timeIntervalSince(caughtUp))) s")
         }
         return Readiness(ready: problems.isEmpty, problems: problems)
+    }
+}
+
+extension Readiness {
+    /// Adds other checks' problems: any problem makes the node not ready.
+    public mutating func add(_ more: [String]) {
+        guard !more.isEmpty else { return }
+        problems += more
+        ready = false
     }
 }

@@ -5,6 +5,7 @@ import Synchronization
 import Testing
 import VigilCentre
 import VigilDomain
+import VigilMatching
 import VigilServer
 import VigilStore
 

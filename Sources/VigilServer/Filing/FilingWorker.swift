@@ -7,6 +7,7 @@ import NIOHTTP1
 public import ServiceLifecycle
 import VigilCentre
 public import VigilDomain
+public import VigilMatching
 public import VigilStore
 
 /// Files the reports a provider node's action policies recorded, and follows them: signs each

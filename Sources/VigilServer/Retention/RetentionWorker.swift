@@ -3,6 +3,7 @@ import Metrics
 public import ServiceLifecycle
 public import VigilCentre
 import VigilDomain
+public import VigilMatching
 
 /// How the Centre's retention runs (see NodeConfiguration's `retention.*` keys).
 public struct RetentionSettings: Sendable, Hashable {

@@ -1,8 +1,8 @@
 public import Foundation
 import Synchronization
-import VigilMatching
 
-/// What a background worker (the retention sweeps, the filing of reports) last did, read by `/ready`.
+/// What a background worker (the index follower's rounds, the retention sweeps, the filing of
+/// reports) last did, read by `/ready`.
 ///
 /// The worker records each round's success or failure with the injected clock's time;
 /// ``problems(at:maxFailure:)`` turns that into what `/ready` says, so a test drives it by moving
@@ -60,14 +60,5 @@ public final class WorkerHealth: Sendable {
         return [
             "\(activity) have failed for \(Int(now.timeIntervalSince(since))) s (\(state.failures) failures): \(state.lastFailure ?? "unknown error"); \(consequence)"
         ]
-    }
-}
-
-extension Readiness {
-    /// Adds other checks' problems: any problem makes the node not ready.
-    mutating func add(_ more: [String]) {
-        guard !more.isEmpty else { return }
-        problems += more
-        ready = false
     }
 }

@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "VigilMedia", targets: ["VigilMedia"]),
         .library(name: "VigilPipeline", targets: ["VigilPipeline"]),
         .library(name: "VigilIndex", targets: ["VigilIndex"]),
+        .library(name: "VigilText", targets: ["VigilText"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -45,6 +46,11 @@ let package = Package(
     targets: [
         // The real C image codecs from the system: libjpeg-turbo (TurboJPEG API), libpng, libwebp, giflib.
         .systemLibrary(name: "CImageCodecs", path: "Sources/CImageCodecs"),
+        // Text indicators (grooming, trafficking, extremism): pure, Foundation only.
+        .target(
+            name: "VigilText",
+            swiftSettings: swiftSettings
+        ),
         // The one hex codec (no dependencies; not a product: the products that use it carry it).
         .target(
             name: "VigilHex",
@@ -178,6 +184,11 @@ let package = Package(
         .testTarget(
             name: "VigilMediaTests",
             dependencies: ["VigilMedia", "VigilTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilTextTests",
+            dependencies: ["VigilText", "VigilTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

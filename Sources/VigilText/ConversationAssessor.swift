@@ -1,0 +1,303 @@
+public import Foundation
+
+/// One message of a conversation.
+public struct ConversationMessage: Sendable, Codable, Hashable {
+    /// Who sent it (an identifier the provider uses).
+    public var sender: String
+    /// When, RFC 3339 (as given; not interpreted).
+    public var at: String?
+    /// The text.
+    public var text: String
+
+    /// A message.
+    public init(sender: String, at: String? = nil, text: String) {
+        self.sender = sender
+        self.at = at
+        self.text = text
+    }
+}
+
+/// What the provider knows about the conversation besides its text.
+public enum ConversationHint: String, Sendable, Codable, CaseIterable, Hashable {
+    /// The recipient's account is a minor's (by declared age or age assurance).
+    case recipientIsMinor = "recipient_is_minor"
+    /// The sender's account is new (days old).
+    case senderAccountNew = "sender_account_new"
+    /// The two accounts had no contact before this conversation.
+    case firstContact = "first_contact"
+}
+
+/// A conversation to assess: its messages, its language (nil: every loaded language) and hints.
+public struct Conversation: Sendable, Codable, Hashable {
+    /// The messages, oldest first.
+    public var messages: [ConversationMessage]
+    /// The language (ISO 639-1), if known.
+    public var language: String?
+    /// What the provider knows about the accounts.
+    public var hints: [ConversationHint]
+
+    /// A conversation.
+    public init(messages: [ConversationMessage], language: String? = nil, hints: [ConversationHint] = []) {
+        self.messages = messages
+        self.language = language
+        self.hints = hints
+    }
+}
+
+/// One indicator found in one message.
+public struct TextHit: Sendable, Hashable {
+    /// The message's index in the conversation.
+    public var message: Int
+    /// The set and the indicator.
+    public var setId: String
+    /// The indicator's id.
+    public var indicatorId: String
+    /// The set's category.
+    public var category: IndicatorCategory
+    /// The stage (grooming) or theme.
+    public var stage: String
+    /// The indicator's weight.
+    public var weight: Double
+    /// The message's words that matched, normalised (what the indicator saw).
+    public var matched: String
+    /// Why it matters.
+    public var explanation: String
+}
+
+/// How much one stage (or theme) showed.
+public struct StageEvidence: Sendable, Hashable {
+    /// The stage or theme.
+    public var stage: String
+    /// The category it belongs to.
+    public var category: IndicatorCategory
+    /// The strongest weight seen for it.
+    public var weight: Double
+    /// How many hits showed it.
+    public var hits: Int
+}
+
+/// The assessment of a conversation: a risk score with its evidence, for a person to check —
+/// never a verdict on its own.
+public struct TextAssessment: Sendable, Hashable {
+    /// Low, medium or high.
+    public enum Level: String, Sendable, Codable, Hashable {
+        /// Below 0.3.
+        case low
+        /// From 0.3 to below 0.7.
+        case medium
+        /// 0.7 and above.
+        case high
+    }
+
+    /// The score, 0 to 1: `1 − Π(1 − wₛ)` over the stages seen, `wₛ` the strongest weight of stage
+    /// `s`; with the hint that the recipient is a minor, `1 − (1 − score)²`.
+    public var score: Double
+    /// The score's band.
+    public var level: Level
+    /// The stages (and themes) seen, strongest first.
+    public var stages: [StageEvidence]
+    /// Every hit, by message then position.
+    public var hits: [TextHit]
+    /// The hints that were applied.
+    public var hints: [ConversationHint]
+    /// The languages whose sets were used.
+    public var languages: [String]
+}
+
+/// Matches conversations against loaded indicator sets (any number, in any languages) and
+/// explains what it found. Built once; reads are thread-safe (immutable).
+public struct ConversationAssessor: Sendable {
+    /// The most messages assessed at once.
+    public static let maxMessages = 10_000
+    /// The most characters of one message.
+    public static let maxMessageCharacters = 10_000
+
+    /// The loaded sets' ids, by language.
+    public let languages: [String: [String]]
+    let matchers: [String: IndicatorMatcher]
+
+    /// An assessor over `sets` (each checked first).
+    ///
+    /// - Throws: ``TextError`` `invalid_indicator_set` for a set that does not validate, or when two
+    ///   sets share an id.
+    public init(sets: [IndicatorSet]) throws(TextError) {
+        var byLanguage: [String: [IndicatorSet]] = [:]
+        var ids = Set<String>()
+        for set in sets {
+            try set.validate()
+            guard ids.insert(set.id).inserted else { throw TextError(code: .invalidIndicatorSet, message: "two sets have the id \(set.id)") }
+            byLanguage[set.language, default: []].append(set)
+        }
+        matchers = byLanguage.mapValues(IndicatorMatcher.init)
+        languages = byLanguage.mapValues { $0.map(\.id) }
+    }
+
+    /// Assesses `conversation`.
+    ///
+    /// - Throws: ``TextError`` `unknown_language` when its language has no set loaded,
+    ///   `invalid_conversation` when it is too large.
+    public func assess(_ conversation: Conversation) throws(TextError) -> TextAssessment {
+        guard conversation.messages.count <= Self.maxMessages else {
+            throw TextError(code: .invalidConversation, message: "at most \(Self.maxMessages) messages are assessed at once; split the conversation")
+        }
+        if let index = conversation.messages.firstIndex(where: { $0.text.count > Self.maxMessageCharacters }) {
+            throw TextError(code: .invalidConversation, message: "message \(index) is over \(Self.maxMessageCharacters) characters")
+        }
+        let chosen: [(String, IndicatorMatcher)]
+        if let language = conversation.language {
+            guard let matcher = matchers[language] else {
+                throw TextError(
+                    code: .unknownLanguage,
+                    message: "no indicator set is loaded for language \"\(language)\"; loaded: \(matchers.keys.sorted().joined(separator: ", "))")
+            }
+            chosen = [(language, matcher)]
+        } else {
+            chosen = matchers.sorted { $0.key < $1.key }
+        }
+        var hits: [TextHit] = []
+        for (index, message) in conversation.messages.enumerated() {
+            let tokens = TextNormaliser.tokens(message.text)
+            for (_, matcher) in chosen { hits += matcher.hits(in: tokens, message: index) }
+        }
+        return Self.score(hits, hints: conversation.hints, languages: chosen.map(\.0))
+    }
+
+    /// The assessment of `hits` (the scoring rule, in one place).
+    static func score(_ hits: [TextHit], hints: [ConversationHint], languages: [String]) -> TextAssessment {
+        var evidence: [String: StageEvidence] = [:]
+        for hit in hits {
+            let key = hit.category.rawValue + "/" + hit.stage
+            var stage = evidence[key] ?? StageEvidence(stage: hit.stage, category: hit.category, weight: 0, hits: 0)
+            stage.weight = max(stage.weight, hit.weight)
+            stage.hits += 1
+            evidence[key] = stage
+        }
+        var score = 1 - evidence.values.reduce(1.0) { $0 * (1 - $1.weight) }
+        var applied: [ConversationHint] = []
+        if hints.contains(.recipientIsMinor), score > 0 {
+            score = 1 - (1 - score) * (1 - score)
+            applied.append(.recipientIsMinor)
+        }
+        let level: TextAssessment.Level = score >= 0.7 ? .high : score >= 0.3 ? .medium : .low
+        let stages = evidence.values.sorted { ($0.weight, $1.stage) > ($1.weight, $0.stage) }
+        return TextAssessment(score: score, level: level, stages: stages, hits: hits, hints: applied, languages: languages)
+    }
+}
+
+/// The phrases of one language's sets as a word trie (with gaps), over word ids.
+struct IndicatorMatcher: Sendable {
+    struct Node: Sendable {
+        var children: [Int32: Int32] = [:]
+        var gap: Int32?
+        var terminals: [Int32] = []
+    }
+
+    struct Entry: Sendable {
+        let setId: String
+        let category: IndicatorCategory
+        let indicator: TextIndicator
+    }
+
+    var vocabulary: [String: Int32] = [:]
+    /// The sets' abbreviations: a word → the words it stands for.
+    var abbreviations: [String: [String]] = [:]
+    /// A word with one letter hidden (`s*cret`) → the word it can only be (ambiguous ones are left out).
+    var masked: [String: Int32] = [:]
+    var nodes: [Node] = [Node()]
+    var entries: [Entry] = []
+
+    init(_ sets: [IndicatorSet]) {
+        var ambiguous = Set<String>()
+        for set in sets {
+            for (short, long) in set.abbreviations { abbreviations[short] = TextNormaliser.tokens(long) }
+            for indicator in set.indicators {
+                let entry = Int32(entries.count)
+                entries.append(Entry(setId: set.id, category: set.category, indicator: indicator))
+                var node: Int32 = 0
+                for part in PhrasePattern(indicator.phrase).parts {
+                    switch part {
+                    case .word(let word):
+                        let id = wordId(word, ambiguous: &ambiguous)
+                        if let next = nodes[Int(node)].children[id] {
+                            node = next
+                        } else {
+                            nodes.append(Node())
+                            let next = Int32(nodes.count - 1)
+                            nodes[Int(node)].children[id] = next
+                            node = next
+                        }
+                    case .gap:
+                        if let next = nodes[Int(node)].gap {
+                            node = next
+                        } else {
+                            nodes.append(Node())
+                            let next = Int32(nodes.count - 1)
+                            nodes[Int(node)].gap = next
+                            node = next
+                        }
+                    }
+                }
+                nodes[Int(node)].terminals.append(entry)
+            }
+        }
+        for key in ambiguous { masked[key] = nil }
+    }
+
+    mutating func wordId(_ word: String, ambiguous: inout Set<String>) -> Int32 {
+        if let id = vocabulary[word] { return id }
+        let id = Int32(vocabulary.count)
+        vocabulary[word] = id
+        let scalars = Array(word.unicodeScalars)
+        for position in scalars.indices {
+            var hidden = scalars
+            hidden[position] = "*"
+            let key = String(String.UnicodeScalarView(hidden))
+            if let other = masked[key], other != id { ambiguous.insert(key) } else { masked[key] = id }
+        }
+        return id
+    }
+
+    /// The id of a message's word (-1 when no phrase has it).
+    func id(of token: String) -> Int32 {
+        if let id = vocabulary[token] { return id }
+        if token.utf8.contains(UInt8(ascii: "*")), let id = masked[token] { return id }
+        return -1
+    }
+
+    /// The hits in one message's words.
+    func hits(in words: [String], message: Int) -> [TextHit] {
+        guard !words.isEmpty else { return [] }
+        let tokens = abbreviations.isEmpty ? words : words.flatMap { abbreviations[$0] ?? [$0] }
+        let ids = tokens.map(id(of:))
+        var found: [Int32: (Int, Int)] = [:]
+        var order: [Int32] = []
+        for start in ids.indices where ids[start] >= 0 {
+            walk(node: 0, position: start, start: start, ids: ids, found: &found, order: &order)
+        }
+        return order.compactMap { entryIndex in
+            guard let (from, to) = found[entryIndex] else { return nil }
+            let entry = entries[Int(entryIndex)]
+            return TextHit(
+                message: message, setId: entry.setId, indicatorId: entry.indicator.id, category: entry.category, stage: entry.indicator.stage,
+                weight: entry.indicator.weight, matched: tokens[from..<to].joined(separator: " "), explanation: entry.indicator.explanation)
+        }
+    }
+
+    func walk(node: Int32, position: Int, start: Int, ids: [Int32], found: inout [Int32: (Int, Int)], order: inout [Int32]) {
+        let current = nodes[Int(node)]
+        for terminal in current.terminals where found[terminal] == nil {
+            found[terminal] = (start, position)
+            order.append(terminal)
+        }
+        if position < ids.count, let next = current.children[ids[position]] {
+            walk(node: next, position: position + 1, start: start, ids: ids, found: &found, order: &order)
+        }
+        if let gap = current.gap {
+            for skip in 0...PhrasePattern.gapWords where position + skip < ids.count {
+                if let next = nodes[Int(gap)].children[ids[position + skip]] {
+                    walk(node: next, position: position + skip + 1, start: start, ids: ids, found: &found, order: &order)
+                }
+            }
+        }
+    }
+}

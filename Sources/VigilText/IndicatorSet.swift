@@ -1,0 +1,258 @@
+public import Foundation
+
+/// What an indicator set is about.
+public enum IndicatorCategory: String, Sendable, Codable, CaseIterable, Hashable {
+    /// The solicitation of children (Article 44 of the proposal: indicators per language).
+    case grooming
+    /// Recruitment into trafficking (job offers abroad with travel paid, passports held…).
+    case trafficking
+    /// Violent extremist terms and coded symbols.
+    case extremism
+}
+
+/// The published stages of grooming (O'Connell 2003; Olson et al. 2007) that grooming indicators
+/// name, in the order they usually come.
+public enum GroomingStage: String, Sendable, Codable, CaseIterable, Hashable, Comparable {
+    /// Building rapport and trust (compliments, "you can talk to me").
+    case rapport
+    /// Probing age and situation (age, school, who is at home, who reads the phone).
+    case ageProbing = "age_probing"
+    /// Isolation and secrecy ("don't tell your parents", "this is our secret").
+    case isolationSecrecy = "isolation_secrecy"
+    /// Moving to another app or a private channel.
+    case platformMove = "platform_move"
+    /// Gifts and favours (game credit, gift cards, money).
+    case gifts
+    /// Asking for pictures or a camera.
+    case imageRequests = "image_requests"
+    /// Arranging to meet.
+    case meeting
+
+    /// Stages in their usual order.
+    public static func < (lhs: GroomingStage, rhs: GroomingStage) -> Bool {
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
+    }
+}
+
+/// Where an indicator set comes from (who wrote it, on what basis, under what licence).
+public struct IndicatorProvenance: Sendable, Codable, Hashable {
+    /// The organisation that publishes the set.
+    public var source: String
+    /// What the indicators are based on (published research, case work).
+    public var basis: String
+    /// The licence the set is shared under.
+    public var licence: String?
+
+    /// A provenance record.
+    public init(source: String, basis: String, licence: String? = nil) {
+        self.source = source
+        self.basis = basis
+        self.licence = licence
+    }
+}
+
+/// One indicator: a phrase, with the stage (or theme) it shows, its weight and why it matters.
+public struct TextIndicator: Sendable, Codable, Hashable {
+    /// Its id, unique in the set.
+    public var id: String
+    /// For grooming: a ``GroomingStage`` name; for other categories, a theme (`travel_paid`…).
+    public var stage: String
+    /// The words to find, in order; `...` stands for up to three other words. Normalised as
+    /// messages are (``TextNormaliser``), so it is written plainly.
+    public var phrase: String
+    /// How much it says on its own, above 0 and at most 1.
+    public var weight: Double
+    /// Why it matters, for the person who checks the result.
+    public var explanation: String
+
+    /// An indicator.
+    public init(id: String, stage: String, phrase: String, weight: Double, explanation: String) {
+        self.id = id
+        self.stage = stage
+        self.phrase = phrase
+        self.weight = weight
+        self.explanation = explanation
+    }
+}
+
+/// A language-tagged set of text indicators, as the Centre distributes it.
+///
+/// The file format is one JSON document: `format` (`vigil-text-indicators-v1`), `id`, `language`
+/// (ISO 639-1: `en`, `de`, `fr`…), `category`, `version`, `provenance` and `indicators`.
+public struct IndicatorSet: Sendable, Codable, Hashable {
+    /// The format tag files carry.
+    public static let format = "vigil-text-indicators-v1"
+
+    /// The set's id.
+    public var id: String
+    /// The language of its phrases (ISO 639-1, lower case).
+    public var language: String
+    /// What it is about.
+    public var category: IndicatorCategory
+    /// Its version (a date, say).
+    public var version: String
+    /// Where it comes from.
+    public var provenance: IndicatorProvenance
+    /// The indicators.
+    public var indicators: [TextIndicator]
+    /// Chat abbreviations of the language, read as the words they stand for before matching
+    /// (`ur` → `your`, `u` → `you`): normalised words to normalised words.
+    public var abbreviations: [String: String]
+
+    /// A set.
+    public init(
+        id: String, language: String, category: IndicatorCategory, version: String, provenance: IndicatorProvenance, indicators: [TextIndicator],
+        abbreviations: [String: String] = [:]
+    ) {
+        self.id = id
+        self.language = language
+        self.category = category
+        self.version = version
+        self.provenance = provenance
+        self.indicators = indicators
+        self.abbreviations = abbreviations
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, id, language, category, version, provenance, indicators, abbreviations
+    }
+
+    /// Reads a set, checking its format tag.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let format = try c.decode(String.self, forKey: .format)
+        guard format == Self.format else {
+            throw DecodingError.dataCorruptedError(forKey: .format, in: c, debugDescription: "format is \(Self.format), not \(format)")
+        }
+        id = try c.decode(String.self, forKey: .id)
+        language = try c.decode(String.self, forKey: .language)
+        category = try c.decode(IndicatorCategory.self, forKey: .category)
+        version = try c.decode(String.self, forKey: .version)
+        provenance = try c.decode(IndicatorProvenance.self, forKey: .provenance)
+        indicators = try c.decode([TextIndicator].self, forKey: .indicators)
+        abbreviations = try c.decodeIfPresent([String: String].self, forKey: .abbreviations) ?? [:]
+    }
+
+    /// Writes the set with its format tag.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(Self.format, forKey: .format)
+        try c.encode(id, forKey: .id)
+        try c.encode(language, forKey: .language)
+        try c.encode(category, forKey: .category)
+        try c.encode(version, forKey: .version)
+        try c.encode(provenance, forKey: .provenance)
+        try c.encode(indicators, forKey: .indicators)
+        if !abbreviations.isEmpty { try c.encode(abbreviations, forKey: .abbreviations) }
+    }
+
+    /// Reads and checks a set from its JSON.
+    ///
+    /// - Throws: ``TextError`` `invalid_indicator_set` saying what is wrong (and which indicator).
+    public static func read(_ data: Data) throws(TextError) -> IndicatorSet {
+        let set: IndicatorSet
+        do { set = try JSONDecoder().decode(IndicatorSet.self, from: data) } catch {
+            throw TextError(code: .invalidIndicatorSet, message: "not an indicator set (\(Self.format)): \(error)")
+        }
+        try set.validate()
+        return set
+    }
+
+    /// Checks the set: a language code, unique ids, weights in (0, 1], phrases with a word, and
+    /// grooming stages from ``GroomingStage``.
+    public func validate() throws(TextError) {
+        guard language.count == 2, language.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
+            throw TextError(code: .invalidIndicatorSet, message: "language \"\(language)\" is not an ISO 639-1 code such as en, de or fr")
+        }
+        guard !id.isEmpty, !indicators.isEmpty else {
+            throw TextError(code: .invalidIndicatorSet, message: "a set needs an id and at least one indicator")
+        }
+        var seen = Set<String>()
+        for indicator in indicators {
+            guard !indicator.id.isEmpty, seen.insert(indicator.id).inserted else {
+                throw TextError(code: .invalidIndicatorSet, message: "indicator id \"\(indicator.id)\" is empty or used twice")
+            }
+            guard indicator.weight > 0, indicator.weight <= 1 else {
+                throw TextError(
+                    code: .invalidIndicatorSet, message: "indicator \(indicator.id): weight \(indicator.weight) is not above 0 and at most 1")
+            }
+            guard PhrasePattern(indicator.phrase).words > 0 else {
+                throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): the phrase has no word")
+            }
+            if category == .grooming, GroomingStage(rawValue: indicator.stage) == nil {
+                throw TextError(
+                    code: .invalidIndicatorSet,
+                    message:
+                        "indicator \(indicator.id): stage \"\(indicator.stage)\" is not one of \(GroomingStage.allCases.map(\.rawValue).joined(separator: ", "))"
+                )
+            }
+            guard !indicator.explanation.isEmpty else {
+                throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): an explanation is required (a person reads it)")
+            }
+        }
+        for (short, long) in abbreviations {
+            guard TextNormaliser.tokens(short) == [short], !TextNormaliser.tokens(long).isEmpty else {
+                throw TextError(
+                    code: .invalidIndicatorSet,
+                    message: "abbreviation \"\(short)\" → \"\(long)\": the short form must be one normalised word, the long form words")
+            }
+        }
+    }
+}
+
+/// A phrase as matched: words, and gaps of up to three other words (`...`).
+struct PhrasePattern: Hashable {
+    enum Part: Hashable {
+        case word(String)
+        case gap
+    }
+
+    /// The most words a gap skips.
+    static let gapWords = 3
+
+    let parts: [Part]
+
+    init(_ phrase: String) {
+        var parts: [Part] = []
+        for piece in phrase.split(separator: "...", omittingEmptySubsequences: false).enumerated() {
+            if piece.offset > 0, !parts.isEmpty, parts.last != .gap { parts.append(.gap) }
+            parts += TextNormaliser.tokens(String(piece.element)).map(Part.word)
+        }
+        while parts.last == .gap { parts.removeLast() }
+        self.parts = parts
+    }
+
+    /// How many words it has.
+    var words: Int { parts.filter { if case .word = $0 { true } else { false } }.count }
+}
+
+/// Why text could not be assessed: a stable code and a message that says what to do.
+public struct TextError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What kind of failure.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        /// The code's snake_case name.
+        public let name: String
+        /// An indicator set that cannot be used.
+        public static let invalidIndicatorSet = Code(name: "invalid_indicator_set")
+        /// A language no loaded set covers.
+        public static let unknownLanguage = Code(name: "unknown_language")
+        /// A conversation that cannot be assessed (too many messages, a message too long).
+        public static let invalidConversation = Code(name: "invalid_conversation")
+        /// The name.
+        public var description: String { name }
+    }
+
+    /// The code.
+    public var code: Code
+    /// What is wrong and what to do.
+    public var message: String
+
+    /// An error.
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    /// The message.
+    public var description: String { message }
+}

@@ -76,44 +76,37 @@ extension SQLiteStore {
 }
 
 extension SQLiteTransaction {
+    /// At most this many keys per statement of ``linkReport(reportId:files:keys:)``'s case lookup and
+    /// key insert (each count is its own cached statement).
+    private static let keysPerStatement = 8
+
     func linkReport(reportId: Int64, files: [LinkedFile], keys: [String]) throws(StoreError) -> ReportLinks {
-        // Every statement cached (prepared once per connection): intake runs these for every report,
-        // in its group commit's one writer, where preparing them cost more than running them.
+        // Every statement cached (prepared once per connection) and as few as the rule allows: intake
+        // runs these for every report, in its group commit's one writer.
         try database {
             var items: [String: StoredItem] = [:]
             var linkKeys = keys
             for file in files {
-                let id = try findOrCreateItem(file)
-                try db.cachedStatement(sql: "INSERT OR IGNORE INTO report_items (report_id, reference, item_id) VALUES (?, ?, ?)").execute(
-                    arguments: [reportId, file.reference, id])
-                if db.changesCount > 0 {
-                    try db.cachedStatement(
-                        sql: "UPDATE items SET report_count = report_count + 1, viral = viral OR ? OR report_count + 1 >= ? WHERE id = ?"
-                    ).execute(arguments: [file.flaggedViral, ReportLinking.viralReports, id])
-                }
-                guard
-                    let item = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(SQLiteStore.itemColumns) FROM items WHERE id = ?"), arguments: [id])
-                else {
-                    continue
-                }
-                let stored = SQLiteStore.storedItem(item)
+                let stored = try linkItem(file, reportId: reportId)
                 items[file.reference] = stored
                 // A viral item is bundled, not a link between the people who shared it.
-                if !stored.viral, !linkKeys.contains("item:\(id)") { linkKeys.append("item:\(id)") }
+                if !stored.viral, !linkKeys.contains("item:\(stored.id)") { linkKeys.append("item:\(stored.id)") }
             }
             // The cases sharing a key merge into one, named by its smallest report id. Every report
             // holding a key is in one case already (the second one merged them), so one report per
             // key names its case: a key shared by many reports costs one indexed lookup, not one per report.
             var cases: Set<Int64> = []
-            for key in linkKeys {
-                if let found = try Int64.fetchOne(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT c.case_id FROM report_link_keys k JOIN report_cases c ON c.report_id = k.report_id
-                            WHERE k.key = ? LIMIT 1
-                            """), arguments: [key])
-                {
-                    cases.insert(found)
+            for start in stride(from: 0, to: linkKeys.count, by: Self.keysPerStatement) {
+                let group = Array(linkKeys[start..<min(start + Self.keysPerStatement, linkKeys.count)])
+                let lookup = Array(
+                    repeating: "(SELECT c.case_id FROM report_link_keys k JOIN report_cases c ON c.report_id = k.report_id WHERE k.key = ? LIMIT 1)",
+                    count: group.count)
+                guard
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: "SELECT " + lookup.joined(separator: ", ")), arguments: StatementArguments(group))
+                else { continue }
+                for column in 0..<group.count {
+                    if let found: Int64 = row[column] { cases.insert(found) }
                 }
             }
             let caseId = min(cases.min() ?? reportId, reportId)
@@ -123,59 +116,98 @@ extension SQLiteTransaction {
             try db.cachedStatement(sql: "INSERT OR REPLACE INTO report_cases (report_id, case_id) VALUES (?, ?)").execute(arguments: [
                 reportId, caseId,
             ])
-            for key in linkKeys {
-                try db.cachedStatement(sql: "INSERT INTO report_link_keys (key, report_id) VALUES (?, ?)").execute(arguments: [key, reportId])
+            for start in stride(from: 0, to: linkKeys.count, by: Self.keysPerStatement) {
+                let group = linkKeys[start..<min(start + Self.keysPerStatement, linkKeys.count)]
+                var arguments = StatementArguments()
+                for key in group { _ = arguments.append(contentsOf: [key, reportId]) }
+                let values = Array(repeating: "(?, ?)", count: group.count).joined(separator: ", ")
+                try db.cachedStatement(sql: "INSERT INTO report_link_keys (key, report_id) VALUES \(values)").execute(arguments: arguments)
             }
             return ReportLinks(caseId: caseId, items: items)
         }
     }
 
-    /// The item of a file: the one with its SHA-256, else its MD5, else a PDQ within the radius; or a new one.
-    private func findOrCreateItem(_ file: LinkedFile) throws -> Int64 {
-        if let sha256 = file.sha256,
-            let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM items WHERE sha256 = ? ORDER BY id LIMIT 1"), arguments: [sha256])
-        {
-            try fillIn(id, file)
-            return id
-        }
-        if let md5 = file.md5,
-            let id = try Int64.fetchOne(db.cachedStatement(sql: "SELECT id FROM items WHERE md5 = ? ORDER BY id LIMIT 1"), arguments: [md5])
-        {
-            try fillIn(id, file)
-            return id
-        }
+    /// Links one file of report `reportId` to its item (found again, or new) and counts the report
+    /// on it: the item as it is afterwards.
+    private func linkItem(_ file: LinkedFile, reportId: Int64) throws -> StoredItem {
         let chunks = file.pdq.flatMap(SQLiteStore.pdqChunks)
-        if let chunks {
-            let marks = Array(repeating: "?", count: chunks.count).joined(separator: ",")
-            let candidates = try Row.fetchAll(
+        guard let id = try findItem(file, chunks: chunks) else { return try createItem(file, chunks: chunks, reportId: reportId) }
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO report_items (report_id, reference, item_id) VALUES (?, ?, ?)").execute(
+            arguments: [reportId, file.reference, id])
+        // Records hashes the item did not have yet (a later report may bring the bytes, and so the
+        // SHA-256) and, when the report was not counted on it yet, counts it: one statement answering the row.
+        let row: Row?
+        if db.changesCount > 0 {
+            row = try Row.fetchOne(
                 db.cachedStatement(
-                    sql:
-                        "SELECT DISTINCT i.id, i.pdq FROM item_pdq_chunks c JOIN items i ON i.id = c.item_id WHERE c.chunk IN (\(marks)) ORDER BY i.id"
-                ), arguments: StatementArguments(chunks))
-            for candidate in candidates {
-                let text: String = candidate[1]
-                if let other = SQLiteStore.pdqChunks(text), SQLiteStore.distance(chunks, other) <= ReportLinking.samePDQRadius {
-                    let id: Int64 = candidate[0]
-                    try fillIn(id, file)
-                    return id
-                }
-            }
+                    sql: """
+                        UPDATE items SET sha256 = COALESCE(sha256, ?), md5 = COALESCE(md5, ?), report_count = report_count + 1,
+                            viral = viral OR ? OR report_count + 1 >= ?
+                        WHERE id = ? RETURNING \(SQLiteStore.itemColumns)
+                        """), arguments: [file.sha256, file.md5, file.flaggedViral, ReportLinking.viralReports, id])
+        } else {
+            row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "UPDATE items SET sha256 = COALESCE(sha256, ?), md5 = COALESCE(md5, ?) WHERE id = ? RETURNING \(SQLiteStore.itemColumns)"),
+                arguments: [file.sha256, file.md5, id])
         }
-        try db.cachedStatement(sql: "INSERT INTO items (sha256, md5, pdq, first_seen_at) VALUES (?, ?, ?, ?)").execute(arguments: [
-            file.sha256, file.md5, chunks == nil ? nil : file.pdq, stamp,
-        ])
-        let id = db.lastInsertedRowID
-        for chunk in chunks ?? [] {
-            try db.cachedStatement(sql: "INSERT INTO item_pdq_chunks (chunk, item_id) VALUES (?, ?)").execute(arguments: [chunk, id])
-        }
-        return id
+        guard let row else { throw StoreError.internal("item \(id) vanished while a report was linked to it") }
+        return SQLiteStore.storedItem(row)
     }
 
-    /// Records hashes an item did not have yet (a later report may bring the bytes, and so the SHA-256).
-    private func fillIn(_ id: Int64, _ file: LinkedFile) throws {
-        try db.cachedStatement(sql: "UPDATE items SET sha256 = COALESCE(sha256, ?), md5 = COALESCE(md5, ?) WHERE id = ?").execute(arguments: [
-            file.sha256, file.md5, id,
-        ])
+    /// The item of a file: the one with its SHA-256, else its MD5, else a PDQ within the radius (the
+    /// smallest id of each); nil when there is none.
+    private func findItem(_ file: LinkedFile, chunks: [Int64]?) throws -> Int64? {
+        if file.sha256 != nil || file.md5 != nil,
+            let id = try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COALESCE((SELECT id FROM items WHERE sha256 = ? ORDER BY id LIMIT 1), (SELECT id FROM items WHERE md5 = ? ORDER BY id LIMIT 1))
+                        """), arguments: [file.sha256, file.md5])
+        {
+            return id
+        }
+        guard let chunks else { return nil }
+        let marks = Array(repeating: "?", count: chunks.count).joined(separator: ",")
+        let candidates = try Row.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT DISTINCT i.id, i.pdq FROM item_pdq_chunks c JOIN items i ON i.id = c.item_id WHERE c.chunk IN (\(marks)) ORDER BY i.id"),
+            arguments: StatementArguments(chunks))
+        for candidate in candidates {
+            let text: String = candidate[1]
+            if let other = SQLiteStore.pdqChunks(text), SQLiteStore.distance(chunks, other) <= ReportLinking.samePDQRadius { return candidate[0] }
+        }
+        return nil
+    }
+
+    /// A new item for `file`, counted once for report `reportId`, with its PDQ's chunks.
+    private func createItem(_ file: LinkedFile, chunks: [Int64]?, reportId: Int64) throws -> StoredItem {
+        // Written as it is once the report is counted on it (the count and the viral rule of an
+        // existing item's update, from zero), so the new row needs no second write.
+        let viral = file.flaggedViral || 1 >= ReportLinking.viralReports
+        let pdq = chunks == nil ? nil : file.pdq
+        try db.cachedStatement(sql: "INSERT INTO items (sha256, md5, pdq, first_seen_at, report_count, viral) VALUES (?, ?, ?, ?, 1, ?)").execute(
+            arguments: [file.sha256, file.md5, pdq, stamp, viral])
+        let id = db.lastInsertedRowID
+        if let chunks, !chunks.isEmpty {
+            var arguments = StatementArguments()
+            for chunk in chunks { _ = arguments.append(contentsOf: [chunk, id]) }
+            let values = Array(repeating: "(?, ?)", count: chunks.count).joined(separator: ", ")
+            try db.cachedStatement(sql: "INSERT INTO item_pdq_chunks (chunk, item_id) VALUES \(values)").execute(arguments: arguments)
+        }
+        var item = StoredItem(
+            id: id, sha256: file.sha256, md5: file.md5, pdq: pdq, verdict: nil, classifiedBy: nil, classifiedAt: nil, reportCount: 1, viral: viral,
+            firstSeenAt: stamp)
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO report_items (report_id, reference, item_id) VALUES (?, ?, ?)").execute(
+            arguments: [reportId, file.reference, id])
+        if db.changesCount == 0 {
+            // The report was counted on it already (not the case for a report's new item, whose
+            // references are distinct): as the item was before the count.
+            try db.cachedStatement(sql: "UPDATE items SET report_count = 0, viral = 0 WHERE id = ?").execute(arguments: [id])
+            item.reportCount = 0
+            item.viral = false
+        }
+        return item
     }
 
     func classifyItem(id: Int64, verdict: ItemVerdict, by actor: String) throws(StoreError) -> StoredItem {

@@ -275,8 +275,9 @@ extension SQLiteStore: ReportStore {
     }
 
     public func signingKey(id: String) async throws(StoreError) -> SigningKey? {
-        try await read { db in
-            // Cached: intake looks a key up for every report.
+        // Intake looks a key up for every report: one cached statement on a point reader (a pool
+        // read hopped to a reader's queue and ran BEGIN/COMMIT around it).
+        try onPointReader { db in
             try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Self.signingKeyColumns) FROM signing_keys WHERE key_id = ?"), arguments: [id])
                 .map(Self.signingKey)
         }

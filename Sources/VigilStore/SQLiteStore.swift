@@ -220,19 +220,25 @@ public final class SQLiteStore: TransactionalStore {
     /// SELECT is its own snapshot (WAL readers never wait for the writer), and the critical
     /// section never suspends, so waiting for a busy connection is bounded by one short read.
     private func pointRead(_ ids: [Int64]) throws(StoreError) -> [Int64: StoredEntry] {
+        try onPointReader { db in
+            let statement = try db.cachedStatement(sql: "SELECT \(Self.entryColumns) FROM entries WHERE id = ?")
+            var found: [Int64: StoredEntry] = [:]
+            for id in ids {
+                if let row = try Row.fetchOne(statement, arguments: [id]) {
+                    let entry = try Self.storedEntry(row)
+                    found[entry.id] = entry
+                }
+            }
+            return found
+        }
+    }
+
+    /// Runs a short read on one of the dedicated read-only connections (taken in turn), on the
+    /// calling thread: each statement its own snapshot, no hop to a reader's queue, no BEGIN/COMMIT.
+    func onPointReader<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         let reader = pointReaders[(nextPointReader.wrappingAdd(1, ordering: .relaxed).oldValue & Int.max) % pointReaders.count]
         do {
-            return try reader.inDatabase { db in
-                let statement = try db.cachedStatement(sql: "SELECT \(Self.entryColumns) FROM entries WHERE id = ?")
-                var found: [Int64: StoredEntry] = [:]
-                for id in ids {
-                    if let row = try Row.fetchOne(statement, arguments: [id]) {
-                        let entry = try Self.storedEntry(row)
-                        found[entry.id] = entry
-                    }
-                }
-                return found
-            }
+            return try reader.inDatabase(body)
         } catch {
             throw StoreError.from(error)
         }

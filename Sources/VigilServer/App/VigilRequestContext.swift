@@ -27,7 +27,10 @@ public struct VigilRequestContext: RequestContext {
     }
 
     /// Responses encoded as JSON with snake_case keys and sorted keys.
-    public var responseEncoder: JSONEncoder {
+    public var responseEncoder: JSONEncoder { Self.makeResponseEncoder() }
+
+    /// The encoder of every JSON answer (``responseEncoder``).
+    static func makeResponseEncoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         encoder.outputFormatting = [.sortedKeys]

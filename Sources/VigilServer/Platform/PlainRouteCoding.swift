@@ -43,8 +43,12 @@ enum PlainRouteCoding {
 
     /// `value` as the JSON answer, with `status`.
     static func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok, context: VigilRequestContext) throws -> Response {
-        let data = try context.responseEncoder.encode(value)
-        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        jsonResponse(try context.responseEncoder.encode(value), status: status)
+    }
+
+    /// An answer of JSON `bytes` (already encoded), with `status`.
+    static func jsonResponse(_ bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 
     /// The query parameter `name` as an integer in `range` (`value` when absent; else 400).

@@ -57,6 +57,46 @@ struct FiledReport: Encodable {
         receivedAt = stored.receivedAt
         self.referrals = referrals.map { ReferralView($0, withDetail: false) }
     }
+
+    /// The answer's JSON exactly as the response encoder writes it (snake_case keys, sorted), written
+    /// directly for the usual answer: no matches, no referrals, and texts of letters, digits and
+    /// `. _ : -` only (nothing to escape). Nil otherwise, for the encoder to write.
+    ///
+    /// Every report is answered with this; the encoder's key conversion and sorting cost more than
+    /// the answer's dozen fields.
+    var directJSON: [UInt8]? {
+        guard centreMatches.isEmpty, referrals.isEmpty else { return nil }
+        let texts = [providerReference, receivedAt, state.rawValue]
+        guard texts.allSatisfy({ $0.utf8.allSatisfy(Self.isPlain) }) else { return nil }
+        var json: [UInt8] = []
+        json.reserveCapacity(160 + providerReference.utf8.count)
+        json += #"{"centre_matches":{},"classified_automatically":"#.utf8
+        json += (classifiedAutomatically ? "true" : "false").utf8
+        json += #","id":"#.utf8
+        json += String(id).utf8
+        json += #","provider_reference":""#.utf8
+        json += providerReference.utf8
+        json += #"","received_at":""#.utf8
+        json += receivedAt.utf8
+        json += #"","referrals":[],"state":""#.utf8
+        json += state.rawValue.utf8
+        json += #"","stored_files":"#.utf8
+        json += String(storedFiles).utf8
+        json += "}".utf8
+        return json
+    }
+
+    /// A byte JSON writes as it is inside a string.
+    private static func isPlain(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        case UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: ":"), UInt8(ascii: "-"), UInt8(ascii: "+"):
+            return true
+        default:
+            return false
+        }
+    }
 }
 
 /// A stored file of a report: what the Centre computed from its bytes (not the bytes).

@@ -47,7 +47,9 @@ struct ReportsController: Sendable {
             if stored.state == .forwarded {
                 linked = try await storeCall { () async throws(StoreError) in try await store.referrals(reportId: stored.id) }
             }
-            return try encode(FiledReport(stored, referrals: linked, storedFiles: files.count), status: .created, context: context)
+            let answer = FiledReport(stored, referrals: linked, storedFiles: files.count)
+            guard let json = answer.directJSON else { return try encode(answer, status: .created, context: context) }
+            return jsonResponse(json, status: .created)
         }
         routes.on(.post, "reports/validate", "validateReport") { request, context in
             let report = try await decode(Report.self, from: request, context: context, limit: maxReportBytes)
@@ -312,6 +314,11 @@ struct ReportsController: Sendable {
 
     func encode(_ value: some Encodable, status: HTTPResponse.Status = .ok, context: VigilRequestContext) throws -> Response {
         try PlainRouteCoding.encode(value, status: status, context: context)
+    }
+
+    /// An answer of JSON `bytes`.
+    func jsonResponse(_ bytes: some Sequence<UInt8>, status: HTTPResponse.Status = .ok) -> Response {
+        PlainRouteCoding.jsonResponse(bytes, status: status)
     }
 
     func reportQuery(_ request: Request, organisation: Int64?) throws -> ReportQuery {

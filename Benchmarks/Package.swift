@@ -2,6 +2,7 @@
 // Benchmark executables for Vigil, kept out of the main package so they never ship with it.
 //   swift build -c release --package-path Benchmarks --product IndexBench
 //   swift build -c release --package-path Benchmarks --product LoadGen
+//   swift build -c release --package-path Benchmarks --product TextBench
 // (Benchmarks/index/run.sh and Benchmarks/server/run.sh do this and run everything.)
 import PackageDescription
 
@@ -21,6 +22,16 @@ let package = Package(
         .executableTarget(
             name: "IndexBench",
             dependencies: [.product(name: "VigilIndex", package: "Vigil")],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // Conversations assessed per second against text indicator sets; see Benchmarks/text/run.sh.
+        .executableTarget(
+            name: "TextBench",
+            dependencies: [.product(name: "VigilText", package: "Vigil")],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("MemberImportVisibility"),

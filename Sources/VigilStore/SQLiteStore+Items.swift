@@ -4,7 +4,8 @@ public import VigilDomain
 
 // Items and cases on SQLite. An item's PDQ is also stored as 16 chunks of 16 bits
 // (`item_pdq_chunks`): two hashes at most 15 bits apart share at least one chunk exactly
-// (pigeonhole), so near-duplicates are found by an indexed lookup, then checked bit by bit.
+// (pigeonhole). Linking finds near-duplicates by the same chunks in memory (`ItemPDQIndex`), then
+// checks them bit by bit; the table keeps the chunks for an indexed lookup in SQL.
 
 extension SQLiteStore {
     static func registerItemsMigration(_ migrator: inout DatabaseMigrator) {
@@ -57,21 +58,15 @@ extension SQLiteStore {
             viral: row[9], firstSeenAt: row[10])
     }
 
-    /// A PDQ hash's 16 chunks as `index << 16 | value`, or nil when it is not 64 hex digits.
+    /// A PDQ hash's 16 chunks as `index << 16 | value` (the rows of `item_pdq_chunks`), or nil when
+    /// it is not 64 hex digits.
     static func pdqChunks(_ hex: String) -> [Int64]? {
-        let digits = Array(hex.utf8)
-        guard digits.count == 64 else { return nil }
-        var chunks: [Int64] = []
-        for index in 0..<16 {
-            guard let value = UInt16(String(decoding: digits[(index * 4)..<(index * 4 + 4)], as: UTF8.self), radix: 16) else { return nil }
-            chunks.append(Int64(index) << 16 | Int64(value))
-        }
-        return chunks
+        ItemPDQIndex.hash(hex).map(pdqChunks)
     }
 
-    /// The Hamming distance of two PDQ hashes given as chunks.
-    static func distance(_ a: [Int64], _ b: [Int64]) -> Int {
-        zip(a, b).reduce(0) { $0 + (($1.0 ^ $1.1) & 0xffff).nonzeroBitCount }
+    /// A PDQ hash's 16 chunks as `index << 16 | value`.
+    static func pdqChunks(_ hash: ItemPDQIndex.Hash) -> [Int64] {
+        (0..<16).map { Int64($0) << 16 | Int64(ItemPDQIndex.chunk(hash, $0)) }
     }
 }
 
@@ -84,6 +79,8 @@ extension SQLiteTransaction {
         // Every statement cached (prepared once per connection) and as few as the rule allows: intake
         // runs these for every report, in its group commit's one writer.
         try database {
+            // Before this transaction makes any item: the committed items' PDQs, caught up.
+            try itemPDQ.prepare(for: serial, db)
             var items: [String: StoredItem] = [:]
             var linkKeys = keys
             for file in files {
@@ -130,8 +127,8 @@ extension SQLiteTransaction {
     /// Links one file of report `reportId` to its item (found again, or new) and counts the report
     /// on it: the item as it is afterwards.
     private func linkItem(_ file: LinkedFile, reportId: Int64) throws -> StoredItem {
-        let chunks = file.pdq.flatMap(SQLiteStore.pdqChunks)
-        guard let id = try findItem(file, chunks: chunks) else { return try createItem(file, chunks: chunks, reportId: reportId) }
+        let hash = file.pdq.flatMap(ItemPDQIndex.hash)
+        guard let id = try findItem(file, pdq: hash) else { return try createItem(file, pdq: hash, reportId: reportId) }
         try db.cachedStatement(sql: "INSERT OR IGNORE INTO report_items (report_id, reference, item_id) VALUES (?, ?, ?)").execute(
             arguments: [reportId, file.reference, id])
         // Records hashes the item did not have yet (a later report may bring the bytes, and so the
@@ -157,7 +154,7 @@ extension SQLiteTransaction {
 
     /// The item of a file: the one with its SHA-256, else its MD5, else a PDQ within the radius (the
     /// smallest id of each); nil when there is none.
-    private func findItem(_ file: LinkedFile, chunks: [Int64]?) throws -> Int64? {
+    private func findItem(_ file: LinkedFile, pdq hash: ItemPDQIndex.Hash?) throws -> Int64? {
         if file.sha256 != nil || file.md5 != nil,
             let id = try Int64.fetchOne(
                 db.cachedStatement(
@@ -167,29 +164,23 @@ extension SQLiteTransaction {
         {
             return id
         }
-        guard let chunks else { return nil }
-        let marks = Array(repeating: "?", count: chunks.count).joined(separator: ",")
-        let candidates = try Row.fetchAll(
-            db.cachedStatement(
-                sql: "SELECT DISTINCT i.id, i.pdq FROM item_pdq_chunks c JOIN items i ON i.id = c.item_id WHERE c.chunk IN (\(marks)) ORDER BY i.id"),
-            arguments: StatementArguments(chunks))
-        for candidate in candidates {
-            let text: String = candidate[1]
-            if let other = SQLiteStore.pdqChunks(text), SQLiteStore.distance(chunks, other) <= ReportLinking.samePDQRadius { return candidate[0] }
-        }
-        return nil
+        // In memory: what the 16 indexed lookups of `item_pdq_chunks` and the check bit by bit answer.
+        guard let hash else { return nil }
+        return itemPDQ.nearest(hash, within: ReportLinking.samePDQRadius)
     }
 
     /// A new item for `file`, counted once for report `reportId`, with its PDQ's chunks.
-    private func createItem(_ file: LinkedFile, chunks: [Int64]?, reportId: Int64) throws -> StoredItem {
+    private func createItem(_ file: LinkedFile, pdq hash: ItemPDQIndex.Hash?, reportId: Int64) throws -> StoredItem {
         // Written as it is once the report is counted on it (the count and the viral rule of an
         // existing item's update, from zero), so the new row needs no second write.
         let viral = file.flaggedViral || 1 >= ReportLinking.viralReports
-        let pdq = chunks == nil ? nil : file.pdq
+        let pdq = hash == nil ? nil : file.pdq
         try db.cachedStatement(sql: "INSERT INTO items (sha256, md5, pdq, first_seen_at, report_count, viral) VALUES (?, ?, ?, ?, 1, ?)").execute(
             arguments: [file.sha256, file.md5, pdq, stamp, viral])
         let id = db.lastInsertedRowID
-        if let chunks, !chunks.isEmpty {
+        if let hash {
+            itemPDQ.add(id: id, hash: hash)
+            let chunks = SQLiteStore.pdqChunks(hash)
             var arguments = StatementArguments()
             for chunk in chunks { _ = arguments.append(contentsOf: [chunk, id]) }
             let values = Array(repeating: "(?, ?)", count: chunks.count).joined(separator: ", ")

@@ -18,6 +18,10 @@ public final class SQLiteStore: TransactionalStore {
     /// Read-only connections for the point reads of match answers (see ``entries(ids:)``).
     private let pointReaders: [DatabaseQueue]
     private let nextPointReader = Atomic<Int>(0)
+    /// The items' PDQ hashes in memory, for linking (filled by the first write that links a report).
+    let itemPDQ = ItemPDQIndex()
+    /// The number of the last write transaction begun.
+    private let transactions = Atomic<UInt64>(0)
 
     /// Opens (creating if needed) the database at `path` and migrates it to the current schema.
     /// Stored times (`created_at`, tombstones, outbox attempts…) are read from `clock`.
@@ -182,9 +186,11 @@ public final class SQLiteStore: TransactionalStore {
     /// interleave), with the clock read once when it begins; see ``TransactionalStore/write(_:)``.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
         let clock = self.clock
+        let itemPDQ = self.itemPDQ
+        let serial = transactions.add(1, ordering: .relaxed).newValue
         do {
             return try await pool.write { db in
-                try body(SQLiteTransaction(db: db, now: clock.now()))
+                try body(SQLiteTransaction(db: db, now: clock.now(), itemPDQ: itemPDQ, serial: serial))
             }
         } catch {
             throw StoreError.from(error)

@@ -8,11 +8,17 @@ struct SQLiteTransaction: StoreTransaction {
     let now: Date
     /// `now` as stored.
     let stamp: String
+    /// The items' PDQ hashes in memory (the store's one index, used by the writer alone).
+    let itemPDQ: ItemPDQIndex
+    /// This transaction's number (the store's, from 1).
+    let serial: UInt64
 
-    init(db: Database, now: Date) {
+    init(db: Database, now: Date, itemPDQ: ItemPDQIndex, serial: UInt64) {
         self.db = db
         self.now = now
         self.stamp = now.rfc3339
+        self.itemPDQ = itemPDQ
+        self.serial = serial
     }
 
     /// Runs database work, turning its errors into ``StoreError``s.

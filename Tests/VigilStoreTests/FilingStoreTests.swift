@@ -58,7 +58,9 @@ struct FilingStoreTests {
         await #expect(throws: StoreError.self) { _ = try await store.completeFiling(id: ids.filings[0], report: Self.report("r1", complete: true)) }
         let completed = try await store.completeFiling(id: ids.filings[1], report: Self.report("r2", complete: true))
         #expect(completed.state == .queued && completed.problems.isEmpty)
-        await #expect(throws: StoreError.filingNotFound(999)) { _ = try await store.completeFiling(id: 999, report: Self.report("x", complete: true)) }
+        await #expect(throws: StoreError.filingNotFound(999)) {
+            _ = try await store.completeFiling(id: 999, report: Self.report("x", complete: true))
+        }
 
         // Given up: a retry with no time left.
         let given = try await store.recordAttempt(filingId: ids.filings[1], .retry(error: "HTTP 500", at: nil))

@@ -89,7 +89,8 @@ var carrying = 0
 for index in 0..<messageCount {
     var words = (0..<(8 + random.below(13))).map { _ in ordinary[random.below(ordinary.count)] }
     if index % 20 == 0 {
-        var phrase = random.below(2) == 0 ? shippedPhrases[random.below(shippedPhrases.count)] : generatedPhrases[random.below(generatedPhrases.count)]
+        var phrase =
+            random.below(2) == 0 ? shippedPhrases[random.below(shippedPhrases.count)] : generatedPhrases[random.below(generatedPhrases.count)]
         if index % 40 == 0 { phrase = disguise(phrase, &random) }
         words.insert(phrase, at: random.below(words.count))
         carrying += 1
@@ -171,12 +172,19 @@ func evaluate(folder: String, root: String) {
             for stage in GroomingStage.allCases.map(\.rawValue) {
                 let meant = conversation.stages.contains(stage)
                 var counts = stageCounts["\(language)/\(stage)"] ?? (0, 0, 0)
-                if meant && found.contains(stage) { counts.truePositive += 1 } else if found.contains(stage) { counts.falsePositive += 1 } else if meant { counts.falseNegative += 1 }
+                if meant && found.contains(stage) {
+                    counts.truePositive += 1
+                } else if found.contains(stage) {
+                    counts.falsePositive += 1
+                } else if meant {
+                    counts.falseNegative += 1
+                }
                 stageCounts["\(language)/\(stage)"] = counts
             }
         }
         print(
-            "| \(language) | \(grooming) / \(file.conversations.count - grooming) | \(tp) | \(fp) | \(fn) | \(ratio(tp, tp + fp)) | \(ratio(tp, tp + fn)) |")
+            "| \(language) | \(grooming) / \(file.conversations.count - grooming) | \(tp) | \(fp) | \(fn) | \(ratio(tp, tp + fp)) | \(ratio(tp, tp + fn)) |"
+        )
     }
     print("")
     print("| stage | " + ["en", "de", "fr"].map { "\($0) precision | \($0) recall" }.joined(separator: " | ") + " |")

@@ -114,26 +114,7 @@ extension SQLiteStore: FilingStore {
     }
 
     public func completeFiling(id: Int64, report: Report) async throws(StoreError) -> StoredFiling {
-        let problems = ReportValidation.problems(report)
-        let reportJSON = try Self.json(report)
-        let problemsJSON = try Self.json(problems)
-        return try await writeDatabase { db in
-            let stamp = self.clock.now().rfc3339
-            guard let filing = try Self.fetchFiling(db, id: id) else { throw StoreError.filingNotFound(id) }
-            guard filing.state == .incomplete else {
-                throw StoreError(
-                    code: .stateChanged,
-                    message: "filing \(id) is \(filing.state.rawValue), no longer incomplete: only an incomplete filing is completed")
-            }
-            try db.execute(
-                sql: "UPDATE filings SET report = ?, problems = ?, state = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
-                arguments: [
-                    reportJSON, problemsJSON, problems.isEmpty ? FilingState.queued.rawValue : FilingState.incomplete.rawValue,
-                    problems.isEmpty ? stamp : nil, stamp, id,
-                ])
-            guard let updated = try Self.fetchFiling(db, id: id) else { throw StoreError.filingNotFound(id) }
-            return updated
-        }
+        try await write { tx throws(StoreError) in try tx.completeFiling(id: id, report: report) }
     }
 
     // MARK: Rows
@@ -185,6 +166,28 @@ extension SQLiteTransaction {
                     matches, problemsJSON, stamp, stamp, problems.isEmpty ? stamp : nil,
                 ])
             return db.lastInsertedRowID
+        }
+    }
+
+    func completeFiling(id: Int64, report: Report) throws(StoreError) -> StoredFiling {
+        let problems = ReportValidation.problems(report)
+        let reportJSON = try SQLiteStore.json(report)
+        let problemsJSON = try SQLiteStore.json(problems)
+        return try database {
+            guard let filing = try SQLiteStore.fetchFiling(db, id: id) else { throw StoreError.filingNotFound(id) }
+            guard filing.state == .incomplete else {
+                throw StoreError(
+                    code: .stateChanged,
+                    message: "filing \(id) is \(filing.state.rawValue), no longer incomplete: only an incomplete filing is completed")
+            }
+            try db.execute(
+                sql: "UPDATE filings SET report = ?, problems = ?, state = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                arguments: [
+                    reportJSON, problemsJSON, problems.isEmpty ? FilingState.queued.rawValue : FilingState.incomplete.rawValue,
+                    problems.isEmpty ? stamp : nil, stamp, id,
+                ])
+            guard let updated = try SQLiteStore.fetchFiling(db, id: id) else { throw StoreError.filingNotFound(id) }
+            return updated
         }
     }
 }

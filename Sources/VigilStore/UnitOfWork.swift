@@ -120,6 +120,9 @@ public protocol StoreTransaction {
     /// Records a report for the Centre (``FilingStore/recordActions(messages:filings:)``): queued
     /// when complete, else incomplete with its problems; returns its id.
     func recordFiling(_ filing: NewFiling) throws(StoreError) -> Int64
+    /// Completes an incomplete filing (``FilingStore/completeFiling(id:report:)``), in this
+    /// transaction so that the change and its audit event are one.
+    func completeFiling(id: Int64, report: Report) throws(StoreError) -> StoredFiling
 
     // MARK: Audit
 

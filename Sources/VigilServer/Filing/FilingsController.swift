@@ -47,9 +47,6 @@ struct FilingsController: Sendable {
             guard let filing = try await storeCall({ () async throws(StoreError) in try await store.filing(id: id) }) else {
                 throw ErrorMap.answer(StoreError.filingNotFound(id))
             }
-            guard filing.state == .incomplete else {
-                throw APIError(.conflict, code: "state_changed", "filing \(id) is \(filing.state.rawValue): only an incomplete filing is completed")
-            }
             let report = FilingDraft.completing(filing.report, with: added)
             let problems = ReportValidation.problems(report)
             guard problems.isEmpty else {
@@ -58,13 +55,15 @@ struct FilingsController: Sendable {
                     "the report would still be incomplete or invalid; nothing was changed: send everything the problems list", problems: problems)
             }
             let actor = Actor(principal)
-            let completed = try await storeCall { () async throws(StoreError) in try await store.completeFiling(id: id, report: report) }
-            try await storeCall { () async throws(StoreError) in
-                try await store.write { tx throws(StoreError) -> Void in
+            // The change and its audit event in one transaction; a filing no longer incomplete is a 409 (state_changed).
+            let completed = try await storeCall { () async throws(StoreError) in
+                try await store.write { tx throws(StoreError) -> StoredFiling in
+                    let completed = try tx.completeFiling(id: id, report: report)
                     try tx.appendAudit(
                         AuditEvent(
                             actor: actor.name, organisation: actor.organisation, action: "filing.complete", object: "filing:\(id)",
                             at: tx.now.rfc3339Text))
+                    return completed
                 }
             }
             return try PlainRouteCoding.encode(FilingView(completed, now: node.clock.now(), withReport: true), context: context)

@@ -6,10 +6,13 @@ import Synchronization
 ///
 /// A durable commit costs one `fsync`, whatever it holds; writing each report in its own
 /// transaction caps intake at one report per `fsync`. Here the first caller to find no writer
-/// becomes the writer: it takes everything waiting (at most ``maximumBatch``), commits it with
-/// `commit`, answers every caller of the batch, and goes on while more are waiting. A caller is
-/// never answered before its batch committed, and a batch that fails answers every one of its
-/// callers with the error.
+/// starts one: it takes everything waiting (at most ``maximumBatch``) and hands it to `commit`.
+/// When `commit` reports the batch's results, every caller of the batch is answered and the next
+/// batch (those that arrived meanwhile) is handed over at once, from wherever `commit` reported:
+/// with a store that reports from its writer's queue (``VigilStore/TransactionalStore/write(_:completion:)``)
+/// the writer goes from one batch to the next without waiting for a free thread of the caller's
+/// pool. A caller is never answered before its batch committed, and a batch that fails answers
+/// every one of its callers with the error.
 public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
     /// One waiting caller.
     private struct Waiter {
@@ -22,25 +25,33 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
         var writing = false
     }
 
+    /// What writes one batch and reports one result per item, in order.
+    public typealias Commit = @Sendable (_ items: [Item], _ done: @escaping @Sendable ([Result<Output, any Error>]) -> Void) -> Void
+
     /// The most items one transaction holds.
     public let maximumBatch: Int
-    private let commit: @Sendable ([Item]) async -> [Result<Output, any Error>]
+    private let commit: Commit
     private let state = Mutex(State())
 
-    /// Batches of at most `maximumBatch` items are written by `commit`, which returns one result
-    /// per item, in order (an item refused on its own, e.g. a duplicate, fails alone), or throws
-    /// for the whole batch.
-    public init(maximumBatch: Int = 256, commit: @escaping @Sendable ([Item]) async throws -> [Result<Output, any Error>]) {
+    /// Batches of at most `maximumBatch` items are written by `commit`, which calls `done` exactly
+    /// once with one result per item, in order (an item refused on its own, e.g. a duplicate,
+    /// fails alone; a batch that failed as a whole fails every item). `done` starts the next
+    /// batch before it returns, so call it where the next write may begin.
+    public init(maximumBatch: Int = 256, commit: @escaping Commit) {
         self.maximumBatch = max(1, maximumBatch)
-        self.commit = { items in
-            do {
-                let results = try await commit(items)
-                guard results.count == items.count else {
-                    return items.map { _ in .failure(GroupCommitError()) }
+        self.commit = commit
+    }
+
+    /// Batches written by an async `commit` (run in a task per batch), which returns one result per
+    /// item, in order, or throws for the whole batch.
+    public convenience init(maximumBatch: Int = 256, commit: @escaping @Sendable ([Item]) async throws -> [Result<Output, any Error>]) {
+        self.init(maximumBatch: maximumBatch) { items, done in
+            Task {
+                do {
+                    done(try await commit(items))
+                } catch {
+                    done(items.map { _ in .failure(error) })
                 }
-                return results
-            } catch {
-                return items.map { _ in .failure(error) }
             }
         }
     }
@@ -57,29 +68,29 @@ public final class GroupCommit<Item: Sendable, Output: Sendable>: Sendable {
                 state.writing = true
                 return true
             }
-            if lead {
-                Task { await self.drain() }
-            }
+            if lead { writeNext() }
         }
     }
 
-    /// Writes batches until nothing is waiting.
-    private func drain() async {
-        while true {
-            let batch = state.withLock { state -> [Waiter] in
-                guard !state.waiting.isEmpty else {
-                    state.writing = false
-                    return []
-                }
-                let taken = Array(state.waiting.prefix(maximumBatch))
-                state.waiting.removeFirst(taken.count)
-                return taken
+    /// Hands the next batch to `commit`, or marks the writer idle when nothing is waiting.
+    private func writeNext() {
+        let batch = state.withLock { state -> [Waiter] in
+            guard !state.waiting.isEmpty else {
+                state.writing = false
+                return []
             }
-            guard !batch.isEmpty else { return }
-            let results = await commit(batch.map(\.item))
-            for (waiter, result) in zip(batch, results) {
-                waiter.continuation.resume(with: result)
+            let taken = Array(state.waiting.prefix(maximumBatch))
+            state.waiting.removeFirst(taken.count)
+            return taken
+        }
+        guard !batch.isEmpty else { return }
+        commit(batch.map(\.item)) { results in
+            if results.count == batch.count {
+                for (waiter, result) in zip(batch, results) { waiter.continuation.resume(with: result) }
+            } else {
+                for waiter in batch { waiter.continuation.resume(throwing: GroupCommitError()) }
             }
+            self.writeNext()
         }
     }
 }

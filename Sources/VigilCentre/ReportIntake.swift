@@ -38,7 +38,18 @@ public struct ReportIntake: Sendable {
         self.vault = vault
         self.images = images
         self.maxFileBytes = maxFileBytes
-        batches = GroupCommit(maximumBatch: maximumBatch) { filings in try await Self.commit(filings, to: store) }
+        // Each batch is one transaction, reported from the store's writer, which goes straight on
+        // to the next batch.
+        batches = GroupCommit(maximumBatch: maximumBatch) { filings, done in
+            store.write { tx throws(StoreError) in
+                try Self.write(filings, in: tx)
+            } completion: { outcome in
+                switch outcome {
+                case .success(let results): done(results.map { $0.mapError { $0 as any Error } })
+                case .failure(let error): done(filings.map { _ in .failure(error) })
+                }
+            }
+        }
     }
 
     /// The report's problems (empty when it may be filed): the same check as intake's.
@@ -90,9 +101,9 @@ public struct ReportIntake: Sendable {
         let new = NewReport(
             organisationId: principal.organisationId, report: report, signature: nil, channel: channel,
             state: .initial(classifiedAutomatically: known), classifiedAutomatically: known, centreMatches: matches, files: files)
-        guard let outcome = try await Self.commit([Filing(report: new, actor: Actor(principal), also: also)], to: store).first else {
-            throw StoreError.internal("a filing had no outcome")
-        }
+        let filing = Filing(report: new, actor: Actor(principal), also: also)
+        let outcomes = try await store.write { tx throws(StoreError) in try Self.write([filing], in: tx) }
+        guard let outcome = outcomes.first else { throw StoreError.internal("a filing had no outcome") }
         return try outcome.get()
     }
 
@@ -136,59 +147,56 @@ public struct ReportIntake: Sendable {
         }
     }
 
-    /// Writes a batch of filings in one transaction: each with its audit event (and, when it was
+    /// Writes a batch of filings in transaction `tx`: each with its audit event (and, when it was
     /// classified known material, its classification event and referrals). A filing whose
-    /// reference was filed already fails alone (nothing of it was written); any other failure rolls
-    /// the whole batch back and fails every filing of it.
-    static func commit(_ filings: [Filing], to store: any CentreStore) async throws -> [Result<StoredReport, any Error>] {
-        let outcomes = try await store.write { tx throws(StoreError) -> [Result<StoredReport, StoreError>] in
-            var outcomes: [Result<StoredReport, StoreError>] = []
-            outcomes.reserveCapacity(filings.count)
-            for filing in filings {
-                var stored: StoredReport
-                do throws(StoreError) {
-                    stored = try tx.fileReport(filing.report)
-                } catch {
-                    // A repeated reference fails alone (nothing of it was written); anything else fails the batch.
-                    guard error.code == .reportExists else { throw error }
-                    outcomes.append(.failure(error))
-                    continue
-                }
-                let report = filing.report.report
+    /// reference was filed already fails alone (nothing of it was written); any other failure is
+    /// thrown, so that the whole batch is rolled back and every filing of it fails.
+    static func write(_ filings: [Filing], in tx: any StoreTransaction) throws(StoreError) -> [Result<StoredReport, StoreError>] {
+        var outcomes: [Result<StoredReport, StoreError>] = []
+        outcomes.reserveCapacity(filings.count)
+        for filing in filings {
+            var stored: StoredReport
+            do throws(StoreError) {
+                stored = try tx.fileReport(filing.report)
+            } catch {
+                // A repeated reference fails alone (nothing of it was written); anything else fails the batch.
+                guard error.code == .reportExists else { throw error }
+                outcomes.append(.failure(error))
+                continue
+            }
+            let report = filing.report.report
+            try tx.appendAudit(
+                AuditEvent(
+                    actor: filing.actor.name, organisation: filing.actor.organisation, action: "report.file", object: "report:\(stored.id)",
+                    at: tx.now.rfc3339Text,
+                    detail:
+                        "\(report.type?.rawValue ?? "?"), \(report.files.count) file(s), \(filing.report.files.count) with content, urgent: \(report.urgent)"
+                        + (filing.report.channel == .signed ? "" : ", via \(filing.report.channel.rawValue)")))
+            if filing.report.classifiedAutomatically {
                 try tx.appendAudit(
                     AuditEvent(
-                        actor: filing.actor.name, organisation: filing.actor.organisation, action: "report.file", object: "report:\(stored.id)",
-                        at: tx.now.rfc3339Text,
-                        detail:
-                            "\(report.type?.rawValue ?? "?"), \(report.files.count) file(s), \(filing.report.files.count) with content, urgent: \(report.urgent)"
-                            + (filing.report.channel == .signed ? "" : ", via \(filing.report.channel.rawValue)")))
-                if filing.report.classifiedAutomatically {
-                    try tx.appendAudit(
-                        AuditEvent(
-                            actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",
-                            at: tx.now.rfc3339Text, detail: Self.describe(filing.report.centreMatches)))
-                    _ = try Forwarding.refer(stored, in: tx)
-                }
-                let links = try tx.linkReport(
-                    reportId: stored.id, files: ReportItems.linkedFiles(report, stored: filing.report.files),
-                    keys: ReportLinking.keys(of: report, organisationId: stored.organisationId))
-                if stored.state == .queued, let verdicts = ReportItems.allConfirmed(report, links) {
-                    // Every file is an item a person classified illegal before: it is not viewed again.
-                    stored = try tx.updateReport(id: stored.id, from: .queued, to: .forwarded, pendingDecision: nil, decidedBy: nil)
-                    try tx.markClassifiedAutomatically(id: stored.id)
-                    stored.classifiedAutomatically = true
-                    try tx.appendAudit(
-                        AuditEvent(
-                            actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",
-                            at: tx.now.rfc3339Text, detail: verdicts))
-                    _ = try Forwarding.refer(stored, in: tx)
-                }
-                try filing.also?(tx, stored)
-                outcomes.append(.success(stored))
+                        actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",
+                        at: tx.now.rfc3339Text, detail: Self.describe(filing.report.centreMatches)))
+                _ = try Forwarding.refer(stored, in: tx)
             }
-            return outcomes
+            let links = try tx.linkReport(
+                reportId: stored.id, files: ReportItems.linkedFiles(report, stored: filing.report.files),
+                keys: ReportLinking.keys(of: report, organisationId: stored.organisationId))
+            if stored.state == .queued, let verdicts = ReportItems.allConfirmed(report, links) {
+                // Every file is an item a person classified illegal before: it is not viewed again.
+                stored = try tx.updateReport(id: stored.id, from: .queued, to: .forwarded, pendingDecision: nil, decidedBy: nil)
+                try tx.markClassifiedAutomatically(id: stored.id)
+                stored.classifiedAutomatically = true
+                try tx.appendAudit(
+                    AuditEvent(
+                        actor: "system", organisation: nil, action: "report.classify_known", object: "report:\(stored.id)",
+                        at: tx.now.rfc3339Text, detail: verdicts))
+                _ = try Forwarding.refer(stored, in: tx)
+            }
+            try filing.also?(tx, stored)
+            outcomes.append(.success(stored))
         }
-        return outcomes.map { outcome in outcome.mapError { $0 as any Error } }
+        return outcomes
     }
 
     /// The Centre's matches per file (by the hashes the report declares and those computed from

@@ -197,6 +197,22 @@ public final class SQLiteStore: TransactionalStore {
         }
     }
 
+    /// Runs `body` in one GRDB write transaction on the writer's queue and calls `completion` there,
+    /// right after the commit (or the rollback); see ``TransactionalStore/write(_:completion:)``.
+    public func write<T: Sendable>(
+        _ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T,
+        completion: @escaping @Sendable (Result<T, StoreError>) -> Void
+    ) {
+        let clock = self.clock
+        let itemPDQ = self.itemPDQ
+        let serial = transactions.add(1, ordering: .relaxed).newValue
+        pool.asyncWrite { db in
+            try body(SQLiteTransaction(db: db, now: clock.now(), itemPDQ: itemPDQ, serial: serial))
+        } completion: { _, result in
+            completion(result.mapError(StoreError.from))
+        }
+    }
+
     /// A write transaction on the database itself (for the outbox's bookkeeping).
     func writeDatabase<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws(StoreError) -> T {
         do {

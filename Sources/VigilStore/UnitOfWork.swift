@@ -32,9 +32,36 @@ public protocol TransactionalStore: Sendable {
     /// Writers are serialised (SQLite has one writer; a PostgreSQL store takes the locks it needs),
     /// so `body` may read what it needs, decide, and write, without another writer interleaving.
     func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T) async throws(StoreError) -> T
+
+    /// Runs `body` in one write transaction, as ``write(_:)`` does, and hands the outcome to
+    /// `completion` as soon as the transaction has ended (committed, or rolled back), without
+    /// waiting for a thread of the caller's to be free.
+    ///
+    /// This is for a caller that chains writes and wants the writer never idle between them (a
+    /// group commit): on SQLite `completion` runs on the writer's own queue right after the
+    /// commit, so a write it starts there is queued at once. `completion` must be quick: resume
+    /// continuations, start the next write, nothing slow. A store without such a queue takes the
+    /// default, which awaits ``write(_:)`` in a task.
+    func write<T: Sendable>(
+        _ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T,
+        completion: @escaping @Sendable (Result<T, StoreError>) -> Void)
 }
 
 extension TransactionalStore {
+    /// The default: ``write(_:)`` awaited in a task, then `completion`.
+    public func write<T: Sendable>(
+        _ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T,
+        completion: @escaping @Sendable (Result<T, StoreError>) -> Void
+    ) {
+        Task {
+            do throws(StoreError) {
+                completion(.success(try await write(body)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+
     /// Runs `body` in one write transaction, as ``write(_:)`` does, for bodies that throw errors of
     /// their own (a domain rule refusing a state change): the transaction is rolled back and the
     /// body's error is rethrown as it was; the store's failures are ``StoreError``s.

@@ -109,16 +109,20 @@ struct LinkingStreamTests {
             if batch % 9 == 4, let last = filings.indices.last {
                 // The whole batch rolls back: nothing of it stays, its items included.
                 filings[last].also = { _, _ throws(StoreError) in throw StoreError(code: .conflict, message: "rolled back by the test") }
-                let failure = try await #require(throws: StoreError.self) { _ = try await ReportIntake.commit(filings, to: store) }
+                let failing = filings
+                let failure = try await #require(throws: StoreError.self) {
+                    _ = try await store.write { tx throws(StoreError) in try ReportIntake.write(failing, in: tx) }
+                }
                 answers.append("batch \(batch): \(failure.code.name)")
                 continue
             }
-            for outcome in try await ReportIntake.commit(filings, to: store) {
+            let batchFilings = filings
+            for outcome in try await store.write({ tx throws(StoreError) in try ReportIntake.write(batchFilings, in: tx) }) {
                 switch outcome {
                 case .success(let stored):
                     answers.append("\(stored.id) \(stored.state.rawValue) \(stored.classifiedAutomatically)")
                 case .failure(let error):
-                    answers.append("failed: \((error as? StoreError)?.code.name ?? "\(error)")")
+                    answers.append("failed: \(error.code.name)")
                 }
             }
             if batch % 3 == 1 {

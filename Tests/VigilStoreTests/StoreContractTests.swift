@@ -245,6 +245,49 @@ struct StoreContractTests {
         await #expect(throws: StoreError.self) { try await store.setSignalTypeRatio(.nan, for: "pdq") }
     }
 
+    /// The completion form of the unit of work: `completion` gets the body's result after the
+    /// commit (what it wrote is visible then), or the body's error after the rollback (nothing it
+    /// wrote remains), and writes started from a completion run one after the other.
+    @Test(arguments: StoreFactory.all)
+    func writesReportedToACompletion(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
+        let committed = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int, StoreError>, Never>) in
+            store.write { tx throws(StoreError) in
+                try tx.setSignalTypeRatio(0.5, for: "pdq")
+                return 7
+            } completion: {
+                continuation.resume(returning: $0)
+            }
+        }
+        #expect(try committed.get() == 7)
+        #expect(try await store.signalTypeRatios()["pdq"] == 0.5)
+        let refused = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Int, StoreError>, Never>) in
+            store.write { tx throws(StoreError) -> Int in
+                try tx.setSignalTypeRatio(0.1, for: "pdq")
+                throw abort
+            } completion: {
+                continuation.resume(returning: $0)
+            }
+        }
+        #expect(throws: abort) { try refused.get() }
+        #expect(try await store.signalTypeRatios()["pdq"] == 0.5, "the failed body's write was rolled back")
+        // A chain of 20 writes, each started from the previous one's completion, sees each other's writes in order.
+        let chain = await withCheckedContinuation { (continuation: CheckedContinuation<[Double], Never>) in
+            @Sendable func step(_ i: Int, _ seen: [Double]) {
+                guard i < 20 else { return continuation.resume(returning: seen) }
+                store.write { tx throws(StoreError) -> Double in
+                    try tx.setSignalTypeRatio(Double(i) / 100, for: "md5")
+                    return Double(i) / 100
+                } completion: { outcome in
+                    step(i + 1, seen + [(try? outcome.get()) ?? -1])
+                }
+            }
+            step(0, [])
+        }
+        #expect(chain == (0..<20).map { Double($0) / 100 })
+        #expect(try await store.signalTypeRatios()["md5"] == 0.19)
+    }
+
     @Test(arguments: StoreFactory.all)
     func theAuditChain(_ factory: StoreFactory) async throws {
         let clock = ManualClock()

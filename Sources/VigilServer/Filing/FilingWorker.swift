@@ -130,22 +130,46 @@ public struct FilingWorker: Service {
         let text = String(buffer: answer).prefix(2_000)
         switch status {
         case 201:
-            let bytes = Data(answer.readableBytesView)
-            guard let filed = try? JSONDecoder().decode(FiledAnswer.self, from: bytes) else {
-                return (.retry(error: "the Centre answered 201 without a report id: \(text)", at: retryAt), nil)
-            }
-            return (.filed(centreReportId: filed.id), try? JSONDecoder().decode(CentreReportStatus.self, from: bytes))
+            return filed(Data(answer.readableBytesView), text: text, filing: filing, retryAt: retryAt)
         case 409:
             if let location, let id = Int64(location.split(separator: "/").last ?? "") { return (.filed(centreReportId: id), nil) }
             return (.rejected(error: "HTTP 409: \(text)"), nil)
         case 401, 403, 404, 408, 429, 500...599:
             return (.retry(error: "HTTP \(status): \(text)", at: retryAt), nil)
-        case 422 where (try? JSONDecoder().decode(ErrorAnswer.self, from: Data(answer.readableBytesView)))?.error.code == "unknown_signing_key":
+        case 422 where Self.errorCode(Data(answer.readableBytesView)) == "unknown_signing_key":
             // The provider's public key is not registered (yet): the Centre's set-up, not the report.
             return (.retry(error: "HTTP 422: \(text)", at: retryAt), nil)
         default:
             return (.rejected(error: "HTTP \(status): \(text)"), nil)
         }
+    }
+
+    /// The outcome of a 201: filed with the Centre's report id, and the report's status when the
+    /// answer could be read as one. A 201 without an id is retried (the Centre's 409 with
+    /// `Location` then names the report); a status that cannot be read is logged and counted, and
+    /// read again by the next status round.
+    func filed(_ bytes: Data, text: Substring, filing: StoredFiling, retryAt: Date?) -> (FilingAttempt, CentreReportStatus?) {
+        let filed: FiledAnswer
+        do {
+            filed = try JSONDecoder().decode(FiledAnswer.self, from: bytes)
+        } catch {
+            return (.retry(error: "the Centre answered 201 without a report id (\(error)): \(text)", at: retryAt), nil)
+        }
+        do {
+            return (.filed(centreReportId: filed.id), try JSONDecoder().decode(CentreReportStatus.self, from: bytes))
+        } catch {
+            failedChecks.increment()
+            logger.warning(
+                "the Centre's answer to a filing did not read as a report status (read again later)",
+                metadata: ["filing": "\(filing.id)", "error": "\(error)"])
+            return (.filed(centreReportId: filed.id), nil)
+        }
+    }
+
+    /// The `error.code` of a Centre's error answer, or nil when the answer is not one.
+    static func errorCode(_ bytes: Data) -> String? {
+        guard let answer = try? JSONDecoder().decode(ErrorAnswer.self, from: bytes) else { return nil }
+        return answer.error.code
     }
 
     /// Reads again the status of filed reports not read for `statusIntervalSeconds`; returns how

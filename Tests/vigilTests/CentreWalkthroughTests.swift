@@ -52,17 +52,25 @@ struct CentreWalkthroughTests {
         return (status, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:])
     }
 
+    /// Asks `check` again every 200 ms (at most `attempts` times) until it answers a value: the
+    /// one wait of this test, for what another process does on its own (a node becoming ready, a
+    /// worker's round). Records an issue naming `what` and returns nil when it never answers.
+    static func eventually<T>(_ what: String, attempts: Int = 150, _ check: () async throws -> T?) async throws -> T? {
+        for attempt in 0..<attempts {
+            if let value = try await check() { return value }
+            if attempt + 1 < attempts { try await Task.sleep(for: .milliseconds(200)) }
+        }
+        Issue.record("\(what) never happened")
+        return nil
+    }
+
     /// Waits (bounded) until `url` answers 200.
     static func waitForReady(_ url: String) async throws {
-        for _ in 0..<150 {
-            if let (_, response) = try? await URLSession.shared.data(from: try #require(URL(string: url))),
-                (response as? HTTPURLResponse)?.statusCode == 200
-            {
-                return
-            }
-            try await Task.sleep(for: .milliseconds(200))
+        let address = try #require(URL(string: url))
+        _ = try await eventually("\(url) answering 200") { () async -> Bool? in
+            guard let (_, response) = try? await URLSession.shared.data(from: address) else { return nil }
+            return (response as? HTTPURLResponse)?.statusCode == 200 ? true : nil
         }
-        Issue.record("\(url) never became ready")
     }
 
     @Test(.timeLimit(.minutes(3))) func aMatchBecomesAReferralToTheRightPolice() async throws {
@@ -227,12 +235,10 @@ struct CentreWalkthroughTests {
             try await Self.call("PUT", "\(providerURL)/v1/lists/sample/action", key: providerNodeKey, body: ["action": "block", "file_report": true])
                 .0 == 200)
         // The engine reads policies on its next catch-up.
-        var filingId: Int?
-        for _ in 0..<50 where filingId == nil {
+        let filingId = try await Self.eventually("a match answer with a filing", attempts: 50) { () async throws -> Int? in
             let (data, _) = try await URLSession.shared.data(for: request)
             let actions = (try JSONSerialization.jsonObject(with: data) as? [String: Any])?["actions"] as? [[String: Any]] ?? []
-            filingId = actions.first?["filing_id"] as? Int
-            if filingId == nil { try await Task.sleep(for: .milliseconds(200)) }
+            return actions.first?["filing_id"] as? Int
         }
         let filing = try #require(filingId)
         let (_, incomplete) = try await Self.call("GET", "\(providerURL)/v1/filings/\(filing)", key: providerNodeKey)
@@ -243,12 +249,11 @@ struct CentreWalkthroughTests {
         #expect(completed == 200)
         func filingView(until done: ([String: Any]) -> Bool) async throws -> [String: Any] {
             var view: [String: Any] = [:]
-            for _ in 0..<100 {
+            let reached = try await Self.eventually("the filing's next state", attempts: 100) { () async throws -> [String: Any]? in
                 view = try await Self.call("GET", "\(providerURL)/v1/filings/\(filing)", key: providerNodeKey).1
-                if done(view) { return view }
-                try await Task.sleep(for: .milliseconds(200))
+                return done(view) ? view : nil
             }
-            Issue.record("the filing never got there: \(view)")
+            if reached == nil { Issue.record("the filing as it was last seen: \(view)") }
             return view
         }
         let sent = try await filingView { $0["state"] as? String == "filed" }

@@ -42,6 +42,10 @@ let package = Package(
         // HMA's multipart uploads (a linear-time parser); swift-nio-extras for the connection limits.
         .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
+        // VigilMedia runs ffmpeg and ffprobe as child processes (no shell) to decode video frames.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // Its FilePath names the executable (swift-subprocess's own dependency).
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // The real C image codecs from the system: libjpeg-turbo (TurboJPEG API), libpng, libwebp, giflib.
@@ -58,7 +62,11 @@ let package = Package(
         ),
         .target(
             name: "VigilMedia",
-            dependencies: ["CImageCodecs", "VigilHex"],
+            dependencies: [
+                "CImageCodecs", "VigilHex",
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -49,6 +49,41 @@ enum FileReader {
         return bytes
     }
 
+    /// The first `count` bytes (fewer for a shorter file) of the regular file at `path`, after
+    /// checking that the whole file is not empty and not over `maxBytes`: for formats that are
+    /// sniffed here and decoded elsewhere (videos, by ffmpeg).
+    static func head(path: String, count: Int, maxBytes: Int) throws(MediaError) -> [UInt8] {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
+        try requireRegularFile(info, path: path)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
+        defer { close(fd) }
+        guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
+        try requireRegularFile(info, path: path)
+        let size = Int(info.st_size)
+        guard size <= maxBytes else { throw .fileTooLarge(bytes: size, limit: maxBytes) }
+        guard size > 0 else { throw .empty }
+        var failure: MediaError?
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            guard let base = buffer.baseAddress else { return }
+            var total = 0
+            while total < count {
+                let n = systemRead(fd, base + total, count - total)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = .unreadable(path: path, detail: errorText(errno))
+                    break
+                }
+                if n == 0 { break }
+                total += n
+            }
+            initialized = failure == nil ? total : 0
+        }
+        if let failure { throw failure }
+        return bytes
+    }
+
     /// Refuses anything but a regular file, naming what it is instead.
     private static func requireRegularFile(_ info: stat, path: String) throws(MediaError) {
         let type = info.st_mode & S_IFMT

@@ -37,13 +37,27 @@ public struct MediaError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unreadable = Code("unreadable")
         /// A pixel buffer of the required size could not be allocated or addressed.
         public static let outOfMemory = Code("out_of_memory")
+        /// A video container holds no video stream (for example an audio-only MP4).
+        public static let noVideoStream = Code("no_video_stream")
+        /// A video's frames are wider, taller or larger than ``VideoLimits`` allow.
+        public static let frameTooLarge = Code("frame_too_large")
+        /// A video has more frames than ``VideoLimits/maxFrames``.
+        public static let tooManyFrames = Code("too_many_frames")
+        /// Decoding took longer than ``VideoLimits/timeLimit``; the decoder was killed.
+        public static let timedOut = Code("timed_out")
+        /// The `ffmpeg` or `ffprobe` executable is not installed where ``FFmpegTools`` says.
+        public static let decoderMissing = Code("decoder_missing")
+        /// The external decoder failed in a way that says nothing about the file (it could not be
+        /// started, crashed, or answered in an unexpected form).
+        public static let decoderFailed = Code("decoder_failed")
     }
 
     /// What kind of failure it is.
     public var code: Code
     /// What happened and what to do about it.
     public var message: String
-    /// The format whose codec failed (for ``Code/truncated``, ``Code/corrupt`` and ``Code/unsupported``).
+    /// The image format whose codec failed (for ``Code/truncated``, ``Code/corrupt`` and
+    /// ``Code/unsupported`` of images; `nil` for videos).
     public var format: ImageFormat?
 
     /// Creates an error; the static functions below make the ones Vigil's decoders throw.
@@ -128,5 +142,87 @@ public struct MediaError: Error, Sendable, Hashable, CustomStringConvertible {
         MediaError(
             code: .outOfMemory,
             message: "Could not allocate \(bytes) bytes for the pixels. Lower DecodeLimits.maxPixels or free memory.")
+    }
+
+    // MARK: - Videos
+
+    /// The leading bytes match no supported video container; `magic` is the first (up to 8) bytes in hex.
+    public static func notAVideo(magic: String) -> MediaError {
+        MediaError(
+            code: .unrecognisedFormat,
+            message: "The input is not an MP4, QuickTime, Matroska/WebM or AVI video (first bytes: \(magic.isEmpty ? "none" : magic)). "
+                + "Containers are detected from content, not file names; convert it to MP4.")
+    }
+
+    /// The container holds no video stream; `detail` names what it holds instead, when known.
+    public static func noVideoStream(_ container: VideoContainer, detail: String) -> MediaError {
+        MediaError(
+            code: .noVideoStream,
+            message: "The \(container.displayName) file has no video stream (\(detail)). "
+                + "Only the pictures of a video are hashed; an audio-only file has nothing to hash.")
+    }
+
+    /// The video's frames exceed one of the size limits.
+    public static func frameTooLarge(width: Int, height: Int, limits: VideoLimits) -> MediaError {
+        MediaError(
+            code: .frameTooLarge,
+            message: "The video's frames are \(width)x\(height), over the limits of \(limits.maxWidth) wide, \(limits.maxHeight) high "
+                + "and \(limits.maxPixels) pixels; nothing was decoded. Raise VideoLimits only for trusted inputs.")
+    }
+
+    /// The video's frames declare an impossible size (zero or negative).
+    public static func invalidFrameSize(width: Int, height: Int) -> MediaError {
+        MediaError(
+            code: .invalidDimensions,
+            message: "The video declares an invalid frame size of \(width)x\(height). The file is damaged or malicious; re-encode it.")
+    }
+
+    /// The video has (or declares) more frames than the limit.
+    public static func tooManyFrames(frames: Int, limit: Int, declared: Bool) -> MediaError {
+        MediaError(
+            code: .tooManyFrames,
+            message: declared
+                ? "The video declares \(frames) frames, over the limit of \(limit); nothing was decoded. "
+                    + "Raise VideoLimits.maxFrames if videos this long are expected, or cut it into parts."
+                : "The video has more than \(limit) frames (the limit); decoding was stopped. "
+                    + "Raise VideoLimits.maxFrames if videos this long are expected, or cut it into parts.")
+    }
+
+    /// Probing and decoding took longer than `limit`; the decoder was killed.
+    public static func timedOut(limit: Duration, stage: String) -> MediaError {
+        MediaError(
+            code: .timedOut,
+            message: "Decoding the video took longer than the time limit of \(limit) (while \(stage)); the decoder was killed. "
+                + "The file may be crafted to be slow to decode, or the machine overloaded: raise VideoLimits.timeLimit for long videos.")
+    }
+
+    /// The video's data is malformed.
+    public static func corruptVideo(_ container: VideoContainer, detail: String) -> MediaError {
+        MediaError(
+            code: .corrupt,
+            message: "The \(container.displayName) video is malformed (\(detail)). The file is damaged; re-encode it from the original.")
+    }
+
+    /// The video's data ends before the video does.
+    public static func truncatedVideo(_ container: VideoContainer, detail: String) -> MediaError {
+        MediaError(
+            code: .truncated,
+            message: "The \(container.displayName) video ends too early (\(detail)). The file was cut short; fetch or upload it again.")
+    }
+
+    /// The `tool` executable (ffmpeg or ffprobe) could not be found at `path`.
+    public static func decoderMissing(tool: String, path: String) -> MediaError {
+        MediaError(
+            code: .decoderMissing,
+            message: "Videos are decoded by \(tool), which was not found (looked for \"\(path)\"). "
+                + "Install the Debian package ffmpeg (apt-get install ffmpeg; it brings ffmpeg and ffprobe), "
+                + "or set FFmpegTools to where they are.")
+    }
+
+    /// The `tool` executable failed in a way that says nothing about the file.
+    public static func decoderFailed(tool: String, detail: String) -> MediaError {
+        MediaError(
+            code: .decoderFailed,
+            message: "\(tool) failed (\(detail)). Check that \(tool) runs (\(tool) -version) and is Debian's ffmpeg 5.1 or newer.")
     }
 }

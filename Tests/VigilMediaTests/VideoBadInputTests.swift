@@ -1,0 +1,312 @@
+import Foundation
+import Testing
+import VigilTestSupport
+
+@testable import VigilMedia
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+@Suite("Video containers are sniffed from bytes")
+struct VideoSniffTests {
+    @Test func containers() {
+        func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+        #expect(VideoContainer.sniff([0, 0, 0, 0x20] + bytes("ftypisom")) == .mp4)
+        #expect(VideoContainer.sniff([0, 0, 0, 0x14] + bytes("ftypqt  ")) == .quickTime)
+        #expect(VideoContainer.sniff([0, 0, 0, 0x08] + bytes("wide....")) == .quickTime)
+        #expect(VideoContainer.sniff([0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81]) == .matroska)
+        #expect(VideoContainer.sniff(bytes("RIFF") + [1, 2, 3, 4] + bytes("AVI LIST")) == .avi)
+        #expect(VideoContainer.sniff(bytes("RIFF") + [1, 2, 3, 4] + bytes("WEBPVP8 ")) == nil)
+        #expect(VideoContainer.sniff([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) == nil)
+        #expect(VideoContainer.sniff(bytes("#EXTM3U\n")) == nil, "playlists are not handed to ffmpeg")
+        #expect(VideoContainer.sniff([0, 0, 0]) == nil)
+    }
+
+    @Test func ffprobeReports() throws {
+        let report = ProbeReport(
+            parsing: """
+                index=0|codec_name=aac|codec_type=audio|duration=1.0|nb_frames=44
+                index=1|codec_name=h264|codec_type=video|width=1280|height=720|avg_frame_rate=0/0|r_frame_rate=30000/1001|nb_frames=N/A|duration=N/A
+
+                """)
+        let info = try report.videoInfo(container: .mp4)
+        #expect(info.width == 1280 && info.height == 720 && info.codec == "h264")
+        #expect(info.frameRate == FrameRate(numerator: 30000, denominator: 1001))
+        #expect(info.declaredFrameCount == nil && info.durationSeconds == nil)
+        #expect(throws: MediaError.self) { try ProbeReport(parsing: "index=0|codec_type=audio\n").videoInfo(container: .mp4) }
+        #expect(throws: MediaError.self) {
+            try ProbeReport(parsing: "index=0|codec_type=video|width=8|height=8|avg_frame_rate=0/0|r_frame_rate=0/0\n").videoInfo(container: .mp4)
+        }
+    }
+}
+
+/// Bad and hostile inputs for ``VideoFrameSource``, with real ffmpeg (Debian's package ffmpeg;
+/// these tests fail, not skip, without it). Every clip is generated: test patterns and a sine tone.
+@Suite("Video decoding refuses bad input and leaves no process behind", .serialized)
+struct VideoBadInputTests {
+    static func code(_ body: () async throws -> Void) async -> MediaError.Code? {
+        do {
+            try await body()
+            return nil
+        } catch let error as MediaError {
+            return error.code
+        } catch {
+            Issue.record("expected a MediaError, got \(error)")
+            return nil
+        }
+    }
+
+    static func read(_ path: String, options: VideoDecodeOptions = VideoDecodeOptions()) async throws -> (VideoReadSummary, [Int]) {
+        var numbers: [Int] = []
+        let summary = try await VideoFrameSource(options: options).read(contentsOf: path) { frame in
+            #expect(frame.pixels.count == frame.width * frame.height * 3)
+            numbers.append(frame.number)
+        }
+        return (summary, numbers)
+    }
+
+    /// Whether process `pid` is gone (or only a zombie that is no child of ours, waiting for init).
+    static func isGone(_ pid: pid_t) -> Bool {
+        if kill(pid, 0) != 0 { return errno == ESRCH }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return true }
+        return stat[stat.index(close, offsetBy: 2)] == "Z"
+    }
+
+    /// An executable shell script that writes its pid and its child's pid to `pidFile` (through
+    /// `fifo` first when given, so a test can wait for it to start) and then hangs for ever.
+    static func hangingTool(in folder: URL, pidFile: String, fifo: String? = nil) throws -> String {
+        let path = folder.appendingPathComponent("hanging-tool").path
+        let announce = fifo.map { "echo started > '\($0)'\n" } ?? ""
+        let script = """
+            #!/bin/sh
+            sleep 100000 &
+            echo $$ $! > '\(pidFile)'
+            \(announce)wait
+
+            """
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(chmod(path, 0o755) == 0)
+        return path
+    }
+
+    /// Opens `path` for reading and reads until end of file, blocking (a FIFO's open waits for its writer).
+    static func readBlocking(_ path: String) -> String {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return "" }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 256)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            bytes += buffer[0..<n]
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func pids(in file: String) throws -> [pid_t] {
+        try String(contentsOfFile: file, encoding: .utf8).split(whereSeparator: \.isWhitespace).compactMap { pid_t(String($0)) }
+    }
+
+    @Test("a clean clip decodes every frame, or every k-th, at its size")
+    func cleanClip() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 2)
+        let (summary, numbers) = try await Self.read(clip)
+        #expect(summary.info.width == 320 && summary.info.height == 240 && summary.info.codec == "h264")
+        #expect(summary.info.frameRate == FrameRate(numerator: 25, denominator: 1))
+        #expect(summary.info.declaredFrameCount == 50)
+        #expect(numbers == Array(0..<50))
+        #expect(summary.damage == nil)
+        var stepped: [Int] = []
+        _ = try await VideoFrameSource().read(contentsOf: clip, frameStep: { _ in 7 }, onFrame: { stepped.append($0.number) })
+        #expect(stepped == [0, 7, 14, 21, 28, 35, 42, 49])
+    }
+
+    @Test("zero-length, not a video, too large a file")
+    func fileChecks() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let empty = folder.appendingPathComponent("empty.mp4").path
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        #expect(await Self.code { _ = try await Self.read(empty) } == .empty)
+
+        let text = folder.appendingPathComponent("notes.mp4").path
+        #expect(FileManager.default.createFile(atPath: text, contents: Data("not a video at all, just text".utf8)))
+        #expect(await Self.code { _ = try await Self.read(text) } == .unrecognisedFormat)
+
+        #expect(await Self.code { _ = try await Self.read(folder.path) } == .unreadable)
+        #expect(await Self.code { _ = try await Self.read(folder.appendingPathComponent("missing.mp4").path) } == .unreadable)
+
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 1)
+        let small = VideoDecodeOptions(limits: VideoLimits(maxBytes: 1000))
+        #expect(await Self.code { _ = try await Self.read(clip, options: small) } == .fileTooLarge)
+    }
+
+    @Test("an audio-only file has no video stream")
+    func audioOnly() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let audio = folder.appendingPathComponent("tone.mp4").path
+        try ClipMaker.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", audio])
+        do {
+            _ = try await Self.read(audio)
+            Issue.record("an audio-only file decoded")
+        } catch let error as MediaError {
+            #expect(error.code == .noVideoStream)
+            #expect(error.message.contains("audio"))
+        }
+    }
+
+    @Test("frames over the size limits and videos over the frame limit are refused")
+    func limits() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 2)
+        for limits in [VideoLimits(maxWidth: 319), VideoLimits(maxHeight: 200), VideoLimits(maxPixels: 320 * 240 - 1)] {
+            #expect(await Self.code { _ = try await Self.read(clip, options: VideoDecodeOptions(limits: limits)) } == .frameTooLarge)
+        }
+        // MP4 declares its frame count: refused before decoding.
+        let few = VideoDecodeOptions(limits: VideoLimits(maxFrames: 10))
+        #expect(await Self.code { _ = try await Self.read(clip, options: few) } == .tooManyFrames)
+        // Matroska does not: refused while decoding, when frame 10 arrives.
+        let mkv = folder.appendingPathComponent("clip.mkv").path
+        try ClipMaker.ffmpeg(["-i", clip, "-c", "copy", mkv])
+        var seen: [Int] = []
+        let error = await Self.code {
+            _ = try await VideoFrameSource(options: few).read(contentsOf: mkv) { seen.append($0.number) }
+        }
+        #expect(error == .tooManyFrames)
+        #expect(seen == Array(0..<10))
+    }
+
+    @Test("truncated files: no index is an error; a cut tail decodes what is there and says so")
+    func truncated() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 4)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: clip))
+        // The index (moov) is at the end: cut it off and nothing can be decoded.
+        let cut = folder.appendingPathComponent("cut.mp4").path
+        try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
+        #expect(await Self.code { _ = try await Self.read(cut) } == .truncated)
+        // With the index first (faststart), the first half still decodes, with a warning.
+        let fast = folder.appendingPathComponent("fast.mp4").path
+        try ClipMaker.ffmpeg(["-i", clip, "-c", "copy", "-movflags", "+faststart", fast])
+        let fastBytes = try Data(contentsOf: URL(fileURLWithPath: fast))
+        let fastCut = folder.appendingPathComponent("fast-cut.mp4").path
+        try fastBytes.prefix(fastBytes.count / 2).write(to: URL(fileURLWithPath: fastCut))
+        let (summary, numbers) = try await Self.read(fastCut)
+        #expect(summary.damage?.code == .truncated)
+        #expect(numbers.count > 10 && numbers.count < 100)
+        #expect(numbers == Array(0..<numbers.count))
+    }
+
+    @Test("corrupt data: nothing decodable is an error; damaged frames are decoded with a warning")
+    func corrupt() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 4)
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: clip)))
+        var random = SplitMix64(seed: 0xC0_22_0B7)
+        // The coded frames (between the header and the index at the end) replaced by noise.
+        var noise = original
+        for index in 100..<(original.count - 3000) { noise[index] = UInt8.random(in: 0...255, using: &random) }
+        let garbage = folder.appendingPathComponent("garbage.mp4").path
+        try Data(noise).write(to: URL(fileURLWithPath: garbage))
+        #expect(await Self.code { _ = try await Self.read(garbage) } == .corrupt)
+        // A few hundred bytes flipped: frames still decode (concealed), and the damage is reported.
+        var flipped = original
+        for _ in 0..<200 { flipped[Int.random(in: 2000..<(original.count - 3000), using: &random)] ^= 0xFF }
+        let damaged = folder.appendingPathComponent("damaged.mp4").path
+        try Data(flipped).write(to: URL(fileURLWithPath: damaged))
+        let (summary, numbers) = try await Self.read(damaged)
+        #expect(summary.damage != nil)
+        #expect(!numbers.isEmpty)
+    }
+
+    @Test("ffmpeg or ffprobe missing: a clear error naming the Debian package")
+    func missingTools() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 1)
+        for tools in [
+            FFmpegTools(ffmpeg: "/nonexistent/bin/ffmpeg"), FFmpegTools(ffprobe: "/nonexistent/bin/ffprobe"),
+            FFmpegTools(ffprobe: "vigil-no-such-ffprobe"),
+        ] {
+            do {
+                _ = try await Self.read(clip, options: VideoDecodeOptions(tools: tools))
+                Issue.record("decoded with \(tools)")
+            } catch let error as MediaError {
+                #expect(error.code == .decoderMissing)
+                #expect(error.message.contains("apt-get install ffmpeg"))
+            }
+        }
+    }
+
+    @Test("a hanging ffmpeg is killed at the time limit, with its child, and reaped", arguments: ["ffmpeg", "ffprobe"])
+    func hangingTool(which: String) async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 1)
+        let pidFile = folder.appendingPathComponent("pids").path
+        let tool = try Self.hangingTool(in: folder, pidFile: pidFile)
+        let tools = which == "ffmpeg" ? FFmpegTools(ffmpeg: tool) : FFmpegTools(ffprobe: tool)
+        let limit = Duration.seconds(2)
+        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: limit), tools: tools)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let code = await Self.code { _ = try await Self.read(clip, options: options) }
+        let elapsed = clock.now - start
+        #expect(code == .timedOut)
+        #expect(elapsed >= limit && elapsed < limit + .seconds(5), "took \(elapsed)")
+        let pids = try Self.pids(in: pidFile)
+        #expect(pids.count == 2)
+        for pid in pids { #expect(Self.isGone(pid), "process \(pid) is still running") }
+        // The direct child was reaped: not even a zombie is left.
+        if let child = pids.first { #expect(kill(child, 0) != 0 && errno == ESRCH) }
+    }
+
+    @Test("cancelling the task kills and reaps ffmpeg at once")
+    func cancellation() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 1)
+        let pidFile = folder.appendingPathComponent("pids").path
+        let fifo = folder.appendingPathComponent("started").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let tool = try Self.hangingTool(in: folder, pidFile: pidFile, fifo: fifo)
+        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: .seconds(600)), tools: FFmpegTools(ffmpeg: tool))
+        let task = Task { try await Self.read(clip, options: options) }
+        // Wait (on a thread of its own: opening a FIFO blocks) until the tool has started.
+        let started = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            Thread.detachNewThread {
+                continuation.resume(returning: Self.readBlocking(fifo))
+            }
+        }
+        #expect(started.hasPrefix("started"))
+        task.cancel()
+        let result = await task.result
+        switch result {
+        case .success: Issue.record("a cancelled read succeeded")
+        case .failure(let error): #expect(error is CancellationError, "got \(error)")
+        }
+        let pids = try Self.pids(in: pidFile)
+        #expect(pids.count == 2)
+        for pid in pids { #expect(Self.isGone(pid), "process \(pid) is still running") }
+    }
+}

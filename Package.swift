@@ -206,7 +206,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilHashTests",
-            dependencies: ["VigilHash"],
+            dependencies: ["VigilHash", "VigilTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

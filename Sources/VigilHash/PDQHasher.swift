@@ -268,7 +268,7 @@ public struct PDQHasher: Sendable {
         return .borrowed(image)
     }
 
-    private static func finish(_ downsampled: [Float]) -> PDQResult {
+    static func finish(_ downsampled: [Float]) -> PDQResult {
         PDQResult(hash: PDQTransform.bits(PDQTransform.dct(downsampled)), quality: PDQTransform.quality(downsampled))
     }
 }

@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "VigilMedia", targets: ["VigilMedia"]),
         .library(name: "VigilPipeline", targets: ["VigilPipeline"]),
         .library(name: "VigilIndex", targets: ["VigilIndex"]),
+        .library(name: "VigilVideoIndex", targets: ["VigilVideoIndex"]),
         .library(name: "VigilText", targets: ["VigilText"]),
     ],
     dependencies: [
@@ -159,6 +160,13 @@ let package = Package(
             dependencies: ["CVigilSupport", "VigilHex"],
             swiftSettings: swiftSettings
         ),
+        // vPDQ video matching over many videos: candidates through a VigilIndex of their frame hashes,
+        // then python-threatexchange's query/compared percentages.
+        .target(
+            name: "VigilVideoIndex",
+            dependencies: ["VigilHash", "VigilIndex"],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilPipeline",
             dependencies: ["VigilMedia", "VigilHash"],
@@ -255,6 +263,11 @@ let package = Package(
         .testTarget(
             name: "VigilMatchingTests",
             dependencies: ["VigilTestSupport", "VigilMatching", "VigilStore", "VigilDomain", "VigilHash"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilVideoIndexTests",
+            dependencies: ["VigilTestSupport", "VigilVideoIndex", "VigilHash"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

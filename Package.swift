@@ -282,7 +282,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilPipelineTests",
-            dependencies: ["VigilTestSupport", "VigilPipeline", "VigilHash"],
+            dependencies: ["VigilTestSupport", "VigilPipeline", "VigilHash", "VigilMedia", "VigilVideoIndex"],
             swiftSettings: swiftSettings
         ),
     ],

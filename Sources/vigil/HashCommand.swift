@@ -18,16 +18,18 @@ enum ConventionArgument: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-/// `vigil hash`: PDQ, MD5 and SHA-256 of image files, on every core, in input order.
+/// `vigil hash`: PDQ, MD5 and SHA-256 of image files, and vPDQ of videos, on every core, in input order.
 struct HashCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "hash",
-        abstract: "Compute PDQ perceptual hashes and exact digests of images.",
+        abstract: "Compute PDQ perceptual hashes and exact digests of images, and vPDQ hashes of videos.",
         discussion: """
-            Formats are detected from the bytes (JPEG, PNG, WebP, GIF). Folders are searched \
-            recursively; files in them that are not images are skipped. With --json, one JSON \
-            object per input is printed, in input order; a file that fails prints an "error" \
-            object and the exit status is 1.
+            Formats are detected from the bytes (JPEG, PNG, WebP, GIF; MP4, MOV, MKV/WebM, AVI). \
+            Folders are searched recursively; files in them that are neither images nor videos are \
+            skipped. A video prints its vPDQ lines (frameNumber,quality,pdqHex,timestamp); with more \
+            than one input, a line "# PATH" comes before them. Videos are decoded by Debian's ffmpeg. \
+            With --json, one JSON object per input is printed, in input order; a file that fails \
+            prints an "error" object and the exit status is 1.
             """
     )
 
@@ -55,13 +57,35 @@ struct HashCommand: AsyncParsableCommand {
     @Option(help: "Refuse files larger than this many bytes (checked before reading).")
     var maxBytes = DecodeLimits().maxBytes
 
-    @Argument(help: "Image files or folders.")
+    @Option(help: "Videos: hash one frame per this many seconds (vPDQ's frame step); 0 hashes every frame.")
+    var secondsPerHash = 1.0
+
+    @Flag(help: "Videos: cut black bars off each frame before hashing (Vigil's extension; hash both sides alike).")
+    var trimBorders = false
+
+    @Option(help: "Videos: kill ffmpeg and fail a video after this many seconds.")
+    var videoTimeLimit = 600
+
+    @Option(help: "Videos: refuse videos with more frames than this.")
+    var maxFrames = VideoLimits().maxFrames
+
+    @Option(help: "Videos: refuse video files larger than this many bytes (checked before ffmpeg starts).")
+    var maxVideoBytes = VideoLimits().maxBytes
+
+    @Option(help: "Videos: the folder holding ffmpeg and ffprobe (default: found on PATH).")
+    var ffmpegFolder: String?
+
+    @Argument(help: "Image or video files, or folders.")
     var paths: [String]
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be at least 1") }
         if maxBytes < 1 { throw ValidationError("--max-bytes must be at least 1") }
+        if !(secondsPerHash >= 0 && secondsPerHash.isFinite) { throw ValidationError("--seconds-per-hash must be 0 or more") }
+        if videoTimeLimit < 1 { throw ValidationError("--video-time-limit must be at least 1") }
+        if maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
+        if maxVideoBytes < 1 { throw ValidationError("--max-video-bytes must be at least 1") }
         if paths.isEmpty { throw ValidationError("give at least one file or folder") }
     }
 
@@ -76,20 +100,25 @@ struct HashCommand: AsyncParsableCommand {
             convention: convention.convention, fast: fast, dihedral: dihedral, digests: !noDigests,
             limits: DecodeLimits(maxPixels: maxPixels, maxBytes: maxBytes))
         let output = OrderedOutput(count: inputs.count, json: json)
-        if !json { output.writeHeader() }
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(inputs.count, 1))
-        let hasher = MediaHasher(options: options)
+        let hashers = Hashers(
+            image: MediaHasher(options: options),
+            video: VideoHasher(
+                hasher: VPDQHasher(secondsPerHash: secondsPerHash, trimsBlackBorders: trimBorders),
+                decodeOptions: VideoDecodeOptions(
+                    limits: VideoLimits(maxBytes: maxVideoBytes, maxFrames: maxFrames, timeLimit: .seconds(videoTimeLimit)),
+                    tools: ffmpegFolder.map { FFmpegTools.installed(in: $0) } ?? FFmpegTools())))
         let queue = WorkQueue(count: inputs.count)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {
                 group.addTask {
-                    Self.work(inputs: inputs, queue: queue, hasher: hasher, output: output)
+                    await Self.work(inputs: inputs, queue: queue, hashers: hashers, output: output)
                 }
             }
         }
         let summary = output.summary
         if summary.skipped > 0 {
-            FileHandle.standardError.write(Data("vigil hash: skipped \(summary.skipped) file(s) that are not images\n".utf8))
+            FileHandle.standardError.write(Data("vigil hash: skipped \(summary.skipped) file(s) that are neither images nor videos\n".utf8))
         }
         if summary.failed > 0 {
             FileHandle.standardError.write(Data("vigil hash: \(summary.failed) of \(inputs.count) file(s) failed\n".utf8))
@@ -98,24 +127,48 @@ struct HashCommand: AsyncParsableCommand {
     }
 }
 
+/// The two hashers a worker chooses between.
+struct Hashers: Sendable {
+    let image: MediaHasher
+    let video: VideoHasher
+}
+
 extension HashCommand {
     /// One worker: takes the next input until none are left, with its own reusable workspace.
-    static func work(inputs: [InputFile], queue: WorkQueue, hasher: MediaHasher, output: OrderedOutput) {
+    static func work(inputs: [InputFile], queue: WorkQueue, hashers: Hashers, output: OrderedOutput) async {
         let workspace = MediaWorkspace()
         while let index = queue.take() {
             let input = inputs[index]
             let outcome: Outcome
             do {
-                outcome = .hashed(try hasher.hash(fileAt: input.path, workspace: workspace))
-            } catch {
+                if isVideo(input.path) {
+                    outcome = .video(try await hashers.video.hash(fileAt: input.path))
+                } else {
+                    outcome = .hashed(try hashers.image.hash(fileAt: input.path, workspace: workspace))
+                }
+            } catch let error as HashingError {
                 if error.media?.code == .unrecognisedFormat, !input.named {
                     outcome = .skipped
                 } else {
                     outcome = .failed(error)
                 }
+            } catch {
+                outcome = .failed(.media(.decoderFailed(tool: "vigil", detail: "\(error)")))
             }
             output.deliver(index: index, path: input.path, outcome: outcome)
         }
+    }
+
+    /// A video by its bytes (an MP4, MOV, Matroska/WebM or AVI container), or, when the bytes are
+    /// no image either, by its name's extension (then ffmpeg's error says what is wrong with it).
+    static func isVideo(_ path: String) -> Bool {
+        if VideoContainer.sniff(fileAt: path) != nil { return true }
+        let name = URL(fileURLWithPath: path)
+        guard VideoContainer.fileExtensions.contains(name.pathExtension.lowercased()) else { return false }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return true }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 12)) ?? Data()
+        return ImageFormat.sniff([UInt8](head)) == nil
     }
 }
 
@@ -140,6 +193,7 @@ final class WorkQueue: Sendable {
 /// What happened to one input.
 enum Outcome: Sendable {
     case hashed(MediaHashResult)
+    case video(VideoHashResult)
     case failed(HashingError)
     case skipped
 }
@@ -151,22 +205,24 @@ final class OrderedOutput: Sendable {
         var nextIndex = 0
         var failed = 0
         var skipped = 0
+        var wroteHeader = false
     }
 
     private let state = Mutex(State())
     private let json: Bool
+    /// Whether a video's lines get a `# PATH` line before them (when there is more than one input).
+    private let labelsVideos: Bool
 
     init(count: Int, json: Bool) {
         self.json = json
+        self.labelsVideos = count > 1
     }
 
     var summary: (failed: Int, skipped: Int) {
         state.withLock { ($0.failed, $0.skipped) }
     }
 
-    func writeHeader() {
-        FileHandle.standardOutput.write(Data("pdq\tquality\twidth\theight\tpath\n".utf8))
-    }
+    static let header = "pdq\tquality\twidth\theight\tpath\n"
 
     func deliver(index: Int, path: String, outcome: Outcome) {
         state.withLock { state in
@@ -186,7 +242,21 @@ final class OrderedOutput: Sendable {
                         errors += "vigil hash: \(path): \(error.code): \(error)\n"
                     }
                 case .hashed(let result):
+                    if !json && !state.wroteHeader {
+                        out += Self.header
+                        state.wroteHeader = true
+                    }
                     out += (json ? renderJSON(path: path, result: result) : renderRow(path: path, result: result)) + "\n"
+                case .video(let result):
+                    if json {
+                        out += renderJSON(path: path, video: result) + "\n"
+                    } else {
+                        if labelsVideos { out += "# \(path)\n" }
+                        out += result.text
+                    }
+                    if let damage = result.damage {
+                        errors += "vigil hash: \(path): warning: \(damage.code): \(damage); hashed the frames that could be decoded\n"
+                    }
                 }
             }
             if !out.isEmpty { FileHandle.standardOutput.write(Data(out.utf8)) }
@@ -207,6 +277,25 @@ final class OrderedOutput: Sendable {
         line.add("height", result.height)
         if let variants = result.dihedral {
             line.add("pdq_dihedral", strings: variants.map(\.hex))
+        }
+        return line.rendered
+    }
+
+    private func renderJSON(path: String, video: VideoHashResult) -> String {
+        var line = JSONLine()
+        line.add("path", path)
+        line.add("vpdq", strings: video.features.map(VPDQText.line))
+        line.add("width", video.info.width)
+        line.add("height", video.info.height)
+        line.add("frame_rate", video.info.frameRate.description)
+        line.add("frame_step", video.frameStep)
+        line.add("container", video.info.container.rawValue)
+        line.add("codec", video.info.codec)
+        if let damage = video.damage {
+            var detail = JSONLine()
+            detail.add("code", damage.code.rawValue)
+            detail.add("message", damage.message)
+            line.add("damage", object: detail)
         }
         return line.rendered
     }

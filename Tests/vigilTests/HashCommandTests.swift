@@ -161,7 +161,7 @@ struct HashCommandTests {
     @Test func foldersSkipNonImages() throws {
         let run = try Self.vigil(["hash", Self.fixture("reference")])
         #expect(run.status == 0)
-        #expect(run.stderr.contains("skipped 3 file(s) that are not images"))
+        #expect(run.stderr.contains("skipped 3 file(s) that are neither images nor videos"))
         #expect(run.stdout.split(separator: "\n").count == 1 + 36)
     }
 
@@ -200,5 +200,64 @@ extension HashCommandTests {
         }
         #expect(exact != fast, "fast decodes at 1000x750 luma only, so it is not expected to be exact here")
         #expect(distance <= 16)
+    }
+}
+
+/// `vigil hash` on videos: vPDQ lines through Debian's ffmpeg (these tests fail without it).
+extension HashCommandTests {
+    static func videoFixture(_ name: String) -> String { fixture("vpdq/\(name).mp4") }
+
+    /// The reference's lines for frames 0, k, 2k, … (the every-frame file, plain-C colour path).
+    static func expectedLines(_ name: String, every step: Int) throws -> [String] {
+        let text = try String(contentsOfFile: fixture("vpdq/\(name).ffmpeg5.1-cpath.txt"), encoding: .utf8)
+        return text.split(separator: "\n").enumerated().filter { $0.offset % step == 0 }.map { String($0.element) }
+    }
+
+    /// One video: its vPDQ lines and nothing else, one frame per second by default.
+    @Test func aVideoPrintsItsVPDQLines() throws {
+        let run = try Self.vigil(["hash", Self.videoFixture("doorknob-hd-no-bar")])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(run.stdout.split(separator: "\n").map(String.init) == (try Self.expectedLines("doorknob-hd-no-bar", every: 30)))
+    }
+
+    /// A video is found by its bytes, whatever its name; JSON carries the lines and the stream.
+    @Test func videosAreSniffedAndJSONHasTheStream() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-video-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let renamed = folder.appendingPathComponent("clip.bin").path
+        try FileManager.default.copyItem(atPath: Self.videoFixture("pattern-sd-grey-bar"), toPath: renamed)
+        let run = try Self.vigil(["hash", "--json", "--seconds-per-hash", "2", renamed])
+        #expect(run.status == 0, "\(run.stderr)")
+        let object = try #require(run.lines.first)
+        #expect(object["path"] as? String == renamed)
+        #expect(object["vpdq"] as? [String] == (try Self.expectedLines("pattern-sd-grey-bar", every: 60)))
+        #expect(object["width"] as? Int == 480)
+        #expect(object["height"] as? Int == 720)
+        #expect(object["frame_rate"] as? String == "30/1")
+        #expect(object["frame_step"] as? Int == 60)
+        #expect(object["container"] as? String == "mp4")
+    }
+
+    /// Images and videos together: the table header before the first image row, `# PATH` before
+    /// each video's lines; a file named .mp4 that is no video is an error naming the containers.
+    @Test func imagesAndVideosTogether() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-mixed-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let fake = folder.appendingPathComponent("fake.mp4").path
+        try Data("this is not a video".utf8).write(to: URL(fileURLWithPath: fake))
+        let video = Self.videoFixture("doorknob-hd-no-bar")
+        let run = try Self.vigil(["hash", "--jobs", "2", bridge, video, fake])
+        #expect(run.status == 1)
+        let lines = run.stdout.split(separator: "\n").map(String.init)
+        let expected = try Self.expectedLines("doorknob-hd-no-bar", every: 30)
+        #expect(lines.count == 3 + expected.count)
+        #expect(lines.first == "pdq\tquality\twidth\theight\tpath")
+        #expect(lines.dropFirst().first?.hasPrefix(bridgeHash) == true)
+        #expect(lines.dropFirst(2).first == "# \(video)")
+        #expect(Array(lines.dropFirst(3)) == expected)
+        #expect(run.stderr.contains("\(fake): unrecognised_format"))
+        #expect(run.stderr.contains("not an MP4, QuickTime, Matroska/WebM or AVI video"))
     }
 }

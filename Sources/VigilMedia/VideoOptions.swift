@@ -63,9 +63,9 @@ public enum VideoColourConversion: Sendable, Equatable {
     /// expected outputs (the repository's sample hashes) were made this way and reproduce exactly.
     /// It also turns off the decoder's SIMD code, so decoding takes about 1.6x as long. The default.
     case portable
-    /// libswscale's SIMD code for this CPU: faster, but its rounding differs from the C code, by
-    /// 0-6 bits of PDQ per frame on the sample videos, and between CPUs with different vector units.
-    /// Current PyPI `vpdq` builds take this path.
+    /// libswscale's SIMD code for this CPU: faster, but its rounding differs from the C code (on the
+    /// sample videos by up to 22 bits of PDQ on usable frames, 76 on low-quality ones), and may
+    /// differ between CPUs with different vector units. Current PyPI `vpdq` builds take this path.
     case native
 }
 

@@ -3,6 +3,7 @@
 //   swift build -c release --package-path Benchmarks --product IndexBench
 //   swift build -c release --package-path Benchmarks --product LoadGen
 //   swift build -c release --package-path Benchmarks --product TextBench
+//   swift build -c release --package-path Benchmarks --product VPDQBench
 // (Benchmarks/index/run.sh and Benchmarks/server/run.sh do this and run everything.)
 import PackageDescription
 
@@ -32,6 +33,20 @@ let package = Package(
         .executableTarget(
             name: "TextBench",
             dependencies: [.product(name: "VigilText", package: "Vigil")],
+            swiftSettings: [
+                .enableUpcomingFeature("ExistentialAny"),
+                .enableUpcomingFeature("MemberImportVisibility"),
+                .enableUpcomingFeature("InternalImportsByDefault"),
+            ]
+        ),
+        // vPDQ hashing speed of Vigil's VideoHasher (ffmpeg + Swift PDQ); see Benchmarks/vpdq/run.sh.
+        .executableTarget(
+            name: "VPDQBench",
+            dependencies: [
+                .product(name: "VigilPipeline", package: "Vigil"),
+                .product(name: "VigilHash", package: "Vigil"),
+                .product(name: "VigilMedia", package: "Vigil"),
+            ],
             swiftSettings: [
                 .enableUpcomingFeature("ExistentialAny"),
                 .enableUpcomingFeature("MemberImportVisibility"),

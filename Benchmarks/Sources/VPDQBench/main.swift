@@ -1,0 +1,92 @@
+// VPDQBench: vPDQ hashing speed of Vigil's VideoHasher (ffmpeg child process + Swift PDQ), per
+// video and per sampling mode, with both colour-conversion paths. Prints one tab-separated row per
+// (colour, file, mode): the median wall-clock and CPU time (this process plus its reaped children,
+// ffmpeg and ffprobe) over --reps runs. See Benchmarks/vpdq/run.sh, which adds PyPI vpdq and the table.
+//
+//   VPDQBench [--reps 3] [--modes 1,0] [--colour portable,native] VIDEO...
+import Foundation
+import VigilHash
+import VigilMedia
+import VigilPipeline
+
+func argument(_ name: String, default value: String) -> String {
+    let arguments = CommandLine.arguments
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return value }
+    return arguments[index + 1]
+}
+
+/// The videos: every argument that is not an option or an option's value.
+func videos() -> [String] {
+    var files: [String] = []
+    var skip = false
+    for argument in CommandLine.arguments.dropFirst() {
+        if skip {
+            skip = false
+        } else if argument.hasPrefix("--") {
+            skip = true
+        } else {
+            files.append(argument)
+        }
+    }
+    return files
+}
+
+/// CPU seconds used so far by this process and by its children that were waited for.
+func cpuSeconds() -> Double {
+    var total = 0.0
+    #if canImport(Glibc)
+    let whos = [RUSAGE_SELF.rawValue, RUSAGE_CHILDREN.rawValue]
+    #else
+    let whos = [RUSAGE_SELF, RUSAGE_CHILDREN]
+    #endif
+    for who in whos {
+        var usage = rusage()
+        getrusage(who, &usage)
+        total += Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+        total += Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+    return total
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
+}
+
+let reps = max(1, Int(argument("--reps", default: "3")) ?? 3)
+let modes = argument("--modes", default: "1,0").split(separator: ",").compactMap { Double($0) }
+let colours: [(String, VideoColourConversion)] = argument("--colour", default: "portable,native").split(separator: ",").map {
+    $0 == "native" ? ("native", .native) : ("portable", .portable)
+}
+let files = videos()
+guard !files.isEmpty else {
+    FileHandle.standardError.write(Data("usage: VPDQBench [--reps N] [--modes 1,0] [--colour portable,native] VIDEO...\n".utf8))
+    exit(2)
+}
+
+print("tool\tcolour\tfile\tseconds_per_hash\tframes\twall_s\tcpu_s")
+for (colourName, colour) in colours {
+    for file in files {
+        for mode in modes {
+            let hasher = VideoHasher(hasher: VPDQHasher(secondsPerHash: mode), decodeOptions: VideoDecodeOptions(colourConversion: colour))
+            var walls: [Double] = []
+            var cpus: [Double] = []
+            var frames = 0
+            for _ in 0..<reps {
+                let cpuStart = cpuSeconds()
+                let start = ContinuousClock.now
+                do {
+                    frames = try await hasher.hash(fileAt: file).features.count
+                } catch {
+                    FileHandle.standardError.write(Data("VPDQBench: \(file): \(error)\n".utf8))
+                    exit(1)
+                }
+                let elapsed = ContinuousClock.now - start
+                walls.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                cpus.append(cpuSeconds() - cpuStart)
+            }
+            let name = URL(fileURLWithPath: file).lastPathComponent
+            print("vigil\t\(colourName)\t\(name)\t\(mode)\t\(frames)\t\(median(walls))\t\(median(cpus))")
+        }
+    }
+}

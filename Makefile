@@ -2,7 +2,7 @@
 SWIFT ?= swift
 SAMPLES ?= Tests/Fixtures/reference/images
 
-.PHONY: deps python run hash test build release bench lint format consumer-check clean
+.PHONY: deps python run hash test build release bench bench-vpdq lint format consumer-check clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -46,6 +46,10 @@ consumer-check:
 
 bench: python
 	bash Benchmarks/pdq/run.sh
+
+# vPDQ: Vigil's video hashing against PyPI vpdq in the same run (docs/video.md).
+bench-vpdq: python
+	bash Benchmarks/vpdq/run.sh
 
 clean:
 	rm -rf .build .venv Benchmarks/out

@@ -9,42 +9,10 @@ import Darwin
 /// Reads whole files with POSIX calls, checking the file's type and size before reading anything.
 enum FileReader {
     static func read(path: String, maxBytes: Int) throws(MediaError) -> [UInt8] {
-        // Only regular files: opening a named pipe waits for a writer (for ever, if none comes), and
-        // opening a device can have effects of its own. So the type is checked before opening, the
-        // open does not block (should a pipe have replaced the file since), and the type is
-        // checked again on what was opened.
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
-        try requireRegularFile(info, path: path)
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
-        defer { close(fd) }
-
-        guard fstat(fd, &info) == 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
-        try requireRegularFile(info, path: path)
-        let size = Int(info.st_size)
-        guard size <= maxBytes else { throw .fileTooLarge(bytes: size, limit: maxBytes) }
-        guard size > 0 else { throw .empty }
-
         // Read at most one byte more than the limit so a file that grew since fstat is still caught.
-        let capacity = min(size, maxBytes) + 1
-        var failure: MediaError?
-        let bytes = [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
-            guard let base = buffer.baseAddress else { return }
-            var total = 0
-            while total < capacity {
-                let n = systemRead(fd, base + total, capacity - total)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = .unreadable(path: path, detail: errorText(errno))
-                    break
-                }
-                if n == 0 { break }
-                total += n
-            }
-            initialized = failure == nil ? total : 0
+        let bytes = try withCheckedFile(path: path, maxBytes: maxBytes) { (fd, size) throws(MediaError) in
+            try readUpTo(min(size, maxBytes) + 1, from: fd, path: path)
         }
-        if let failure { throw failure }
         guard bytes.count <= maxBytes else { throw .fileTooLarge(bytes: bytes.count, limit: maxBytes) }
         return bytes
     }
@@ -53,6 +21,19 @@ enum FileReader {
     /// checking that the whole file is not empty and not over `maxBytes`: for formats that are
     /// sniffed here and decoded elsewhere (videos, by ffmpeg).
     static func head(path: String, count: Int, maxBytes: Int) throws(MediaError) -> [UInt8] {
+        try withCheckedFile(path: path, maxBytes: maxBytes) { (fd, _) throws(MediaError) in try readUpTo(count, from: fd, path: path) }
+    }
+
+    /// Opens the regular file at `path`, checks that it is not empty and not over `maxBytes`, and
+    /// runs `body` with its descriptor and size (closed afterwards).
+    ///
+    /// Only regular files: opening a named pipe waits for a writer (for ever, if none comes), and
+    /// opening a device can have effects of its own. So the type is checked before opening, the
+    /// open does not block (should a pipe have replaced the file since), and the type is checked
+    /// again on what was opened.
+    private static func withCheckedFile<T>(
+        path: String, maxBytes: Int, _ body: (_ fd: Int32, _ size: Int) throws(MediaError) -> T
+    ) throws(MediaError) -> T {
         var info = stat()
         guard stat(path, &info) == 0 else { throw .unreadable(path: path, detail: errorText(errno)) }
         try requireRegularFile(info, path: path)
@@ -64,6 +45,11 @@ enum FileReader {
         let size = Int(info.st_size)
         guard size <= maxBytes else { throw .fileTooLarge(bytes: size, limit: maxBytes) }
         guard size > 0 else { throw .empty }
+        return try body(fd, size)
+    }
+
+    /// Reads until `count` bytes or the end of the file, retrying interrupted reads.
+    private static func readUpTo(_ count: Int, from fd: Int32, path: String) throws(MediaError) -> [UInt8] {
         var failure: MediaError?
         let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             guard let base = buffer.baseAddress else { return }

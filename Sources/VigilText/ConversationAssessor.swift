@@ -58,6 +58,8 @@ public struct TextHit: Sendable, Hashable {
     public var stage: String
     /// The indicator's weight.
     public var weight: Double
+    /// The indicator's phrase, as its set writes it (`keep ... secret`).
+    public var phrase: String
     /// The message's words that matched, normalised (what the indicator saw).
     public var matched: String
     /// Why it matters.
@@ -279,7 +281,8 @@ struct IndicatorMatcher: Sendable {
             let entry = entries[Int(entryIndex)]
             return TextHit(
                 message: message, setId: entry.setId, indicatorId: entry.indicator.id, category: entry.category, stage: entry.indicator.stage,
-                weight: entry.indicator.weight, matched: tokens[from..<to].joined(separator: " "), explanation: entry.indicator.explanation)
+                weight: entry.indicator.weight, phrase: entry.indicator.phrase, matched: tokens[from..<to].joined(separator: " "),
+                explanation: entry.indicator.explanation)
         }
     }
 

@@ -45,7 +45,8 @@ public struct APIError: HTTPResponseError, Sendable, Equatable {
         APIError(.contentTooLarge, code: "body_too_large", "the body is over \(limit) bytes; send a smaller file")
     }
     static func jsonTooLarge(limit: Int) -> APIError {
-        APIError(.contentTooLarge, code: "body_too_large", "the JSON body is over \(limit >> 20) MiB; split it into several requests")
+        let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+        return APIError(.contentTooLarge, code: "body_too_large", "the JSON body is over \(size); split it into several requests")
     }
     static func forbidden(_ scope: String) -> APIError {
         APIError(.forbidden, code: "forbidden", "this API key lacks the \"\(scope)\" scope this route needs")

@@ -36,12 +36,12 @@ enum OpenAPIErrors {
     static func invalidJSON(_ error: DecodingError) -> APIError {
         let message: String
         switch error {
-        case .keyNotFound(let key, _):
-            message = "the field \"\(key.stringValue)\" is missing"
+        case .keyNotFound(let key, let detail):
+            message = "the field \"\(key.stringValue)\" is missing\(place(detail))"
         case .typeMismatch(_, let detail), .valueNotFound(_, let detail):
-            message = "wrong type at \(path(detail)): \(detail.debugDescription)"
+            message = "wrong type\(place(detail)): \(detail.debugDescription)"
         case .dataCorrupted(let detail):
-            message = "invalid value at \(path(detail)): \(detail.debugDescription)"
+            message = "invalid value\(place(detail)): \(detail.debugDescription)"
         @unknown default:
             message = "the body is not valid JSON"
         }
@@ -82,7 +82,16 @@ enum OpenAPIErrors {
         return items
     }
 
-    private static func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.map(\.stringValue).joined(separator: ".")
+    /// ` at messages[1].text` (array positions in brackets), or nothing for the body itself.
+    private static func place(_ context: DecodingError.Context) -> String {
+        var path = ""
+        for key in context.codingPath {
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += (path.isEmpty ? "" : ".") + key.stringValue
+            }
+        }
+        return path.isEmpty ? "" : " at " + path
     }
 }

@@ -15,16 +15,21 @@ struct OperationGuard: ServerMiddleware {
     let policies: [String: OperationPolicy]
     /// The largest JSON request body accepted.
     let maxJSONBytes: Int
+    /// Smaller JSON limits of some operations, by operation id (a conversation's `text.max-body-bytes`).
+    let jsonLimits: [String: Int]
     /// The largest upload accepted (the whole body, multipart framing included).
     let maxUploadBytes: Int
 
-    /// A guard over `policies` with the given body limits.
+    /// A guard over `policies` with the given body limits (`jsonLimits` lowers the JSON limit of
+    /// the operations it names; it never raises it).
     init(
-        authoriser: Authoriser, policies: [String: OperationPolicy] = OperationPolicy.v1, maxJSONBytes: Int = 64 << 20, maxUploadBytes: Int
+        authoriser: Authoriser, policies: [String: OperationPolicy] = OperationPolicy.v1, maxJSONBytes: Int = 64 << 20, maxUploadBytes: Int,
+        jsonLimits: [String: Int] = [:]
     ) {
         self.authoriser = authoriser
         self.policies = policies
         self.maxJSONBytes = maxJSONBytes
+        self.jsonLimits = jsonLimits.mapValues { min($0, maxJSONBytes) }
         self.maxUploadBytes = maxUploadBytes
     }
 
@@ -38,7 +43,7 @@ struct OperationGuard: ServerMiddleware {
         switch policy.body {
         case .json:
             guard request.headerFields[.contentType] != nil else { throw JSONBodyRule.missingContentType }
-            return try await next(request, try await checkedJSON(body, policy: policy), metadata)
+            return try await next(request, try await checkedJSON(body, policy: policy, limit: jsonLimits[operationID] ?? maxJSONBytes), metadata)
         case .upload: limit = maxUploadBytes
         case .none, .stream: return try await next(request, body, metadata)
         }
@@ -54,11 +59,11 @@ struct OperationGuard: ServerMiddleware {
         }
     }
 
-    /// A JSON body read whole (at most ``maxJSONBytes``; the generated code buffers it anyway),
+    /// A JSON body read whole (at most `limit`; the generated code buffers it anyway),
     /// checked against ``JSONBodyRule`` and the operation's required keys, and handed on.
-    func checkedJSON(_ body: HTTPBody?, policy: OperationPolicy) async throws -> HTTPBody? {
+    func checkedJSON(_ body: HTTPBody?, policy: OperationPolicy, limit: Int) async throws -> HTTPBody? {
         guard let body else { return nil }
-        let bytes = try await body.collect(upTo: maxJSONBytes, orThrow: Self.tooLarge(.json, limit: maxJSONBytes))
+        let bytes = try await body.collect(upTo: limit, orThrow: Self.tooLarge(.json, limit: limit))
         guard JSONBodyRule.isUTF8(bytes) else { throw JSONBodyRule.notUTF8 }
         let missing = JSONBodyRule.missingKeys(policy.requiredKeys, in: bytes)
         guard missing.isEmpty else {

@@ -118,7 +118,7 @@ let package = Package(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilStore", "VigilMatching", "VigilCentre", "VigilIndex", "VigilHash", "VigilHex", "VigilMedia", "VigilPipeline",
-                "VigilExchange",
+                "VigilExchange", "VigilText",
                 "VigilAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -176,7 +176,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex", "VigilServer", "VigilStore", "VigilDomain", "VigilMatching",
-                "VigilCentre", "VigilHex",
+                "VigilCentre", "VigilHex", "VigilText",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -236,7 +236,7 @@ let package = Package(
             name: "VigilServerTests",
             dependencies: [
                 "VigilTestSupport", "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex", "VigilMatching",
-                "VigilAPI", "VigilCentre",
+                "VigilAPI", "VigilCentre", "VigilText",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Yams", package: "Yams"),

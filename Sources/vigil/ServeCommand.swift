@@ -14,6 +14,7 @@ import VigilMatching
 import VigilPipeline
 import VigilServer
 import VigilStore
+import VigilText
 
 /// `vigil serve`: the provider node.
 struct ServeCommand: AsyncParsableCommand {
@@ -71,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try data.openStore(configuration)
         let clock = SystemClock()
         let engine = try MatchEngine(store: store, tuning: configuration.indexTuning, logger: logger)
+        let conversationAssessor = try await loadTextIndicators(configuration, logger: logger)
         var settings = configuration.server
         // Connections must never take the last file descriptors (the node would stop answering):
         // the soft limit goes up to the hard one and the connection cap stays below it.
@@ -108,7 +110,7 @@ struct ServeCommand: AsyncParsableCommand {
             }
             vault = ContentVault(keyring: keyring)
         }
-        let node = Node(store: store, engine: engine, clock: clock, settings: settings, vault: vault)
+        let node = Node(store: store, engine: engine, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
         let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
@@ -123,6 +125,24 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension ServeCommand {
+    /// The text indicator sets of `POST /v1/match/conversation`, from `text.indicators-directory` or
+    /// the shipped folder; a set that does not load stops the node with an error naming its file.
+    /// Without any folder the node starts, warns, and answers conversations 503.
+    func loadTextIndicators(_ configuration: NodeConfiguration, logger: Logger) async throws -> ConversationAssessor? {
+        guard let source = TextIndicatorDirectory.forNode(configured: configuration.textIndicatorsDirectory) else {
+            logger.warning(
+                "no text indicator sets found (no data/text-indicators next to the binary or here): POST /v1/match/conversation answers 503",
+                metadata: ["setting": "text.indicators-directory"])
+            return nil
+        }
+        let assessor = try await source.assessor()
+        let sets = assessor.languages.values.map(\.count).reduce(0, +)
+        logger.info(
+            "text indicator sets loaded",
+            metadata: ["folder": "\(source.path)", "sets": "\(sets)", "languages": "\(assessor.languages.keys.sorted().joined(separator: ","))"])
+        return assessor
+    }
+
     /// On a Centre node, the retention worker (reports past their retention, expired CyberTipline submissions).
     func retentionServices(node: Node, logger: Logger) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         guard node.settings.role.servesCentre else { return [] }

@@ -9,6 +9,7 @@ import VigilMatching
 import VigilServer
 import VigilStore
 import VigilTestSupport
+import VigilText
 
 /// A provider node on a real SQLite file in a temporary folder, with one key per scope.
 struct TestNode {
@@ -21,6 +22,14 @@ struct TestNode {
     var clock: any WallClock = SystemClock()
     /// The master key of the Centre's stored files (a new one per test node).
     var vault = ContentVault(keyring: MasterKeyring(current: .generate()))
+    /// The text indicator sets (the shipped ones by default).
+    var conversationAssessor: ConversationAssessor? = TestNode.shippedTextIndicators
+
+    /// The shipped text indicator sets (`data/text-indicators`), read once.
+    static let shippedTextIndicators: ConversationAssessor? = {
+        let folder = TestPaths.packageRoot.appendingPathComponent("data/text-indicators").path
+        return (try? TextIndicatorDirectory(path: folder).indicatorSets()).flatMap { try? ConversationAssessor(sets: $0) }
+    }()
 
     static func temporaryPath() -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-server-\(UUID().uuidString)")
@@ -50,7 +59,9 @@ struct TestNode {
     }
 
     /// The node's services over its store and engine.
-    var node: Node { Node(store: store, engine: engine, health: health, clock: clock, settings: settings, vault: vault) }
+    var node: Node {
+        Node(store: store, engine: engine, health: health, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
+    }
 
     var application: some ApplicationProtocol {
         buildApplication(node: node)

@@ -2,6 +2,7 @@ public import VigilCentre
 public import VigilDomain
 public import VigilMatching
 public import VigilStore
+public import VigilText
 
 /// Everything the node's areas share: the store (by protocol), the match engine and its
 /// follower's health, the clock, and the settings. Built once by `vigil serve` (or a test) and
@@ -17,6 +18,9 @@ public struct Node: Sendable {
     public var clock: any WallClock
     /// The HTTP server's settings.
     public var settings: ServerSettings
+    /// The text indicator sets loaded at start, as one assessor (nil: none loaded, and
+    /// `POST /v1/match/conversation` answers 503 `no_text_indicators`). See ``TextIndicatorSource``.
+    public var conversationAssessor: ConversationAssessor?
     /// What seals and opens the files of the Centre's reports (nil: the node takes no files).
     public var vault: ContentVault?
     /// What the retention worker last did (for `/ready`, on a Centre node).
@@ -26,9 +30,10 @@ public struct Node: Sendable {
     /// A node over `store` and `engine`.
     public init(
         store: any NodeStore, engine: MatchEngine, health: FollowerHealth = FollowerHealth(), clock: any WallClock = SystemClock(),
-        settings: ServerSettings = ServerSettings(), vault: ContentVault? = nil
+        settings: ServerSettings = ServerSettings(), vault: ContentVault? = nil, conversationAssessor: ConversationAssessor? = nil
     ) {
         self.vault = vault
+        self.conversationAssessor = conversationAssessor
         self.store = store
         self.engine = engine
         self.health = health

@@ -45,6 +45,11 @@ import VigilMedia
 /// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
 /// | `index.max-lag-seconds` | `VIGIL_INDEX_MAX_LAG_SECONDS` | 30: `/ready` is 503 when the index has not reached the end of its feed for longer |
 /// | `index.max-failure-seconds` | `VIGIL_INDEX_MAX_FAILURE_SECONDS` | 5: `/ready` is 503 when the follower has failed for longer |
+/// | `text.indicators-directory` | `VIGIL_TEXT_INDICATORS_DIRECTORY` | the shipped `data/text-indicators` next to the binary or in the working directory (none: conversations are 503) |
+/// | `text.max-messages` | `VIGIL_TEXT_MAX_MESSAGES` | 1,000 messages in one conversation (at most 10,000) |
+/// | `text.max-message-bytes` | `VIGIL_TEXT_MAX_MESSAGE_BYTES` | 4,096 bytes of UTF-8 in one message (at most 10,000) |
+/// | `text.max-body-bytes` | `VIGIL_TEXT_MAX_BODY_BYTES` | 8 MiB: the largest conversation body (`http.max-body-bytes` still applies) |
+/// | `text.review-score` | `VIGIL_TEXT_REVIEW_SCORE` | 0.3: a conversation's answer says `review_required` from this score |
 /// | `retention.report-days` | `VIGIL_RETENTION_REPORT_DAYS` | 365: a report is deleted this long after the last action on it (unless a hold or a preservation request keeps it) |
 /// | `retention.interval-seconds` | `VIGIL_RETENTION_INTERVAL_SECONDS` | 300: how often the Centre's retention worker sweeps |
 /// | `retention.max-failure-seconds` | `VIGIL_RETENTION_MAX_FAILURE_SECONDS` | 3600: `/ready` is 503 on a Centre node when sweeps have failed for longer |
@@ -65,6 +70,8 @@ public struct NodeConfiguration: Sendable {
     public var contentMasterKeyFile: String?
     /// The master keys themselves, base64, comma-separated, the first the current one (overrides the file).
     public var contentMasterKey: String?
+    /// The folder of text indicator sets (nil: the shipped sets, see ``TextIndicatorDirectory/forNode(configured:executable:workingDirectory:)``).
+    public var textIndicatorsDirectory: String?
 
     /// The defaults: `./vigil-data`, `info`, and `ServerSettings()`.
     public init(dataDirectory: String = "./vigil-data", logLevel: Logger.Level = .info, server: ServerSettings = ServerSettings()) {
@@ -140,6 +147,7 @@ public struct NodeConfiguration: Sendable {
         try await readLimits(reader)
         try await readRetention(reader)
         try await readFiling(reader)
+        try await readText(reader)
 
         switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
         case "speed": indexTuning = .speed

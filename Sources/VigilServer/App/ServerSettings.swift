@@ -37,6 +37,8 @@ public struct ServerSettings: Sendable {
     /// answers, less work per request). When false it goes through the generated route like
     /// every other operation, which the tests compare it with.
     public var matchFastPath: Bool = true
+    /// The limits and review threshold of `POST /v1/match/conversation` (see ``ConversationSettings``).
+    public var conversations = ConversationSettings()
     /// The Centre's retention of reports (and expired CyberTipline submissions): see ``RetentionWorker``.
     public var retention = RetentionSettings()
     /// Where and how this node files the reports its action policies ask for (nil: not configured).

@@ -88,7 +88,7 @@ struct OpenAPITests {
     @Test func everyV1RouteIsDocumentedWithItsScopes() async throws {
         let operations = try Self.documentedOperations()
         let v1 = operations.filter(\.generated)
-        #expect(v1.count == 22)
+        #expect(v1.count == 23)
         #expect(v1.allSatisfy { $0.path.hasPrefix("/v1/") })
         #expect(Set(operations.map(\.id)).count == operations.count, "operation ids are unique")
 

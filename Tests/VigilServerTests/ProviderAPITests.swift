@@ -31,7 +31,8 @@ struct ProviderAPITests {
             (.get, "/v1/lists", .match), (.get, "/v1/lists/l", .curate), (.post, "/v1/lists", .curate),
             (.patch, "/v1/lists/l", .curate), (.delete, "/v1/lists/nope", .curate), (.get, "/v1/lists/l/entries", .curate),
             (.post, "/v1/lists/l/entries", .curate), (.delete, "/v1/lists/l/entries/99", .curate), (.put, "/v1/lists/l/entries/99/note", .curate),
-            (.post, "/v1/match/hash", .match), (.post, "/v1/match/file", .match), (.post, "/v1/compare", .match),
+            (.post, "/v1/match/hash", .match), (.post, "/v1/match/file", .match), (.post, "/v1/match/conversation", .match),
+            (.post, "/v1/compare", .match),
             (.get, "/v1/index/status", .match), (.post, "/v1/hash", .hash),
         ]
         try await node.application.test(.router) { client in

@@ -52,7 +52,9 @@ public func buildRouter(
 
     // The /v1 routes: authentication (deny by default), the direct match path, then the bridge
     // (caller and errors), then per operation the guard (authorisation, body limit).
-    let guardrails = OperationGuard(authoriser: authoriser, maxJSONBytes: node.settings.maxBodyBytes, maxUploadBytes: node.settings.maxBodyBytes)
+    let guardrails = OperationGuard(
+        authoriser: authoriser, maxJSONBytes: node.settings.maxBodyBytes, maxUploadBytes: node.settings.maxBodyBytes,
+        jsonLimits: [Operations.MatchConversation.id: node.settings.conversations.maxBodyBytes])
     var group = router.group().add(middleware: authentication)
     if node.settings.matchFastPath {
         group = group.add(middleware: MatchHashFastPath(matching: v1.matching, authoriser: authoriser, maxJSONBytes: guardrails.maxJSONBytes))

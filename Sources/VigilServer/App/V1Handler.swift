@@ -18,7 +18,9 @@ struct V1Handler: APIProtocol {
         lists = ListsController(store: node.store, service: service, clock: node.clock)
         actions = ActionsController(store: node.store, engine: node.engine, service: service, filesReports: node.settings.filing != nil)
         exchange = ExchangeController(store: node.store, service: service)
-        matching = MatchingController(matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher)
+        matching = MatchingController(
+            matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher,
+            conversations: ConversationMatching(assessor: node.conversationAssessor, settings: node.settings.conversations))
         self.hashing = HashingController(hashing: hashing, uploads: uploads, fetcher: fetcher)
     }
 
@@ -46,6 +48,9 @@ struct V1Handler: APIProtocol {
     func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output { try await matching.matchHash(input) }
     func matchFile(_ input: Operations.MatchFile.Input) async throws -> Operations.MatchFile.Output { try await matching.matchFile(input) }
     func matchURL(_ input: Operations.MatchURL.Input) async throws -> Operations.MatchURL.Output { try await matching.matchURL(input) }
+    func matchConversation(_ input: Operations.MatchConversation.Input) async throws -> Operations.MatchConversation.Output {
+        try await matching.matchConversation(input)
+    }
     func compareHashes(_ input: Operations.CompareHashes.Input) async throws -> Operations.CompareHashes.Output {
         try await matching.compareHashes(input)
     }

@@ -6,12 +6,14 @@ import VigilMatching
 import VigilPipeline
 
 /// `/v1/match/…`, `/v1/compare` and `/v1/index/status`: lookups answered by the one
-/// ``MatchService`` (the same rules as HMA's lookups).
+/// ``MatchService`` (the same rules as HMA's lookups), and conversations scored by
+/// ``ConversationMatching``.
 struct MatchingController: Sendable {
     let matching: MatchService
     let hashing: MediaHashing
     let uploads: UploadReader
     let fetcher: URLFetcher
+    let conversations: ConversationMatching
 
     /// The hot path: one JSON lookup, answered from the in-memory index.
     func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output {
@@ -61,6 +63,16 @@ struct MatchingController: Sendable {
             }
         let hashed = try await hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
         return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: query.lists, query: ["url": query.url])))))
+    }
+
+    /// A conversation's risk score with its stages and the indicators that fired (a signal for a
+    /// person to check).
+    func matchConversation(_ input: Operations.MatchConversation.Input) async throws -> Operations.MatchConversation.Output {
+        let query =
+            switch input.body {
+            case .json(let query): query
+            }
+        return .ok(.init(body: .json(try conversations.answer(query))))
     }
 
     func compareHashes(_ input: Operations.CompareHashes.Input) async throws -> Operations.CompareHashes.Output {

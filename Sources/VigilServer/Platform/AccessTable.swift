@@ -44,6 +44,7 @@ extension AccessPolicy {
             Operations.MatchHash.id: match,
             Operations.MatchFile.id: match,
             Operations.MatchURL.id: match,
+            Operations.MatchConversation.id: match,
             Operations.CompareHashes.id: match,
             Operations.IndexStatus.id: AccessRule(scopes: [.match], kinds: lookers.union([.auditor])),
             Operations.HashFile.id: hash,

@@ -2,6 +2,7 @@ import HTTPTypes
 import VigilCentre
 import VigilMatching
 import VigilStore
+import VigilText
 
 /// The one map from the services' errors to HTTP answers (the `/v1` API answers them as they are;
 /// the HMA routes turn them into HMA's shape in ``HMAErrorMiddleware``). Database details never
@@ -57,12 +58,23 @@ enum ErrorMap {
         }
     }
 
+    /// The answer to a refused conversation (``ConversationAssessor``): a language with no set
+    /// loaded (the message names the loaded ones) or one over the assessor's own limits is 422.
+    static func answer(_ error: TextError) -> APIError {
+        switch error.code {
+        case .unknownLanguage: APIError(.unprocessableContent, code: "unknown_language", error.message)
+        case .invalidConversation: APIError(.unprocessableContent, code: "invalid_conversation", error.message)
+        default: APIError(.internalServerError, code: "text_error", error.message)
+        }
+    }
+
     /// Any error a service throws, as an answer when it is one of the services' own, else as it is.
     static func answer(_ error: any Error) -> any Error {
         switch error {
         case let error as StoreError: answer(error)
         case let error as CentreError: answer(error)
         case let error as MatchError: answer(error)
+        case let error as TextError: answer(error)
         default: error
         }
     }

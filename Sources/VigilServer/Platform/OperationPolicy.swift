@@ -58,6 +58,7 @@ extension OperationPolicy {
             Operations.MatchHash.id: OperationPolicy(body: .json),
             Operations.MatchFile.id: OperationPolicy(body: .upload, parameterError: dihedral),
             Operations.MatchURL.id: OperationPolicy(body: .json),
+            Operations.MatchConversation.id: OperationPolicy(body: .json),
             Operations.CompareHashes.id: OperationPolicy(body: .json),
             Operations.IndexStatus.id: OperationPolicy(body: .none),
             Operations.HashFile.id: OperationPolicy(body: .upload, parameterError: dihedral),

@@ -6,4 +6,12 @@ public enum MediaFile {
     public static func read(path: String, limits: DecodeLimits = DecodeLimits()) throws(MediaError) -> [UInt8] {
         try FileReader.read(path: path, maxBytes: limits.maxBytes)
     }
+
+    /// The first `count` bytes (fewer for a shorter file) of the regular file at `path`, for
+    /// sniffing its format: ``MediaError/unreadable(path:detail:)`` for anything but a readable
+    /// regular file (a named pipe is refused before it is opened, so this never blocks) and
+    /// ``MediaError/empty`` for an empty one.
+    public static func head(path: String, count: Int) throws(MediaError) -> [UInt8] {
+        try FileReader.head(path: path, count: count, maxBytes: Int.max)
+    }
 }

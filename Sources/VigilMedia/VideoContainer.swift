@@ -63,7 +63,7 @@ public enum VideoContainer: String, Sendable, CaseIterable {
     /// The container of the file at `path`, from its first 12 bytes; `nil` when it is no supported
     /// video, or is not a readable, non-empty regular file.
     public static func sniff(fileAt path: String) -> VideoContainer? {
-        guard let head = try? FileReader.head(path: path, count: 12, maxBytes: Int.max) else { return nil }
+        guard let head = try? MediaFile.head(path: path, count: 12) else { return nil }
         return sniff(head)
     }
 }

@@ -161,14 +161,18 @@ extension HashCommand {
 
     /// A video by its bytes (an MP4, MOV, Matroska/WebM or AVI container), or, when the bytes are
     /// no image either, by its name's extension (then ffmpeg's error says what is wrong with it).
+    /// The head is read once, and only from a regular file (a named pipe is never opened); a file
+    /// whose head cannot be read goes by its name, and the hasher's error then says what it is.
     static func isVideo(_ path: String) -> Bool {
-        if VideoContainer.sniff(fileAt: path) != nil { return true }
-        let name = URL(fileURLWithPath: path)
-        guard VideoContainer.fileExtensions.contains(name.pathExtension.lowercased()) else { return false }
-        guard let handle = FileHandle(forReadingAtPath: path) else { return true }
-        defer { try? handle.close() }
-        let head = (try? handle.read(upToCount: 12)) ?? Data()
-        return ImageFormat.sniff([UInt8](head)) == nil
+        let namedVideo = VideoContainer.fileExtensions.contains(URL(fileURLWithPath: path).pathExtension.lowercased())
+        let head: [UInt8]
+        do {
+            head = try MediaFile.head(path: path, count: 12)
+        } catch {
+            return namedVideo
+        }
+        if VideoContainer.sniff(head) != nil { return true }
+        return namedVideo && ImageFormat.sniff(head) == nil
     }
 }
 

@@ -112,12 +112,12 @@ struct HashCommandTests {
     /// command cannot hang on it); the image beside it is still hashed. Should the check go, the
     /// time limit fails the test: cancellation opens the pipe's write end, which releases a reader
     /// stuck opening it.
-    @Test(.timeLimit(.minutes(1)))
-    func namedPipeIsAnErrorNotAHang() async throws {
+    @Test(.timeLimit(.minutes(1)), arguments: ["pipe.jpg", "pipe.mp4"])
+    func namedPipeIsAnErrorNotAHang(_ name: String) async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("vigil-cli-fifo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
-        let pipe = folder.appendingPathComponent("pipe.jpg").path
+        let pipe = folder.appendingPathComponent(name).path
         try #require(mkfifo(pipe, 0o600) == 0)
         let bridge = bridge
         // The command runs from a thread of its own: waiting for it must not hold one of the

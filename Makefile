@@ -26,10 +26,9 @@ hash: release
 	.build/release/vigil hash $(SAMPLES)
 
 # The whole test suite, with the reference implementations (pdqhash on Pillow) installed for the
-# conformance tests.
+# conformance tests and a throwaway PostgreSQL cluster for the store contract suite (scripts/test.sh).
 test: python
-	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	SWIFT=$(SWIFT) bash scripts/test.sh
 
 # Style: swift-format (bundled with the toolchain) with the settings in .swift-format.
 LINT_PATHS ?= Sources Tests Benchmarks/Sources Benchmarks/Package.swift Package.swift

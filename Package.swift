@@ -47,6 +47,10 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
         // Its FilePath names the executable (swift-subprocess's own dependency).
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        // VigilStore's second implementation: PostgreSQL, for several nodes on one database.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
+        // TLS to PostgreSQL (`sslmode` in the store URL); postgres-nio depends on it already.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
     ],
     targets: [
         // The real C image codecs from the system: libjpeg-turbo (TurboJPEG API), libpng, libwebp, giflib.
@@ -90,6 +94,11 @@ let package = Package(
                 "VigilDomain",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -194,6 +203,10 @@ let package = Package(
         ),
         .target(
             name: "VigilTestSupport",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/VigilTestSupport",
             swiftSettings: swiftSettings
         ),
@@ -229,7 +242,9 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilStoreTests",
-            dependencies: ["VigilStore", "VigilDomain", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "VigilStore", "VigilDomain", "VigilTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -109,6 +109,13 @@ public protocol OutboxStore: Sendable {
     /// current secret. Due messages whose policy (or its secret) is gone are failed permanently
     /// first, with a `lastError` that says so, and are not returned.
     func dueDeliveries(now: Date, limit: Int) async throws(StoreError) -> [OutboxDelivery]
+    /// Claims up to `limit` of the messages due at `now` (oldest first) for one worker: each is not
+    /// due again until `leaseUntil`, so no other worker, on this node or another, takes it
+    /// meanwhile; the worker marks it delivered or failed (which sets when it is due next). A worker
+    /// that stops before that leaves the message to be claimed again once the lease has passed:
+    /// delivery is at least once, and receivers deduplicate on its id (`X-Vigil-Delivery`). Due
+    /// messages whose policy is gone are failed first, as ``dueDeliveries(now:limit:)`` does.
+    func claimDeliveries(now: Date, limit: Int, leaseUntil: Date) async throws(StoreError) -> [OutboxDelivery]
     /// Marks a delivery done.
     func markDelivered(_ id: Int64, at: Date) async throws(StoreError)
     /// Records a failed attempt and when to try again (nil: give up).

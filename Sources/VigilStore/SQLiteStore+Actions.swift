@@ -48,24 +48,12 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
         }
     }
 
-    public func setPolicy(_ policy: ActionPolicy?, forList name: String) async throws(StoreError) {
-        try await write { tx throws(StoreError) in try tx.setPolicy(policy, forList: name) }
-    }
-
     public func policies() async throws(StoreError) -> [Int64: ActionPolicy] {
         let records = try await read { db in try PolicyRecord.fetchAll(db) }
         var policies: [Int64: ActionPolicy] = [:]
         for record in records { policies[record.listId] = try record.policy() }
         return policies
     }
-
-    public func enqueue(_ messages: [OutboxMessage]) async throws(StoreError) -> [Int64] {
-        guard !messages.isEmpty else { return [] }
-        return try await write { tx throws(StoreError) in try tx.enqueue(messages) }
-    }
-
-    /// The `last_error` of a delivery whose list's policy (or its secret) was removed before it went out.
-    static let policyGone = "the list's action policy (or its webhook secret) was removed before delivery; the message was not sent"
 
     public func dueDeliveries(now: Date, limit: Int) async throws(StoreError) -> [OutboxDelivery] {
         let cutoff = now.rfc3339
@@ -82,7 +70,7 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
         if anyOrphaned {
             try await writeDatabase { db in
                 try db.execute(
-                    sql: "UPDATE outbox SET failed_at = ?, last_error = ? WHERE \(orphaned)", arguments: [cutoff, Self.policyGone, cutoff])
+                    sql: "UPDATE outbox SET failed_at = ?, last_error = ? WHERE \(orphaned)", arguments: [cutoff, StoreRules.policyGone, cutoff])
             }
         }
         return try await read { db in
@@ -95,6 +83,28 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
                 arguments: [cutoff, max(0, limit)]
             ).map(\.delivery)
         }
+    }
+
+    public func claimDeliveries(now: Date, limit: Int, leaseUntil: Date) async throws(StoreError) -> [OutboxDelivery] {
+        // A read first (failing orphans as it goes), so that an idle worker's polls take no write lock.
+        let due = try await dueDeliveries(now: now, limit: limit)
+        guard !due.isEmpty else { return [] }
+        let cutoff = now.rfc3339
+        let lease = leaseUntil.rfc3339
+        let ids = due.map(\.id)
+        // The single writer: a message still due when the claim runs is this worker's.
+        let claimed = try await writeDatabase { db in
+            var claimed: Set<Int64> = []
+            for id in ids {
+                try db.execute(
+                    sql: """
+                        UPDATE outbox SET next_attempt_at = ? WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+                        """, arguments: [lease, id, cutoff])
+                if db.changesCount == 1 { claimed.insert(id) }
+            }
+            return claimed
+        }
+        return due.filter { claimed.contains($0.id) }
     }
 
     public func markDelivered(_ id: Int64, at: Date) async throws(StoreError) {
@@ -174,10 +184,6 @@ extension SQLiteStore: SignalTypeSettingsStore {
     public func signalTypeRatios() async throws(StoreError) -> [String: Double] {
         let records = try await read { db in try SignalTypeSettingRecord.fetchAll(db) }
         return Dictionary(records.map { ($0.name, $0.enabledRatio) }, uniquingKeysWith: { _, last in last })
-    }
-
-    public func setSignalTypeRatio(_ ratio: Double, for name: String) async throws(StoreError) {
-        try await write { tx throws(StoreError) in try tx.setSignalTypeRatio(ratio, for: name) }
     }
 }
 

@@ -35,14 +35,6 @@ extension SQLiteStore: FilingStore {
         }
     }
 
-    public func recordActions(messages: [OutboxMessage], filings: [NewFiling]) async throws(StoreError) -> (
-        messages: [Int64], filings: [Int64]
-    ) {
-        try await write { tx throws(StoreError) in
-            (try tx.enqueue(messages), try filings.map { filing throws(StoreError) in try tx.recordFiling(filing) })
-        }
-    }
-
     public func filing(id: Int64) async throws(StoreError) -> StoredFiling? {
         try await read { db in try Self.fetchFiling(db, id: id) }
     }
@@ -104,7 +96,7 @@ extension SQLiteStore: FilingStore {
     }
 
     public func recordCentreStatus(filingId: Int64, _ status: CentreReportStatus) async throws(StoreError) {
-        let json = try Self.json(status)
+        let json = try StoreRules.json(status)
         try await writeDatabase { db in
             let stamp = self.clock.now().rfc3339
             try db.execute(
@@ -113,15 +105,7 @@ extension SQLiteStore: FilingStore {
         }
     }
 
-    public func completeFiling(id: Int64, report: Report) async throws(StoreError) -> StoredFiling {
-        try await write { tx throws(StoreError) in try tx.completeFiling(id: id, report: report) }
-    }
-
     // MARK: Rows
-
-    static func json(_ value: some Encodable) throws(StoreError) -> Data {
-        do { return try ReportCoding.encoder().encode(value) } catch { throw .internal("a filing could not be written as JSON: \(error)") }
-    }
 
     static let filingColumns = """
         id, reference, list_id, state, report, matches, problems, created_at, updated_at, attempts, next_attempt_at, last_error,
@@ -152,9 +136,9 @@ extension SQLiteTransaction {
     /// Records a filing: `queued` (due now) when its report is complete, else `incomplete`.
     func recordFiling(_ filing: NewFiling) throws(StoreError) -> Int64 {
         let problems = ReportValidation.problems(filing.report)
-        let report = try SQLiteStore.json(filing.report)
-        let matches = try SQLiteStore.json(filing.matches)
-        let problemsJSON = try SQLiteStore.json(problems)
+        let report = try StoreRules.json(filing.report)
+        let matches = try StoreRules.json(filing.matches)
+        let problemsJSON = try StoreRules.json(problems)
         return try database {
             try db.execute(
                 sql: """
@@ -162,7 +146,7 @@ extension SQLiteTransaction {
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
-                    filing.reference, filing.listId, problems.isEmpty ? FilingState.queued.rawValue : FilingState.incomplete.rawValue, report,
+                    filing.reference, filing.listId, StoreRules.filingState(problems: problems).rawValue, report,
                     matches, problemsJSON, stamp, stamp, problems.isEmpty ? stamp : nil,
                 ])
             return db.lastInsertedRowID
@@ -171,19 +155,15 @@ extension SQLiteTransaction {
 
     func completeFiling(id: Int64, report: Report) throws(StoreError) -> StoredFiling {
         let problems = ReportValidation.problems(report)
-        let reportJSON = try SQLiteStore.json(report)
-        let problemsJSON = try SQLiteStore.json(problems)
+        let reportJSON = try StoreRules.json(report)
+        let problemsJSON = try StoreRules.json(problems)
         return try database {
             guard let filing = try SQLiteStore.fetchFiling(db, id: id) else { throw StoreError.filingNotFound(id) }
-            guard filing.state == .incomplete else {
-                throw StoreError(
-                    code: .stateChanged,
-                    message: "filing \(id) is \(filing.state.rawValue), no longer incomplete: only an incomplete filing is completed")
-            }
+            guard filing.state == .incomplete else { throw StoreRules.filingNotIncomplete(id, state: filing.state) }
             try db.execute(
                 sql: "UPDATE filings SET report = ?, problems = ?, state = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?",
                 arguments: [
-                    reportJSON, problemsJSON, problems.isEmpty ? FilingState.queued.rawValue : FilingState.incomplete.rawValue,
+                    reportJSON, problemsJSON, StoreRules.filingState(problems: problems).rawValue,
                     problems.isEmpty ? stamp : nil, stamp, id,
                 ])
             guard let updated = try SQLiteStore.fetchFiling(db, id: id) else { throw StoreError.filingNotFound(id) }

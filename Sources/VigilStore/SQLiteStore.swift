@@ -289,10 +289,6 @@ public final class SQLiteStore: TransactionalStore {
 // MARK: Lists, entries and the change feed
 
 extension SQLiteStore: ListStore {
-    public func createList(_ list: HashList) async throws(StoreError) -> StoredList {
-        try await write { tx throws(StoreError) in try tx.createList(list) }
-    }
-
     public func lists() async throws(StoreError) -> [StoredList] {
         let records = try await read { db in try ListRecord.order(ListRecord.CodingKeys.name).fetchAll(db) }
         var lists: [StoredList] = []
@@ -303,32 +299,6 @@ extension SQLiteStore: ListStore {
 
     public func list(named name: String) async throws(StoreError) -> StoredList {
         try await read { db in try SQLiteTransaction.fetchList(db, named: name) }
-    }
-
-    public func updateList(named name: String, _ update: ListUpdate) async throws(StoreError) -> StoredList {
-        try await write { tx throws(StoreError) in try tx.updateList(named: name, update) }
-    }
-
-    public func deleteList(named name: String) async throws(StoreError) {
-        try await write { tx throws(StoreError) in try tx.deleteList(named: name) }
-    }
-
-    public func apply(_ records: [IndicatorRecord], toList name: String) async throws(StoreError) -> [Int64] {
-        try await write { tx throws(StoreError) in try tx.apply(records, toList: name) }
-    }
-
-    public func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) async throws(StoreError) -> Int {
-        guard !itemIds.isEmpty else { return 0 }
-        return try await write { tx throws(StoreError) in try tx.removeItems(sourceOrganisation: sourceOrganisation, itemIds: itemIds, fromList: name)
-        }
-    }
-
-    public func removeEntry(_ id: Int64, fromList name: String) async throws(StoreError) {
-        try await write { tx throws(StoreError) in try tx.removeEntry(id, fromList: name) }
-    }
-
-    public func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) async throws(StoreError) -> StoredEntry {
-        try await write { tx throws(StoreError) in try tx.editEntry(id, inList: name, edit) }
     }
 
     public func entries(ofList name: String, afterId: Int64, limit: Int) async throws(StoreError) -> [StoredEntry] {
@@ -382,10 +352,6 @@ extension SQLiteStore: ListStore {
 // MARK: Organisations and keys
 
 extension SQLiteStore: OrganisationStore, KeyStore {
-    public func createOrganisation(_ organisation: NewOrganisation) async throws(StoreError) -> Organisation {
-        try await write { tx throws(StoreError) in try tx.createOrganisation(organisation) }
-    }
-
     public func organisations() async throws(StoreError) -> [Organisation] {
         let records = try await read { db in try OrganisationRecord.order(OrganisationRecord.CodingKeys.name).fetchAll(db) }
         var organisations: [Organisation] = []
@@ -401,46 +367,9 @@ extension SQLiteStore: OrganisationStore, KeyStore {
         try await read { db in try OrganisationRecord.filter(OrganisationRecord.CodingKeys.name == name).fetchOne(db) }?.organisation()
     }
 
-    static func digest(_ secret: String) -> [UInt8] {
-        Array(SHA256.hash(data: Data(secret.utf8)))
-    }
-
-    /// A new secret (`vk_` and 48 hex digits, from the system's secure generator), its prefix and hash.
-    private static func newSecret() -> (secret: String, prefix: String, digest: [UInt8]) {
-        var random = SystemRandomNumberGenerator()
-        let bytes = (0..<24).map { _ in UInt8.random(in: 0...255, using: &random) }
-        let hex = Array("0123456789abcdef".utf8)
-        var text = Array("vk_".utf8)
-        for byte in bytes {
-            text.append(hex[Int(byte >> 4)])
-            text.append(hex[Int(byte & 15)])
-        }
-        let secret = String(decoding: text, as: UTF8.self)
-        return (secret, String(secret.prefix(11)), digest(secret))
-    }
-
-    public func createKey(organisationId: Int64, scopes: Set<Scope>, label: String) async throws(StoreError) -> (secret: String, info: APIKeyInfo) {
-        let new = Self.newSecret()
-        let info = try await write { tx throws(StoreError) in
-            try tx.createKey(organisationId: organisationId, prefix: new.prefix, secretSHA256: new.digest, scopes: scopes, label: label)
-        }
-        return (new.secret, info)
-    }
-
-    public func createKey(organisation: String, scopes: Set<Scope>, label: String) async throws(StoreError) -> (secret: String, info: APIKeyInfo) {
-        let new = Self.newSecret()
-        let info = try await write { tx throws(StoreError) in
-            var owner = try tx.organisation(named: organisation)
-            if owner == nil { owner = try tx.createOrganisation(NewOrganisation(name: organisation, kind: .provider)) }
-            guard let owner else { throw .organisationNotFound(organisation) }
-            return try tx.createKey(organisationId: owner.id, prefix: new.prefix, secretSHA256: new.digest, scopes: scopes, label: label)
-        }
-        return (new.secret, info)
-    }
-
     public func verify(secret: String) async throws(StoreError) -> Principal? {
-        guard secret.hasPrefix("vk_"), secret.utf8.count == 51 else { return nil }
-        let digest = Data(Self.digest(secret))
+        guard KeySecret.hasKeyShape(secret) else { return nil }
+        let digest = Data(KeySecret.digest(secret))
         return try await read { db in try PrincipalRecord.fetchOne(db, sql: PrincipalRecord.query, arguments: [digest]) }?.principal()
     }
 
@@ -448,7 +377,4 @@ extension SQLiteStore: OrganisationStore, KeyStore {
         try await read { db in try KeyRecord.fetchAll(db, sql: KeyRecord.query + " ORDER BY k.id") }.map(\.info)
     }
 
-    public func revokeKey(id: Int64) async throws(StoreError) {
-        try await write { tx throws(StoreError) in try tx.revokeKey(id: id) }
-    }
 }

@@ -31,7 +31,7 @@ struct SQLiteTransaction: StoreTransaction {
     static func fetchList(_ db: Database, named name: String) throws(StoreError) -> StoredList {
         // A deleted list keeps its row under an internal name (`name~deleted~id`, which no valid
         // name can take); it is gone for every caller, so that name finds nothing either.
-        guard !name.utf8.contains(UInt8(ascii: "~")) else { throw .listNotFound(name) }
+        guard StoreRules.isReachableListName(name) else { throw .listNotFound(name) }
         let record: ListRecord?
         do { record = try ListRecord.filter(ListRecord.CodingKeys.name == name).fetchOne(db) } catch { throw StoreError.from(error) }
         guard let record else { throw .listNotFound(name) }
@@ -51,7 +51,7 @@ struct SQLiteTransaction: StoreTransaction {
     }
 
     func createList(_ list: HashList) throws(StoreError) -> StoredList {
-        do { try list.validate() } catch { throw .invalid(error.description) }
+        try StoreRules.check(list)
         if try listExists(list.name) { throw .listExists(list.name) }
         try run {
             try db.execute(
@@ -66,13 +66,7 @@ struct SQLiteTransaction: StoreTransaction {
 
     func updateList(named name: String, _ update: ListUpdate) throws(StoreError) -> StoredList {
         let stored = try list(named: name)
-        var list = stored.list
-        if let newName = update.name { list.name = newName }
-        if let kind = update.kind { list.kind = kind }
-        if let radius = update.matchRadius { list.matchRadius = radius }
-        if let ratio = update.enabledRatio { list.enabledRatio = ratio }
-        if let enabled = update.enabled { list.enabled = enabled }
-        do throws(ListValidationError) { try list.validate() } catch { throw .invalid(error.description) }
+        let list = try StoreRules.updated(stored.list, with: update)
         if list.name != name, try listExists(list.name) { throw .listExists(list.name) }
         // Entries, the change feed and action policies refer to the list by id, so a rename is this one row.
         try run {
@@ -229,7 +223,7 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Organisations and keys
 
     func createOrganisation(_ organisation: NewOrganisation) throws(StoreError) -> Organisation {
-        do throws(OrganisationValidationError) { try organisation.validate() } catch { throw .invalid(error.description) }
+        try StoreRules.check(organisation)
         if try self.organisation(named: organisation.name) != nil { throw .organisationExists(organisation.name) }
         let id = try run {
             try db.execute(
@@ -252,19 +246,7 @@ struct SQLiteTransaction: StoreTransaction {
         -> APIKeyInfo
     {
         guard let organisation = try organisation(id: organisationId) else { throw .organisationNotFound(id: organisationId) }
-        let allowed = Scope.allowed(for: organisation.kind)
-        guard !scopes.isEmpty else {
-            throw .invalid(
-                "a key needs at least one scope; a \(organisation.kind.rawValue) key may hold: \(Scopes.encode(allowed).replacingOccurrences(of: ",", with: ", "))"
-            )
-        }
-        let refused = scopes.subtracting(allowed)
-        guard refused.isEmpty else {
-            throw .invalid(
-                "a \(organisation.kind.rawValue) organisation's keys may not hold the scope(s) \(Scopes.encode(refused).replacingOccurrences(of: ",", with: ", ")); "
-                    + "allowed: \(Scopes.encode(allowed).replacingOccurrences(of: ",", with: ", "))")
-        }
-        guard label.utf8.count <= 500 else { throw .invalid("a key's label is at most 500 bytes") }
+        try StoreRules.checkKey(scopes: scopes, label: label, for: organisation)
         let id = try run {
             try db.execute(
                 sql: "INSERT INTO api_keys (prefix, secret_sha256, organisation_id, scopes, label, created_at) VALUES (?, ?, ?, ?, ?, ?)",
@@ -288,9 +270,7 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Action policies and the outbox
 
     func setPolicy(_ policy: ActionPolicy?, forList name: String) throws(StoreError) {
-        if let policy {
-            do throws(ActionPolicyError) { try policy.validate() } catch { throw .invalid(error.description) }
-        }
+        try StoreRules.check(policy)
         let list = try list(named: name)
         try run {
             try db.execute(sql: "DELETE FROM list_actions WHERE list_id = ?", arguments: [list.id])
@@ -346,7 +326,7 @@ struct SQLiteTransaction: StoreTransaction {
     // MARK: Signal type settings
 
     func setSignalTypeRatio(_ ratio: Double, for name: String) throws(StoreError) {
-        guard ratio.isFinite else { throw .invalid("enabled_ratio must be a finite number") }
+        try StoreRules.checkSignalTypeRatio(ratio)
         try run {
             try db.execute(
                 sql: """

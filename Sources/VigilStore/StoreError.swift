@@ -1,4 +1,6 @@
 import GRDB
+import NIOCore
+import PostgresNIO
 
 /// Why a store operation failed: a stable ``code`` for programs, a ``message`` that is safe to show
 /// a client, and the ``underlying`` cause for logs.
@@ -55,6 +57,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         /// is full, or it is read-only. An operator must act; retrying later may succeed.
         public static let unavailable = Code("unavailable")
         /// Something that should not happen: a corrupt database, an unexpected row, a bug.
+        /// This store cannot do this (yet): the message names what and where it can be done.
+        public static let unsupported = Code("unsupported")
         public static let `internal` = Code("internal")
 
         /// A unit of work's body threw an error of its own (carried out of the transaction and
@@ -193,6 +197,13 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         StoreError(code: .invalid, message: message)
     }
 
+    /// The Centre's stores are not on PostgreSQL yet: `what` names the operation.
+    public static func notOnPostgres(_ what: String) -> StoreError {
+        StoreError(
+            code: .unsupported,
+            message: "\(what) is not available on the PostgreSQL store yet; run the Centre on SQLite (the default) for now")
+    }
+
     /// Something that should not happen (a row the store cannot read, a bug): `message` says what,
     /// without SQL.
     public static func `internal`(_ message: String, underlying: (any Error & Sendable)? = nil) -> StoreError {
@@ -206,6 +217,11 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
     public static func from(_ error: any Error) -> StoreError {
         if let error = error as? StoreError { return error }
         if let error = error as? DatabaseError { return from(database: error) }
+        if let error = error as? PSQLError { return from(postgres: error) }
+        if error is ChannelError || error is IOError {
+            return StoreError(
+                code: .unavailable, message: "the database is not reachable; the node retries by itself", underlying: error)
+        }
         return StoreError(code: .internal, message: "the store failed unexpectedly; the node's log has the details", underlying: error)
     }
 

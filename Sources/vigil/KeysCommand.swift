@@ -42,7 +42,7 @@ struct KeysCommand: AsyncParsableCommand {
             } catch {
                 throw ValidationError(error.message)
             }
-            let store = try data.openStore(configuration)
+            let store = try await data.openStore(configuration)
             let rotation = MasterKeyRotation(store: store, vault: ContentVault(keyring: keyring))
             let done: Int
             do {

@@ -30,7 +30,7 @@ struct RetentionCommand: AsyncParsableCommand {
 
         func run() async throws {
             let configuration = try await data.resolve()
-            let store = try data.openStore(configuration)
+            let store = try await data.openStore(configuration)
             let settings = RetentionService.Settings(
                 rule: RetentionRule(days: configuration.server.retention.reportDays), lifetime: configuration.server.cyberTipline.lifetime)
             let sweep = try await RetentionService(store: store, settings: settings, clock: SystemClock()).sweep(dryRun: dryRun)

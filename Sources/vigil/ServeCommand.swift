@@ -69,7 +69,11 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await data.resolve(flags: flagValues)
         let logger = Logger(label: "vigil") { label in LineLogHandler(label: label, logLevel: configuration.logLevel) }
-        let store = try data.openStore(configuration)
+        if configuration.storeURL != nil, configuration.server.role.servesCentre {
+            throw ValidationError(
+                "the Centre's stores are not on PostgreSQL yet: run --role provider on PostgreSQL, or the Centre (--role centre or all) on SQLite")
+        }
+        let store = try await data.openStore(configuration)
         let clock = SystemClock()
         let engine = try MatchEngine(store: store, tuning: configuration.indexTuning, logger: logger)
         let conversationAssessor = try await loadTextIndicators(configuration, logger: logger)
@@ -96,7 +100,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "starting",
             metadata: [
-                "data": "\(configuration.dataDirectory)", "address": "\(settings.host):\(settings.port)", "role": "\(settings.role.rawValue)",
+                "data": "\(configuration.storeURL.map { PostgresStore.redacted($0) } ?? configuration.dataDirectory)",
+                "address": "\(settings.host):\(settings.port)", "role": "\(settings.role.rawValue)",
                 "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
                 "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
             ])
@@ -165,7 +170,7 @@ extension ServeCommand {
     /// With `walkthrough` (the data folder, when the node is also the Centre), it also prepares the
     /// Centre's sample cast and prints the walkthrough (``Walkthrough``).
     func loadSample(
-        folder: String, into store: SQLiteStore, host: String, port: Int, walkthrough: String? = nil, clock: any WallClock = SystemClock()
+        folder: String, into store: any NodeStore, host: String, port: Int, walkthrough: String? = nil, clock: any WallClock = SystemClock()
     ) async throws {
         let files = try InputFiles.expand([folder])
         let hasher = MediaHasher(options: HashOptions(digests: false))

@@ -21,7 +21,7 @@ struct Walkthrough {
         ("europol", "Europol", .europol, nil, [.referrals]),
     ]
 
-    let store: SQLiteStore
+    let store: any NodeStore
     let dataDirectory: String
     let base: String
     /// The node's clock (the report's times).

@@ -111,7 +111,7 @@ struct SQLiteStoreTests {
             try await queue.write { db in
                 let at = "2025-06-01T00:00:00.000Z"
                 for (organisation, digest) in [
-                    ("Acme", SQLiteStore.digest(oldSecret)), ("Beta", [UInt8](repeating: 1, count: 32)), ("Acme", [UInt8](repeating: 2, count: 32)),
+                    ("Acme", KeySecret.digest(oldSecret)), ("Beta", [UInt8](repeating: 1, count: 32)), ("Acme", [UInt8](repeating: 2, count: 32)),
                 ] {
                     try db.execute(
                         sql:
@@ -143,7 +143,7 @@ struct SQLiteStoreTests {
         #expect(columns.contains("list_id") && !columns.contains("secret"))
         let due = try await store.dueDeliveries(now: clock.now(), limit: 10)
         #expect(due.map(\.id) == [1] && due.first?.secret == "the-old-secret-value" && due.first?.listId == 1)
-        #expect(try await store.delivery(2)?.lastError == SQLiteStore.policyGone)
+        #expect(try await store.delivery(2)?.lastError == StoreRules.policyGone)
     }
 
     // MARK: The audit chain against tampering (raw SQL)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilDomain
 import VigilStore
+import VigilTestSupport
 
 /// Makes a fresh, empty store for one test. Every store implementation adds its factory to
 /// ``all``, and the whole contract runs on it unchanged: the tests below use only the protocols.
@@ -18,8 +19,14 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         try SQLiteStore(path: SQLiteStoreTests.temporaryDatabase("contract"), clock: clock)
     }
 
-    /// Every implementation the contract runs on (PostgreSQL joins here when it exists).
-    static let all: [StoreFactory] = [.sqlite]
+    /// PostgreSQL: a new database on the test server (`VIGIL_TEST_POSTGRES_URL`).
+    static let postgres = StoreFactory(name: "PostgreSQL") { clock in
+        try await PostgresStore(url: try await PostgresTestDatabase.make("contract"), clock: clock)
+    }
+
+    /// Every implementation the contract runs on: SQLite always, PostgreSQL where a test server is
+    /// configured (always in CI, which sets `VIGIL_REQUIRE_POSTGRES=1` to make sure of it).
+    static let all: [StoreFactory] = PostgresTestDatabase.serverURL == nil && !PostgresTestDatabase.required ? [.sqlite] : [.sqlite, .postgres]
 }
 
 /// A body that fails after writing: nothing it wrote may remain.
@@ -216,6 +223,48 @@ struct StoreContractTests {
         let orphan = try #require(try await store.delivery(ids[1]))
         #expect(orphan.failedAt != nil && orphan.deliveredAt == nil && orphan.lastError?.contains("policy") == true)
         #expect(try await store.delivery(999_999) == nil)
+    }
+
+    /// Several workers (on one node or several) claim the outbox at once: each message goes to
+    /// exactly one of them, and a claim that is never finished (its worker died) is due again
+    /// once its lease has passed.
+    @Test(arguments: StoreFactory.all)
+    func outboxClaimsAreExclusiveAndLeased(_ factory: StoreFactory) async throws {
+        let clock = ManualClock()
+        let store = try await factory.make(clock)
+        let list = try await store.createList(HashList(name: "hooked", kind: .internal))
+        try await store.setPolicy(ActionPolicy(action: .notify, webhookURL: "https://hooks.example/vigil", secret: Self.secret), forList: "hooked")
+        let ids = try await store.enqueue(
+            (0..<60).map { OutboxMessage(listId: list.id, url: "https://hooks.example/vigil", body: Array("message \($0)".utf8)) })
+        let now = clock.now()
+        let leaseUntil = now.addingTimeInterval(120)
+        let claims = try await withThrowingTaskGroup(of: [Int64].self) { group in
+            for _ in 0..<8 {
+                group.addTask {
+                    var mine: [Int64] = []
+                    while true {
+                        let claimed = try await store.claimDeliveries(now: now, limit: 3, leaseUntil: leaseUntil)
+                        if claimed.isEmpty { return mine }
+                        mine += claimed.map(\.id)
+                    }
+                }
+            }
+            var all: [[Int64]] = []
+            for try await claimed in group { all.append(claimed) }
+            return all
+        }
+        let claimed = claims.flatMap { $0 }
+        #expect(claimed.count == ids.count, "every message claimed once: \(claimed.count) claims of \(ids.count) messages")
+        #expect(Set(claimed) == Set(ids))
+
+        // Finished claims are done; an unfinished one (its worker died) is not due during the
+        // lease, and is due again after it.
+        for id in ids.dropFirst() { try await store.markDelivered(id, at: now) }
+        clock.advance(by: 60)
+        #expect(try await store.claimDeliveries(now: clock.now(), limit: 10, leaseUntil: clock.now().addingTimeInterval(120)).isEmpty)
+        clock.advance(by: 61)
+        let again = try await store.claimDeliveries(now: clock.now(), limit: 10, leaseUntil: clock.now().addingTimeInterval(120))
+        #expect(again.map(\.id) == [ids[0]] && again.first?.body == Array("message 0".utf8))
     }
 
     @Test(arguments: StoreFactory.all)

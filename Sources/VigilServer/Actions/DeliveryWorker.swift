@@ -39,6 +39,9 @@ public struct DeliveryWorker: Service {
         self.logger = logger
     }
 
+    /// How long one webhook POST may take, in seconds.
+    static let requestTimeLimit: Double = 10
+
     /// The signature header value for `body` sent at `timestamp`: `sha256=` and the hex HMAC-SHA256
     /// of `"<timestamp>.<body>"` under `secret`.
     public static func signature(body: [UInt8], timestamp: String, secret: String) -> String {
@@ -47,39 +50,51 @@ public struct DeliveryWorker: Service {
         return "sha256=" + Hex.encode(mac)
     }
 
-    /// Delivers what is due once; returns how many were delivered.
+    /// Delivers what is due now (up to 100 messages, claimed 10 at a time); returns how many were delivered.
     @discardableResult
     public func deliverDue() async throws -> Int {
         let now = clock.now()
         var delivered = 0
-        for message in try await store.dueDeliveries(now: now, limit: 100) {
-            let timestamp = String(Int(now.timeIntervalSince1970))
-            var request = HTTPClientRequest(url: message.url)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.headers.add(name: "X-Vigil-Delivery", value: String(message.id))
-            request.headers.add(name: "X-Vigil-Timestamp", value: timestamp)
-            request.headers.add(name: "X-Vigil-Signature", value: Self.signature(body: message.body, timestamp: timestamp, secret: message.secret))
-            request.body = .bytes(ByteBuffer(bytes: message.body))
-            var failure: String?
-            do {
-                let response = try await client.execute(request, timeout: .seconds(10))
-                if !(200..<300).contains(response.status.code) { failure = "HTTP \(response.status.code)" }
-            } catch {
-                failure = String(describing: error)
-            }
-            if let failure {
-                let attempts = message.attempts + 1
-                let retryAt = attempts >= maxAttempts ? nil : now.addingTimeInterval(min(3600, baseDelay * pow(2, Double(attempts - 1))))
-                failedDeliveries.increment()
-                try await store.markFailed(message.id, error: failure, retryAt: retryAt)
-                logger.warning("webhook delivery failed", metadata: ["delivery": "\(message.id)", "attempt": "\(attempts)", "error": "\(failure)"])
-            } else {
-                try await store.markDelivered(message.id, at: clock.now())
-                delivered += 1
-            }
+        // A batch is claimed for as long as it can take (each POST's time limit), plus a margin: no
+        // other worker, here or on another node, sends it meanwhile; if this node stops first, its
+        // messages are due again when the lease ends.
+        let batch = 10
+        let leaseUntil = now.addingTimeInterval(Double(batch) * Self.requestTimeLimit + 60)
+        for _ in 0..<10 {
+            let claimed = try await store.claimDeliveries(now: now, limit: batch, leaseUntil: leaseUntil)
+            for message in claimed where try await deliver(message, at: now) { delivered += 1 }
+            if claimed.count < batch { break }
         }
         return delivered
+    }
+
+    /// Sends one claimed message and records the outcome; whether its receiver took it.
+    private func deliver(_ message: OutboxDelivery, at now: Date) async throws -> Bool {
+        let timestamp = String(Int(now.timeIntervalSince1970))
+        var request = HTTPClientRequest(url: message.url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Vigil-Delivery", value: String(message.id))
+        request.headers.add(name: "X-Vigil-Timestamp", value: timestamp)
+        request.headers.add(name: "X-Vigil-Signature", value: Self.signature(body: message.body, timestamp: timestamp, secret: message.secret))
+        request.body = .bytes(ByteBuffer(bytes: message.body))
+        var failure: String?
+        do {
+            let response = try await client.execute(request, timeout: .seconds(Int64(Self.requestTimeLimit)))
+            if !(200..<300).contains(response.status.code) { failure = "HTTP \(response.status.code)" }
+        } catch {
+            failure = String(describing: error)
+        }
+        if let failure {
+            let attempts = message.attempts + 1
+            let retryAt = attempts >= maxAttempts ? nil : now.addingTimeInterval(min(3600, baseDelay * pow(2, Double(attempts - 1))))
+            failedDeliveries.increment()
+            try await store.markFailed(message.id, error: failure, retryAt: retryAt)
+            logger.warning("webhook delivery failed", metadata: ["delivery": "\(message.id)", "attempt": "\(attempts)", "error": "\(failure)"])
+            return false
+        }
+        try await store.markDelivered(message.id, at: clock.now())
+        return true
     }
 
     /// Delivers until graceful shutdown.

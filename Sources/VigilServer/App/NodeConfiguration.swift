@@ -57,8 +57,11 @@ import VigilMedia
 /// A value of the wrong type or out of range is an error naming the key, never silently replaced
 /// by the default.
 public struct NodeConfiguration: Sendable {
-    /// The folder holding the node's database.
+    /// The folder holding the node's database (SQLite's file, and the Centre's master key).
     public var dataDirectory: String
+    /// The store: nil for SQLite in ``dataDirectory`` (the default), or a `postgres://` URL for a
+    /// PostgreSQL database shared by several nodes (`store.url`, `VIGIL_STORE_URL`, `--store-url`).
+    public var storeURL: String?
     /// The level below which log messages are dropped.
     public var logLevel: Logger.Level
     /// The HTTP server's settings.
@@ -87,6 +90,17 @@ public struct NodeConfiguration: Sendable {
         self.init()
         dataDirectory = try await Self.value(reader, "data.directory", default: dataDirectory) { try await reader.fetchString(forKey: $0) }
         guard !dataDirectory.isEmpty else { throw ConfigurationError(key: "data.directory", problem: "must not be empty") }
+        if let url = try await Self.value(
+            reader, "store.url", default: nil as String?, fetch: { try await reader.fetchString(forKey: $0, isSecret: true) }),
+            !url.isEmpty
+        {
+            guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else {
+                throw ConfigurationError(
+                    key: "store.url",
+                    problem: "must be a postgres://user[:password]@host[:port]/database URL (leave it unset for SQLite in data.directory)")
+            }
+            storeURL = url
+        }
 
         let role = try await Self.value(reader, "role", default: "provider") { try await reader.fetchString(forKey: $0) }
         guard let parsedRole = NodeRole(rawValue: role) else {

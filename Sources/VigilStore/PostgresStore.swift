@@ -1,0 +1,224 @@
+public import Foundation
+public import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+import PostgresNIO
+public import VigilDomain
+
+/// The store for several nodes on one database: PostgreSQL through postgres-nio's `PostgresClient`
+/// (its connection pool).
+///
+/// Every change goes through the unit of work (``write(_:)``): one transaction on one pooled
+/// connection whose synchronous body runs on one of the store's own threads (never an event loop),
+/// each statement awaited there. A write transaction first takes the **writer lock**, a
+/// transaction-level advisory lock (``writerLock``) that every node's writers share, and holds it
+/// until it commits: writers never interleave, across nodes as on SQLite's single writer, so a
+/// body may read, decide and write. It also orders the change feed by commit: a feed sequence is
+/// allocated only while the lock is held, so no reader can see sequence n before everything below
+/// it has committed (see ``PostgresSchema``).
+///
+/// The Centre's stores (reports, referrals, items, retention, CyberTipline) are not on PostgreSQL
+/// yet: their operations throw ``StoreError/notOnPostgres(_:)``, and `vigil serve` refuses a
+/// Centre role on a PostgreSQL store.
+public final class PostgresStore: TransactionalStore {
+    /// The transaction-level advisory lock every write transaction holds until it ends.
+    public static let writerLock: Int64 = 0x5649_4749_4C57_5254  // "VIGILWRT"
+
+    let client: PostgresClient
+    let clock: any WallClock
+    let logger: Logger
+    /// Runs the client's connection pool until the store is shut down.
+    private let runner: Task<Void, Never>
+    /// The threads write transactions' bodies run on (blocking on their connection's answers).
+    private let writers: NIOThreadPool
+    /// The threads reads run on.
+    private let readers: NIOThreadPool
+    /// Where the store is, for logs: the URL without its password.
+    public let location: String
+
+    /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`, with
+    /// `?sslmode=disable|prefer|require` and `?pool=N` connections, 20 by default) and migrates it to
+    /// the current schema (one node at a time, under an advisory lock). Stored times come from `clock`.
+    public init(url: String, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vigil.store.postgres")) async throws(StoreError) {
+        let parsed = try PostgresURL(url)
+        self.location = parsed.location
+        self.clock = clock
+        self.logger = logger
+        let client = PostgresClient(configuration: parsed.configuration, backgroundLogger: logger)
+        self.client = client
+        self.runner = Task { await client.run() }
+        writers = NIOThreadPool(numberOfThreads: 2)
+        writers.start()
+        readers = NIOThreadPool(numberOfThreads: 4)
+        readers.start()
+        try await migrate()
+    }
+
+    deinit {
+        runner.cancel()
+        writers.shutdownGracefully { _ in }
+        readers.shutdownGracefully { _ in }
+    }
+
+    /// Closes the pool's connections and stops the store's threads; the store answers nothing after.
+    public func shutdown() async {
+        runner.cancel()
+        _ = await runner.result
+        try? await writers.shutdownGracefully()
+        try? await readers.shutdownGracefully()
+    }
+
+    // MARK: The unit of work
+
+    /// Runs `body` in one transaction holding the writer lock, with the clock read once when the
+    /// lock is taken; see ``TransactionalStore/write(_:)``.
+    public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
+        let clock = self.clock
+        return try await onConnection(writers) { session throws(StoreError) in
+            try Self.transaction(session, lock: Self.writerLock) { () throws(StoreError) -> T in
+                try body(PostgresTransaction(session: session, now: clock.now()))
+            }
+        }
+    }
+
+    /// Runs `body` in `BEGIN … COMMIT` after taking advisory lock `lock`; rolls back when it throws.
+    static func transaction<T>(_ session: PostgresSession, lock: Int64, _ body: () throws(StoreError) -> T) throws(StoreError) -> T {
+        try session.execute("BEGIN")
+        do throws(StoreError) {
+            try session.execute("SELECT pg_advisory_xact_lock(\(lock))")
+            let value = try body()
+            try session.execute("COMMIT")
+            return value
+        } catch {
+            do {
+                try session.execute("ROLLBACK")
+            } catch let rollback {
+                // The connection is gone or broken; the server rolls the transaction back when it
+                // notices, and the pool replaces the connection. The body's error is what the caller gets.
+                session.logger.warning("a rollback failed after an error", metadata: ["error": "\(String(reflecting: rollback))"])
+            }
+            throw error
+        }
+    }
+
+    /// Runs `body` with a pooled connection on one of `threads`.
+    func onConnection<T: Sendable>(_ threads: NIOThreadPool, _ body: @escaping @Sendable (PostgresSession) throws(StoreError) -> T)
+        async throws(StoreError) -> T
+    {
+        let logger = self.logger
+        do {
+            return try await client.withConnection { connection in
+                try await threads.runIfActive { () throws -> T in
+                    try body(PostgresSession(connection: connection, logger: logger))
+                }
+            }
+        } catch {
+            throw StoreError.from(error)
+        }
+    }
+
+    /// A read: statements on one pooled connection (each its own snapshot, as PostgreSQL's
+    /// autocommit gives), on one of the reader threads.
+    func read<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws(StoreError) -> T) async throws(StoreError) -> T {
+        try await onConnection(readers, body)
+    }
+
+    /// A read of one snapshot: `body` in a `REPEATABLE READ, READ ONLY` transaction.
+    func snapshot<T: Sendable>(_ body: @escaping @Sendable (PostgresSession) throws(StoreError) -> T) async throws(StoreError) -> T {
+        try await onConnection(readers) { session throws(StoreError) in
+            try session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            do throws(StoreError) {
+                let value = try body(session)
+                try session.execute("COMMIT")
+                return value
+            } catch {
+                do throws(StoreError) { try session.execute("ROLLBACK") } catch let rollback {
+                    session.logger.warning("a rollback failed after an error", metadata: ["error": "\(String(reflecting: rollback))"])
+                }
+                throw error
+            }
+        }
+    }
+
+    /// `url` with its password (if any) replaced by `***`, for logs.
+    public static func redacted(_ url: String) -> String {
+        PostgresURL.redacted(url)
+    }
+
+    /// Whether the database answers now (for `/ready`).
+    public func ping() async throws(StoreError) {
+        _ = try await read { session throws(StoreError) in try session.value("SELECT 1", as: Int32.self) }
+    }
+
+    // MARK: Migrations
+
+    private func migrate() async throws(StoreError) {
+        let logger = self.logger
+        try await onConnection(writers) { session throws(StoreError) in
+            try Self.transaction(session, lock: PostgresSchema.migrationLock) { () throws(StoreError) in
+                try session.execute("CREATE TABLE IF NOT EXISTS vigil_migrations (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
+                let done = Set(
+                    try session.rows("SELECT identifier FROM vigil_migrations").map { (row: PostgresRow) throws(StoreError) -> String in
+                        try row.column(0)
+                    })
+                for migration in PostgresSchema.migrations where !done.contains(migration.identifier) {
+                    for statement in migration.sql { try session.execute(PostgresQuery(unsafeSQL: statement)) }
+                    try session.execute(
+                        "INSERT INTO vigil_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Date().rfc3339))")
+                    logger.info("migrated the PostgreSQL store", metadata: ["migration": "\(migration.identifier)"])
+                }
+            }
+        }
+    }
+}
+
+/// A `postgres://` store URL, read into postgres-nio's configuration.
+struct PostgresURL {
+    var configuration: PostgresClient.Configuration
+    /// The URL without its password, for logs.
+    var location: String
+
+    init(_ text: String) throws(StoreError) {
+        guard let url = URLComponents(string: text), url.scheme == "postgres" || url.scheme == "postgresql", let host = url.host, !host.isEmpty
+        else {
+            throw .invalid("the store URL must look like postgres://user[:password]@host[:port]/database (got \"\(Self.redacted(text))\")")
+        }
+        let user = url.user ?? "postgres"
+        let database = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        guard !database.isEmpty else { throw .invalid("the store URL names no database: postgres://user@host:port/DATABASE") }
+        var tls = PostgresClient.Configuration.TLS.disable
+        var pool = 20
+        for item in url.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                switch item.value ?? "" {
+                case "disable": tls = .disable
+                case "prefer", "allow": tls = .prefer(.makeClientConfiguration())
+                case "require", "verify-ca", "verify-full": tls = .require(.makeClientConfiguration())
+                default: throw .invalid("sslmode must be disable, prefer or require (got \"\(item.value ?? "")\")")
+                }
+            case "pool":
+                guard let value = item.value.flatMap(Int.init), (1...500).contains(value) else {
+                    throw .invalid("pool must be a number of connections from 1 to 500 (got \"\(item.value ?? "")\")")
+                }
+                pool = value
+            default:
+                throw .invalid("the store URL's option \"\(item.name)\" is unknown; known: sslmode, pool")
+            }
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: url.port ?? 5432, username: user, password: url.password, database: database, tls: tls)
+        configuration.options.maximumConnections = pool
+        configuration.options.connectTimeout = .seconds(5)
+        self.configuration = configuration
+        self.location = "postgres://\(user)@\(host):\(url.port ?? 5432)/\(database)"
+    }
+
+    /// `text` with any password replaced by `***`.
+    static func redacted(_ text: String) -> String {
+        guard var url = URLComponents(string: text), url.password != nil else { return text }
+        url.password = "***"
+        return url.string ?? "(unreadable)"
+    }
+}

@@ -1,0 +1,613 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import VigilDomain
+
+/// One write transaction of a ``PostgresStore``: the unit of work over one connection, on one of
+/// the store's writer threads, holding the writer lock until it commits.
+struct PostgresTransaction: StoreTransaction {
+    let session: PostgresSession
+    let now: Date
+    /// `now` as stored.
+    let stamp: String
+
+    init(session: PostgresSession, now: Date) {
+        self.session = session
+        self.now = now
+        self.stamp = now.rfc3339
+    }
+
+    // MARK: Rows (shared with the store's reads)
+
+    static let listColumns = "id, name, kind, match_radius, enabled_ratio, enabled, live_entries, created_at, updated_at"
+
+    static func storedList(_ row: PostgresRow) throws(StoreError) -> StoredList {
+        let (id, name, kindName, radius, ratio, enabled, live, createdAt, updatedAt) = try row.decoded(
+            (Int64, String, String, Int, Double, Bool, Int, String, String).self)
+        guard let kind = ListKind(rawValue: kindName) else { throw .internal("list \(id) has an unknown kind") }
+        let list = HashList(name: name, kind: kind, matchRadius: radius, enabledRatio: ratio, enabled: enabled)
+        return StoredList(id: id, list: list, createdAt: createdAt, updatedAt: updatedAt, entryCount: live)
+    }
+
+    static func fetchList(_ session: PostgresSession, named name: String) throws(StoreError) -> StoredList {
+        guard StoreRules.isReachableListName(name) else { throw .listNotFound(name) }
+        guard let row = try session.rows("SELECT \(unescaped: listColumns) FROM lists WHERE name = \(name)").first else {
+            throw .listNotFound(name)
+        }
+        return try storedList(row)
+    }
+
+    /// The entry columns ``storedEntry(_:)`` reads, in this order.
+    static let entryColumns = """
+        id, list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by, \
+        decision_reference, confirmed_at, note, disabled_until, created_at, deleted_at
+        """
+
+    static func storedEntry(_ row: PostgresRow) throws(StoreError) -> StoredEntry {
+        let (
+            id, listId, typeName, value, organisation, item, submitted, confirmed, decision, confirmedAt, note, disabledUntil, createdAt, deletedAt
+        ) =
+            try row.decoded(
+                (Int64, Int64, String, String, String?, String?, String?, String?, String?, String?, String?, String?, String, String?).self)
+        guard let type = SignalType(rawValue: typeName) else { throw .internal("entry \(id) has an unknown signal type") }
+        return StoredEntry(
+            id: id, listId: listId, type: type, value: value,
+            provenance: Provenance(
+                sourceOrganisation: organisation, sourceItemId: item, submittedBy: submitted, confirmedBy: confirmed,
+                decisionReference: decision, confirmedAt: confirmedAt, note: note),
+            disabledUntil: disabledUntil, createdAt: createdAt, deletedAt: deletedAt)
+    }
+
+    static func fetchEntries(_ session: PostgresSession, ids: [Int64]) throws(StoreError) -> [Int64: StoredEntry] {
+        guard !ids.isEmpty else { return [:] }
+        var found: [Int64: StoredEntry] = [:]
+        for row in try session.rows("SELECT \(unescaped: entryColumns) FROM entries WHERE id = ANY(\(ids))") {
+            let entry = try storedEntry(row)
+            found[entry.id] = entry
+        }
+        return found
+    }
+
+    static let organisationColumns = "id, name, kind, member_state, created_at"
+
+    static func organisation(_ row: PostgresRow) throws(StoreError) -> Organisation {
+        let (id, name, kindName, memberState, createdAt) = try row.decoded((Int64, String, String, String?, String).self)
+        guard let kind = OrganisationKind(rawValue: kindName) else { throw .internal("organisation \(id) has an unknown kind") }
+        var state: MemberState?
+        if let memberState {
+            guard let parsed = MemberState(rawValue: memberState) else { throw .internal("organisation \(id) has an unknown Member State") }
+            state = parsed
+        }
+        return Organisation(id: id, name: name, kind: kind, memberState: state, createdAt: createdAt)
+    }
+
+    static let keyQuery = """
+        SELECT k.id, k.prefix, k.organisation_id, o.name, k.scopes, k.label, k.created_at, k.revoked_at
+        FROM api_keys k JOIN organisations o ON o.id = k.organisation_id
+        """
+
+    static func keyInfo(_ row: PostgresRow) throws(StoreError) -> APIKeyInfo {
+        let (id, prefix, organisationId, organisation, scopes, label, createdAt, revokedAt) = try row.decoded(
+            (Int64, String, Int64, String, String, String, String, String?).self)
+        return APIKeyInfo(
+            id: id, prefix: prefix, organisationId: organisationId, organisation: organisation,
+            scopes: Scopes.decode(scopes).sorted { $0.rawValue < $1.rawValue }, label: label, createdAt: createdAt, revokedAt: revokedAt)
+    }
+
+    static let policyColumns = "list_id, action, webhook_url, secret, file_report"
+
+    static func policy(_ row: PostgresRow) throws(StoreError) -> (listId: Int64, policy: ActionPolicy) {
+        let (listId, actionName, url, secret, fileReport) = try row.decoded((Int64, String, String?, String?, Bool).self)
+        guard let action = ListAction(rawValue: actionName) else { throw .internal("the action policy of list \(listId) has an unknown action") }
+        return (listId, ActionPolicy(action: action, webhookURL: url, secret: secret, fileReport: fileReport))
+    }
+
+    static let auditColumns = "sequence, actor, organisation, action, object, at, detail, prev_hash, hash"
+
+    static func auditEvent(_ row: PostgresRow) throws(StoreError) -> StoredAuditEvent {
+        let (sequence, actor, organisation, action, object, at, detail) = try row.decoded(
+            (Int64, String, String?, String, String, String, String?).self)
+        return StoredAuditEvent(
+            sequence: sequence, event: AuditEvent(actor: actor, organisation: organisation, action: action, object: object, at: at, detail: detail),
+            prevHash: try row.bytes(7) ?? [], hash: try row.bytes(8) ?? [])
+    }
+
+    static let filingColumns = """
+        id, reference, list_id, state, report, matches, problems, created_at, updated_at, attempts, next_attempt_at, last_error, \
+        centre_report_id, filed_at, centre_status, checked_at
+        """
+
+    static func fetchFilings(_ session: PostgresSession, where clause: PostgresQuery) throws(StoreError) -> [StoredFiling] {
+        var query: PostgresQuery = "SELECT \(unescaped: filingColumns) FROM filings WHERE "
+        query.sql += clause.sql
+        query.binds = clause.binds
+        return try session.rows(query).map { (row: PostgresRow) throws(StoreError) -> StoredFiling in try filing(row) }
+    }
+
+    static func filing(_ row: PostgresRow) throws(StoreError) -> StoredFiling {
+        let (id, reference, listId, stateName) = try row.decoded((Int64, String, Int64?, String).self)
+        guard let state = FilingState(rawValue: stateName) else { throw .internal("filing \(id) has state \(stateName)") }
+        let cells = try row.decodedTail()
+        let decoder = ReportCoding.decoder()
+        do {
+            return StoredFiling(
+                id: id, reference: reference, listId: listId, state: state,
+                report: try decoder.decode(Report.self, from: Data(try row.bytes(4) ?? [])),
+                matches: try decoder.decode([FilingMatch].self, from: Data(try row.bytes(5) ?? [])),
+                problems: try decoder.decode([ReportProblem].self, from: Data(try row.bytes(6) ?? [])),
+                createdAt: cells.createdAt, updatedAt: cells.updatedAt, attempts: cells.attempts, nextAttemptAt: cells.nextAttemptAt,
+                lastError: cells.lastError, centreReportId: cells.centreReportId, filedAt: cells.filedAt,
+                centreStatus: try (try row.bytes(14)).map { try decoder.decode(CentreReportStatus.self, from: Data($0)) },
+                checkedAt: cells.checkedAt)
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .internal("filing \(id) could not be read", underlying: error)
+        }
+    }
+
+    // MARK: Lists
+
+    func list(named name: String) throws(StoreError) -> StoredList {
+        try Self.fetchList(session, named: name)
+    }
+
+    func list(id: Int64) throws(StoreError) -> StoredList? {
+        try session.rows("SELECT \(unescaped: Self.listColumns) FROM lists WHERE id = \(id)").first.map(Self.storedList)
+    }
+
+    private func listExists(_ name: String) throws(StoreError) -> Bool {
+        try session.value("SELECT 1 FROM lists WHERE name = \(name)", as: Int32.self) != nil
+    }
+
+    func createList(_ list: HashList) throws(StoreError) -> StoredList {
+        try StoreRules.check(list)
+        if try listExists(list.name) { throw .listExists(list.name) }
+        try session.execute(
+            """
+            INSERT INTO lists (name, kind, match_radius, enabled_ratio, enabled, created_at, updated_at)
+            VALUES (\(list.name), \(list.kind.rawValue), \(list.matchRadius), \(list.enabledRatio), \(list.enabled), \(stamp), \(stamp))
+            """)
+        return try self.list(named: list.name)
+    }
+
+    func updateList(named name: String, _ update: ListUpdate) throws(StoreError) -> StoredList {
+        let stored = try list(named: name)
+        let list = try StoreRules.updated(stored.list, with: update)
+        if list.name != name, try listExists(list.name) { throw .listExists(list.name) }
+        try session.execute(
+            """
+            UPDATE lists SET name = \(list.name), kind = \(list.kind.rawValue), match_radius = \(list.matchRadius),
+                enabled_ratio = \(list.enabledRatio), enabled = \(list.enabled), updated_at = \(stamp) WHERE id = \(stored.id)
+            """)
+        return try self.list(named: list.name)
+    }
+
+    func deleteList(named name: String) throws(StoreError) {
+        let list = try list(named: name)
+        try session.execute(
+            """
+            INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
+            SELECT 'remove', id, list_id, signal_type, value, \(stamp) FROM entries WHERE list_id = \(list.id) AND deleted_at IS NULL ORDER BY id
+            """)
+        try session.execute("UPDATE entries SET deleted_at = \(stamp) WHERE list_id = \(list.id) AND deleted_at IS NULL")
+        try session.execute(
+            "UPDATE lists SET live_entries = 0, name = name || '~deleted~' || id, enabled = FALSE, updated_at = \(stamp) WHERE id = \(list.id)")
+    }
+
+    // MARK: Entries
+
+    func apply(_ records: [IndicatorRecord], toList name: String) throws(StoreError) -> [Int64] {
+        let list = try list(named: name)
+        var added: [Int64] = []
+        var removed = 0
+        // Adds go in batches: one INSERT … SELECT FROM unnest(…) RETURNING per batch of the same
+        // list, with the feed's rows written from the ids it returns.
+        var pending: [IndicatorRecord] = []
+        func flush() throws(StoreError) {
+            guard !pending.isEmpty else { return }
+            added += try insert(pending, list: list.id)
+            pending.removeAll(keepingCapacity: true)
+        }
+        for record in records {
+            switch record.action {
+            case .add:
+                pending.append(record)
+                if pending.count == 1000 { try flush() }
+            case .delete:
+                try flush()
+                let rows = try session.rows(
+                    """
+                    UPDATE entries SET deleted_at = \(stamp)
+                    WHERE list_id = \(list.id) AND signal_type = \(record.type.rawValue) AND value = \(record.value) AND deleted_at IS NULL
+                    RETURNING id
+                    """)
+                let ids = try rows.map { (row: PostgresRow) throws(StoreError) -> Int64 in try row.column(0) }.sorted()
+                try feed(kind: "remove", ids: ids, list: list.id, type: record.type.rawValue, value: record.value)
+                removed += ids.count
+            }
+        }
+        try flush()
+        try session.execute("UPDATE lists SET live_entries = live_entries + \(added.count - removed) WHERE id = \(list.id)")
+        return added
+    }
+
+    /// One entry to insert, as `jsonb_to_recordset` reads it (absent provenance is JSON null).
+    private struct EntryRow: Encodable {
+        var t: String
+        var v: String
+        var so: String?
+        var si: String?
+        var sb: String?
+        var cb: String?
+        var dr: String?
+        var ca: String?
+        var n: String?
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(t, forKey: .t)
+            try container.encode(v, forKey: .v)
+            try container.encode(so, forKey: .so)
+            try container.encode(si, forKey: .si)
+            try container.encode(sb, forKey: .sb)
+            try container.encode(cb, forKey: .cb)
+            try container.encode(dr, forKey: .dr)
+            try container.encode(ca, forKey: .ca)
+            try container.encode(n, forKey: .n)
+        }
+
+        enum CodingKeys: String, CodingKey { case t, v, so, si, sb, cb, dr, ca, n }
+    }
+
+    /// Inserts entries (in order) and their feed rows in two statements; returns their ids, in order.
+    private func insert(_ records: [IndicatorRecord], list: Int64) throws(StoreError) -> [Int64] {
+        let rows = records.map { record in
+            let p = record.provenance
+            return EntryRow(
+                t: record.type.rawValue, v: record.value, so: p.sourceOrganisation, si: p.sourceItemId, sb: p.submittedBy, cb: p.confirmedBy,
+                dr: p.decisionReference, ca: p.confirmedAt, n: p.note)
+        }
+        let json: String
+        do { json = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self) } catch {
+            throw .internal("entries could not be written as JSON", underlying: error)
+        }
+        // Identities are taken in the order the SELECT yields its rows (ORDER BY o), so the ids,
+        // sorted, are the records' in order.
+        let returned = try session.rows(
+            """
+            INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by,
+                decision_reference, confirmed_at, note, created_at)
+            SELECT \(list), r.t, r.v, r.so, r.si, r.sb, r.cb, r.dr, r.ca, r.n, \(stamp)
+            FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb)
+                AS (t text, v text, so text, si text, sb text, cb text, dr text, ca text, n text)) WITH ORDINALITY
+                AS r(t, v, so, si, sb, cb, dr, ca, n, o)
+            ORDER BY r.o
+            RETURNING id
+            """)
+        let ids = try returned.map { (row: PostgresRow) throws(StoreError) -> Int64 in try row.column(0) }.sorted()
+        guard ids.count == records.count else { throw .internal("\(records.count) entries were written but \(ids.count) ids came back") }
+        let types = records.map(\.type.rawValue)
+        let values = records.map(\.value)
+        try session.execute(
+            """
+            INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
+            SELECT 'add', r.i, \(list), r.t, r.v, \(stamp) FROM unnest(\(ids)::bigint[], \(types)::text[], \(values)::text[]) WITH ORDINALITY AS r(i, t, v, o)
+            ORDER BY r.o
+            """)
+        return ids
+    }
+
+    /// Writes the feed's rows for entries of one value.
+    private func feed(kind: String, ids: [Int64], list: Int64, type: String, value: String) throws(StoreError) {
+        guard !ids.isEmpty else { return }
+        try session.execute(
+            """
+            INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
+            SELECT \(kind), i, \(list), \(type), \(value), \(stamp) FROM unnest(\(ids)::bigint[]) WITH ORDINALITY AS r(i, o) ORDER BY o
+            """)
+    }
+
+    func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) throws(StoreError) -> Int {
+        guard !itemIds.isEmpty else { return 0 }
+        let list = try list(named: name)
+        var removed = 0
+        for itemId in itemIds {
+            let rows = try session.rows(
+                """
+                UPDATE entries SET deleted_at = \(stamp)
+                WHERE list_id = \(list.id) AND source_organisation = \(sourceOrganisation) AND source_item_id = \(itemId) AND deleted_at IS NULL
+                RETURNING id, signal_type, value
+                """)
+            var tombstoned: [(Int64, String, String)] = []
+            for row in rows { tombstoned.append(try row.decoded((Int64, String, String).self)) }
+            for (id, type, value) in tombstoned.sorted(by: { $0.0 < $1.0 }) {
+                try feed(kind: "remove", ids: [id], list: list.id, type: type, value: value)
+            }
+            removed += tombstoned.count
+        }
+        try session.execute("UPDATE lists SET live_entries = live_entries - \(removed) WHERE id = \(list.id)")
+        return removed
+    }
+
+    func removeEntry(_ id: Int64, fromList name: String) throws(StoreError) {
+        let list = try list(named: name)
+        guard
+            let row = try session.rows(
+                "UPDATE entries SET deleted_at = \(stamp) WHERE id = \(id) AND list_id = \(list.id) AND deleted_at IS NULL RETURNING signal_type, value"
+            ).first
+        else { throw .entryNotFound(id) }
+        let (type, value) = try row.decoded((String, String).self)
+        try session.execute("UPDATE lists SET live_entries = live_entries - 1 WHERE id = \(list.id)")
+        try feed(kind: "remove", ids: [id], list: list.id, type: type, value: value)
+    }
+
+    func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) throws(StoreError) -> StoredEntry {
+        let list = try list(named: name)
+        var query: PostgresQuery = "UPDATE entries SET id = id"
+        if let until = edit.disabledUntil {
+            let text = until?.rfc3339
+            query.sql += ", disabled_until = $\(query.binds.count + 1)"
+            query.binds.append(text)
+        }
+        if let note = edit.note {
+            query.sql += ", note = $\(query.binds.count + 1)"
+            query.binds.append(note)
+        }
+        query.sql += " WHERE id = $\(query.binds.count + 1) AND list_id = $\(query.binds.count + 2) AND deleted_at IS NULL"
+        query.binds.append(id)
+        query.binds.append(list.id)
+        guard try session.execute(query) == 1, let entry = try entries(ids: [id])[id] else { throw .entryNotFound(id) }
+        return entry
+    }
+
+    func entries(ids: [Int64]) throws(StoreError) -> [Int64: StoredEntry] {
+        try Self.fetchEntries(session, ids: ids)
+    }
+
+    // MARK: Organisations and keys
+
+    func createOrganisation(_ organisation: NewOrganisation) throws(StoreError) -> Organisation {
+        try StoreRules.check(organisation)
+        if try self.organisation(named: organisation.name) != nil { throw .organisationExists(organisation.name) }
+        guard
+            let id = try session.value(
+                """
+                INSERT INTO organisations (name, kind, member_state, created_at)
+                VALUES (\(organisation.name), \(organisation.kind.rawValue), \(organisation.memberState?.rawValue), \(stamp)) RETURNING id
+                """, as: Int64.self)
+        else { throw .internal("an organisation was written but no id came back") }
+        return Organisation(id: id, name: organisation.name, kind: organisation.kind, memberState: organisation.memberState, createdAt: stamp)
+    }
+
+    func organisation(id: Int64) throws(StoreError) -> Organisation? {
+        try session.rows("SELECT \(unescaped: Self.organisationColumns) FROM organisations WHERE id = \(id)").first.map(Self.organisation)
+    }
+
+    func organisation(named name: String) throws(StoreError) -> Organisation? {
+        try session.rows("SELECT \(unescaped: Self.organisationColumns) FROM organisations WHERE name = \(name)").first.map(Self.organisation)
+    }
+
+    func createKey(organisationId: Int64, prefix: String, secretSHA256: [UInt8], scopes: Set<Scope>, label: String) throws(StoreError)
+        -> APIKeyInfo
+    {
+        guard let organisation = try organisation(id: organisationId) else { throw .organisationNotFound(id: organisationId) }
+        try StoreRules.checkKey(scopes: scopes, label: label, for: organisation)
+        guard
+            let id = try session.value(
+                """
+                INSERT INTO api_keys (prefix, secret_sha256, organisation_id, scopes, label, created_at)
+                VALUES (\(prefix), \(ByteBuffer(bytes: secretSHA256)), \(organisationId), \(Scopes.encode(scopes)), \(label), \(stamp)) RETURNING id
+                """, as: Int64.self)
+        else { throw .internal("a key was written but no id came back") }
+        return APIKeyInfo(
+            id: id, prefix: prefix, organisationId: organisationId, organisation: organisation.name,
+            scopes: scopes.sorted { $0.rawValue < $1.rawValue }, label: label, createdAt: stamp, revokedAt: nil)
+    }
+
+    func revokeKey(id: Int64) throws(StoreError) {
+        if try session.execute("UPDATE api_keys SET revoked_at = \(stamp) WHERE id = \(id) AND revoked_at IS NULL") == 0 { throw .keyNotFound(id) }
+    }
+
+    // MARK: Action policies and the outbox
+
+    func setPolicy(_ policy: ActionPolicy?, forList name: String) throws(StoreError) {
+        try StoreRules.check(policy)
+        let list = try list(named: name)
+        try session.execute("DELETE FROM list_actions WHERE list_id = \(list.id)")
+        if let policy {
+            try session.execute(
+                """
+                INSERT INTO list_actions (list_id, action, webhook_url, secret, file_report, updated_at)
+                VALUES (\(list.id), \(policy.action.rawValue), \(policy.webhookURL), \(policy.secret), \(policy.fileReport), \(stamp))
+                """)
+        }
+    }
+
+    func policy(listId: Int64) throws(StoreError) -> ActionPolicy? {
+        try session.rows("SELECT \(unescaped: Self.policyColumns) FROM list_actions WHERE list_id = \(listId)").first.map(Self.policy)?.policy
+    }
+
+    func setOrganisationWebhook(organisationId: Int64, _ webhook: OrganisationWebhook?) throws(StoreError) {
+        guard try organisation(id: organisationId) != nil else { throw .organisationNotFound(id: organisationId) }
+        if let webhook {
+            try session.execute(
+                """
+                INSERT INTO organisation_webhooks (organisation_id, url, secret, updated_at) VALUES (\(organisationId), \(webhook.url), \(webhook.secret), \(stamp))
+                ON CONFLICT (organisation_id) DO UPDATE SET url = excluded.url, secret = excluded.secret, updated_at = excluded.updated_at
+                """)
+        } else {
+            try session.execute("DELETE FROM organisation_webhooks WHERE organisation_id = \(organisationId)")
+        }
+    }
+
+    func webhooks(for recipient: ReferralRecipient) throws(StoreError) -> [OrganisationWebhook] {
+        var query: PostgresQuery =
+            "SELECT w.organisation_id, w.url, w.secret FROM organisation_webhooks w JOIN organisations o ON o.id = w.organisation_id WHERE "
+        switch recipient {
+        case .police(let state):
+            query.sql += "o.kind = 'police' AND o.member_state = $1"
+            query.binds.append(state.rawValue)
+        case .europol:
+            query.sql += "o.kind = 'europol'"
+        }
+        query.sql += " ORDER BY w.organisation_id"
+        return try session.rows(query).map { (row: PostgresRow) throws(StoreError) -> OrganisationWebhook in
+            let (id, url, secret) = try row.decoded((Int64, String, String).self)
+            return OrganisationWebhook(organisationId: id, url: url, secret: secret)
+        }
+    }
+
+    func enqueue(_ messages: [OutboxMessage]) throws(StoreError) -> [Int64] {
+        var ids: [Int64] = []
+        for message in messages {
+            guard
+                let id = try session.value(
+                    """
+                    INSERT INTO outbox (list_id, organisation_id, url, body, created_at, next_attempt_at)
+                    VALUES (\(message.listId), \(message.organisationId), \(message.url), \(ByteBuffer(bytes: message.body)), \(stamp), \(stamp))
+                    RETURNING id
+                    """, as: Int64.self)
+            else { throw .internal("an outbox message was written but no id came back") }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    func recordFiling(_ filing: NewFiling) throws(StoreError) -> Int64 {
+        let problems = ReportValidation.problems(filing.report)
+        let state = StoreRules.filingState(problems: problems)
+        let report = ByteBuffer(bytes: try StoreRules.json(filing.report))
+        let matches = ByteBuffer(bytes: try StoreRules.json(filing.matches))
+        let problemsJSON = ByteBuffer(bytes: try StoreRules.json(problems))
+        let due: String? = state == .queued ? stamp : nil
+        guard
+            let id = try session.value(
+                """
+                INSERT INTO filings (reference, list_id, state, report, matches, problems, created_at, updated_at, next_attempt_at)
+                VALUES (\(filing.reference), \(filing.listId), \(state.rawValue), \(report), \(matches), \(problemsJSON), \(stamp), \(stamp), \(due))
+                RETURNING id
+                """, as: Int64.self)
+        else { throw .internal("a filing was written but no id came back") }
+        return id
+    }
+
+    func completeFiling(id: Int64, report: Report) throws(StoreError) -> StoredFiling {
+        let problems = ReportValidation.problems(report)
+        let state = StoreRules.filingState(problems: problems)
+        guard let filing = try Self.fetchFilings(session, where: "id = \(id) FOR UPDATE").first else { throw .filingNotFound(id) }
+        guard filing.state == .incomplete else { throw StoreRules.filingNotIncomplete(id, state: filing.state) }
+        let due: String? = state == .queued ? stamp : nil
+        try session.execute(
+            """
+            UPDATE filings SET report = \(ByteBuffer(bytes: try StoreRules.json(report))), problems = \(ByteBuffer(bytes: try StoreRules.json(problems))),
+                state = \(state.rawValue), next_attempt_at = \(due), updated_at = \(stamp) WHERE id = \(id)
+            """)
+        guard let updated = try Self.fetchFilings(session, where: "id = \(id)").first else { throw .filingNotFound(id) }
+        return updated
+    }
+
+    // MARK: Audit
+
+    @discardableResult
+    func appendAudit(_ event: AuditEvent) throws(StoreError) -> StoredAuditEvent {
+        try AuditChain.validate(event)
+        // The writer lock is held: no other transaction appends between this read and the insert.
+        let last = try session.rows("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1").first
+        let sequence = try (last.map { (row: PostgresRow) throws(StoreError) -> Int64 in try row.column(0) } ?? 0) + 1
+        let prevHash = try last.map { (row: PostgresRow) throws(StoreError) -> [UInt8] in try row.bytes(1) ?? [] } ?? AuditChain.genesis
+        let hash = AuditChain.hash(prevHash: prevHash, sequence: sequence, event)
+        try session.execute(
+            """
+            INSERT INTO audit_events (sequence, actor, organisation, action, object, at, detail, prev_hash, hash)
+            VALUES (\(sequence), \(event.actor), \(event.organisation), \(event.action), \(event.object), \(event.at), \(event.detail),
+                \(ByteBuffer(bytes: prevHash)), \(ByteBuffer(bytes: hash)))
+            """)
+        return StoredAuditEvent(sequence: sequence, event: event, prevHash: prevHash, hash: hash)
+    }
+
+    // MARK: Signal type settings
+
+    func setSignalTypeRatio(_ ratio: Double, for name: String) throws(StoreError) {
+        try StoreRules.checkSignalTypeRatio(ratio)
+        try session.execute(
+            """
+            INSERT INTO signal_type_settings (name, enabled_ratio, updated_at) VALUES (\(name), \(ratio), \(stamp))
+            ON CONFLICT (name) DO UPDATE SET enabled_ratio = excluded.enabled_ratio, updated_at = excluded.updated_at
+            """)
+    }
+
+    // MARK: The Centre's stores (not on PostgreSQL yet)
+
+    func fileReport(_ report: NewReport) throws(StoreError) -> StoredReport { throw .notOnPostgres("filing a report at the Centre") }
+    func fileKeys(notWrappedBy masterKeyId: String, afterId: Int64, limit: Int) throws(StoreError) -> [WrappedFileKey] {
+        throw .notOnPostgres("the report files' keys")
+    }
+    func rewrapFileKeys(_ keys: [WrappedFileKey]) throws(StoreError) { throw .notOnPostgres("re-wrapping the report files' keys") }
+    func report(id: Int64) throws(StoreError) -> StoredReport? { throw .notOnPostgres("the Centre's reports") }
+    func updateReport(id: Int64, from expected: ReportState, to state: ReportState, pendingDecision: AssessmentDecision?, decidedBy: String?)
+        throws(StoreError) -> StoredReport
+    { throw .notOnPostgres("assessing a report") }
+    func markClassifiedAutomatically(id: Int64) throws(StoreError) { throw .notOnPostgres("assessing a report") }
+    func registerSigningKey(_ key: SigningKey) throws(StoreError) -> SigningKey { throw .notOnPostgres("signing keys") }
+    func signingKey(id: String) throws(StoreError) -> SigningKey? { throw .notOnPostgres("signing keys") }
+    func revokeSigningKey(id: String) throws(StoreError) { throw .notOnPostgres("signing keys") }
+    func createReferrals(reportId: Int64, recipients: [ReferralRecipient], outcomeDueAfter: Double) throws(StoreError) -> [StoredReferral] {
+        throw .notOnPostgres("referrals")
+    }
+    func referral(id: Int64) throws(StoreError) -> StoredReferral? { throw .notOnPostgres("referrals") }
+    func acknowledgeReferral(id: Int64) throws(StoreError) -> StoredReferral { throw .notOnPostgres("referrals") }
+    func setReferralOutcome(id: Int64, _ outcome: ReferralOutcome, detail: String?) throws(StoreError) -> StoredReferral {
+        throw .notOnPostgres("referrals")
+    }
+    func setReferralHold(id: Int64, _ hold: Hold?) throws(StoreError) -> StoredReferral { throw .notOnPostgres("referrals") }
+    func linkReport(reportId: Int64, files: [LinkedFile], keys: [String]) throws(StoreError) -> ReportLinks {
+        throw .notOnPostgres("linking reports")
+    }
+    func classifyItem(id: Int64, verdict: ItemVerdict, by actor: String) throws(StoreError) -> StoredItem { throw .notOnPostgres("items") }
+    func item(id: Int64) throws(StoreError) -> StoredItem? { throw .notOnPostgres("items") }
+    func proposeItem(id: Int64, toList list: String, reportId: Int64?, by actor: String) throws(StoreError) -> ItemProposal {
+        throw .notOnPostgres("item proposals")
+    }
+    func itemProposal(id: Int64) throws(StoreError) -> ItemProposal? { throw .notOnPostgres("item proposals") }
+    func reviewItemProposal(id: Int64, approved: Bool, by actor: String, entryIds: [Int64]) throws(StoreError) -> ItemProposal {
+        throw .notOnPostgres("item proposals")
+    }
+    func openSubmission(organisationId: Int64, reportXML: [UInt8]) throws(StoreError) -> Int64 { throw .notOnPostgres("CyberTipline submissions") }
+    func submission(id: Int64) throws(StoreError) -> StoredSubmission? { throw .notOnPostgres("CyberTipline submissions") }
+    func addSubmissionFile(submissionId: Int64, fileId: String, uploadName: String?, file: NewReportFile) throws(StoreError) {
+        throw .notOnPostgres("CyberTipline submissions")
+    }
+    func setSubmissionFileDetails(submissionId: Int64, fileId: String, detailsXML: [UInt8]) throws(StoreError) {
+        throw .notOnPostgres("CyberTipline submissions")
+    }
+    func closeSubmission(id: Int64, state: String, reportId: Int64?) throws(StoreError) { throw .notOnPostgres("CyberTipline submissions") }
+    func setPreservation(reportId: Int64, _ preservation: Preservation, requestedBy: String) throws(StoreError) -> StoredPreservation {
+        throw .notOnPostgres("retention")
+    }
+    func withdrawPreservation(reportId: Int64, requestedBy: String) throws(StoreError) -> StoredPreservation? { throw .notOnPostgres("retention") }
+    func retentionFacts(reportIds: [Int64]) throws(StoreError) -> [RetentionFacts] { throw .notOnPostgres("retention") }
+    func deleteReport(id: Int64) throws(StoreError) -> DeletedReport { throw .notOnPostgres("retention") }
+    func deleteExpiredSubmission(id: Int64, lastChangedAt: String) throws(StoreError) -> Int? { throw .notOnPostgres("retention") }
+}
+
+extension PostgresRow {
+    /// The row's columns decoded as `types`, in order; an `internal` store error when they are not.
+    func decoded<each Column: PostgresDecodable>(_ types: (repeat each Column).Type) throws(StoreError) -> (repeat each Column) {
+        do {
+            return try decode(types, context: .default)
+        } catch {
+            throw .internal("a stored row could not be read", underlying: error)
+        }
+    }
+
+    /// A filing row's plain columns after its JSON ones (7…13, 15).
+    fileprivate func decodedTail() throws(StoreError) -> (
+        createdAt: String, updatedAt: String, attempts: Int, nextAttemptAt: String?, lastError: String?, centreReportId: Int64?, filedAt: String?,
+        checkedAt: String?
+    ) {
+        (
+            try column(7), try column(8), try column(9), try column(10), try column(11), try column(12), try column(13), try column(15)
+        )
+    }
+}

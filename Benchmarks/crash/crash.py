@@ -5,10 +5,12 @@ restarted on the same data folder, and checked, round after round.
 
     crash.py --vigil PATH --data DIR --port N --signing-key FILE --out DIR
              [--rounds 20] [--seed 1] [--threads 8] [--kill-after 0.5,3.0] [--file-share 0.25]
-             [--target centre] [--store sqlite]
+             [--target centre|provider] [--store sqlite]
 
 The provider's API key (scope report) comes in $VIGIL_CRASH_PROVIDER_KEY, the Centre analyst's key
-(scope assess) in $VIGIL_CRASH_READER_KEY.
+(scope assess) in $VIGIL_CRASH_READER_KEY. `--target provider` (a provider node's list entries, no
+signing key) is Benchmarks/crash/provider.py, described there; what follows is the centre target.
+Starting, killing and restarting the node, and the store's access, are in nodes.py.
 
 Each round: load threads (http.client, keep-alive) POST freshly made signed reports
 (reports.mixed: material, urgent material, solicitation) and append every 201 to acks.jsonl (the
@@ -45,52 +47,27 @@ import os
 import random
 import signal
 import sqlite3
-import subprocess
 import sys
 import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "centre"))
 import reports  # noqa: E402  (Benchmarks/centre/reports.py: the signing rule, the reports)
+from nodes import Node, Problems, store_for  # noqa: E402
 
 
 def digest(canonical_bytes):
     return hashlib.sha256(canonical_bytes).hexdigest()
 
 
-class Problems:
-    """Every failed check, with its evidence; any makes the exit status 1."""
-
-    def __init__(self, path):
-        self.lock = threading.Lock()
-        self.items = []
-        self.file = open(path, "a")
-
-    def add(self, round_no, kind, detail):
-        with self.lock:
-            self.items.append((round_no, kind, detail))
-            self.file.write(json.dumps({"round": round_no, "kind": kind, "detail": detail}) + "\n")
-            self.file.flush()
-        print("  PROBLEM (round %s) %s: %s" % (round_no, kind, detail), file=sys.stderr, flush=True)
-
-    def count(self):
-        with self.lock:
-            return len(self.items)
-
-
-class CentreTarget:
-    """The Centre on SQLite: how to start it, what to send, where to look. (Provider entries and
-    PostgreSQL will be other targets and stores.)"""
-
-    started = []
+class CentreTarget(Node):
+    """The Centre on SQLite: what to send, where to look (starting, killing and restarting it: Node;
+    the provider node's entries are the other target, provider.py)."""
 
     def __init__(self, args):
+        super().__init__(args, "centre", store_for(args))
         self.args = args
-        self.vigil = args.vigil
-        self.data = args.data
-        self.port = args.port
         self.db_path = os.path.join(args.data, "vigil.sqlite")
-        self.log_path = os.path.join(args.out, "serve.log")
         self.provider_key = os.environ["VIGIL_CRASH_PROVIDER_KEY"]
         self.reader_key = os.environ["VIGIL_CRASH_READER_KEY"]
         self.signing_key = reports.load(args.signing_key)
@@ -98,53 +75,6 @@ class CentreTarget:
         pool_rng = random.Random("crash-images/%s" % args.seed)
         # Small pictures (about 5 KB) padded to 8-50 KB: what a file's bytes are made of.
         self.pictures = reports.images(pool_rng, count=16, w=160, h=120) if self.file_share > 0 else []
-        self.process = None
-        CentreTarget.started.append(self)
-
-    # The server.
-
-    def start(self, label):
-        """Starts `vigil serve` (the binary itself, no wrapper: its pid is the one killed) and polls
-        /ready. Returns the seconds from the start to the first ready answer, or None."""
-        with open(self.log_path, "a") as log:
-            log.write("\n==== %s: vigil serve started at %s ====\n" % (label, time.strftime("%H:%M:%S")))
-            log.flush()
-            started = time.monotonic()
-            self.process = subprocess.Popen(
-                [self.vigil, "serve", "--role", "centre", "--data-directory", self.data, "--port", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        deadline = started + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return None
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/ready")
-                response = conn.getresponse()
-                body = response.read()
-                conn.close()
-                if response.status == 200 and b"ready" in body:
-                    return time.monotonic() - started
-            except (OSError, http.client.HTTPException):
-                pass
-            time.sleep(0.005)
-        return None
-
-    def kill(self):
-        """SIGKILL to the server process; returns its exit status (-9 when the signal killed it)."""
-        os.kill(self.process.pid, signal.SIGKILL)
-        return self.process.wait()
-
-    def stop(self):
-        """A clean stop (SIGTERM), for the last check with no server running."""
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                return self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                return self.process.wait()
-        return None
 
     # The load.
 
@@ -204,13 +134,6 @@ class CentreTarget:
         finally:
             db.close()
         return rows, files, events, integrity
-
-    def audit_verify(self):
-        """`vigil audit verify` over the data folder: (passed, its line)."""
-        done = subprocess.run([self.vigil, "audit", "verify", "--data-directory", self.data],
-                              capture_output=True, text=True, timeout=300)
-        line = (done.stdout.strip() or done.stderr.strip()).splitlines()
-        return done.returncode == 0 and bool(line) and line[-1].startswith("valid:"), (line[-1] if line else "")
 
 
 class Ledger:
@@ -403,16 +326,21 @@ def main():
     parser.add_argument("--vigil", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--signing-key", required=True)
+    parser.add_argument("--signing-key", help="the provider's Ed25519 key (the centre target)")
     parser.add_argument("--out", required=True)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--seed", default="1")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--kill-after", default="0.5,3.0", help="the range of the kill moment, seconds into a round")
     parser.add_argument("--file-share", type=float, default=0.25, help="the share of reports of material sent with a file")
-    parser.add_argument("--target", default="centre", choices=["centre"])
+    parser.add_argument("--target", default="centre", choices=["centre", "provider"])
     parser.add_argument("--store", default="sqlite", choices=["sqlite"])
     args = parser.parse_args()
+    if args.target == "provider":
+        import provider  # Benchmarks/crash/provider.py: the provider node's entries
+        return provider.main(args)
+    if not args.signing_key:
+        parser.error("the centre target needs --signing-key")
     low, high = (float(x) for x in args.kill_after.split(","))
 
     target = CentreTarget(args)
@@ -511,10 +439,7 @@ def run():
         return main()
     finally:
         # Never leave a node behind (an exception, ^C): the one this script started, by its pid.
-        for target in CentreTarget.started:
-            if target.process and target.process.poll() is None:
-                target.process.kill()
-                target.process.wait()
+        Node.kill_all_started()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,19 @@
 #!/usr/bin/env bash
-# The crash script: the Centre is killed with SIGKILL under intake load, round after round, and every
-# report it acknowledged (201) must be there afterwards, whole (docs/crash.md).
+# The crash script: a node is killed with SIGKILL under load, round after round, and every write it
+# acknowledged must be there afterwards, whole (docs/crash.md): the Centre's reports (--target centre)
+# or a provider node's list entries and deletions (--target provider), or one after the other (both).
 #
-#   Benchmarks/crash/run.sh [--target centre] [--store sqlite] [--rounds 20] [--seed 1] [--threads 8]
-#       [--kill-after 0.5,3.0] [--file-share 0.25] [--out Benchmarks/out/crash] [--vigil PATH] [--work DIR]
+#   Benchmarks/crash/run.sh [--target centre|provider|both] [--store sqlite] [--rounds 20] [--seed 1]
+#       [--threads 8] [--kill-after 0.5,3.0] [--file-share 0.25] [--out Benchmarks/out/crash]
+#       [--vigil PATH] [--work DIR]
+#
+# --target provider: one `vigil serve --role provider` on a fresh data folder with a curator's key
+# (scopes curate, match); Benchmarks/crash/provider.py adds entries (PDQ and MD5; single adds and
+# batches) and deletes some (by id, and by value in batches) on two lists, logs every acknowledged id
+# with its value, kills the node at a seeded moment, restarts it and checks the store (every
+# acknowledged entry stored and live, every acknowledged deletion a tombstone, nothing half-written,
+# integrity), the API's read-back, the index (every live entry matched by its value and id, no
+# tombstone matched) and the audit chain. What follows describes the centre target.
 #
 # One `vigil serve --role centre` on a fresh data folder (SQLite, synchronous = FULL); a provider
 # organisation with an API key (scope report) and an Ed25519 signing key registered at the Centre
@@ -24,7 +34,8 @@
 # half-written report, a 5xx, or a node that does not come back. Results in --out: summary.md,
 # results.json, acks.jsonl, unanswered.jsonl, problems.jsonl, serve.log (every start of the node).
 #
-#   --target centre   the Centre's reports (the only target yet; provider entries will follow)
+#   --target T        centre (the Centre's reports), provider (a provider node's entries), or both
+#                     (centre then provider, each on its own node, in --out/centre and --out/provider)
 #   --store sqlite    the store (the only one yet; PostgreSQL will follow)
 #   --work DIR        keep the data folder and keys in DIR (default: a mktemp -d folder, removed)
 set -euo pipefail
@@ -50,7 +61,9 @@ while [ $# -gt 0 ]; do
     *) echo "unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-case "$target" in centre) ;; *) echo "--target $target: only centre for now (provider entries will follow)" >&2; exit 2 ;; esac
+case "$target" in centre|provider|both) ;; *) echo "--target $target: centre, provider or both" >&2; exit 2 ;; esac
+# The store: only sqlite yet. PostgreSQL will be `--store postgres --store-url URL`: an option here,
+# passed on to crash.py, and a PostgresStore in nodes.py (serve_args: --store-url URL).
 case "$store" in sqlite) ;; *) echo "--store $store: only sqlite for now (PostgreSQL will follow)" >&2; exit 2 ;; esac
 
 bench_apt python3 python3-venv python3-pip
@@ -65,33 +78,64 @@ if [ -n "$work" ]; then rm -rf "$work"; mkdir -p "$work"; WORK="$work"; else WOR
 cleanup() { [ -n "$work" ] || rm -rf "$WORK"; }
 trap cleanup EXIT
 
-# A fresh Centre: the provider (API key, signing key) and an analyst of the Centre (to read back).
-DATA="$WORK/data"
-"$VIGIL" orgs create "Crash Hosting" --kind provider --data-directory "$DATA" >/dev/null
-PROVIDER_KEY=$("$VIGIL" keys create --org "Crash Hosting" --scopes report --data-directory "$DATA" 2>/dev/null)
-PUBLIC=$("$PY" Benchmarks/centre/reports.py keygen "$WORK/provider.key")
-"$VIGIL" reports register-key --org "Crash Hosting" --public-key "$PUBLIC" --data-directory "$DATA" >/dev/null
-"$VIGIL" orgs create "Crash Centre" --kind centre --data-directory "$DATA" >/dev/null
-READER_KEY=$("$VIGIL" keys create --org "Crash Centre" --scopes assess --data-directory "$DATA" 2>/dev/null)
-port=$(bench_free_port)
+# run_target TARGET OUT_DIR: a fresh node of the target on its own data folder, its keys, the rounds.
+run_target() {
+  local t="$1" dir="$2" data="$WORK/$1/data" port title status=0 env_keys=() extra=()
+  mkdir -p "$dir" "$WORK/$t"
+  port=$(bench_free_port)
+  case "$t" in
+    centre)
+      # The provider (API key, signing key) and an analyst of the Centre (to read back).
+      title="the Centre killed with SIGKILL under intake load"
+      "$VIGIL" orgs create "Crash Hosting" --kind provider --data-directory "$data" >/dev/null
+      local provider_key reader_key public
+      provider_key=$("$VIGIL" keys create --org "Crash Hosting" --scopes report --data-directory "$data" 2>/dev/null)
+      public=$("$PY" Benchmarks/centre/reports.py keygen "$WORK/$t/provider.key")
+      "$VIGIL" reports register-key --org "Crash Hosting" --public-key "$public" --data-directory "$data" >/dev/null
+      "$VIGIL" orgs create "Crash Centre" --kind centre --data-directory "$data" >/dev/null
+      reader_key=$("$VIGIL" keys create --org "Crash Centre" --scopes assess --data-directory "$data" 2>/dev/null)
+      env_keys=(VIGIL_CRASH_PROVIDER_KEY="$provider_key" VIGIL_CRASH_READER_KEY="$reader_key")
+      extra=(--signing-key "$WORK/$t/provider.key" --file-share "$file_share") ;;
+    provider)
+      # One curator's key (curate: add and delete entries; match: the index check).
+      title="a provider node killed with SIGKILL while its lists are curated"
+      "$VIGIL" orgs create "Crash Hosting" --kind provider --data-directory "$data" >/dev/null
+      local curator_key
+      curator_key=$("$VIGIL" keys create --org "Crash Hosting" --scopes curate,match --data-directory "$data" 2>/dev/null)
+      env_keys=(VIGIL_CRASH_CURATOR_KEY="$curator_key") ;;
+  esac
+  {
+    echo "# Crash script: $title"
+    echo
+    echo "$(date -u +%Y-%m-%dT%H:%MZ); $(bench_machine); load average $(bench_loadavg);"
+    echo "vigil $VIGIL (sha256 $(sha256sum < "$VIGIL" | cut -c1-12)); target $t, store $store (synchronous = FULL);"
+    if [ "$t" = centre ]; then
+      echo "$rounds rounds, seed $seed, $threads load threads, kill at $kill_after s into each round; a share of $file_share of the reports of material with a file (8-50 KB)."
+    else
+      echo "$rounds rounds, seed $seed, $threads load threads, kill at $kill_after s into each round; single adds, batches of 2-50, deletions by id and by value; PDQ (7 in 10) and MD5 entries on two lists."
+    fi
+    echo
+  } | tee "$dir/summary.md"
+  env "${env_keys[@]}" \
+    "$PY" -u Benchmarks/crash/crash.py --vigil "$VIGIL" --data "$data" --port "$port" --out "$dir" \
+      --rounds "$rounds" --seed "$seed" --threads "$threads" --kill-after "$kill_after" \
+      --target "$t" --store "$store" "${extra[@]}" | tee -a "$dir/summary.md" || status=$?
+  {
+    echo
+    echo "load average at the end: $(bench_loadavg)"
+    if [ "$status" = 0 ]; then
+      if [ "$t" = centre ]; then echo "PASS: every acknowledged report present and whole after $rounds kills"
+      else echo "PASS: every acknowledged entry and deletion present, whole and answered by the index after $rounds kills"; fi
+    else echo "FAIL (exit $status): see $dir/problems.jsonl and $dir/serve.log"; fi
+  } | tee -a "$dir/summary.md"
+  return "$status"
+}
 
-{
-  echo "# Crash script: the Centre killed with SIGKILL under intake load"
-  echo
-  echo "$(date -u +%Y-%m-%dT%H:%MZ); $(bench_machine); load average $(bench_loadavg);"
-  echo "vigil $VIGIL (sha256 $(sha256sum < "$VIGIL" | cut -c1-12)); target $target, store $store (synchronous = FULL);"
-  echo "$rounds rounds, seed $seed, $threads load threads, kill at $kill_after s into each round; a share of $file_share of the reports of material with a file (8-50 KB)."
-  echo
-} | tee "$OUT/summary.md"
 status=0
-VIGIL_CRASH_PROVIDER_KEY="$PROVIDER_KEY" VIGIL_CRASH_READER_KEY="$READER_KEY" \
-  "$PY" -u Benchmarks/crash/crash.py --vigil "$VIGIL" --data "$DATA" --port "$port" --signing-key "$WORK/provider.key" \
-    --out "$OUT" --rounds "$rounds" --seed "$seed" --threads "$threads" --kill-after "$kill_after" --file-share "$file_share" \
-    --target "$target" --store "$store" | tee -a "$OUT/summary.md" || status=$?
-{
-  echo
-  echo "load average at the end: $(bench_loadavg)"
-  if [ "$status" = 0 ]; then echo "PASS: every acknowledged report present and whole after $rounds kills"
-  else echo "FAIL (exit $status): see $OUT/problems.jsonl and $OUT/serve.log"; fi
-} | tee -a "$OUT/summary.md"
+if [ "$target" = both ]; then
+  for t in centre provider; do run_target "$t" "$OUT/$t" || status=1; done
+  cat "$OUT/centre/summary.md" <(echo) "$OUT/provider/summary.md" > "$OUT/summary.md"
+else
+  run_target "$target" "$OUT" || status=1
+fi
 exit "$status"

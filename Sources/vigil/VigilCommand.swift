@@ -9,7 +9,7 @@ struct VigilCommand: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             HashCommand.self, IndexCommand.self, MatchCommand.self, ServeCommand.self, OrgsCommand.self, KeysCommand.self, ReportsCommand.self,
-            AuditCommand.self, StatsCommand.self, RetentionCommand.self,
+            AuditCommand.self, StatsCommand.self, RetentionCommand.self, BackupCommand.self,
         ]
     )
 }

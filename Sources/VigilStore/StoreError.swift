@@ -51,6 +51,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let invalid = Code("invalid")
         /// A constraint of the database refused the change (a duplicate, a missing reference).
         public static let conflict = Code("conflict")
+        /// The disk holding the database is full: nothing of the change was written. Reads still
+        /// work; writes succeed again, without a restart, once the operator frees space.
+        public static let diskFull = Code("disk_full")
         /// The database is busy (locked by another writer); the same call may succeed if retried.
         public static let busy = Code("busy")
         /// The database cannot be reached or written: it cannot be opened, an I/O error, the disk
@@ -234,7 +237,11 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
             StoreError(
                 code: .conflict, message: "the change conflicts with data already stored (a duplicate or a missing reference)", underlying: error)
         case .SQLITE_FULL:
-            StoreError(code: .unavailable, message: "the database's disk is full; the operator must free space", underlying: error)
+            StoreError(
+                code: .diskFull,
+                message:
+                    "the disk holding the node's database is full, so nothing was written; the operator must free space on it (reads still work, and writes resume without a restart)",
+                underlying: error)
         case .SQLITE_IOERR, .SQLITE_CANTOPEN, .SQLITE_READONLY, .SQLITE_PERM, .SQLITE_NOLFS:
             StoreError(
                 code: .unavailable, message: "the database cannot be read or written; the operator must check its file and disk", underlying: error)

@@ -115,7 +115,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             vault = ContentVault(keyring: keyring)
         }
-        let node = Node(store: store, engine: engine, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
+        var node = Node(store: store, engine: engine, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
+        node.storage = StorageHealth(directory: configuration.dataDirectory)
         let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

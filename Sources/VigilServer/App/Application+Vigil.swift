@@ -39,6 +39,7 @@ public func buildRouter(
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: node.settings.maxBodyBytes))
+    router.add(middleware: DiskFullMiddleware(storage: node.storage, clock: node.clock))
     let authoriser = Authoriser()
     let authentication = AuthenticationMiddleware(keys: node.store, cache: VerifiedKeyCache(clock: node.clock))
     let fetcher = URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient)

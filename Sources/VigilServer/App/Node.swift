@@ -47,4 +47,7 @@ public struct Node: Sendable {
     /// What the filing worker last did (for `/ready`, on a node that files reports).
     public var filingHealth = WorkerHealth(
         activity: "filing rounds", consequence: "reports for the Centre wait in the database (none is lost)")
+
+    /// Whether the disk had room for the last writes (for `/ready`); `vigil serve` names the data folder.
+    public var storage = StorageHealth()
 }

@@ -169,10 +169,10 @@ struct CyberTiplineAnswers: RouterMiddleware {
         } catch let error as APIError where error.status == .forbidden {
             response = CyberTiplineController.answer(CyberTiplineResponse(code: .notAuthorizedForSubmissions, description: error.message))
         } catch let error as StoreError {
-            let busy = error.code == .busy || error.code == .unavailable
+            let busy = error.code == .busy || error.code == .unavailable || error.code == .diskFull
             response = CyberTiplineController.xml(
                 CyberTiplineResponse(code: .serverError, description: "the Centre could not save this now: try again").xml,
-                status: busy ? .serviceUnavailable : .internalServerError)
+                status: error.code == .diskFull ? ErrorMap.insufficientStorage : busy ? .serviceUnavailable : .internalServerError)
             if busy { response.headers[.retryAfter] = "1" }
         } catch let error as CentreError {
             let code: CyberTiplineResponseCode = error.code == .incompleteReport ? .validationFailed : .invalidRequest

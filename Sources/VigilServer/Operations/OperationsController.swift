@@ -50,6 +50,7 @@ struct OperationsController: Sendable {
             problems += node.retentionHealth.problems(at: now, maxFailure: node.settings.retention.maxFailureSeconds)
         }
         if node.settings.filing != nil { problems += node.filingHealth.problems(at: now, maxFailure: 300) }
+        problems += node.storage.problems(at: now)
         return problems
     }
 

@@ -9,7 +9,7 @@ import VigilText
 /// reach a client: the store's errors carry only a safe message.
 enum ErrorMap {
     /// The answer to a store error: its code decides the status, its message (safe: never SQL)
-    /// is the text; a busy or unavailable store is a 503 to retry.
+    /// is the text; a busy or unavailable store is a 503 to retry, a full disk a 507.
     static func answer(_ error: StoreError) -> APIError {
         switch error.code {
         case .listNotFound: return APIError.notFound("unknown_list", error.message)
@@ -36,9 +36,15 @@ enum ErrorMap {
             return APIError(.serviceUnavailable, code: "store_busy", error.message, headers: [.retryAfter: "1"])
         case .unavailable:
             return APIError(.serviceUnavailable, code: "store_unavailable", error.message, headers: [.retryAfter: "5"])
+        case .diskFull:
+            // 507: the request was fine, the node has no room to keep it; the same request succeeds once space is freed.
+            return APIError(insufficientStorage, code: "disk_full", error.message, headers: [.retryAfter: "60"])
         default: return APIError(.internalServerError, code: "store_error", error.message)
         }
     }
+
+    /// 507 Insufficient Storage: the store's disk is full (``StoreError/Code/diskFull``).
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 
     /// The answer to a refused lookup.
     static func answer(_ error: MatchError) -> APIError {

@@ -231,7 +231,7 @@ struct SQLiteStoreTests {
     @Test func databaseErrorsAreClassifiedWithoutLeakingSQL() throws {
         let sql = "SELECT secret FROM list_actions WHERE list_id = 1"
         let cases: [(ResultCode, StoreError.Code)] = [
-            (.SQLITE_BUSY, .busy), (.SQLITE_LOCKED, .busy), (.SQLITE_CONSTRAINT, .conflict), (.SQLITE_FULL, .unavailable),
+            (.SQLITE_BUSY, .busy), (.SQLITE_LOCKED, .busy), (.SQLITE_CONSTRAINT, .conflict), (.SQLITE_FULL, .diskFull),
             (.SQLITE_IOERR, .unavailable), (.SQLITE_CANTOPEN, .unavailable), (.SQLITE_READONLY, .unavailable),
             (.SQLITE_CORRUPT, .internal), (.SQLITE_NOTADB, .internal), (.SQLITE_ERROR, .internal),
         ]

@@ -68,7 +68,11 @@ extension StoreError {
             case "40001", "40P01", "55P03":
                 return StoreError(code: .busy, message: "the database is busy; try again in a moment", underlying: error)
             case "53100":
-                return StoreError(code: .unavailable, message: "the database's disk is full; the operator must free space", underlying: error)
+                return StoreError(
+                    code: .diskFull,
+                    message:
+                        "the disk holding the PostgreSQL database is full, so nothing was written; the operator must free space on it (reads still work, and writes resume without a restart)",
+                    underlying: error)
             case _ where state.hasPrefix("08") || state.hasPrefix("57P") || state.hasPrefix("53"):
                 return StoreError(
                     code: .unavailable, message: "the database is not reachable or is shutting down; the node retries by itself", underlying: error)

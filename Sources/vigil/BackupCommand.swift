@@ -23,7 +23,7 @@ struct BackupCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await data.resolve()
         let location = configuration.dataDirectory
-        if let scheme = URLComponents(string: location)?.scheme?.lowercased(), ["postgres", "postgresql"].contains(scheme) {
+        if configuration.storeURL != nil {
             throw ValidationError(
                 "vigil backup copies the SQLite store only; back a PostgreSQL store up with pg_dump (docs/operations.md, \"PostgreSQL\")")
         }
@@ -31,7 +31,7 @@ struct BackupCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: database) else {
             throw ValidationError("no database at \(database); name the node's data folder with --data-directory (or data.directory)")
         }
-        let store = try data.openStore(configuration)
+        let store = try data.openSQLite(configuration)
         let target = URL(fileURLWithPath: destination).standardizedFileURL.path
         guard target != URL(fileURLWithPath: database).standardizedFileURL.path else {
             throw ValidationError("--to names the live database itself; write the backup to another file")

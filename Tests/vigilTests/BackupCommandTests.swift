@@ -40,7 +40,7 @@ struct BackupCommandTests {
         #expect(missing.status != 0 && missing.stderr.contains("no database at"), "\(missing.stderr)")
         #expect(!FileManager.default.fileExists(atPath: empty + "/vigil.sqlite"), "a backup of nothing makes no database")
 
-        let postgres = try HashCommandTests.vigil(["backup", "--data-directory", "postgres://vigil@db.example/vigil", "--to", empty + "/copy.sqlite"])
+        let postgres = try HashCommandTests.vigil(["backup", "--store-url", "postgres://vigil@db.example/vigil", "--to", empty + "/copy.sqlite"])
         #expect(postgres.status != 0 && postgres.stderr.contains("pg_dump"), "\(postgres.stderr)")
 
         let data = try Self.folder("self")

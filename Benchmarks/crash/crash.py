@@ -5,7 +5,7 @@ restarted on the same data folder, and checked, round after round.
 
     crash.py --vigil PATH --data DIR --port N --signing-key FILE --out DIR
              [--rounds 20] [--seed 1] [--threads 8] [--kill-after 0.5,3.0] [--file-share 0.25]
-             [--target centre|provider] [--store sqlite]
+             [--target centre|provider] [--store sqlite|postgres [--store-url URL]]
 
 The provider's API key (scope report) comes in $VIGIL_CRASH_PROVIDER_KEY, the Centre analyst's key
 (scope assess) in $VIGIL_CRASH_READER_KEY. `--target provider` (a provider node's list entries, no
@@ -334,8 +334,11 @@ def main():
     parser.add_argument("--kill-after", default="0.5,3.0", help="the range of the kill moment, seconds into a round")
     parser.add_argument("--file-share", type=float, default=0.25, help="the share of reports of material sent with a file")
     parser.add_argument("--target", default="centre", choices=["centre", "provider"])
-    parser.add_argument("--store", default="sqlite", choices=["sqlite"])
+    parser.add_argument("--store", default="sqlite", choices=["sqlite", "postgres"])
+    parser.add_argument("--store-url", help="the PostgreSQL database's URL (--store postgres)")
     args = parser.parse_args()
+    if args.store == "postgres" and not args.store_url:
+        parser.error("--store postgres needs --store-url")
     if args.target == "provider":
         import provider  # Benchmarks/crash/provider.py: the provider node's entries
         return provider.main(args)

@@ -1,11 +1,10 @@
 """What the crash script's targets share (Benchmarks/crash/crash.py, provider.py): the list of failed
 checks, a `vigil serve` process to start, kill and restart, and read-only access to its store.
 
-The store is chosen by --store: `sqlite` (the data folder's vigil.sqlite) is the only one yet. A
-PostgreSQL store is to follow: a `PostgresStore` class with the same two methods (`read`, running
-queries in one read-only snapshot, and `integrity`) and `serve_args` giving `--store-url URL`, and a
-line in `store_for`; the targets' checks use only portable SQL (no parameters, no PRAGMA outside
-`integrity`), so they need no change.
+The store is chosen by --store: `sqlite` (the data folder's vigil.sqlite) or `postgres` (the database
+--store-url names, read with psycopg). Each has `read` (queries in one read-only snapshot),
+`integrity` and `serve_args`; the targets' checks use only portable SQL (no parameters, no PRAGMA
+outside `integrity`), so they are the same for both.
 """
 import http.client
 import json
@@ -71,11 +70,66 @@ class SQLiteStore:
             db.close()
 
 
+class PostgresStore:
+    """A PostgreSQL database shared with the node (`vigil serve --store-url URL`), read beside it in one
+    REPEATABLE READ, READ ONLY transaction per `read` (one snapshot)."""
+
+    name = "postgres"
+
+    def __init__(self, url):
+        self.url = url
+
+    def serve_args(self):
+        """What `vigil serve` and `vigil audit verify` need: the store's URL."""
+        return ["--store-url", self.url]
+
+    def connect(self):
+        import psycopg  # installed by run.sh for --store postgres
+        return psycopg.connect(self.url, autocommit=True)
+
+    def read(self, queries):
+        """Runs each query (a dict name -> SQL) in one snapshot; returns name -> list of rows (booleans
+        as 0/1, as SQLite gives them)."""
+        with self.connect() as db:
+            db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            answers = {}
+            for name, sql in queries.items():
+                rows = db.execute(sql).fetchall()
+                answers[name] = [tuple(int(v) if isinstance(v, bool) else v for v in row) for row in rows]
+            db.execute("COMMIT")
+        return answers
+
+    def integrity(self):
+        """amcheck over the database: every B-tree index (bt_index_check, with its heap) and every
+        table's heap (verify_heapam); ["ok"] when none reports a problem."""
+        problems = []
+        with self.connect() as db:
+            db.execute("CREATE EXTENSION IF NOT EXISTS amcheck")
+            indexes = db.execute(
+                "SELECT c.oid, c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am a ON a.oid = c.relam "
+                "WHERE n.nspname = 'public' AND a.amname = 'btree'").fetchall()
+            for oid, name in indexes:
+                try:
+                    db.execute("SELECT bt_index_check(%s, true)", (oid,))
+                except Exception as error:  # amcheck raises on corruption
+                    problems.append("index %s: %s" % (name, error))
+            tables = db.execute(
+                "SELECT c.oid, c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "WHERE n.nspname = 'public' AND c.relkind = 'r'").fetchall()
+            for oid, name in tables:
+                for row in db.execute("SELECT blkno, offnum, msg FROM verify_heapam(%s)", (oid,)).fetchall():
+                    problems.append("table %s block %s item %s: %s" % (name, *row))
+        return problems or ["ok"]
+
+
 def store_for(args):
-    """The store --store names (only sqlite yet; see the module's description for PostgreSQL)."""
+    """The store --store names."""
     if args.store == "sqlite":
         return SQLiteStore(args.data)
-    raise SystemExit("--store %s: only sqlite for now" % args.store)
+    if args.store == "postgres":
+        return PostgresStore(args.store_url)
+    raise SystemExit("--store %s: sqlite or postgres" % args.store)
 
 
 class Node:

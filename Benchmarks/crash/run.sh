@@ -3,7 +3,7 @@
 # acknowledged must be there afterwards, whole (docs/crash.md): the Centre's reports (--target centre)
 # or a provider node's list entries and deletions (--target provider), or one after the other (both).
 #
-#   Benchmarks/crash/run.sh [--target centre|provider|both] [--store sqlite] [--rounds 20] [--seed 1]
+#   Benchmarks/crash/run.sh [--target centre|provider|both] [--store sqlite|postgres [--store-url URL]] [--rounds 20] [--seed 1]
 #       [--threads 8] [--kill-after 0.5,3.0] [--file-share 0.25] [--out Benchmarks/out/crash]
 #       [--vigil PATH] [--work DIR]
 #
@@ -36,7 +36,10 @@
 #
 #   --target T        centre (the Centre's reports), provider (a provider node's entries), or both
 #                     (centre then provider, each on its own node, in --out/centre and --out/provider)
-#   --store sqlite    the store (the only one yet; PostgreSQL will follow)
+#   --store S         sqlite (the data folder's vigil.sqlite), or postgres (the provider target only:
+#                     the database --store-url URL names, or else a throwaway cluster of the script's
+#                     own, scripts/postgres-cluster.sh, with fsync on; read back with psycopg, checked
+#                     with amcheck)
 #   --work DIR        keep the data folder and keys in DIR (default: a mktemp -d folder, removed)
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -44,11 +47,12 @@ CALLER_PWD="$PWD"; abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$CALLER
 cd "$ROOT"
 source "$ROOT/Benchmarks/lib/common.sh"
 target="centre"; store="sqlite"; rounds=20; seed=1; threads=8; kill_after="0.5,3.0"; file_share=0.25
-out="$ROOT/Benchmarks/out/crash"; vigil_bin=""; work=""
+out="$ROOT/Benchmarks/out/crash"; vigil_bin=""; work=""; store_url=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --target) target="$2"; shift 2 ;;
     --store) store="$2"; shift 2 ;;
+    --store-url) store_url="$2"; shift 2 ;;
     --rounds) rounds="$2"; shift 2 ;;
     --seed) seed="$2"; shift 2 ;;
     --threads) threads="$2"; shift 2 ;;
@@ -62,21 +66,39 @@ while [ $# -gt 0 ]; do
   esac
 done
 case "$target" in centre|provider|both) ;; *) echo "--target $target: centre, provider or both" >&2; exit 2 ;; esac
-# The store: only sqlite yet. PostgreSQL will be `--store postgres --store-url URL`: an option here,
-# passed on to crash.py, and a PostgresStore in nodes.py (serve_args: --store-url URL).
-case "$store" in sqlite) ;; *) echo "--store $store: only sqlite for now (PostgreSQL will follow)" >&2; exit 2 ;; esac
+case "$store" in sqlite|postgres) ;; *) echo "--store $store: sqlite or postgres" >&2; exit 2 ;; esac
+if [ "$store" = postgres ] && [ "$target" != provider ]; then
+  echo "--store postgres: the provider target only (the Centre's stores are not on PostgreSQL yet)" >&2; exit 2
+fi
 
 bench_apt python3 python3-venv python3-pip
 bash scripts/setup-python.sh
 PY="$ROOT/.venv/bin/python"
 "$PY" -m pip install -q -r Benchmarks/centre/requirements.txt
+[ "$store" = postgres ] && "$PY" -m pip install -q "psycopg[binary]>=3.1"
 if [ -z "$vigil_bin" ] && [ "${VIGIL_BENCH_SKIP_BUILD:-0}" != 1 ]; then swift build -c release --product vigil >&2; fi
 VIGIL="${vigil_bin:-$ROOT/.build/release/vigil}"
 [ -x "$VIGIL" ] || { echo "no vigil binary at $VIGIL" >&2; exit 1; }
 rm -rf "$out"; mkdir -p "$out"; OUT="$(cd "$out" && pwd)"
 if [ -n "$work" ]; then rm -rf "$work"; mkdir -p "$work"; WORK="$work"; else WORK=$(mktemp -d); fi
-cleanup() { [ -n "$work" ] || rm -rf "$WORK"; }
+pg_cluster=""
+cleanup() {
+  [ -z "$pg_cluster" ] || bash scripts/postgres-cluster.sh stop "$pg_cluster"
+  [ -n "$work" ] || rm -rf "$WORK"
+}
 trap cleanup EXIT
+# PostgreSQL: the database --store-url names, or a throwaway cluster of our own (fsync on: durability is
+# what is tested) with a new database.
+store_args=()
+if [ "$store" = postgres ]; then
+  if [ -z "$store_url" ]; then
+    pg_cluster="$WORK/pg"
+    base_url=$(bash scripts/postgres-cluster.sh start "$pg_cluster" "$(bench_free_port)")
+    psql "$base_url" -qc "CREATE DATABASE crash_provider"
+    store_url="${base_url%/*}/crash_provider"
+  fi
+  store_args=(--store-url "$store_url")
+fi
 
 # run_target TARGET OUT_DIR: a fresh node of the target on its own data folder, its keys, the rounds.
 run_target() {
@@ -99,16 +121,17 @@ run_target() {
     provider)
       # One curator's key (curate: add and delete entries; match: the index check).
       title="a provider node killed with SIGKILL while its lists are curated"
-      "$VIGIL" orgs create "Crash Hosting" --kind provider --data-directory "$data" >/dev/null
+      "$VIGIL" orgs create "Crash Hosting" --kind provider --data-directory "$data" "${store_args[@]}" >/dev/null
       local curator_key
-      curator_key=$("$VIGIL" keys create --org "Crash Hosting" --scopes curate,match --data-directory "$data" 2>/dev/null)
+      curator_key=$("$VIGIL" keys create --org "Crash Hosting" --scopes curate,match --data-directory "$data" "${store_args[@]}" 2>/dev/null)
       env_keys=(VIGIL_CRASH_CURATOR_KEY="$curator_key") ;;
   esac
   {
     echo "# Crash script: $title"
     echo
     echo "$(date -u +%Y-%m-%dT%H:%MZ); $(bench_machine); load average $(bench_loadavg);"
-    echo "vigil $VIGIL (sha256 $(sha256sum < "$VIGIL" | cut -c1-12)); target $t, store $store (synchronous = FULL);"
+    if [ "$store" = postgres ]; then store_text="postgres (fsync on, synchronous_commit on)"; else store_text="sqlite (synchronous = FULL)"; fi
+    echo "vigil $VIGIL (sha256 $(sha256sum < "$VIGIL" | cut -c1-12)); target $t, store $store_text;"
     if [ "$t" = centre ]; then
       echo "$rounds rounds, seed $seed, $threads load threads, kill at $kill_after s into each round; a share of $file_share of the reports of material with a file (8-50 KB)."
     else
@@ -119,7 +142,7 @@ run_target() {
   env "${env_keys[@]}" \
     "$PY" -u Benchmarks/crash/crash.py --vigil "$VIGIL" --data "$data" --port "$port" --out "$dir" \
       --rounds "$rounds" --seed "$seed" --threads "$threads" --kill-after "$kill_after" \
-      --target "$t" --store "$store" "${extra[@]}" | tee -a "$dir/summary.md" || status=$?
+      --target "$t" --store "$store" "${store_args[@]}" "${extra[@]}" | tee -a "$dir/summary.md" || status=$?
   {
     echo
     echo "load average at the end: $(bench_loadavg)"

@@ -38,6 +38,9 @@ public func buildRouter(
     let router = Router(context: VigilRequestContext.self)
     router.add(middleware: LogRequestsMiddleware(.debug))
     router.add(middleware: MetricsMiddleware())
+    // A documented path called with a method it does not declare: 405 with Allow, before the body
+    // limit, authentication and routing.
+    router.add(middleware: MethodNotAllowedMiddleware(table: DocumentedMethods().served(by: node.settings.role)))
     router.add(middleware: BodyLimitMiddleware(limit: node.settings.maxBodyBytes))
     router.add(middleware: DiskFullMiddleware(storage: node.storage, clock: node.clock))
     let authoriser = Authoriser()

@@ -195,6 +195,8 @@ struct OpenAPITests {
                 ("/v1/lists/l/action", .put, .curate, jsonBody(["action": "explode"]), "invalid_json", "action"),
                 ("/v1/compare", .post, .match, jsonBody(["a": bridgeHash, "b": false]), "invalid_json", "b"),
                 ("/v1/lists/l/entries?limit=many", .get, .curate, ByteBuffer(), "invalid_parameter", "integers"),
+                ("/v1/lists/l/entries?limit=10001", .get, .curate, ByteBuffer(), "invalid_parameter", "from 0 to 10000"),
+                ("/v1/lists/l/entries?limit=-1", .get, .curate, ByteBuffer(), "invalid_parameter", "from 0 to 10000"),
                 ("/v1/lists/l/entries/abc", .delete, .curate, ByteBuffer(), "invalid_id", "integers"),
                 ("/v1/hash?dihedral=maybe", .post, .hash, ByteBuffer(string: "x"), "invalid_parameter", "dihedral"),
                 ("/v1/lists/l/export?format=xlsx", .get, .curate, ByteBuffer(), "unknown_format", "vigil-jsonl, tsv, hma-csv"),

@@ -61,6 +61,10 @@ struct ListsController: Sendable {
         let name = input.path.name
         let after = input.query.after ?? 0
         let limit = input.query.limit ?? 1000
+        // The document's range: a page larger than 10,000 is refused, not cut short.
+        guard (0...10_000).contains(limit) else {
+            throw APIError.badRequest("invalid_parameter", "limit is an integer from 0 to 10000 (the page size)")
+        }
         let entries = try await storeCall { () async throws(StoreError) in try await store.entries(ofList: name, afterId: after, limit: limit) }
         return .ok(.init(body: .json(.init(entries: entries.map { Components.Schemas.Entry($0, list: name) }))))
     }

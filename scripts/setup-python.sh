@@ -2,10 +2,11 @@
 # Create/refresh the Python reference environment (.venv in the repo root) used by
 # scripts/pdq_reference.py and Benchmarks/pdq/. Idempotent; fast when up to date.
 #   scripts/setup-python.sh          # uses python3 (override with PYTHON=/path/to/python3)
+#   scripts/setup-python.sh scripts/requirements-api-fuzz.txt   # another pinned set into the same .venv
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-REQ="$ROOT/scripts/requirements-reference.txt"
+REQ="${1:-$ROOT/scripts/requirements-reference.txt}"
 VENV="$ROOT/.venv"
 PY="${PYTHON:-python3}"
 

@@ -111,7 +111,9 @@ public struct AssessmentService: Sendable {
     /// rejected, nothing is added. The person who proposed it may not approve it.
     public func reviewProposal(_ id: Int64, approve: Bool, by actor: Actor) async throws -> ItemProposal {
         try await store.write { tx throws -> ItemProposal in
-            guard let proposal = try tx.itemProposal(id: id) else { throw StoreError(code: .invalid, message: "no proposal has id \(id)") }
+            guard let proposal = try tx.itemProposal(id: id) else {
+                throw CentreError(code: .proposalNotFound, message: "no proposal has id \(id); list an item's proposals with its report")
+            }
             if approve, proposal.proposedBy == actor.name {
                 throw CentreError(code: .sameReviewer, message: "the proposal must be approved by another person than the one who made it")
             }

@@ -21,6 +21,8 @@ public struct CentreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidDecision = Code("invalid_decision")
         /// A supervisor tried to approve their own decision.
         public static let sameReviewer = Code("same_reviewer")
+        /// No proposal has the id given.
+        public static let proposalNotFound = Code("proposal_not_found")
         /// A file's bytes do not belong to the report: no such reference, sent twice, or a digest
         /// other than the one the signed report declares.
         public static let fileMismatch = Code("file_mismatch")

@@ -275,6 +275,19 @@ struct CentreAPITests {
         #expect(try await store.reports(ReportQuery()).count == 1)
     }
 
+    /// Reviewing a proposal that does not exist is a 404, as the document says (it was a 400).
+    @Test func reviewingAnUnknownProposalIs404() async throws {
+        let cast = try await Self.cast()
+        try await cast.node.application.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/proposals/999/review", method: .post, headers: cast.headers("supervisor"), body: try Self.body(["approve": false])
+            ) {
+                #expect($0.status == .notFound)
+                #expect($0.errorCode == "unknown_proposal")
+            }
+        }
+    }
+
     /// The authorities' preservation requests are part of the report for the Centre, not for the provider.
     @Test func theCentreSeesPreservationRequestsAndTheProviderDoesNot() async throws {
         let scene = try await CentreScene.make()

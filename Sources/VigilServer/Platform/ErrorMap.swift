@@ -60,6 +60,7 @@ enum ErrorMap {
         case .incompleteReport: APIError(.unprocessableContent, code: error.code.name, error.message, problems: error.problems)
         case .unknownSigningKey, .badSignature: APIError(.unprocessableContent, code: error.code.name, error.message)
         case .transitionRefused, .sameReviewer: APIError(.conflict, code: error.code.name, error.message)
+        case .proposalNotFound: APIError.notFound("unknown_proposal", error.message)
         default: APIError(.unprocessableContent, code: error.code.name, error.message)
         }
     }

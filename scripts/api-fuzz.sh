@@ -67,7 +67,8 @@ stop_node() {
 trap 'stop_node; rm -rf "$WORK/data"' EXIT
 
 # A fresh node per key (what one key's run changes, a disabled signal type say, does not reach the
-# next): the three organisations, the key, `vigil serve --role all` on a free port.
+# next): the three organisations, the key, `vigil serve --role all` on a free port, ready (GET /ready
+# answers 200 once the index has loaded, so that no 503 of a loading node is counted).
 start_node() {
   local scope="$1" org
   DATA="$WORK/data/$scope"
@@ -86,7 +87,7 @@ start_node() {
   SERVER_PID=$!
   BASE="http://127.0.0.1:$PORT"
   for _ in $(seq 1 150); do
-    "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$BASE/health" >/dev/null 2>&1 && return 0
+    "$PY" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$BASE/ready" >/dev/null 2>&1 && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.2
   done

@@ -31,7 +31,7 @@ test: python
 	SWIFT=$(SWIFT) bash scripts/test.sh
 
 # Style: swift-format (bundled with the toolchain) with the settings in .swift-format.
-LINT_PATHS ?= Sources Tests Benchmarks/Sources Benchmarks/Package.swift Package.swift
+LINT_PATHS ?= Sources Tests Benchmarks/Sources Benchmarks/Package.swift Package.swift Fuzz/Sources Fuzz/Package.swift
 lint:
 	$(SWIFT) format lint --strict --parallel --recursive $(LINT_PATHS)
 

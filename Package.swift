@@ -20,6 +20,9 @@ let package = Package(
         .library(name: "VigilIndex", targets: ["VigilIndex"]),
         .library(name: "VigilVideoIndex", targets: ["VigilVideoIndex"]),
         .library(name: "VigilText", targets: ["VigilText"]),
+        // The import formats and the hex codec, for the libFuzzer targets in Fuzz/ (a nested package).
+        .library(name: "VigilExchange", targets: ["VigilExchange"]),
+        .library(name: "VigilHex", targets: ["VigilHex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -114,6 +114,14 @@ public struct NCMECEntriesReader: IndicatorReader {
     }
 
     private mutating func parse(_ page: [UInt8]) throws(ImportError) -> ImportBatch {
+        // Foundation's XMLParser on Linux traps (a force unwrap in swift-corelibs-foundation's
+        // _NSXMLParserStartElementNs) on an element name that is not valid UTF-8, which libxml2 can
+        // pass on; NCMEC pages are UTF-8, so anything else is refused here, before the parser sees it.
+        if let offset = Self.invalidUTF8Offset(page) {
+            throw .malformed(
+                format: .ncmecXML, record: entryCount + 1, line: page[..<offset].count(where: { $0 == UInt8(ascii: "\n") }) + 1,
+                reason: "byte \(offset + 1) of the page is not valid UTF-8 (NCMEC pages are UTF-8)")
+        }
         let delegate = NCMECPageParser(firstNumber: entryCount + 1)
         // A stream makes XMLParser push the page to libxml2 in small chunks; one 10 MB push trips
         // libxml2's "huge input" limit.
@@ -133,6 +141,20 @@ public struct NCMECEntriesReader: IndicatorReader {
         nextPage = delegate.info.next
         if let stamp = delegate.info.maxTimestamp, stamp > (maxTimestamp ?? "") { maxTimestamp = stamp }
         return delegate.batch
+    }
+
+    /// The offset of the first byte of `bytes` that does not start a valid UTF-8 sequence, or nil.
+    static func invalidUTF8Offset(_ bytes: [UInt8]) -> Int? {
+        var parser = Unicode.UTF8.ForwardParser()
+        var iterator = bytes.makeIterator()
+        var offset = 0
+        while true {
+            switch parser.parseScalar(from: &iterator) {
+            case .valid(let scalar): offset += scalar.count
+            case .error: return offset
+            case .emptyInput: return nil
+            }
+        }
     }
 
     private static func describe(_ error: (any Error)?) -> String {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilDomain
 import VigilExchange
+import VigilTestSupport
 
 @Suite("NCMEC hash-sharing v2 XML import")
 struct NCMECTests {
@@ -67,6 +68,29 @@ struct NCMECTests {
             """
         var reader = NCMECEntriesReader()
         #expect(try reader.readAll(Array(xml.utf8)).records.map(\.value) == [Hex.m1])
+    }
+
+    /// Found by Fuzz/run.sh ncmec-xml: a page whose element name holds bytes that are not UTF-8
+    /// trapped inside Foundation's XMLParser (the fuzz target's first crash); it is now refused.
+    @Test func pageThatIsNotUTF8IsMalformedNotACrash() throws {
+        let page = try [UInt8](Data(contentsOf: TestPaths.fixtures.appendingPathComponent("fuzz/ncmec-invalid-utf8-name.xml")))
+        var reader = NCMECEntriesReader()
+        #expect(
+            throws: ImportError.malformed(
+                format: .ncmecXML, record: 1, line: 6, reason: "byte 254 of the page is not valid UTF-8 (NCMEC pages are UTF-8)")
+        ) {
+            try reader.readAll(page)
+        }
+        // The smallest case: one element name with a byte that is not UTF-8.
+        var small = NCMECEntriesReader()
+        let bytes =
+            Array("<queryResult><images><image><id".utf8) + [0xC1] + Array(">1</id".utf8) + [0xC1] + Array("></image></images></queryResult>".utf8)
+        #expect(
+            throws: ImportError.malformed(
+                format: .ncmecXML, record: 1, line: 1, reason: "byte 32 of the page is not valid UTF-8 (NCMEC pages are UTF-8)")
+        ) {
+            try small.readAll(bytes)
+        }
     }
 
     @Test func brokenXMLThrowsAfterEarlierPages() throws {

@@ -157,6 +157,10 @@ extension HammingIndex {
         }
         var substrings: SubstringLayout?
         if header.substringCount > 0 {
+            // The widths are read from the layout section: it must be in the file before any is read.
+            guard fileSize >= IndexHeader.size + header.substringCount else {
+                throw .corrupt(detail: "the sections do not add up to the file size")
+            }
             let widths = (0..<header.substringCount).map { Int(bytes[IndexHeader.size + $0]) }
             guard widths.reduce(0, +) <= 256, widths.allSatisfy({ (1...SubstringLayout.maximumWidth).contains($0) }) else {
                 throw .corrupt(detail: "the substring layout is invalid")

@@ -128,4 +128,23 @@ extension SnapshotFileTests {
             try HammingIndex.load(fromFile: path)
         }
     }
+
+    /// Found by Fuzz/run.sh index: a 64-byte file, header only, whose header (checksums made right)
+    /// declares 21 substrings; loading read their widths past the end of the file.
+    @Test func headerOnlyFileDeclaringSubstringsIsRefused() throws {
+        var bytes = try [UInt8](Data(contentsOf: TestPaths.fixtures.appendingPathComponent("fuzz/index-substrings-past-end.idx")))
+        #expect(bytes.count == IndexHeader.size)
+        // What the fuzz target does: size field and both checksums made right.
+        bytes.withUnsafeMutableBytes { raw in
+            raw.storeBytes(of: UInt64(raw.count), toByteOffset: 32, as: UInt64.self)
+            raw.storeBytes(of: Checksum.of(UnsafeRawBufferPointer(rebasing: raw[IndexHeader.size...])), toByteOffset: 40, as: UInt64.self)
+            raw.storeBytes(of: Checksum.of(UnsafeRawBufferPointer(rebasing: raw[0..<48])), toByteOffset: 48, as: UInt64.self)
+        }
+        let path = Self.temporaryPath("substrings-past-end")
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        #expect(throws: IndexFileError.corrupt(detail: "the sections do not add up to the file size")) {
+            try HammingIndex.load(fromFile: path)
+        }
+    }
 }

@@ -7,9 +7,10 @@
 #   Fuzz/run.sh list                                    the target names
 #
 # TARGET is one of: jpeg png webp gif tsv hma-csv ncmec-xml stopncii-json jsonl hex index.
-# FUZZ_SKIP_BUILD=1 skips the build. Each target's corpus grows in Fuzz/.build-fuzz/corpus/TARGET
+# FUZZ_SKIP_BUILD=1 skips the build; FUZZ_TIMEOUT (default 30) is the seconds one input may take. Each target's corpus grows in Fuzz/.build-fuzz/corpus/TARGET
 # (seeded from Tests/Fixtures and Fuzz/seeds on every run); crashes, timeouts and out-of-memory inputs
-# land in Fuzz/.build-fuzz/artifacts/TARGET/. Prints one summary line per target:
+# land in Fuzz/.build-fuzz/findings/TARGET/ (not artifacts/: SwiftPM empties that
+# folder of its scratch path when it resolves). Prints one summary line per target:
 #   target=jpeg seconds=60 execs=123456 cov=1234 ft=2345 corpus=321 crashes=0
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -79,22 +80,26 @@ fuzz() {
     local binary corpus artifacts log
     binary="$scratch/debug/$(executable "$target")"
     corpus="$scratch/corpus/$target"
-    artifacts="$scratch/artifacts/$target"
+    artifacts="$scratch/findings/$target"
     log="$scratch/logs/$target.log"
     mkdir -p "$corpus" "$artifacts" "$(dirname "$log")"
     seed "$target" "$corpus"
     local before
-    before=$(find "$artifacts" -type f | wc -l)
+    # Findings: crash-, timeout-, oom- and leak- files; slow-unit- files are reported, not counted.
+    before=$(find "$artifacts" -type f ! -name 'slow-unit-*' | wc -l)
     local status=0
-    VIGIL_FUZZ_INDEX_SEEDS="$corpus" \
-        "$binary" "$corpus" -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=10 -rss_limit_mb=2048 \
+    local asan_options="${ASAN_OPTIONS:-}"
+    # Not even at exit for ncmec-xml (see extra_flags).
+    [ "$target" = ncmec-xml ] && asan_options="detect_leaks=0${asan_options:+:$asan_options}"
+    ASAN_OPTIONS="$asan_options" VIGIL_FUZZ_INDEX_SEEDS="$corpus" \
+        "$binary" "$corpus" -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=${FUZZ_TIMEOUT:-30} -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" $(extra_flags "$target") "$@" >"$log" 2>&1 || status=$?
     local execs cov ft corp found
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     ft=$(grep -o 'ft: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
     corp=$(find "$corpus" -type f | wc -l)
-    found=$(($(find "$artifacts" -type f | wc -l) - before))
+    found=$(($(find "$artifacts" -type f ! -name 'slow-unit-*' | wc -l) - before))
     echo "target=$target seconds=$seconds execs=${execs:-0} cov=${cov:-0} ft=${ft:-0} corpus=$corp crashes=$found"
     if [ "$status" != 0 ] || [ "$found" != 0 ]; then
         echo "--- $target: libFuzzer exited $status; the end of $log:" >&2

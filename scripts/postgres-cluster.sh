@@ -28,7 +28,10 @@ start)
     port="${3:-55432}"
     mkdir -p "$dir"
     dir="$(cd "$dir" && pwd)"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
+    if [ "$(id -u)" -eq 0 ]; then
+        chown postgres: "$dir"
+        runuser -u postgres -- test -x "$dir" || { echo "postgres-cluster: the postgres user cannot reach $dir (make its parent folders searchable, or use a folder under /tmp)" >&2; exit 1; }
+    fi
     if [ ! -f "$dir/data/PG_VERSION" ]; then
         as_owner "$bindir/initdb" -D "$dir/data" -U vigil --auth=trust --encoding=UTF8 --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 \
             || { cat "$dir/initdb.log" >&2; exit 1; }

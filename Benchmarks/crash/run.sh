@@ -92,7 +92,7 @@ trap cleanup EXIT
 store_args=()
 if [ "$store" = postgres ]; then
   if [ -z "$store_url" ]; then
-    pg_cluster="$WORK/pg"
+    pg_cluster=$(mktemp -d /tmp/vigil-crash-pg.XXXXXX)  # not under $WORK: the postgres user must reach it
     base_url=$(bash scripts/postgres-cluster.sh start "$pg_cluster" "$(bench_free_port)")
     psql "$base_url" -qc "CREATE DATABASE crash_provider"
     store_url="${base_url%/*}/crash_provider"

@@ -6,6 +6,7 @@
 #   Benchmarks/server/run.sh [--entries 1000000] [--seconds 20] [--connections 32]
 #       [--lookup-rates 20000] [--upload-rates 150] [--loadgen-connections 256] [--loadgen-tick-us 1000]
 #       [--no-wrk] [--port PORT] [--work DIR] [--out DIR] [--data DIR] [--vigil PATH] [--loadgen PATH]
+#       [--store-url postgres://user@host:port/db] [--role provider] [--matching-phase]
 # --lookup-rates/--upload-rates take comma-separated lists (one table row per rate), e.g.
 # --lookup-rates 5000,10000,15000,20000; an empty list skips that LoadGen run. LoadGen wakes at most
 # every --loadgen-tick-us µs to send what is due (about half its CPU at 5,000-20,000 requests/s,
@@ -17,6 +18,13 @@
 # --work: the node's database folder's parent (default: a new `mktemp -d` folder, removed at the end).
 # --out:  results: the data, wrk and LoadGen outputs, summary.txt and summary.tsv (default
 #         Benchmarks/out/server, emptied first).
+# --store-url: the node's store on PostgreSQL (passed to `vigil keys create` and `vigil serve`) instead
+#         of SQLite in --work; the database should be empty (the list `bench` is created in it). The
+#         list is loaded through the API (POST /v1/lists/bench/import) on either store.
+# --role: passed to `vigil serve --role` (PostgreSQL needs provider; give it to SQLite too to compare).
+# --matching-phase: one more wrk phase after the lookups, with only the queries that match (every
+#         10th line of queries.txt: a listed hash with 1-19 bits flipped), so that the answer reads the
+#         matched entries from the store on every request.
 # --data: take list.tsv, queries.txt and upload-1024x768.jpg from DIR (a previous run's --out, with
 #         as many entries) instead of generating them. --data-only: only generate them into --out.
 # --vigil PATH (or VIGIL_BIN=PATH) runs that vigil binary instead of building .build/release/vigil;
@@ -31,7 +39,7 @@ CALLER_PWD="$PWD"; abspath() { case "$1" in /*|"") echo "$1" ;; *) echo "$CALLER
 cd "$ROOT"
 entries=1000000; seconds=20; connections=32; port=""; work=""; out="$ROOT/Benchmarks/out/server"; data=""
 lookup_rates=20000; upload_rates=150; loadgen_connections=256; loadgen_tick_us=1000; run_wrk=1
-vigil_bin="$(abspath "${VIGIL_BIN:-}")"; loadgen_bin=""; data_only=0
+vigil_bin="$(abspath "${VIGIL_BIN:-}")"; loadgen_bin=""; data_only=0; store_url=""; role=""; matching_phase=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --entries) entries="$2"; shift 2 ;;
@@ -49,6 +57,9 @@ while [ $# -gt 0 ]; do
     --vigil) vigil_bin="$(abspath "$2")"; shift 2 ;;
     --loadgen) loadgen_bin="$(abspath "$2")"; shift 2 ;;
     --data-only) data_only=1; shift ;;
+    --store-url) store_url="$2"; shift 2 ;;
+    --role) role="$2"; shift 2 ;;
+    --matching-phase) matching_phase=1; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -113,7 +124,9 @@ PY
 fi
 if [ "$data_only" = 1 ]; then [ "$remove_work" = 0 ] || rm -rf "$WORK"; rm -f "$BENCH_PHASES" "$OUT/machine.txt"; echo "data for $entries entries in $OUT" >&2; exit 0; fi
 
-KEY=$("$VIGIL" keys create --data-directory "$WORK/data" --organisation bench --scopes curate,match,hash 2>/dev/null)
+store_args=(); [ -z "$store_url" ] || store_args=(--store-url "$store_url")
+role_args=(); [ -z "$role" ] || role_args=(--role "$role")
+KEY=$("$VIGIL" keys create --data-directory "$WORK/data" "${store_args[@]}" --organisation bench --scopes curate,match,hash 2>/dev/null)
 SERVER=""
 cleanup() {
   if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; wait "$SERVER" 2>/dev/null || true; fi
@@ -123,7 +136,7 @@ trap cleanup EXIT
 # The hashing pool's queue (16 waiting uploads by default, then 503 hashing_busy) is sized above the
 # connection count, so that closed-loop uploads measure hashing, not load shedding. (Builds from
 # before the pool ignore the variable.)
-VIGIL_HASHING_QUEUE=$((connections * 2)) "$VIGIL" serve --data-directory "$WORK/data" --port "$port" > "$OUT/serve.log" 2>&1 &
+VIGIL_HASHING_QUEUE=$((connections * 2)) "$VIGIL" serve --data-directory "$WORK/data" "${store_args[@]}" "${role_args[@]}" --port "$port" > "$OUT/serve.log" 2>&1 &
 SERVER=$!
 for _ in $(seq 1 100); do curl -s "localhost:$port/ready" | grep -q ready && break; sleep 0.2; done
 kill -0 "$SERVER" 2>/dev/null || { echo "vigil serve exited:" >&2; cat "$OUT/serve.log" >&2; exit 1; }
@@ -146,6 +159,13 @@ if [ "$run_wrk" = 1 ]; then
   bench_phase_start "wrk lookups"
   wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash.txt"
   bench_phase_end "wrk lookups" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
+  if [ "$matching_phase" = 1 ]; then
+    awk 'NR % 10 == 1' "$OUT/queries.txt" > "$OUT/queries-matching.txt"
+    echo "## matching hash lookups only (POST /v1/match/hash), $entries entries, $connections connections, ${seconds}s"
+    bench_phase_start "wrk matching lookups"
+    VIGIL_QUERIES="$OUT/queries-matching.txt" wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash-matching.txt"
+    bench_phase_end "wrk matching lookups" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
+  fi
   echo "## uploads (POST /v1/match/file, 1024x768 JPEG), $entries entries, $connections connections, ${seconds}s"
   bench_phase_start "wrk uploads"
   wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-file.lua "http://127.0.0.1:$port" | tee "$OUT/match-file.txt"
@@ -193,6 +213,11 @@ peak=$(bench_peak_rss_pid "$SERVER")
     echo "lookup_p50	$(wrk_pct "$OUT/match-hash.txt" 50%)"
     echo "lookup_p99	$(wrk_pct "$OUT/match-hash.txt" 99%)"
     echo "lookup_non2xx	$(wrk_non2xx "$OUT/match-hash.txt")"
+    if [ "$matching_phase" = 1 ]; then
+      echo "matching_lookups_per_s	$(wrk_rate "$OUT/match-hash-matching.txt")"
+      echo "matching_lookup_p99	$(wrk_pct "$OUT/match-hash-matching.txt" 99%)"
+      echo "matching_lookup_non2xx	$(wrk_non2xx "$OUT/match-hash-matching.txt")"
+    fi
     echo "uploads_per_s	$(wrk_rate "$OUT/match-file.txt")"
     echo "upload_p50	$(wrk_pct "$OUT/match-file.txt" 50%)"
     echo "upload_p99	$(wrk_pct "$OUT/match-file.txt" 99%)"
@@ -202,7 +227,7 @@ peak=$(bench_peak_rss_pid "$SERVER")
 } > "$OUT/summary.tsv"
 {
   echo
-  echo "## summary: $entries entries, vigil $VIGIL on port $port"
+  echo "## summary: $entries entries, vigil $VIGIL on port $port, store ${store_url:+PostgreSQL}${store_url:-SQLite}"
   echo
   echo "machine: $(bench_machine)"
   echo "import: $import_s s; server peak RSS (VmHWM): $peak MiB"

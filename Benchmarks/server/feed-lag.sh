@@ -77,7 +77,7 @@ load_end=$(bench_loadavg)
 "$ROOT/.venv/bin/python" - "$out/lag.json" "$load_start" "$load_end" <<'PY' | tee "$out/summary.md"
 import json, sys
 r = json.load(open(sys.argv[1]))
-print(f"{r['writes_scheduled']:,} writes scheduled at {r['rate']:.0f}/s for {r['seconds']:.0f} s (sent in {r['send_s']} s) "
+print(f"{r['writes_scheduled']:,} writes scheduled at {r['rate']:.0f}/s for {r['seconds']:.0f} s (the last acknowledged after {r['send_s']} s) "
       f"through node A; every {r['sample_every']}th followed on node B, polled every {r['poll_ms']:.0f} ms; "
       f"load average {sys.argv[2]} at the start, {sys.argv[3]} at the end")
 print()

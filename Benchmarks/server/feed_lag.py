@@ -127,7 +127,7 @@ def main():
             if delay > 0:
                 time.sleep(delay)
             pool.submit(write, i, scheduled)
-    sent_s = time.monotonic() - start
+    sent_s = time.monotonic() - start  # the pool has finished: every write answered
     stop.set()
     for p in pollers:
         p.join(args.timeout + 5)

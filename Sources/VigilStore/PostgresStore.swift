@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import PostgresNIO
+import Synchronization
 public import VigilDomain
 
 /// The store for several nodes on one database: PostgreSQL through postgres-nio's `PostgresClient`
@@ -102,19 +103,74 @@ public final class PostgresStore: TransactionalStore {
         }
     }
 
-    /// Runs `body` with a pooled connection on one of `threads`.
+    /// How long an operation waits for a pooled connection before it is refused as `unavailable`:
+    /// while the database is down the pool keeps reconnecting in the background, and callers get a
+    /// prompt 503 (and the follower a failed round, which `/ready` reports) instead of waiting.
+    static let leaseTimeout: Duration = .seconds(3)
+
+    /// Runs `body` with a pooled connection on one of `threads`; `unavailable` when no connection
+    /// is granted within ``leaseTimeout``. Once granted, the body runs to its end (a transaction is
+    /// never cut off by the deadline).
     func onConnection<T: Sendable>(_ threads: NIOThreadPool, _ body: @escaping @Sendable (PostgresSession) throws(StoreError) -> T)
         async throws(StoreError) -> T
     {
-        let logger = self.logger
         do {
-            return try await client.withConnection { connection in
+            return try await Self.withLease(client, logger: logger, timeout: Self.leaseTimeout) { connection, logger in
                 try await threads.runIfActive { () throws -> T in
                     try body(PostgresSession(connection: connection, logger: logger))
                 }
             }
         } catch {
             throw StoreError.from(error)
+        }
+    }
+
+    /// Whether a lease was granted (set once, read by the deadline).
+    private final class LeaseFlag: Sendable {
+        let value = Atomic<Bool>(false)
+    }
+
+    /// The outcome of the race between a lease and its deadline.
+    private enum LeaseRace<T: Sendable>: Sendable {
+        case done(T)
+        case deadline
+    }
+
+    /// `client.withConnection(work)`, refused with `unavailable` if the connection is not granted
+    /// within `timeout`.
+    private static func withLease<T: Sendable>(
+        _ client: PostgresClient, logger: Logger, timeout: Duration,
+        _ work: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
+        let granted = LeaseFlag()
+        return try await withThrowingTaskGroup(of: LeaseRace<T>.self) { group in
+            group.addTask {
+                .done(
+                    try await client.withConnection { connection in
+                        granted.value.store(true, ordering: .releasing)
+                        return try await work(connection, logger)
+                    })
+            }
+            group.addTask {
+                try await Task.sleep(for: timeout)
+                return .deadline
+            }
+            while let outcome = try await group.next() {
+                switch outcome {
+                case .done(let value):
+                    group.cancelAll()
+                    return value
+                case .deadline:
+                    // Past the deadline with a connection granted: the work finishes; without one, refused.
+                    if !granted.value.load(ordering: .acquiring) {
+                        group.cancelAll()
+                        throw StoreError(
+                            code: .unavailable,
+                            message: "the database is not reachable (no connection within \(timeout)); the node retries by itself")
+                    }
+                }
+            }
+            throw StoreError.internal("a store operation ended without an outcome")
         }
     }
 

@@ -142,6 +142,32 @@ struct MultiNodeTests {
         for node in [a, b, c] { await node.store.shutdown() }
     }
 
+    /// The database stops taking connections under a running node (its connections ended, new ones
+    /// refused): a request whose key must be checked is a prompt 503 saying the store is unavailable,
+    /// never a bare 500 or a wait without end.
+    @Test func aNodeWhoseDatabaseGoesAwayAnswers503() async throws {
+        let url = try await PostgresTestDatabase.make("away")
+        let node = try await PostgresNode(url: url, clock: SystemClock())
+        let key = try await node.store.createKey(organisation: "Provider", scopes: [.match], label: "away").secret
+        let name = try #require(URLComponents(string: url)?.path.dropFirst()).description
+        try await PostgresTestDatabase.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS false")
+        try await PostgresTestDatabase.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)'")
+        let started = ContinuousClock.now
+        try await node.application.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/match/hash", method: .post, headers: [.authorization: "Bearer " + key, .contentType: "application/json"],
+                body: jsonBody(["type": "md5", "value": "d41d8cd98f00b204e9800998ecf8427e"])
+            ) { response in
+                #expect(response.status == .serviceUnavailable)
+                #expect((response.json["error"] as? [String: Any])?["code"] as? String == "store_unavailable")
+                #expect(response.headers[.retryAfter] != nil)
+            }
+        }
+        #expect(ContinuousClock.now - started < .seconds(10), "refused within the lease deadline, not held")
+        try await PostgresTestDatabase.execute("ALTER DATABASE \(name) ALLOW_CONNECTIONS true")
+        await node.store.shutdown()
+    }
+
     @Test func eachWebhookIsDeliveredOnceAndAKilledNodesDeliveryIsNotLost() async throws {
         let receiver = CountingReceiver()
         let (ports, continuation) = AsyncStream<Int>.makeStream()

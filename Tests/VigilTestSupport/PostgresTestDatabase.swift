@@ -27,6 +27,28 @@ public enum PostgresTestDatabase {
         public let description: String
     }
 
+    /// Runs one statement on the test server's own database (as its superuser).
+    public static func execute(_ sql: String) async throws {
+        guard let serverURL, let components = URLComponents(string: serverURL), let host = components.host else {
+            throw Unavailable(description: "VIGIL_TEST_POSTGRES_URL is not set (or not a URL)")
+        }
+        let logger = Logger(label: "vigil.test.postgres")
+        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
+        let connection = try await PostgresConnection.connect(
+            on: MultiThreadedEventLoopGroup.singleton.any(),
+            configuration: PostgresConnection.Configuration(
+                host: host, port: components.port ?? 5432, username: components.user ?? "postgres", password: components.password,
+                database: database.isEmpty ? "postgres" : database, tls: .disable),
+            id: 2, logger: logger)
+        do {
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+        try await connection.close()
+    }
+
     /// Creates an empty database on the test server and returns its URL.
     public static func make(_ label: String) async throws -> String {
         guard let serverURL, var components = URLComponents(string: serverURL), let host = components.host else {

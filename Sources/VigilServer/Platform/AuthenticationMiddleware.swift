@@ -40,6 +40,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
             let verified: Principal?
             do {
                 verified = try await keys.verify(secret: secret)
+            } catch let error as StoreError {
+                // The store could not answer (busy, or the database unreachable): the one error map
+                // says so (503 with Retry-After), never a bare 500.
+                cache.forget(secret)
+                throw ErrorMap.answer(error)
             } catch {
                 cache.forget(secret)
                 throw error

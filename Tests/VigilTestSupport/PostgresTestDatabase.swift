@@ -29,32 +29,26 @@ public enum PostgresTestDatabase {
 
     /// Runs one statement on the test server's own database (as its superuser).
     public static func execute(_ sql: String) async throws {
-        guard let serverURL, let components = URLComponents(string: serverURL), let host = components.host else {
-            throw Unavailable(description: "VIGIL_TEST_POSTGRES_URL is not set (or not a URL)")
-        }
-        let logger = Logger(label: "vigil.test.postgres")
-        let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
-        let connection = try await PostgresConnection.connect(
-            on: MultiThreadedEventLoopGroup.singleton.any(),
-            configuration: PostgresConnection.Configuration(
-                host: host, port: components.port ?? 5432, username: components.user ?? "postgres", password: components.password,
-                database: database.isEmpty ? "postgres" : database, tls: .disable),
-            id: 2, logger: logger)
-        do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-        } catch {
-            try? await connection.close()
-            throw error
-        }
-        try await connection.close()
+        try await run(PostgresQuery(unsafeSQL: sql))
     }
 
     /// Creates an empty database on the test server and returns its URL.
     public static func make(_ label: String) async throws -> String {
-        guard let serverURL, var components = URLComponents(string: serverURL), let host = components.host else {
+        guard let serverURL, var components = URLComponents(string: serverURL) else {
             throw Unavailable(description: "VIGIL_TEST_POSTGRES_URL is not set (or not a URL): start a cluster with scripts/postgres-cluster.sh")
         }
         let name = "vigil_test_\(label)_\(UUID().uuidString.prefix(8).lowercased())"
+        try await run("CREATE DATABASE \(unescaped: name)")
+        components.path = "/\(name)"
+        guard let url = components.string else { throw Unavailable(description: "the test database's URL could not be written") }
+        return url
+    }
+
+    /// Runs `query` on one new connection to the test server's own database, then closes it.
+    private static func run(_ query: PostgresQuery) async throws {
+        guard let serverURL, let components = URLComponents(string: serverURL), let host = components.host else {
+            throw Unavailable(description: "VIGIL_TEST_POSTGRES_URL is not set (or not a URL): start a cluster with scripts/postgres-cluster.sh")
+        }
         let logger = Logger(label: "vigil.test.postgres")
         let database = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         let connection = try await PostgresConnection.connect(
@@ -64,14 +58,11 @@ public enum PostgresTestDatabase {
                 database: database.isEmpty ? "postgres" : database, tls: .disable),
             id: 1, logger: logger)
         do {
-            try await connection.query("CREATE DATABASE \(unescaped: name)", logger: logger)
+            try await connection.query(query, logger: logger)
         } catch {
             try? await connection.close()
             throw error
         }
         try await connection.close()
-        components.path = "/\(name)"
-        guard let url = components.string else { throw Unavailable(description: "the test database's URL could not be written") }
-        return url
     }
 }

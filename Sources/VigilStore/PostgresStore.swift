@@ -105,8 +105,10 @@ public final class PostgresStore: TransactionalStore {
 
     /// How long an operation waits for a pooled connection before it is refused as `unavailable`:
     /// while the database is down the pool keeps reconnecting in the background, and callers get a
-    /// prompt 503 (and the follower a failed round, which `/ready` reports) instead of waiting.
-    static let leaseTimeout: Duration = .seconds(3)
+    /// 503 (and the follower a failed round, which `/ready` reports) instead of waiting without end.
+    /// Long enough that a busy node's queue for connections is not taken for an outage (a 3 s
+    /// deadline refused writes of a loaded CI machine whose database was up).
+    static let leaseTimeout: Duration = .seconds(10)
 
     /// Runs `body` with a pooled connection on one of `threads`; `unavailable` when no connection
     /// is granted within ``leaseTimeout``. Once granted, the body runs to its end (a transaction is

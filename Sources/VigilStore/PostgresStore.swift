@@ -66,8 +66,13 @@ public final class PostgresStore: TransactionalStore {
     public func shutdown() async {
         runner.cancel()
         _ = await runner.result
-        try? await writers.shutdownGracefully()
-        try? await readers.shutdownGracefully()
+        for threads in [writers, readers] {
+            do {
+                try await threads.shutdownGracefully()
+            } catch {
+                logger.warning("the store's threads did not shut down cleanly", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     // MARK: The unit of work
@@ -213,6 +218,7 @@ public final class PostgresStore: TransactionalStore {
 
     private func migrate() async throws(StoreError) {
         let logger = self.logger
+        let clock = self.clock
         try await onConnection(writers) { session throws(StoreError) in
             try Self.transaction(session, lock: PostgresSchema.migrationLock) { () throws(StoreError) in
                 try session.execute("CREATE TABLE IF NOT EXISTS vigil_migrations (identifier TEXT PRIMARY KEY, applied_at TEXT NOT NULL)")
@@ -223,7 +229,7 @@ public final class PostgresStore: TransactionalStore {
                 for migration in PostgresSchema.migrations where !done.contains(migration.identifier) {
                     for statement in migration.sql { try session.execute(PostgresQuery(unsafeSQL: statement)) }
                     try session.execute(
-                        "INSERT INTO vigil_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(Date().rfc3339))")
+                        "INSERT INTO vigil_migrations (identifier, applied_at) VALUES (\(migration.identifier), \(clock.now().rfc3339))")
                     logger.info("migrated the PostgreSQL store", metadata: ["migration": "\(migration.identifier)"])
                 }
             }

@@ -324,31 +324,3 @@ extension PostgresStore: FilingStore {
         guard changed == 1 else { throw .filingNotFound(filingId) }
     }
 }
-
-// MARK: The Centre's stores (not on PostgreSQL yet)
-
-extension PostgresStore: ReportStore, ReferralStore, ReportFileStore, ItemStore, RetentionStore, ReportStatisticsStore {
-    public func report(id: Int64) async throws(StoreError) -> StoredReport? { throw .notOnPostgres("the Centre's reports") }
-    public func reports(_ query: ReportQuery) async throws(StoreError) -> [StoredReport] { throw .notOnPostgres("the Centre's reports") }
-    public func signingKey(id: String) async throws(StoreError) -> SigningKey? { throw .notOnPostgres("signing keys") }
-    public func signingKeys(organisationId: Int64) async throws(StoreError) -> [SigningKey] { throw .notOnPostgres("signing keys") }
-    public func referral(id: Int64) async throws(StoreError) -> StoredReferral? { throw .notOnPostgres("referrals") }
-    public func referrals(reportId: Int64) async throws(StoreError) -> [StoredReferral] { throw .notOnPostgres("referrals") }
-    public func referrals(_ query: ReferralQuery) async throws(StoreError) -> [StoredReferral] { throw .notOnPostgres("referrals") }
-    public func items(reportId: Int64) async throws(StoreError) -> [String: StoredItem] { throw .notOnPostgres("items") }
-    public func item(id: Int64) async throws(StoreError) -> StoredItem? { throw .notOnPostgres("items") }
-    public func reportCase(of reportId: Int64) async throws(StoreError) -> (caseId: Int64, reports: [Int64])? { throw .notOnPostgres("cases") }
-    public func reportFiles(reportId: Int64) async throws(StoreError) -> [ReportFileInfo] { throw .notOnPostgres("report files") }
-    public func reportFile(reportId: Int64, reference: String) async throws(StoreError) -> StoredReportFile? {
-        throw .notOnPostgres("report files")
-    }
-    public func fileKeyCounts() async throws(StoreError) -> [String: Int] { throw .notOnPostgres("report files") }
-    public func retentionFacts(changedBy: Date, afterId: Int64, limit: Int) async throws(StoreError) -> [RetentionFacts] {
-        throw .notOnPostgres("retention")
-    }
-    public func preservations(reportId: Int64) async throws(StoreError) -> [StoredPreservation] { throw .notOnPostgres("retention") }
-    public func openSubmissions(afterId: Int64, limit: Int) async throws(StoreError) -> [OpenSubmissionTimes] {
-        throw .notOnPostgres("CyberTipline submissions")
-    }
-    public func statisticsRows(_ query: StatisticsQuery) async throws(StoreError) -> StatisticsRows { throw .notOnPostgres("statistics") }
-}

@@ -536,59 +536,6 @@ struct PostgresTransaction: StoreTransaction {
             ON CONFLICT (name) DO UPDATE SET enabled_ratio = excluded.enabled_ratio, updated_at = excluded.updated_at
             """)
     }
-
-    // MARK: The Centre's stores (not on PostgreSQL yet)
-
-    func fileReport(_ report: NewReport) throws(StoreError) -> StoredReport { throw .notOnPostgres("filing a report at the Centre") }
-    func fileKeys(notWrappedBy masterKeyId: String, afterId: Int64, limit: Int) throws(StoreError) -> [WrappedFileKey] {
-        throw .notOnPostgres("the report files' keys")
-    }
-    func rewrapFileKeys(_ keys: [WrappedFileKey]) throws(StoreError) { throw .notOnPostgres("re-wrapping the report files' keys") }
-    func report(id: Int64) throws(StoreError) -> StoredReport? { throw .notOnPostgres("the Centre's reports") }
-    func updateReport(id: Int64, from expected: ReportState, to state: ReportState, pendingDecision: AssessmentDecision?, decidedBy: String?)
-        throws(StoreError) -> StoredReport
-    { throw .notOnPostgres("assessing a report") }
-    func markClassifiedAutomatically(id: Int64) throws(StoreError) { throw .notOnPostgres("assessing a report") }
-    func registerSigningKey(_ key: SigningKey) throws(StoreError) -> SigningKey { throw .notOnPostgres("signing keys") }
-    func signingKey(id: String) throws(StoreError) -> SigningKey? { throw .notOnPostgres("signing keys") }
-    func revokeSigningKey(id: String) throws(StoreError) { throw .notOnPostgres("signing keys") }
-    func createReferrals(reportId: Int64, recipients: [ReferralRecipient], outcomeDueAfter: Double) throws(StoreError) -> [StoredReferral] {
-        throw .notOnPostgres("referrals")
-    }
-    func referral(id: Int64) throws(StoreError) -> StoredReferral? { throw .notOnPostgres("referrals") }
-    func acknowledgeReferral(id: Int64) throws(StoreError) -> StoredReferral { throw .notOnPostgres("referrals") }
-    func setReferralOutcome(id: Int64, _ outcome: ReferralOutcome, detail: String?) throws(StoreError) -> StoredReferral {
-        throw .notOnPostgres("referrals")
-    }
-    func setReferralHold(id: Int64, _ hold: Hold?) throws(StoreError) -> StoredReferral { throw .notOnPostgres("referrals") }
-    func linkReport(reportId: Int64, files: [LinkedFile], keys: [String]) throws(StoreError) -> ReportLinks {
-        throw .notOnPostgres("linking reports")
-    }
-    func classifyItem(id: Int64, verdict: ItemVerdict, by actor: String) throws(StoreError) -> StoredItem { throw .notOnPostgres("items") }
-    func item(id: Int64) throws(StoreError) -> StoredItem? { throw .notOnPostgres("items") }
-    func proposeItem(id: Int64, toList list: String, reportId: Int64?, by actor: String) throws(StoreError) -> ItemProposal {
-        throw .notOnPostgres("item proposals")
-    }
-    func itemProposal(id: Int64) throws(StoreError) -> ItemProposal? { throw .notOnPostgres("item proposals") }
-    func reviewItemProposal(id: Int64, approved: Bool, by actor: String, entryIds: [Int64]) throws(StoreError) -> ItemProposal {
-        throw .notOnPostgres("item proposals")
-    }
-    func openSubmission(organisationId: Int64, reportXML: [UInt8]) throws(StoreError) -> Int64 { throw .notOnPostgres("CyberTipline submissions") }
-    func submission(id: Int64) throws(StoreError) -> StoredSubmission? { throw .notOnPostgres("CyberTipline submissions") }
-    func addSubmissionFile(submissionId: Int64, fileId: String, uploadName: String?, file: NewReportFile) throws(StoreError) {
-        throw .notOnPostgres("CyberTipline submissions")
-    }
-    func setSubmissionFileDetails(submissionId: Int64, fileId: String, detailsXML: [UInt8]) throws(StoreError) {
-        throw .notOnPostgres("CyberTipline submissions")
-    }
-    func closeSubmission(id: Int64, state: String, reportId: Int64?) throws(StoreError) { throw .notOnPostgres("CyberTipline submissions") }
-    func setPreservation(reportId: Int64, _ preservation: Preservation, requestedBy: String) throws(StoreError) -> StoredPreservation {
-        throw .notOnPostgres("retention")
-    }
-    func withdrawPreservation(reportId: Int64, requestedBy: String) throws(StoreError) -> StoredPreservation? { throw .notOnPostgres("retention") }
-    func retentionFacts(reportIds: [Int64]) throws(StoreError) -> [RetentionFacts] { throw .notOnPostgres("retention") }
-    func deleteReport(id: Int64) throws(StoreError) -> DeletedReport { throw .notOnPostgres("retention") }
-    func deleteExpiredSubmission(id: Int64, lastChangedAt: String) throws(StoreError) -> Int? { throw .notOnPostgres("retention") }
 }
 
 extension PostgresRow {

@@ -207,6 +207,7 @@ let package = Package(
         .target(
             name: "VigilTestSupport",
             dependencies: [
+                "VigilStore", "VigilDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import VigilDomain
 import VigilStore
+import VigilTestSupport
 
 /// The provider node's filings, on every store: recorded with the match's webhook messages in one
 /// transaction, due by time, each attempt's result, status reads, completion only when incomplete.

@@ -4,31 +4,6 @@ import VigilDomain
 import VigilStore
 import VigilTestSupport
 
-/// Makes a fresh, empty store for one test. Every store implementation adds its factory to
-/// ``all``, and the whole contract runs on it unchanged: the tests below use only the protocols.
-struct StoreFactory: Sendable, CustomTestStringConvertible {
-    /// The implementation's name, shown in test results.
-    var name: String
-    /// Makes an empty store whose stored times come from `clock`.
-    var make: @Sendable (_ clock: ManualClock) async throws -> any NodeStore
-
-    var testDescription: String { name }
-
-    /// SQLite in a fresh temporary file.
-    static let sqlite = StoreFactory(name: "SQLite") { clock in
-        try SQLiteStore(path: SQLiteStoreTests.temporaryDatabase("contract"), clock: clock)
-    }
-
-    /// PostgreSQL: a new database on the test server (`VIGIL_TEST_POSTGRES_URL`).
-    static let postgres = StoreFactory(name: "PostgreSQL") { clock in
-        try await PostgresStore(url: try await PostgresTestDatabase.make("contract"), clock: clock)
-    }
-
-    /// Every implementation the contract runs on: SQLite always, PostgreSQL where a test server is
-    /// configured (always in CI, which sets `VIGIL_REQUIRE_POSTGRES=1` to make sure of it).
-    static let all: [StoreFactory] = PostgresTestDatabase.serverURL == nil && !PostgresTestDatabase.required ? [.sqlite] : [.sqlite, .postgres]
-}
-
 /// A body that fails after writing: nothing it wrote may remain.
 private let abort = StoreError.invalid("the test aborts this transaction")
 

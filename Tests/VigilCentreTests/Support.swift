@@ -37,7 +37,7 @@ enum Samples {
     }
 
     /// A provider organisation with a registered signing key, and a principal for its API key.
-    static func provider(_ store: SQLiteStore, name: String = "Example Hosting") async throws -> (principal: Principal, signer: ReportSigner) {
+    static func provider(_ store: any NodeStore, name: String = "Example Hosting") async throws -> (principal: Principal, signer: ReportSigner) {
         let organisation = try await store.createOrganisation(NewOrganisation(name: name, kind: .provider))
         let signer = ReportSigner.generate()
         _ = try await store.write { tx throws(StoreError) in
@@ -48,7 +48,7 @@ enum Samples {
         return (principal, signer)
     }
 
-    static func analyst(_ store: SQLiteStore, name: String) async throws -> Actor {
+    static func analyst(_ store: any NodeStore, name: String) async throws -> Actor {
         if try await store.organisation(named: "Centre") == nil {
             _ = try await store.createOrganisation(NewOrganisation(name: "Centre", kind: .centre))
         }

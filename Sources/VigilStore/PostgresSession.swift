@@ -30,6 +30,23 @@ struct PostgresSession {
         }
     }
 
+    /// Commits the open transaction. PostgreSQL answers `COMMIT` on a transaction that a failed
+    /// statement aborted by rolling it back, without an error: that answer is an error here, so
+    /// nothing the transaction did is acknowledged (a body that caught a statement's error and
+    /// carried on would otherwise be told it committed).
+    func commit() throws(StoreError) {
+        let command: String
+        do {
+            command = try connection.query("COMMIT", logger: logger).wait().metadata.command
+        } catch {
+            throw StoreError.from(error)
+        }
+        guard command == "COMMIT" else {
+            throw StoreError.internal(
+                "the database rolled the transaction back at its commit (\(command)): a statement in it had failed; nothing of it was written")
+        }
+    }
+
     /// The first column of the first row as `T`, or nil when there is no row.
     func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) throws(StoreError) -> T? {
         guard let row = try rows(query).first else { return nil }

@@ -94,7 +94,7 @@ public final class PostgresStore: TransactionalStore {
         do throws(StoreError) {
             try session.execute("SELECT pg_advisory_xact_lock(\(lock))")
             let value = try body()
-            try session.execute("COMMIT")
+            try session.commit()
             return value
         } catch {
             do {

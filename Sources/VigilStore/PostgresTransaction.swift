@@ -10,11 +10,27 @@ struct PostgresTransaction: StoreTransaction {
     let now: Date
     /// `now` as stored.
     let stamp: String
+    /// What this transaction has read and may read again without a round trip.
+    let memo = Memo()
 
     init(session: PostgresSession, now: Date) {
         self.session = session
         self.now = now
         self.stamp = now.rfc3339
+    }
+
+    /// Rows this transaction read that it may answer again from memory: they cannot change under
+    /// it, because every write holds the writer lock until it commits (no other transaction
+    /// writes lists or the audit chain meanwhile), and the transaction keeps them true after its
+    /// own changes. Each statement is a round trip made while the writer lock is held, so a batch
+    /// of writes in one transaction (a group commit) reads its list and the chain's head once.
+    /// Used by one transaction on one thread only.
+    final class Memo {
+        /// Lists read by name, kept true through this transaction's changes to them (a change
+        /// other than an entry count forgets them all).
+        var lists: [String: StoredList] = [:]
+        /// The audit chain's last sequence and hash, once read (then advanced by each append).
+        var auditHead: (sequence: Int64, hash: [UInt8])?
     }
 
     // MARK: Rows (shared with the store's reads)
@@ -149,7 +165,17 @@ struct PostgresTransaction: StoreTransaction {
     // MARK: Lists
 
     func list(named name: String) throws(StoreError) -> StoredList {
-        try Self.fetchList(session, named: name)
+        if let list = memo.lists[name] { return list }
+        let list = try Self.fetchList(session, named: name)
+        memo.lists[name] = list
+        return list
+    }
+
+    /// Adds `delta` to the remembered entry count of list `id` (after this transaction changed it).
+    private func countChanged(list id: Int64, by delta: Int) {
+        for (name, list) in memo.lists where list.id == id {
+            memo.lists[name]?.entryCount = list.entryCount + delta
+        }
     }
 
     func list(id: Int64) throws(StoreError) -> StoredList? {
@@ -162,6 +188,7 @@ struct PostgresTransaction: StoreTransaction {
 
     func createList(_ list: HashList) throws(StoreError) -> StoredList {
         try StoreRules.check(list)
+        memo.lists = [:]
         if try listExists(list.name) { throw .listExists(list.name) }
         try session.execute(
             """
@@ -175,6 +202,7 @@ struct PostgresTransaction: StoreTransaction {
         let stored = try list(named: name)
         let list = try StoreRules.updated(stored.list, with: update)
         if list.name != name, try listExists(list.name) { throw .listExists(list.name) }
+        memo.lists = [:]
         try session.execute(
             """
             UPDATE lists SET name = \(list.name), kind = \(list.kind.rawValue), match_radius = \(list.matchRadius),
@@ -185,6 +213,7 @@ struct PostgresTransaction: StoreTransaction {
 
     func deleteList(named name: String) throws(StoreError) {
         let list = try list(named: name)
+        memo.lists = [:]
         try session.execute(
             """
             INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
@@ -228,7 +257,10 @@ struct PostgresTransaction: StoreTransaction {
             }
         }
         try flush()
-        try session.execute("UPDATE lists SET live_entries = live_entries + \(added.count - removed) WHERE id = \(list.id)")
+        if removed > 0 {
+            try session.execute("UPDATE lists SET live_entries = live_entries - \(removed) WHERE id = \(list.id)")
+        }
+        countChanged(list: list.id, by: added.count - removed)
         return added
     }
 
@@ -260,7 +292,8 @@ struct PostgresTransaction: StoreTransaction {
         enum CodingKeys: String, CodingKey { case t, v, so, si, sb, cb, dr, ca, n }
     }
 
-    /// Inserts entries (in order) and their feed rows in two statements; returns their ids, in order.
+    /// Inserts entries (in order), their feed rows and the list's new count in one statement;
+    /// returns their ids, in order.
     private func insert(_ records: [IndicatorRecord], list: Int64) throws(StoreError) -> [Int64] {
         let rows = records.map { record in
             let p = record.provenance
@@ -273,28 +306,30 @@ struct PostgresTransaction: StoreTransaction {
             throw .internal("entries could not be written as JSON", underlying: error)
         }
         // Identities are taken in the order the SELECT yields its rows (ORDER BY o), so the ids,
-        // sorted, are the records' in order.
+        // sorted, are the records' in order; the feed's rows are written in id order from what the
+        // insert returns, and the list's count moves by as many. One round trip, where three
+        // statements would each wait for their answer with the writer lock held.
         let returned = try session.rows(
             """
-            INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by,
-                decision_reference, confirmed_at, note, created_at)
-            SELECT \(list), r.t, r.v, r.so, r.si, r.sb, r.cb, r.dr, r.ca, r.n, \(stamp)
-            FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb)
-                AS (t text, v text, so text, si text, sb text, cb text, dr text, ca text, n text)) WITH ORDINALITY
-                AS r(t, v, so, si, sb, cb, dr, ca, n, o)
-            ORDER BY r.o
-            RETURNING id
+            WITH added AS (
+                INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by,
+                    decision_reference, confirmed_at, note, created_at)
+                SELECT \(list), r.t, r.v, r.so, r.si, r.sb, r.cb, r.dr, r.ca, r.n, \(stamp)
+                FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb)
+                    AS (t text, v text, so text, si text, sb text, cb text, dr text, ca text, n text)) WITH ORDINALITY
+                    AS r(t, v, so, si, sb, cb, dr, ca, n, o)
+                ORDER BY r.o
+                RETURNING id, signal_type, value
+            ), fed AS (
+                INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
+                SELECT 'add', id, \(list), signal_type, value, \(stamp) FROM added ORDER BY id
+            ), counted AS (
+                UPDATE lists SET live_entries = live_entries + (SELECT count(*) FROM added) WHERE id = \(list)
+            )
+            SELECT id FROM added
             """)
         let ids = try returned.map { (row: PostgresRow) throws(StoreError) -> Int64 in try row.column(0) }.sorted()
         guard ids.count == records.count else { throw .internal("\(records.count) entries were written but \(ids.count) ids came back") }
-        let types = records.map(\.type.rawValue)
-        let values = records.map(\.value)
-        try session.execute(
-            """
-            INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
-            SELECT 'add', r.i, \(list), r.t, r.v, \(stamp) FROM unnest(\(ids)::bigint[], \(types)::text[], \(values)::text[]) WITH ORDINALITY AS r(i, t, v, o)
-            ORDER BY r.o
-            """)
         return ids
     }
 
@@ -327,6 +362,7 @@ struct PostgresTransaction: StoreTransaction {
             removed += tombstoned.count
         }
         try session.execute("UPDATE lists SET live_entries = live_entries - \(removed) WHERE id = \(list.id)")
+        countChanged(list: list.id, by: -removed)
         return removed
     }
 
@@ -339,6 +375,7 @@ struct PostgresTransaction: StoreTransaction {
         else { throw .entryNotFound(id) }
         let (type, value) = try row.decoded((String, String).self)
         try session.execute("UPDATE lists SET live_entries = live_entries - 1 WHERE id = \(list.id)")
+        countChanged(list: list.id, by: -1)
         try feed(kind: "remove", ids: [id], list: list.id, type: type, value: value)
     }
 
@@ -512,10 +549,18 @@ struct PostgresTransaction: StoreTransaction {
     @discardableResult
     func appendAudit(_ event: AuditEvent) throws(StoreError) -> StoredAuditEvent {
         try AuditChain.validate(event)
-        // The writer lock is held: no other transaction appends between this read and the insert.
-        let last = try session.rows("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1").first
-        let sequence = try (last.map { (row: PostgresRow) throws(StoreError) -> Int64 in try row.column(0) } ?? 0) + 1
-        let prevHash = try last.map { (row: PostgresRow) throws(StoreError) -> [UInt8] in try row.bytes(1) ?? [] } ?? AuditChain.genesis
+        // The writer lock is held: no other transaction appends between this read and the insert,
+        // nor until this one ends, so the head read once is advanced here by each append.
+        let head: (sequence: Int64, hash: [UInt8])
+        if let known = memo.auditHead {
+            head = known
+        } else if let last = try session.rows("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1").first {
+            head = (try last.column(0), try last.bytes(1) ?? [])
+        } else {
+            head = (0, AuditChain.genesis)
+        }
+        let sequence = head.sequence + 1
+        let prevHash = head.hash
         let hash = AuditChain.hash(prevHash: prevHash, sequence: sequence, event)
         try session.execute(
             """
@@ -523,6 +568,7 @@ struct PostgresTransaction: StoreTransaction {
             VALUES (\(sequence), \(event.actor), \(event.organisation), \(event.action), \(event.object), \(event.at), \(event.detail),
                 \(ByteBuffer(bytes: prevHash)), \(ByteBuffer(bytes: hash)))
             """)
+        memo.auditHead = (sequence, hash)
         return StoredAuditEvent(sequence: sequence, event: event, prevHash: prevHash, hash: hash)
     }
 

@@ -370,6 +370,49 @@ struct StoreContractTests {
         #expect(Set(events.map(\.event.object)) == Set((0..<50).map { "writer:\($0)" }))
     }
 
+    /// Several writes in one transaction (a group commit): the list's count, the feed and the audit
+    /// chain come out as if each had been its own transaction, however the store keeps what the
+    /// transaction read (PostgreSQL remembers the list and the chain's head within it).
+    @Test(arguments: StoreFactory.all)
+    func manyWritesInOneTransactionKeepCountsFeedAndChain(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
+        _ = try await store.createList(HashList(name: "grouped", kind: .internal))
+        _ = try await store.createList(HashList(name: "other", kind: .internal))
+        let start = try await store.changes(after: 0, limit: 100).last?.sequence ?? 0
+        let (ids, counts) = try await store.write { tx throws(StoreError) in
+            var ids: [Int64] = []
+            var counts: [Int] = []
+            for i in 0..<5 {
+                let list = i == 3 ? "other" : "grouped"
+                _ = try tx.list(named: list)
+                ids += try tx.apply([IndicatorRecord(type: .pdq, value: Self.pdq(100 + i))], toList: list)
+                try tx.appendAudit(AuditEvent(actor: "test", organisation: nil, action: "entries.add", object: "write:\(i)", at: tx.now.rfc3339Text))
+                counts.append(try tx.list(named: "grouped").entryCount)
+            }
+            // A deletion and a renamed list inside the same transaction are seen at once.
+            _ = try tx.apply([IndicatorRecord(type: .pdq, value: Self.pdq(100), action: .delete)], toList: "grouped")
+            counts.append(try tx.list(named: "grouped").entryCount)
+            _ = try tx.updateList(named: "other", ListUpdate(name: "renamed"))
+            #expect(throws: StoreError.listNotFound("other")) { try tx.list(named: "other") }
+            counts.append(try tx.list(named: "renamed").entryCount)
+            return (ids, counts)
+        }
+        #expect(ids.count == 5 && ids == ids.sorted())
+        #expect(counts == [1, 2, 3, 3, 4, 3, 1])
+        #expect(try await store.list(named: "grouped").entryCount == 3)
+        #expect(try await store.list(named: "renamed").entryCount == 1)
+        let feed = try await store.changes(after: start, limit: 100)
+        #expect(feed.map(\.entryId) == ids + [ids[0]])
+        #expect(feed.map(\.kind) == [.add, .add, .add, .add, .add, .remove])
+        let report = try await store.verifyAuditChain()
+        #expect(report.isValid && report.eventsChecked == 5)
+        // The next transaction reads the chain's head afresh and continues it.
+        _ = try await store.write { tx throws(StoreError) in
+            try tx.appendAudit(AuditEvent(actor: "test", organisation: nil, action: "after", object: "write:5", at: tx.now.rfc3339Text))
+        }
+        #expect(try await store.verifyAuditChain().eventsChecked == 6)
+    }
+
     @Test(arguments: StoreFactory.all)
     func aFailedUnitOfWorkLeavesNothingBehind(_ factory: StoreFactory) async throws {
         let store = try await factory.make(ManualClock())

@@ -23,6 +23,9 @@ public struct Node: Sendable {
     public var conversationAssessor: ConversationAssessor?
     /// What seals and opens the files of the Centre's reports (nil: the node takes no files).
     public var vault: ContentVault?
+    /// The group commit of entry writes, over ``store`` as given to the initialiser (shared by
+    /// every request of the node).
+    public var entryWrites: EntryWrites
     /// What the retention worker last did (for `/ready`, on a Centre node).
     public var retentionHealth = WorkerHealth(
         activity: "retention sweeps", consequence: "expired reports and files are kept past their time")
@@ -35,6 +38,7 @@ public struct Node: Sendable {
         self.vault = vault
         self.conversationAssessor = conversationAssessor
         self.store = store
+        self.entryWrites = EntryWrites(store: store)
         self.engine = engine
         self.health = health
         self.clock = clock

@@ -14,7 +14,7 @@ struct V1Handler: APIProtocol {
     /// The handler of `node`'s areas.
     init(node: Node, fetcher: URLFetcher, hashing: MediaHashing) {
         let uploads = UploadReader(limit: node.settings.maxBodyBytes)
-        let service = ListService(store: node.store, engine: node.engine)
+        let service = ListService(node: node)
         lists = ListsController(store: node.store, service: service, clock: node.clock)
         actions = ActionsController(store: node.store, engine: node.engine, service: service, filesReports: node.settings.filing != nil)
         exchange = ExchangeController(store: node.store, service: service)

@@ -43,7 +43,7 @@ struct HMAController: Sendable {
     var matching: MatchService { node.matching }
     var settings: ServerSettings { node.settings }
     /// The same list changes (with their audit events) as `/v1`'s.
-    var service: ListService { ListService(store: node.store, engine: node.engine) }
+    var service: ListService { ListService(node: node) }
 
     /// Adds the routes at the root of `router`; every one but `/status` and `/status/live` is
     /// authenticated and authorised by its operation id.

@@ -11,6 +11,15 @@ import VigilStore
 struct ListService: Sendable {
     let store: any NodeStore
     let engine: MatchEngine
+    /// The node's group commit of entry writes (shared by every request of the node).
+    let entryWrites: EntryWrites
+
+    /// The service over `node`'s store, engine and entry writes.
+    init(node: Node) {
+        self.store = node.store
+        self.engine = node.engine
+        self.entryWrites = node.entryWrites
+    }
 
     /// The audit event for `actor` doing `action` to `object` at the transaction's time.
     static func event(_ actor: Actor, _ action: String, _ object: String, at now: Date, detail: String? = nil) -> AuditEvent {
@@ -48,16 +57,11 @@ struct ListService: Sendable {
     }
 
     /// Adds (and, for `.delete` records, tombstones) indicators; returns the new entries' ids.
+    /// Written in groups (``EntryWrites``): requests that arrive while a transaction is being
+    /// written share the next one.
     func apply(_ records: [IndicatorRecord], toList name: String, by actor: Actor, action: String = "entries.add") async throws(StoreError) -> [Int64]
     {
-        let ids = try await store.write { tx throws(StoreError) in
-            let list = try tx.list(named: name)
-            let ids = try tx.apply(records, toList: name)
-            let deletions = records.count { $0.action == .delete }
-            try tx.appendAudit(
-                Self.event(actor, action, "list:\(list.id)", at: tx.now, detail: "\(ids.count) added, \(deletions) deletions requested"))
-            return ids
-        }
+        let ids = try await entryWrites.apply(records, toList: name, by: actor, action: action)
         await engine.catchUpAfterWrite()
         return ids
     }

@@ -1,6 +1,5 @@
 import Synchronization
 import Testing
-import VigilCentre
 import VigilDomain
 import VigilStore
 

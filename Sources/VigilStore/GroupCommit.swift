@@ -9,7 +9,7 @@ import Synchronization
 /// starts one: it takes everything waiting (at most ``maximumBatch``) and hands it to `commit`.
 /// When `commit` reports the batch's results, every caller of the batch is answered and the next
 /// batch (those that arrived meanwhile) is handed over at once, from wherever `commit` reported:
-/// with a store that reports from its writer's queue (``VigilStore/TransactionalStore/write(_:completion:)``)
+/// with a store that reports from its writer's queue (``TransactionalStore/write(_:completion:)``)
 /// the writer goes from one batch to the next without waiting for a free thread of the caller's
 /// pool. A caller is never answered before its batch committed, and a batch that fails answers
 /// every one of its callers with the error.

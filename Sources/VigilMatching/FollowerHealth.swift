@@ -64,6 +64,12 @@ public final class FollowerHealth: Sendable {
         rounds.succeeded(at: now)
     }
 
+    /// A round began at `now` (one that does not finish within the readiness limit makes the node
+    /// not ready, as a failing one does).
+    public func roundStarted(at now: Date) {
+        rounds.started(at: now)
+    }
+
     /// A round failed at `now`.
     public func failed(_ error: any Error, at now: Date) {
         rounds.failed(error, at: now)

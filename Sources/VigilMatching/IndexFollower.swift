@@ -49,6 +49,7 @@ public struct IndexFollower: Service {
     /// settings, which another node may have changed). Returns whether it succeeded.
     @discardableResult
     public func step(refreshLists: Bool = false) async -> Bool {
+        health.roundStarted(at: clock.now())
         do {
             try await engine.catchUp()
             if refreshLists { try await engine.refreshLists() }

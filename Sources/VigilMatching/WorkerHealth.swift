@@ -13,6 +13,8 @@ public final class WorkerHealth: Sendable {
         var failingSince: Date?
         var lastFailure: String?
         var failures = 0
+        /// When the round now running began (nil between rounds).
+        var runningSince: Date?
     }
 
     private let state = Mutex(State())
@@ -28,9 +30,17 @@ public final class WorkerHealth: Sendable {
         self.consequence = consequence
     }
 
+    /// A round began at `now`. A round that runs for longer than `maxFailure` counts as failing
+    /// from its start (a store that does not answer, e.g. a database gone away whose connections
+    /// are being waited for, makes a round hang before it fails).
+    public func started(at now: Date) {
+        state.withLock { $0.runningSince = now }
+    }
+
     /// A round finished at `now`.
     public func succeeded(at now: Date) {
         state.withLock {
+            $0.runningSince = nil
             $0.lastSuccessAt = now
             $0.failingSince = nil
             $0.lastFailure = nil
@@ -40,6 +50,7 @@ public final class WorkerHealth: Sendable {
     /// A round failed at `now`.
     public func failed(_ error: any Error, at now: Date) {
         state.withLock {
+            $0.runningSince = nil
             if $0.failingSince == nil { $0.failingSince = now }
             $0.lastFailure = String(describing: error)
             $0.failures += 1
@@ -53,9 +64,16 @@ public final class WorkerHealth: Sendable {
     public var lastSuccessAt: Date? { state.withLock { $0.lastSuccessAt } }
 
     /// What is wrong at `now`: rounds failing, without a success in between, for longer than
-    /// `maxFailure` seconds.
+    /// `maxFailure` seconds, or one round running for longer than that.
     public func problems(at now: Date, maxFailure: TimeInterval) -> [String] {
         let state = state.withLock { $0 }
+        if let running = state.runningSince, now.timeIntervalSince(running) > maxFailure,
+            state.failingSince.map({ now.timeIntervalSince($0) <= maxFailure }) ?? true
+        {
+            return [
+                "\(activity) have not finished a round for \(Int(now.timeIntervalSince(running))) s (the store does not answer); \(consequence)"
+            ]
+        }
         guard let since = state.failingSince, now.timeIntervalSince(since) > maxFailure else { return [] }
         return [
             "\(activity) have failed for \(Int(now.timeIntervalSince(since))) s (\(state.failures) failures): \(state.lastFailure ?? "unknown error"); \(consequence)"

@@ -115,20 +115,34 @@ public final class PostgresStore: TransactionalStore {
     /// deadline refused writes of a loaded CI machine whose database was up).
     static let leaseTimeout: Duration = .seconds(10)
 
+    /// How long an operation waits for a pooled connection while the database is known to be
+    /// unreachable (the last operation failed for that reason, and none has succeeded since):
+    /// callers are refused within a second instead of queueing for ``leaseTimeout``, and the first
+    /// success ends it.
+    static let outageLeaseTimeout: Duration = .seconds(1)
+
+    /// Whether the last operation found the database unreachable (see ``outageLeaseTimeout``).
+    private let outage = Atomic<Bool>(false)
+
     /// Runs `body` with a pooled connection on one of `threads`; `unavailable` when no connection
     /// is granted within ``leaseTimeout``. Once granted, the body runs to its end (a transaction is
     /// never cut off by the deadline).
     func onConnection<T: Sendable>(_ threads: NIOThreadPool, _ body: @escaping @Sendable (PostgresSession) throws(StoreError) -> T)
         async throws(StoreError) -> T
     {
+        let timeout = outage.load(ordering: .relaxed) ? Self.outageLeaseTimeout : Self.leaseTimeout
         do {
-            return try await Self.withLease(client, logger: logger, timeout: Self.leaseTimeout) { connection, logger in
+            let value = try await Self.withLease(client, logger: logger, timeout: timeout) { connection, logger in
                 try await threads.runIfActive { () throws -> T in
                     try body(PostgresSession(connection: connection, logger: logger))
                 }
             }
+            outage.store(false, ordering: .relaxed)
+            return value
         } catch {
-            throw StoreError.from(error)
+            let failure = StoreError.from(error)
+            if failure.code == .unavailable { outage.store(true, ordering: .relaxed) }
+            throw failure
         }
     }
 

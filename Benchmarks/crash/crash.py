@@ -46,7 +46,6 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -61,13 +60,12 @@ def digest(canonical_bytes):
 
 
 class CentreTarget(Node):
-    """The Centre on SQLite: what to send, where to look (starting, killing and restarting it: Node;
+    """The Centre (on SQLite or PostgreSQL): what to send, where to look (starting, killing and restarting it: Node;
     the provider node's entries are the other target, provider.py)."""
 
     def __init__(self, args):
         super().__init__(args, "centre", store_for(args))
         self.args = args
-        self.db_path = os.path.join(args.data, "vigil.sqlite")
         self.provider_key = os.environ["VIGIL_CRASH_PROVIDER_KEY"]
         self.reader_key = os.environ["VIGIL_CRASH_READER_KEY"]
         self.signing_key = reports.load(args.signing_key)
@@ -108,32 +106,31 @@ class CentreTarget(Node):
 
     def read_store(self):
         """Every stored report (id, reference, SHA-256 of its stored canonical JSON, signature,
-        whether its JSON parses to its row's reference), the report.file events' ids with their
-        counts, and PRAGMA integrity_check, from a read-only connection (the server may be running:
-        WAL, so this is one consistent snapshot)."""
-        db = sqlite3.connect("file:%s?mode=ro" % self.db_path, uri=True, timeout=30)
-        try:
-            db.execute("BEGIN")
-            rows = {}
-            for rid, ref, blob, sig in db.execute("SELECT id, provider_reference, report_json, signature FROM reports"):
-                blob = bytes(blob)
-                try:
-                    parses = json.loads(blob.decode("utf-8")).get("provider_reference") == ref
-                except ValueError:
-                    parses = False
-                rows[rid] = (ref, digest(blob), sig, parses)
-            files = {}
-            for rid, ref, size, sha256 in db.execute("SELECT report_id, reference, size, sha256 FROM report_files"):
-                files.setdefault(rid, []).append([ref, size, sha256])
-            events = {}
-            for (obj,) in db.execute("SELECT object FROM audit_events WHERE action = 'report.file'"):
-                rid = int(obj.split(":", 1)[1]) if obj.startswith("report:") else -1
-                events[rid] = events.get(rid, 0) + 1
-            integrity = [r[0] for r in db.execute("PRAGMA integrity_check")]
-            db.execute("COMMIT")
-        finally:
-            db.close()
-        return rows, files, events, integrity
+        whether its JSON parses to its row's reference), the report files, the report.file events'
+        ids with their counts, all in one snapshot read beside the running server (SQLite: a
+        read-only WAL connection; PostgreSQL: a REPEATABLE READ, READ ONLY transaction), and the
+        store's integrity check (PRAGMA integrity_check, or amcheck on PostgreSQL)."""
+        answers = self.store.read({
+            "reports": "SELECT id, provider_reference, report_json, signature FROM reports",
+            "files": "SELECT report_id, reference, size, sha256 FROM report_files",
+            "events": "SELECT object FROM audit_events WHERE action = 'report.file'",
+        })
+        rows = {}
+        for rid, ref, blob, sig in answers["reports"]:
+            blob = bytes(blob)
+            try:
+                parses = json.loads(blob.decode("utf-8")).get("provider_reference") == ref
+            except ValueError:
+                parses = False
+            rows[rid] = (ref, digest(blob), sig, parses)
+        files = {}
+        for rid, ref, size, sha256 in answers["files"]:
+            files.setdefault(rid, []).append([ref, size, sha256])
+        events = {}
+        for (obj,) in answers["events"]:
+            rid = int(obj.split(":", 1)[1]) if obj.startswith("report:") else -1
+            events[rid] = events.get(rid, 0) + 1
+        return rows, files, events, self.store.integrity()
 
 
 class Ledger:

@@ -36,8 +36,8 @@
 #
 #   --target T        centre (the Centre's reports), provider (a provider node's entries), or both
 #                     (centre then provider, each on its own node, in --out/centre and --out/provider)
-#   --store S         sqlite (the data folder's vigil.sqlite), or postgres (the provider target only:
-#                     the database --store-url URL names, or else a throwaway cluster of the script's
+#   --store S         sqlite (the data folder's vigil.sqlite), or postgres (the database --store-url
+#                     URL names, one target at a time, or else, one database per target, a throwaway cluster of the script's
 #                     own, scripts/postgres-cluster.sh, with fsync on; read back with psycopg, checked
 #                     with amcheck)
 #   --work DIR        keep the data folder and keys in DIR (default: a mktemp -d folder, removed)
@@ -67,8 +67,8 @@ while [ $# -gt 0 ]; do
 done
 case "$target" in centre|provider|both) ;; *) echo "--target $target: centre, provider or both" >&2; exit 2 ;; esac
 case "$store" in sqlite|postgres) ;; *) echo "--store $store: sqlite or postgres" >&2; exit 2 ;; esac
-if [ "$store" = postgres ] && [ "$target" != provider ]; then
-  echo "--store postgres: the provider target only (the Centre's stores are not on PostgreSQL yet)" >&2; exit 2
+if [ "$store" = postgres ] && [ "$target" = both ] && [ -n "$store_url" ]; then
+  echo "--store-url with --target both: give one target per database (without --store-url, each gets its own)" >&2; exit 2
 fi
 
 bench_apt python3 python3-venv python3-pip
@@ -89,33 +89,37 @@ cleanup() {
 trap cleanup EXIT
 # PostgreSQL: the database --store-url names, or a throwaway cluster of our own (fsync on: durability is
 # what is tested) with a new database.
-store_args=()
-if [ "$store" = postgres ]; then
-  if [ -z "$store_url" ]; then
-    pg_cluster=$(mktemp -d /tmp/vigil-crash-pg.XXXXXX)  # not under $WORK: the postgres user must reach it
-    base_url=$(bash scripts/postgres-cluster.sh start "$pg_cluster" "$(bench_free_port)")
-    psql "$base_url" -qc "CREATE DATABASE crash_provider"
-    store_url="${base_url%/*}/crash_provider"
-  fi
-  store_args=(--store-url "$store_url")
+# Each target gets its own database (crash_centre, crash_provider) on our own cluster.
+base_url=""
+if [ "$store" = postgres ] && [ -z "$store_url" ]; then
+  pg_cluster=$(mktemp -d /tmp/vigil-crash-pg.XXXXXX)  # not under $WORK: the postgres user must reach it
+  base_url=$(bash scripts/postgres-cluster.sh start "$pg_cluster" "$(bench_free_port)")
+  psql "$base_url" -qc "CREATE DATABASE crash_centre" -qc "CREATE DATABASE crash_provider"
 fi
+# store_args_for TARGET: the store options of the target's node and commands (none for SQLite).
+store_args_for() {
+  store_args=()
+  [ "$store" = postgres ] || return 0
+  if [ -n "$base_url" ]; then store_args=(--store-url "${base_url%/*}/crash_$1"); else store_args=(--store-url "$store_url"); fi
+}
 
 # run_target TARGET OUT_DIR: a fresh node of the target on its own data folder, its keys, the rounds.
 run_target() {
   local t="$1" dir="$2" data="$WORK/$1/data" port title status=0 env_keys=() extra=()
   mkdir -p "$dir" "$WORK/$t"
   port=$(bench_free_port)
+  store_args_for "$t"
   case "$t" in
     centre)
       # The provider (API key, signing key) and an analyst of the Centre (to read back).
       title="the Centre killed with SIGKILL under intake load"
-      "$VIGIL" orgs create "Crash Hosting" --kind provider --data-directory "$data" >/dev/null
+      "$VIGIL" orgs create "Crash Hosting" --kind provider --data-directory "$data" "${store_args[@]}" >/dev/null
       local provider_key reader_key public
-      provider_key=$("$VIGIL" keys create --org "Crash Hosting" --scopes report --data-directory "$data" 2>/dev/null)
+      provider_key=$("$VIGIL" keys create --org "Crash Hosting" --scopes report --data-directory "$data" "${store_args[@]}" 2>/dev/null)
       public=$("$PY" Benchmarks/centre/reports.py keygen "$WORK/$t/provider.key")
-      "$VIGIL" reports register-key --org "Crash Hosting" --public-key "$public" --data-directory "$data" >/dev/null
-      "$VIGIL" orgs create "Crash Centre" --kind centre --data-directory "$data" >/dev/null
-      reader_key=$("$VIGIL" keys create --org "Crash Centre" --scopes assess --data-directory "$data" 2>/dev/null)
+      "$VIGIL" reports register-key --org "Crash Hosting" --public-key "$public" --data-directory "$data" "${store_args[@]}" >/dev/null
+      "$VIGIL" orgs create "Crash Centre" --kind centre --data-directory "$data" "${store_args[@]}" >/dev/null
+      reader_key=$("$VIGIL" keys create --org "Crash Centre" --scopes assess --data-directory "$data" "${store_args[@]}" 2>/dev/null)
       env_keys=(VIGIL_CRASH_PROVIDER_KEY="$provider_key" VIGIL_CRASH_READER_KEY="$reader_key")
       extra=(--signing-key "$WORK/$t/provider.key" --file-share "$file_share") ;;
     provider)

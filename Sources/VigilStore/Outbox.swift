@@ -115,13 +115,29 @@ public protocol OutboxStore: Sendable {
     /// that stops before that leaves the message to be claimed again once the lease has passed:
     /// delivery is at least once, and receivers deduplicate on its id (`X-Vigil-Delivery`). Due
     /// messages whose policy is gone are failed first, as ``dueDeliveries(now:limit:)`` does.
+    /// (Implemented once, below, over ``claimDue(ids:now:leaseUntil:)``.)
     func claimDeliveries(now: Date, limit: Int, leaseUntil: Date) async throws(StoreError) -> [OutboxDelivery]
+    /// Of `ids`, claims those still undelivered, unfailed and due at `now`, until `leaseUntil`, in one
+    /// step that no other worker's claim interleaves with; returns the ids claimed (the others were
+    /// claimed by another worker, or finished, meanwhile).
+    func claimDue(ids: [Int64], now: Date, leaseUntil: Date) async throws(StoreError) -> Set<Int64>
     /// Marks a delivery done.
     func markDelivered(_ id: Int64, at: Date) async throws(StoreError)
     /// Records a failed attempt and when to try again (nil: give up).
     func markFailed(_ id: Int64, error: String, retryAt: Date?) async throws(StoreError)
     /// One delivery, for status and tests.
     func delivery(_ id: Int64) async throws(StoreError) -> OutboxDelivery?
+}
+
+extension OutboxStore {
+    /// The claim as both stores make it: a read first (failing orphans as it goes), so that an idle
+    /// worker's polls write nothing, then the claim of what is still due.
+    public func claimDeliveries(now: Date, limit: Int, leaseUntil: Date) async throws(StoreError) -> [OutboxDelivery] {
+        let due = try await dueDeliveries(now: now, limit: limit)
+        guard !due.isEmpty else { return [] }
+        let claimed = try await claimDue(ids: due.map(\.id), now: now, leaseUntil: leaseUntil)
+        return due.filter { claimed.contains($0.id) }
+    }
 }
 
 /// Action policies and the outbox together (what the match engine and the delivery worker hold).

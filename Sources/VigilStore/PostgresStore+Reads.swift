@@ -151,12 +151,10 @@ extension PostgresStore: ActionPolicyStore, OutboxStore {
         }
     }
 
-    public func claimDeliveries(now: Date, limit: Int, leaseUntil: Date) async throws(StoreError) -> [OutboxDelivery] {
-        let due = try await dueDeliveries(now: now, limit: limit)
-        guard !due.isEmpty else { return [] }
+    public func claimDue(ids: [Int64], now: Date, leaseUntil: Date) async throws(StoreError) -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
         let cutoff = now.rfc3339
         let lease = leaseUntil.rfc3339
-        let ids = due.map(\.id)
         // One statement: the rows another worker is claiming right now are skipped, not waited
         // for, and a row claimed is not due again until the lease has passed.
         let claimed = try await read { session throws(StoreError) in
@@ -169,8 +167,7 @@ extension PostgresStore: ActionPolicyStore, OutboxStore {
                 """
             ).map { (row: PostgresRow) throws(StoreError) -> Int64 in try row.column(0) }
         }
-        let mine = Set(claimed)
-        return due.filter { mine.contains($0.id) }
+        return Set(claimed)
     }
 
     public func markDelivered(_ id: Int64, at: Date) async throws(StoreError) {

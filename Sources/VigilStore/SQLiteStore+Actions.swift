@@ -85,15 +85,11 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
         }
     }
 
-    public func claimDeliveries(now: Date, limit: Int, leaseUntil: Date) async throws(StoreError) -> [OutboxDelivery] {
-        // A read first (failing orphans as it goes), so that an idle worker's polls take no write lock.
-        let due = try await dueDeliveries(now: now, limit: limit)
-        guard !due.isEmpty else { return [] }
+    public func claimDue(ids: [Int64], now: Date, leaseUntil: Date) async throws(StoreError) -> Set<Int64> {
         let cutoff = now.rfc3339
         let lease = leaseUntil.rfc3339
-        let ids = due.map(\.id)
         // The single writer: a message still due when the claim runs is this worker's.
-        let claimed = try await writeDatabase { db in
+        return try await writeDatabase { db in
             var claimed: Set<Int64> = []
             for id in ids {
                 try db.execute(
@@ -104,7 +100,6 @@ extension SQLiteStore: ActionPolicyStore, OutboxStore {
             }
             return claimed
         }
-        return due.filter { claimed.contains($0.id) }
     }
 
     public func markDelivered(_ id: Int64, at: Date) async throws(StoreError) {

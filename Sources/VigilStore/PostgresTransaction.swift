@@ -10,11 +10,17 @@ struct PostgresTransaction: StoreTransaction {
     let now: Date
     /// `now` as stored.
     let stamp: String
+    /// The store's items' PDQ hashes in memory (linking).
+    let itemPDQ: ItemPDQIndex
+    /// This transaction's number in its store (never 0), for ``itemPDQ``.
+    let serial: UInt64
 
-    init(session: PostgresSession, now: Date) {
+    init(session: PostgresSession, now: Date, itemPDQ: ItemPDQIndex, serial: UInt64) {
         self.session = session
         self.now = now
         self.stamp = now.rfc3339
+        self.itemPDQ = itemPDQ
+        self.serial = serial
     }
 
     // MARK: Rows (shared with the store's reads)

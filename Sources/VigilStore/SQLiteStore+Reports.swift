@@ -269,20 +269,9 @@ extension SQLiteStore {
         """
 
     static func storedReferral(_ row: Row) throws -> StoredReferral {
-        let recipientText: String = row[2]
-        guard let recipient = ReferralRecipient(recipientText) else { throw StoreError.internal("a referral has an unknown recipient") }
-        var outcome: ReferralOutcome?
-        if let text: String = row[6] {
-            guard let known = ReferralOutcome(rawValue: text) else { throw StoreError.internal("a referral has an unknown outcome") }
-            outcome = known
-        }
-        var hold: Hold?
-        if let until: String = row[11] {
-            hold = Hold(doNotInform: row[9] ?? false, doNotRemove: row[10] ?? false, until: until)
-        }
-        return StoredReferral(
-            id: row[0], reportId: row[1], recipient: recipient, createdAt: row[3], outcomeDueAt: row[4], acknowledgedAt: row[5], outcome: outcome,
-            outcomeDetail: row[7], outcomeAt: row[8], hold: hold, holdSetAt: row[12])
+        try StoreRules.storedReferral(
+            id: row[0], reportId: row[1], recipient: row[2], createdAt: row[3], outcomeDueAt: row[4], acknowledgedAt: row[5], outcome: row[6],
+            outcomeDetail: row[7], outcomeAt: row[8], holdDoNotInform: row[9], holdDoNotRemove: row[10], holdUntil: row[11], holdSetAt: row[12])
     }
 }
 
@@ -292,7 +281,7 @@ extension SQLiteTransaction {
     }
 
     func createReferrals(reportId: Int64, recipients: [ReferralRecipient], outcomeDueAfter: Double) throws(StoreError) -> [StoredReferral] {
-        let due = now.addingTimeInterval(outcomeDueAfter).rfc3339
+        let due = StoreRules.outcomeDue(at: now, after: outcomeDueAfter)
         var created: [StoredReferral] = []
         for recipient in recipients {
             let id = try run {
@@ -360,7 +349,7 @@ extension SQLiteStore: ReferralStore {
             _ = arguments.append(contentsOf: StatementArguments(recipients.map(\.description).sorted()))
         }
         if query.unacknowledgedOnly { conditions.append("r.acknowledged_at IS NULL") }
-        _ = arguments.append(contentsOf: [max(1, min(query.limit, 1_000))])
+        _ = arguments.append(contentsOf: [StoreRules.pageSize(query.limit)])
         let columns = Self.referralColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .joined(separator: ", ")
         let sql = """

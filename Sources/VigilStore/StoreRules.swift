@@ -201,6 +201,48 @@ enum StoreRules {
         .invalid("report file \(id) does not exist")
     }
 
+    // MARK: Referrals
+
+    /// A stored referral from its columns as both stores keep them; `internal` when its recipient
+    /// or outcome is unknown. A hold is read from its `until`.
+    static func storedReferral(
+        id: Int64, reportId: Int64, recipient recipientText: String, createdAt: String, outcomeDueAt: String, acknowledgedAt: String?,
+        outcome outcomeText: String?, outcomeDetail: String?, outcomeAt: String?, holdDoNotInform: Bool?, holdDoNotRemove: Bool?,
+        holdUntil: String?, holdSetAt: String?
+    ) throws(StoreError) -> StoredReferral {
+        guard let recipient = ReferralRecipient(recipientText) else { throw .internal("a referral has an unknown recipient") }
+        var outcome: ReferralOutcome?
+        if let outcomeText {
+            guard let known = ReferralOutcome(rawValue: outcomeText) else { throw .internal("a referral has an unknown outcome") }
+            outcome = known
+        }
+        var hold: Hold?
+        if let holdUntil { hold = Hold(doNotInform: holdDoNotInform ?? false, doNotRemove: holdDoNotRemove ?? false, until: holdUntil) }
+        return StoredReferral(
+            id: id, reportId: reportId, recipient: recipient, createdAt: createdAt, outcomeDueAt: outcomeDueAt, acknowledgedAt: acknowledgedAt,
+            outcome: outcome, outcomeDetail: outcomeDetail, outcomeAt: outcomeAt, hold: hold, holdSetAt: holdSetAt)
+    }
+
+    /// When a referral made at `now` is due its outcome, as stored.
+    static func outcomeDue(at now: Date, after seconds: Double) -> String {
+        now.addingTimeInterval(seconds).rfc3339
+    }
+
+    // MARK: CyberTipline submissions
+
+    /// The state of a submission being filed.
+    static let openSubmission = "open"
+
+    /// A change's refusal of a submission that is not open.
+    static func submissionNotOpen(_ id: Int64) -> StoreError {
+        .invalid("submission \(id) is not open")
+    }
+
+    /// A change's refusal of a file the submission does not have.
+    static func submissionFileMissing(_ submissionId: Int64, _ fileId: String) -> StoreError {
+        .invalid("submission \(submissionId) has no file \(fileId)")
+    }
+
     /// A value as the filings table keeps it (JSON).
     static func json(_ value: some Encodable) throws(StoreError) -> Data {
         do { return try ReportCoding.encoder().encode(value) } catch { throw .internal("a filing could not be written as JSON: \(error)") }

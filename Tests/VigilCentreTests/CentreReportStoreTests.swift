@@ -165,4 +165,184 @@ struct CentreReportStoreTests {
         #expect(try await store.reports(ReportQuery(states: [.forwarded, .awaitingReview])).map(\.id) == [ids[1]])
         #expect(try await store.reports(ReportQuery(states: [])).isEmpty)
     }
+
+    @Test(arguments: StoreFactory.all)
+    func referralsAreMadeAcknowledgedAnsweredAndHeld(_ factory: StoreFactory) async throws {
+        let clock = ManualClock()
+        let store = try await factory.make(clock)
+        let (principal, signer) = try await Samples.provider(store)
+        let calm = try await Self.file(store, organisation: principal.organisationId, signer: signer, reference: "calm")
+        let urgent = try await Self.file(store, organisation: principal.organisationId, signer: signer, reference: "urgent", urgent: true)
+        let germany = ReferralRecipient.police(try #require(MemberState(rawValue: "DE")))
+        let france = ReferralRecipient.police(try #require(MemberState(rawValue: "FR")))
+
+        let made = try await store.write { tx throws(StoreError) in
+            try tx.createReferrals(reportId: calm.id, recipients: [germany, .europol], outcomeDueAfter: 86_400)
+        }
+        #expect(made.map(\.recipient) == [germany, .europol] && made[0].id < made[1].id)
+        #expect(made.allSatisfy { $0.createdAt == clock.now().rfc3339 && $0.outcomeDueAt == clock.now().addingTimeInterval(86_400).rfc3339 })
+        #expect(try await store.referrals(reportId: calm.id) == made)
+        #expect(try await store.referral(id: made[1].id) == made[1])
+        #expect(try await store.write { tx throws(StoreError) in try tx.referral(id: made[0].id) } == made[0])
+        #expect(
+            try await store.write { tx throws(StoreError) in try tx.createReferrals(reportId: calm.id, recipients: [], outcomeDueAfter: 1) }.isEmpty)
+        // The same recipient twice for one report is refused, and nothing of the batch stays.
+        await #expect {
+            try await store.write { tx throws(StoreError) in
+                try tx.createReferrals(reportId: calm.id, recipients: [france, germany], outcomeDueAfter: 1)
+            }
+        } throws: { ($0 as? StoreError)?.code == .conflict }
+        #expect(try await store.referrals(reportId: calm.id).count == 2)
+        clock.advance(by: 10)
+        let later = try await store.write { tx throws(StoreError) in
+            try tx.createReferrals(reportId: urgent.id, recipients: [france, .europol], outcomeDueAfter: 60)
+        }
+
+        // Acknowledging keeps the first time; an outcome acknowledges too.
+        clock.advance(by: 60)
+        let acknowledged = try await store.write { tx throws(StoreError) in try tx.acknowledgeReferral(id: made[0].id) }
+        #expect(acknowledged.acknowledgedAt == clock.now().rfc3339)
+        let firstTime = acknowledged.acknowledgedAt
+        clock.advance(by: 60)
+        #expect(try await store.write { tx throws(StoreError) in try tx.acknowledgeReferral(id: made[0].id) }.acknowledgedAt == firstTime)
+        let answered = try await store.write { tx throws(StoreError) in
+            try tx.setReferralOutcome(id: made[1].id, .passedOn, detail: "to the national hotline")
+        }
+        #expect(answered.outcome == .passedOn && answered.outcomeDetail == "to the national hotline")
+        #expect(answered.outcomeAt == clock.now().rfc3339 && answered.acknowledgedAt == clock.now().rfc3339)
+        #expect(try await store.referral(id: made[1].id) == answered)
+
+        // A hold is placed and lifted.
+        let hold = Hold(doNotInform: true, doNotRemove: false, until: clock.now().addingTimeInterval(86_400 * 30).rfc3339)
+        let held = try await store.write { tx throws(StoreError) in try tx.setReferralHold(id: later[0].id, hold) }
+        #expect(held.hold == hold && held.holdSetAt == clock.now().rfc3339)
+        #expect(try await store.referral(id: later[0].id) == held)
+        let lifted = try await store.write { tx throws(StoreError) in try tx.setReferralHold(id: later[0].id, nil) }
+        #expect(lifted.hold == nil && lifted.holdSetAt == nil)
+
+        for change in 0..<3 {
+            await #expect(throws: StoreError.referralNotFound(9_999)) {
+                try await store.write { tx throws(StoreError) in
+                    switch change {
+                    case 0: try tx.acknowledgeReferral(id: 9_999)
+                    case 1: try tx.setReferralOutcome(id: 9_999, .notPursued, detail: nil)
+                    default: try tx.setReferralHold(id: 9_999, hold)
+                    }
+                }
+            }
+        }
+        #expect(try await store.referral(id: 9_999) == nil)
+
+        // Queries: by recipient, unacknowledged (urgent reports first), paged.
+        let all = made + later
+        #expect(try await store.referrals(ReferralQuery()).map(\.id) == all.map(\.id))
+        #expect(try await store.referrals(ReferralQuery(recipients: [.europol])).map(\.id) == [made[1].id, later[1].id])
+        #expect(try await store.referrals(ReferralQuery(recipients: [])).isEmpty)
+        #expect(try await store.referrals(ReferralQuery(unacknowledgedOnly: true)).map(\.id) == [later[0].id, later[1].id])
+        #expect(try await store.referrals(ReferralQuery(afterId: made[0].id, limit: 2)).map(\.id) == [made[1].id, later[0].id])
+        #expect(try await store.referrals(ReferralQuery(recipients: [france], unacknowledgedOnly: true)).map(\.id) == [later[0].id])
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func reportFilesAreStoredAndTheirKeysRewrapped(_ factory: StoreFactory) async throws {
+        let clock = ManualClock()
+        let store = try await factory.make(clock)
+        let (principal, signer) = try await Samples.provider(store)
+        let files = (0..<5).map { Self.file("f\($0)", seed: UInt8($0), masterKey: $0 < 3 ? "old" : "new") }
+        let report = try await Self.file(store, organisation: principal.organisationId, signer: signer, reference: "r", files: files)
+        let none = try await Self.file(store, organisation: principal.organisationId, signer: signer, reference: "none")
+
+        let infos = try await store.reportFiles(reportId: report.id)
+        #expect(infos.map(\.reference) == ["f0", "f1", "f2", "f3", "f4"] && infos.map(\.id) == infos.map(\.id).sorted())
+        #expect(infos.map(\.hashes) == files.map(\.hashes) && infos.map(\.mediaType) == files.map(\.mediaType) && infos.allSatisfy { $0.size == 3 })
+        #expect(infos.allSatisfy { $0.reportId == report.id && $0.receivedAt == report.receivedAt })
+        #expect(try await store.reportFiles(reportId: none.id).isEmpty)
+        let one = try #require(try await store.reportFile(reportId: report.id, reference: "f3"))
+        #expect(one.info == infos[3] && one.sealed == files[3].sealed)
+        #expect(try await store.reportFile(reportId: report.id, reference: "nothing") == nil)
+        #expect(try await store.fileKeyCounts() == ["old": 3, "new": 2])
+
+        // The same reference twice in one report is refused, and the report with it.
+        await #expect {
+            _ = try await Self.file(store, organisation: principal.organisationId, signer: signer, reference: "twice", files: [files[0], files[0]])
+        } throws: { ($0 as? StoreError)?.code == .conflict }
+        #expect(try await store.reports(ReportQuery()).count == 2)
+
+        // Keys not wrapped by "new", paged; rewrapped, they are no longer listed.
+        let page = try await store.write { tx throws(StoreError) in try tx.fileKeys(notWrappedBy: "new", afterId: 0, limit: 2) }
+        #expect(page.map(\.fileId) == [infos[0].id, infos[1].id] && page.allSatisfy { $0.masterKeyId == "old" })
+        #expect(page.map(\.wrappedKey) == [files[0].sealed.wrappedKey, files[1].sealed.wrappedKey])
+        let rest = try await store.write { tx throws(StoreError) in try tx.fileKeys(notWrappedBy: "new", afterId: infos[1].id, limit: 0) }
+        #expect(rest.map(\.fileId) == [infos[2].id])
+        try await store.write { tx throws(StoreError) in
+            try tx.rewrapFileKeys((page + rest).map { WrappedFileKey(fileId: $0.fileId, masterKeyId: "new", wrappedKey: $0.wrappedKey.reversed()) })
+        }
+        #expect(try await store.write { tx throws(StoreError) in try tx.fileKeys(notWrappedBy: "new", afterId: 0, limit: 10) }.isEmpty)
+        #expect(try await store.fileKeyCounts() == ["new": 5])
+        #expect(try await store.reportFile(reportId: report.id, reference: "f0")?.sealed.wrappedKey == files[0].sealed.wrappedKey.reversed())
+        // A missing file refuses the whole batch.
+        await #expect(throws: StoreError.invalid("report file 9999 does not exist")) {
+            try await store.write { tx throws(StoreError) in
+                try tx.rewrapFileKeys([
+                    WrappedFileKey(fileId: infos[0].id, masterKeyId: "newer", wrappedKey: [9]),
+                    WrappedFileKey(fileId: 9_999, masterKeyId: "newer", wrappedKey: [9]),
+                ])
+            }
+        }
+        #expect(try await store.fileKeyCounts() == ["new": 5])
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func submissionsAreOpenedFilledAndClosed(_ factory: StoreFactory) async throws {
+        let clock = ManualClock()
+        let store = try await factory.make(clock)
+        let (principal, signer) = try await Samples.provider(store)
+        let xml = Array("<report><incidentSummary/></report>".utf8)
+        let id = try await store.write { tx throws(StoreError) in try tx.openSubmission(organisationId: principal.organisationId, reportXML: xml) }
+        let opened = try #require(try await store.write { tx throws(StoreError) in try tx.submission(id: id) })
+        #expect(opened.state == "open" && opened.reportXML == xml && opened.files.isEmpty && opened.closedAt == nil && opened.reportId == nil)
+        #expect(opened.openedAt == clock.now().rfc3339 && opened.lastChangedAt == opened.openedAt)
+        #expect(try await store.write { tx throws(StoreError) in try tx.submission(id: id + 100) } == nil)
+
+        // Files come in order (two in the same instant keep theirs), each changing the submission.
+        for (index, fileId) in ["z", "a"].enumerated() {
+            try await store.write { tx throws(StoreError) in
+                try tx.addSubmissionFile(
+                    submissionId: id, fileId: fileId, uploadName: index == 0 ? "upload.png" : nil, file: Self.file(fileId, seed: 4))
+            }
+        }
+        clock.advance(by: 5)
+        try await store.write { tx throws(StoreError) in
+            try tx.addSubmissionFile(submissionId: id, fileId: "m", uploadName: nil, file: Self.file("m", seed: 5))
+        }
+        await #expect {
+            try await store.write { tx throws(StoreError) in
+                try tx.addSubmissionFile(submissionId: id, fileId: "m", uploadName: nil, file: Self.file("m", seed: 5))
+            }
+        } throws: { ($0 as? StoreError)?.code == .conflict }
+        clock.advance(by: 5)
+        let details = Array("<fileDetails/>".utf8)
+        try await store.write { tx throws(StoreError) in try tx.setSubmissionFileDetails(submissionId: id, fileId: "a", detailsXML: details) }
+        await #expect(throws: StoreError.invalid("submission \(id) has no file q")) {
+            try await store.write { tx throws(StoreError) in try tx.setSubmissionFileDetails(submissionId: id, fileId: "q", detailsXML: details) }
+        }
+        let filled = try #require(try await store.write { tx throws(StoreError) in try tx.submission(id: id) })
+        #expect(filled.files.map(\.fileId) == ["z", "a", "m"] && filled.lastChangedAt == clock.now().rfc3339)
+        #expect(filled.files[0].uploadName == "upload.png" && filled.files[1].uploadName == nil)
+        #expect(filled.files[1].detailsXML == details && filled.files[0].detailsXML == nil)
+        #expect(filled.files[2].file == Self.file("m", seed: 5) && filled.files[2].uploadedAt == clock.now().addingTimeInterval(-5).rfc3339)
+
+        // Closed with its report: the files go (they live with the report now); closed once only.
+        let report = try await Self.file(store, organisation: principal.organisationId, signer: signer, reference: "from-submission")
+        clock.advance(by: 5)
+        try await store.write { tx throws(StoreError) in try tx.closeSubmission(id: id, state: "filed", reportId: report.id) }
+        let closed = try #require(try await store.write { tx throws(StoreError) in try tx.submission(id: id) })
+        #expect(closed.state == "filed" && closed.reportId == report.id && closed.closedAt == clock.now().rfc3339 && closed.files.isEmpty)
+        await #expect(throws: StoreError.invalid("submission \(id) is not open")) {
+            try await store.write { tx throws(StoreError) in try tx.closeSubmission(id: id, state: "retracted", reportId: nil) }
+        }
+        await #expect(throws: StoreError.invalid("submission 9999 is not open")) {
+            try await store.write { tx throws(StoreError) in try tx.closeSubmission(id: 9_999, state: "retracted", reportId: nil) }
+        }
+    }
 }

@@ -276,6 +276,7 @@ let package = Package(
             dependencies: [
                 "VigilTestSupport", "VigilCentre", "VigilStore", "VigilDomain", "VigilMatching", "VigilPipeline", "VigilHash",
                 .product(name: "Crypto", package: "swift-crypto"), .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ],
             swiftSettings: swiftSettings
         ),

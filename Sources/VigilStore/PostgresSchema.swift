@@ -169,7 +169,8 @@ enum PostgresSchema {
 
     /// The Centre's tables: reports and their signing keys, referrals, report files, CyberTipline
     /// submissions, items and cases, retention holds and item proposals (SQLite's v7-v15 as they
-    /// stand after v15, in PostgreSQL's types).
+    /// stand after v15, in PostgreSQL's types). `cybertipline_files.upload_order` stands for SQLite's
+    /// rowid: a submission's files are read in the order they came.
     static let version2: [String] = [
         """
         CREATE TABLE signing_keys (
@@ -273,6 +274,7 @@ enum PostgresSchema {
             ciphertext BYTEA NOT NULL,
             uploaded_at TEXT NOT NULL,
             details_xml BYTEA,
+            upload_order BIGINT GENERATED ALWAYS AS IDENTITY,
             PRIMARY KEY (submission_id, file_id)
         )
         """,

@@ -37,6 +37,11 @@ public final class PostgresStore: TransactionalStore {
     private let readers: NIOThreadPool
     /// Where the store is, for logs: the URL without its password.
     public let location: String
+    /// The items' PDQ hashes in memory, caught up by each write transaction that links (this
+    /// node's own: see ``ItemPDQIndex`` for why that is right with several nodes).
+    let itemPDQ = ItemPDQIndex()
+    /// Numbers the write transactions, for ``itemPDQ``.
+    private let transactions = Atomic<UInt64>(0)
 
     /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`, with
     /// `?sslmode=disable|prefer|require` and `?pool=N` connections, 20 by default) and migrates it to
@@ -81,9 +86,11 @@ public final class PostgresStore: TransactionalStore {
     /// lock is taken; see ``TransactionalStore/write(_:)``.
     public func write<T: Sendable>(_ body: @escaping @Sendable (any StoreTransaction) throws(StoreError) -> T) async throws(StoreError) -> T {
         let clock = self.clock
+        let itemPDQ = self.itemPDQ
+        let serial = transactions.add(1, ordering: .relaxed).newValue
         return try await onConnection(writers) { session throws(StoreError) in
             try Self.transaction(session, lock: Self.writerLock) { () throws(StoreError) -> T in
-                try body(PostgresTransaction(session: session, now: clock.now()))
+                try body(PostgresTransaction(session: session, now: clock.now(), itemPDQ: itemPDQ, serial: serial))
             }
         }
     }

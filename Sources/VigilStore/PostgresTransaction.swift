@@ -12,11 +12,17 @@ struct PostgresTransaction: StoreTransaction {
     let stamp: String
     /// What this transaction has read and may read again without a round trip.
     let memo = Memo()
+    /// The store's items' PDQ hashes in memory (linking).
+    let itemPDQ: ItemPDQIndex
+    /// This transaction's number in its store (never 0), for ``itemPDQ``.
+    let serial: UInt64
 
-    init(session: PostgresSession, now: Date) {
+    init(session: PostgresSession, now: Date, itemPDQ: ItemPDQIndex, serial: UInt64) {
         self.session = session
         self.now = now
         self.stamp = now.rfc3339
+        self.itemPDQ = itemPDQ
+        self.serial = serial
     }
 
     /// Rows this transaction read that it may answer again from memory: they cannot change under

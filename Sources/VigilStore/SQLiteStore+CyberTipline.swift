@@ -46,9 +46,9 @@ extension SQLiteTransaction {
             try db.execute(
                 sql: """
                     INSERT INTO cybertipline_submissions (organisation_id, report_xml, state, opened_at, last_changed_at)
-                    VALUES (?, ?, 'open', ?, ?)
+                    VALUES (?, ?, ?, ?, ?)
                     """,
-                arguments: [organisationId, Data(reportXML), stamp, stamp])
+                arguments: [organisationId, Data(reportXML), StoreRules.openSubmission, stamp, stamp])
             return db.lastInsertedRowID
         }
     }
@@ -111,7 +111,7 @@ extension SQLiteTransaction {
                 sql: "UPDATE cybertipline_files SET details_xml = ? WHERE submission_id = ? AND file_id = ?",
                 arguments: [Data(detailsXML), submissionId, fileId])
         }
-        if db.changesCount == 0 { throw .invalid("submission \(submissionId) has no file \(fileId)") }
+        if db.changesCount == 0 { throw StoreRules.submissionFileMissing(submissionId, fileId) }
         try database {
             try db.execute(sql: "UPDATE cybertipline_submissions SET last_changed_at = ? WHERE id = ?", arguments: [stamp, submissionId])
         }
@@ -120,10 +120,10 @@ extension SQLiteTransaction {
     func closeSubmission(id: Int64, state: String, reportId: Int64?) throws(StoreError) {
         try database {
             try db.execute(
-                sql: "UPDATE cybertipline_submissions SET state = ?, closed_at = ?, report_id = ? WHERE id = ? AND state = 'open'",
-                arguments: [state, stamp, reportId, id])
+                sql: "UPDATE cybertipline_submissions SET state = ?, closed_at = ?, report_id = ? WHERE id = ? AND state = ?",
+                arguments: [state, stamp, reportId, id, StoreRules.openSubmission])
         }
-        if db.changesCount == 0 { throw .invalid("submission \(id) is not open") }
+        if db.changesCount == 0 { throw StoreRules.submissionNotOpen(id) }
         // The files now live with the report (or, retracted, nowhere).
         try database { try db.execute(sql: "DELETE FROM cybertipline_files WHERE submission_id = ?", arguments: [id]) }
     }

@@ -47,26 +47,10 @@ extension SQLiteStore {
     static let itemColumns = "id, sha256, md5, pdq, classification, member_states, classified_by, classified_at, report_count, viral, first_seen_at"
 
     static func storedItem(_ row: Row) -> StoredItem {
-        var verdict: ItemVerdict?
-        if let text: String = row[4], let classification = ItemClassification(rawValue: text) {
-            let states: String = row[5]
-            verdict = ItemVerdict(
-                classification: classification, memberStates: states.split(separator: ",").compactMap { MemberState(rawValue: String($0)) })
-        }
-        return StoredItem(
-            id: row[0], sha256: row[1], md5: row[2], pdq: row[3], verdict: verdict, classifiedBy: row[6], classifiedAt: row[7], reportCount: row[8],
+        StoredItem(
+            id: row[0], sha256: row[1], md5: row[2], pdq: row[3], verdict: StoreRules.verdict(classification: row[4], memberStates: row[5]),
+            classifiedBy: row[6], classifiedAt: row[7], reportCount: row[8],
             viral: row[9], firstSeenAt: row[10])
-    }
-
-    /// A PDQ hash's 16 chunks as `index << 16 | value` (the rows of `item_pdq_chunks`), or nil when
-    /// it is not 64 hex digits.
-    static func pdqChunks(_ hex: String) -> [Int64]? {
-        ItemPDQIndex.hash(hex).map(pdqChunks)
-    }
-
-    /// A PDQ hash's 16 chunks as `index << 16 | value`.
-    static func pdqChunks(_ hash: ItemPDQIndex.Hash) -> [Int64] {
-        (0..<16).map { Int64($0) << 16 | Int64(ItemPDQIndex.chunk(hash, $0)) }
     }
 }
 
@@ -80,15 +64,19 @@ extension SQLiteTransaction {
         // runs these for every report, in its group commit's one writer.
         try database {
             // Before this transaction makes any item: the committed items' PDQs, caught up.
-            try itemPDQ.prepare(for: serial, db)
+            try itemPDQ.prepare(for: serial) { from in
+                try Row.fetchAll(db.cachedStatement(sql: "SELECT id, pdq FROM items WHERE id > ? ORDER BY id"), arguments: [from]).map {
+                    (id: $0[0], pdq: $0[1])
+                }
+            }
             var items: [String: StoredItem] = [:]
-            var linkKeys = keys
+            var linked: [StoredItem] = []
             for file in files {
                 let stored = try linkItem(file, reportId: reportId)
                 items[file.reference] = stored
-                // A viral item is bundled, not a link between the people who shared it.
-                if !stored.viral, !linkKeys.contains("item:\(stored.id)") { linkKeys.append("item:\(stored.id)") }
+                linked.append(stored)
             }
+            let linkKeys = StoreRules.linkKeys(keys, items: linked)
             // The cases sharing a key merge into one, named by its smallest report id. Every report
             // holding a key is in one case already (the second one merged them), so one report per
             // key names its case: a key shared by many reports costs one indexed lookup, not one per report.
@@ -106,7 +94,7 @@ extension SQLiteTransaction {
                     if let found: Int64 = row[column] { cases.insert(found) }
                 }
             }
-            let caseId = min(cases.min() ?? reportId, reportId)
+            let caseId = StoreRules.caseId(of: reportId, merging: cases)
             for other in cases where other != caseId {
                 try db.cachedStatement(sql: "UPDATE report_cases SET case_id = ? WHERE case_id = ?").execute(arguments: [caseId, other])
             }
@@ -173,14 +161,14 @@ extension SQLiteTransaction {
     private func createItem(_ file: LinkedFile, pdq hash: ItemPDQIndex.Hash?, reportId: Int64) throws -> StoredItem {
         // Written as it is once the report is counted on it (the count and the viral rule of an
         // existing item's update, from zero), so the new row needs no second write.
-        let viral = file.flaggedViral || 1 >= ReportLinking.viralReports
+        let viral = StoreRules.newItemIsViral(file)
         let pdq = hash == nil ? nil : file.pdq
         try db.cachedStatement(sql: "INSERT INTO items (sha256, md5, pdq, first_seen_at, report_count, viral) VALUES (?, ?, ?, ?, 1, ?)").execute(
             arguments: [file.sha256, file.md5, pdq, stamp, viral])
         let id = db.lastInsertedRowID
         if let hash {
             itemPDQ.add(id: id, hash: hash)
-            let chunks = SQLiteStore.pdqChunks(hash)
+            let chunks = ItemPDQIndex.chunks(hash)
             var arguments = StatementArguments()
             for chunk in chunks { _ = arguments.append(contentsOf: [chunk, id]) }
             let values = Array(repeating: "(?, ?)", count: chunks.count).joined(separator: ", ")
@@ -205,9 +193,8 @@ extension SQLiteTransaction {
         let current = try database {
             try Row.fetchOne(db, sql: "SELECT \(SQLiteStore.itemColumns) FROM items WHERE id = ?", arguments: [id]).map(SQLiteStore.storedItem)
         }
-        guard var item = current else { throw .itemNotFound(id) }
-        if let existing = item.verdict { throw .itemClassified(id, as: existing.classification.rawValue, by: item.classifiedBy ?? "?") }
-        let states = verdict.memberStates.map(\.rawValue).sorted().joined(separator: ",")
+        var item = try StoreRules.classifiable(current, id: id)
+        let states = StoreRules.memberStatesText(verdict)
         try database {
             try db.execute(
                 sql:
@@ -279,12 +266,10 @@ extension SQLiteStore {
     static let proposalColumns = "id, item_id, list_name, report_id, proposed_by, proposed_at, state, reviewed_by, reviewed_at, entry_ids"
 
     static func itemProposal(_ row: Row) throws -> ItemProposal {
-        let stateText: String = row[6]
-        guard let state = ItemProposal.State(rawValue: stateText) else { throw StoreError.internal("a proposal has an unknown state") }
-        let entries: String = row[9]
-        return ItemProposal(
-            id: row[0], itemId: row[1], list: row[2], reportId: row[3], proposedBy: row[4], proposedAt: row[5], state: state, reviewedBy: row[7],
-            reviewedAt: row[8], entryIds: entries.split(separator: ",").compactMap { Int64($0) })
+        ItemProposal(
+            id: row[0], itemId: row[1], list: row[2], reportId: row[3], proposedBy: row[4], proposedAt: row[5],
+            state: try StoreRules.proposalState(row[6]),
+            reviewedBy: row[7], reviewedAt: row[8], entryIds: StoreRules.entryIds(row[9]))
     }
 }
 
@@ -316,18 +301,11 @@ extension SQLiteTransaction {
     }
 
     func reviewItemProposal(id: Int64, approved: Bool, by actor: String, entryIds: [Int64]) throws(StoreError) -> ItemProposal {
-        guard var proposal = try itemProposal(id: id) else { throw .invalid("no proposal has id \(id)") }
-        guard proposal.state == .proposed else {
-            throw StoreError(code: .conflict, message: "proposal \(id) was \(proposal.state.rawValue) already; it is reviewed once")
-        }
-        proposal.state = approved ? .approved : .rejected
-        proposal.reviewedBy = actor
-        proposal.reviewedAt = stamp
-        proposal.entryIds = entryIds
+        let proposal = try StoreRules.reviewed(itemProposal(id: id), id: id, approved: approved, by: actor, at: stamp, entryIds: entryIds)
         try database {
             try db.execute(
                 sql: "UPDATE item_proposals SET state = ?, reviewed_by = ?, reviewed_at = ?, entry_ids = ? WHERE id = ? AND state = 'proposed'",
-                arguments: [proposal.state.rawValue, actor, stamp, entryIds.map(String.init).joined(separator: ","), id])
+                arguments: [proposal.state.rawValue, actor, stamp, StoreRules.entryIdsText(entryIds), id])
         }
         return proposal
     }

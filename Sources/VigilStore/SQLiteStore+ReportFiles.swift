@@ -79,7 +79,7 @@ extension SQLiteTransaction {
                     sql: "UPDATE report_files SET master_key_id = ?, wrapped_key = ? WHERE id = ?",
                     arguments: [key.masterKeyId, Data(key.wrappedKey), key.fileId])
             }
-            if db.changesCount == 0 { throw .invalid("report file \(key.fileId) does not exist") }
+            if db.changesCount == 0 { throw StoreRules.reportFileMissing(key.fileId) }
         }
     }
 }

@@ -88,37 +88,10 @@ extension SQLiteStore {
     /// A report from a row of ``reportColumns``.
     static func storedReport(_ row: Row) throws -> StoredReport {
         let json: Data = row[2]
-        let stateText: String = row[5]
-        guard let state = ReportState(rawValue: stateText) else { throw StoreError.internal("a report has an unknown state") }
-        let report: Report
-        do {
-            report = try ReportCoding.decoder().decode(Report.self, from: json)
-        } catch {
-            throw StoreError.internal("a stored report could not be read", underlying: error)
-        }
-        var pending: AssessmentDecision?
-        if let text: String = row[7] {
-            do {
-                pending = try JSONDecoder().decode(AssessmentDecision.self, from: Data(text.utf8))
-            } catch {
-                throw StoreError.internal("a report's pending decision could not be read", underlying: error)
-            }
-        }
-        let matchesText: String = row[11]
-        let centreMatches: [String: [String]]
-        do {
-            centreMatches = try JSONDecoder().decode([String: [String]].self, from: Data(matchesText.utf8))
-        } catch {
-            throw StoreError.internal("a report's matches could not be read", underlying: error)
-        }
-        let channelText: String = row[12]
-        guard let channel = ReportChannel(rawValue: channelText) else { throw StoreError.internal("a report has an unknown channel") }
-        var signature: SignedReport.Signature?
-        if let keyId: String = row[3], let value: String = row[4] { signature = SignedReport.Signature(keyId: keyId, value: value) }
-        return StoredReport(
-            id: row[0], organisationId: row[1], report: report, signature: signature, channel: channel, state: state,
-            classifiedAutomatically: row[6], centreMatches: centreMatches, pendingDecision: pending, decidedBy: row[8], receivedAt: row[9],
-            updatedAt: row[10])
+        return try StoreRules.storedReport(
+            id: row[0], organisationId: row[1], json: Array(json), keyId: row[3], signature: row[4], state: row[5],
+            classifiedAutomatically: row[6], pendingDecision: row[7], decidedBy: row[8], receivedAt: row[9], updatedAt: row[10],
+            matches: row[11], channel: row[12])
     }
 
     static func signingKey(_ row: Row) -> SigningKey {
@@ -136,7 +109,7 @@ extension SQLiteTransaction {
     }
 
     func fileReport(_ new: NewReport) throws(StoreError) -> StoredReport {
-        guard let type = new.report.type else { throw .invalid("a report needs its type") }
+        let type = try StoreRules.reportType(new)
         // Intake's statements are prepared once per connection (cached): preparing them per report
         // (SQLite's parser and GRDB's authorizer) cost more than running them.
         let existing = try database {
@@ -145,19 +118,8 @@ extension SQLiteTransaction {
                 arguments: [new.organisationId, new.report.providerReference])
         }
         if let existing { throw .reportExists(reference: new.report.providerReference, existing: existing) }
-        let json = Data(new.canonicalJSON ?? ReportCoding.canonicalJSON(new.report))
-        let matches: String
-        if new.centreMatches.isEmpty {
-            matches = "{}"  // what the encoder below writes for no matches (most reports)
-        } else {
-            do {
-                let encoder = JSONEncoder()
-                encoder.outputFormatting = [.sortedKeys]
-                matches = String(decoding: try encoder.encode(new.centreMatches), as: UTF8.self)
-            } catch {
-                throw .internal("a report's matches could not be encoded", underlying: error)
-            }
-        }
+        let json = Data(StoreRules.reportJSON(new))
+        let matches = try StoreRules.matchesJSON(new.centreMatches)
         let id = try database {
             try db.cachedStatement(
                 sql: """
@@ -173,10 +135,7 @@ extension SQLiteTransaction {
             return db.lastInsertedRowID
         }
         for file in new.files { try insertReportFile(file, reportId: id) }
-        return StoredReport(
-            id: id, organisationId: new.organisationId, report: new.report, signature: new.signature, channel: new.channel, state: new.state,
-            classifiedAutomatically: new.classifiedAutomatically, centreMatches: new.centreMatches, pendingDecision: nil, decidedBy: nil,
-            receivedAt: stamp, updatedAt: stamp)
+        return StoreRules.filed(new, id: id, at: stamp)
     }
 
     func report(id: Int64) throws(StoreError) -> StoredReport? {
@@ -189,26 +148,14 @@ extension SQLiteTransaction {
         throws(StoreError) -> StoredReport
     {
         guard let current = try report(id: id) else { throw .reportNotFound(id) }
-        guard current.state == expected else { throw .stateChanged(report: id, expected: expected.rawValue, found: current.state.rawValue) }
-        var pendingText: String?
-        if let pendingDecision {
-            do {
-                pendingText = String(decoding: try JSONEncoder().encode(pendingDecision), as: UTF8.self)
-            } catch {
-                throw .internal("a decision could not be encoded", underlying: error)
-            }
-        }
+        try StoreRules.checkState(of: current, expected: expected)
+        let pendingText = try StoreRules.decisionJSON(pendingDecision)
         try database {
             try db.execute(
                 sql: "UPDATE reports SET state = ?, pending_decision = ?, decided_by = ?, updated_at = ? WHERE id = ?",
                 arguments: [state.rawValue, pendingText, decidedBy, stamp, id])
         }
-        var updated = current
-        updated.state = state
-        updated.pendingDecision = pendingDecision
-        updated.decidedBy = decidedBy
-        updated.updatedAt = stamp
-        return updated
+        return StoreRules.updated(current, to: state, pendingDecision: pendingDecision, decidedBy: decidedBy, at: stamp)
     }
 
     func markClassifiedAutomatically(id: Int64) throws(StoreError) {
@@ -217,20 +164,15 @@ extension SQLiteTransaction {
     }
 
     func registerSigningKey(_ key: SigningKey) throws(StoreError) -> SigningKey {
-        guard key.publicKey.count == 32 else { throw .invalid("an Ed25519 public key is 32 bytes") }
+        try StoreRules.check(key)
         guard try organisation(id: key.organisationId) != nil else { throw .organisationNotFound(id: key.organisationId) }
-        if try signingKey(id: key.keyId) != nil {
-            throw StoreError(code: .conflict, message: "the signing key \(key.keyId) is registered already")
-        }
+        if try signingKey(id: key.keyId) != nil { throw StoreRules.signingKeyExists(key.keyId) }
         try database {
             try db.execute(
                 sql: "INSERT INTO signing_keys (key_id, organisation_id, public_key, created_at) VALUES (?, ?, ?, ?)",
                 arguments: [key.keyId, key.organisationId, Data(key.publicKey), stamp])
         }
-        var stored = key
-        stored.createdAt = stamp
-        stored.revokedAt = nil
-        return stored
+        return StoreRules.registered(key, at: stamp)
     }
 
     func signingKey(id: String) throws(StoreError) -> SigningKey? {
@@ -268,7 +210,7 @@ extension SQLiteStore: ReportStore {
             _ = arguments.append(contentsOf: StatementArguments(states.map(\.rawValue).sorted()))
         }
         let order = query.order == .queue ? "urgent DESC, id" : "id"
-        _ = arguments.append(contentsOf: [max(1, min(query.limit, 1_000))])
+        _ = arguments.append(contentsOf: [StoreRules.pageSize(query.limit)])
         let sql = "SELECT \(Self.reportColumns) FROM reports WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
         let bound = arguments
         return try await read { db in try Row.fetchAll(db, sql: sql, arguments: bound).map(Self.storedReport) }
@@ -327,20 +269,9 @@ extension SQLiteStore {
         """
 
     static func storedReferral(_ row: Row) throws -> StoredReferral {
-        let recipientText: String = row[2]
-        guard let recipient = ReferralRecipient(recipientText) else { throw StoreError.internal("a referral has an unknown recipient") }
-        var outcome: ReferralOutcome?
-        if let text: String = row[6] {
-            guard let known = ReferralOutcome(rawValue: text) else { throw StoreError.internal("a referral has an unknown outcome") }
-            outcome = known
-        }
-        var hold: Hold?
-        if let until: String = row[11] {
-            hold = Hold(doNotInform: row[9] ?? false, doNotRemove: row[10] ?? false, until: until)
-        }
-        return StoredReferral(
-            id: row[0], reportId: row[1], recipient: recipient, createdAt: row[3], outcomeDueAt: row[4], acknowledgedAt: row[5], outcome: outcome,
-            outcomeDetail: row[7], outcomeAt: row[8], hold: hold, holdSetAt: row[12])
+        try StoreRules.storedReferral(
+            id: row[0], reportId: row[1], recipient: row[2], createdAt: row[3], outcomeDueAt: row[4], acknowledgedAt: row[5], outcome: row[6],
+            outcomeDetail: row[7], outcomeAt: row[8], holdDoNotInform: row[9], holdDoNotRemove: row[10], holdUntil: row[11], holdSetAt: row[12])
     }
 }
 
@@ -350,7 +281,7 @@ extension SQLiteTransaction {
     }
 
     func createReferrals(reportId: Int64, recipients: [ReferralRecipient], outcomeDueAfter: Double) throws(StoreError) -> [StoredReferral] {
-        let due = now.addingTimeInterval(outcomeDueAfter).rfc3339
+        let due = StoreRules.outcomeDue(at: now, after: outcomeDueAfter)
         var created: [StoredReferral] = []
         for recipient in recipients {
             let id = try run {
@@ -418,7 +349,7 @@ extension SQLiteStore: ReferralStore {
             _ = arguments.append(contentsOf: StatementArguments(recipients.map(\.description).sorted()))
         }
         if query.unacknowledgedOnly { conditions.append("r.acknowledged_at IS NULL") }
-        _ = arguments.append(contentsOf: [max(1, min(query.limit, 1_000))])
+        _ = arguments.append(contentsOf: [StoreRules.pageSize(query.limit)])
         let columns = Self.referralColumns.split(separator: ",").map { "r." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .joined(separator: ", ")
         let sql = """

@@ -38,10 +38,7 @@ extension SQLiteStore {
                 if let until: String = referral[4] { holds.append(until) }
             }
             let preserved = try String.fetchAll(db, sql: "SELECT until FROM report_preservations WHERE report_id = ?", arguments: [id])
-            facts.append(
-                RetentionFacts(
-                    reportId: id, actions: actions.compactMap { $0.flatMap(RFC3339.date(from:)) }, holdsUntil: holds.compactMap(RFC3339.date(from:)),
-                    preservedUntil: preserved.compactMap(RFC3339.date(from:))))
+            facts.append(StoreRules.retentionFacts(reportId: id, actions: actions, holdsUntil: holds, preservedUntil: preserved))
         }
         return facts
     }
@@ -132,7 +129,7 @@ extension SQLiteStore: RetentionStore {
         return try await read { db in
             let ids = try Int64.fetchAll(
                 db, sql: "SELECT id FROM reports WHERE updated_at <= ? AND id > ? ORDER BY id LIMIT ?",
-                arguments: [cutoff, afterId, max(1, min(limit, 1_000))])
+                arguments: [cutoff, afterId, StoreRules.retentionPage(limit)])
             return try Self.retentionFacts(db, ids: ids)
         }
     }
@@ -155,7 +152,7 @@ extension SQLiteStore: RetentionStore {
                 sql: """
                     SELECT s.id, s.opened_at, s.last_changed_at, (SELECT COUNT(*) FROM cybertipline_files f WHERE f.submission_id = s.id)
                     FROM cybertipline_submissions s WHERE s.state = 'open' AND s.id > ? ORDER BY s.id LIMIT ?
-                    """, arguments: [afterId, max(1, min(limit, 1_000))]
+                    """, arguments: [afterId, StoreRules.retentionPage(limit)]
             ).map { OpenSubmissionTimes(id: $0[0], openedAt: $0[1], lastChangedAt: $0[2], files: $0[3]) }
         }
     }

@@ -18,10 +18,6 @@ extension SQLiteStore: ReportStatisticsStore {
         "CAST(ROUND((julianday(\(column)) - 2440587.5) * 86400000.0) AS INTEGER)"
     }
 
-    static func date(milliseconds: Int64) -> Date {
-        Date(timeIntervalSince1970: Double(milliseconds) / 1_000)
-    }
-
     public func statisticsRows(_ query: StatisticsQuery) async throws(StoreError) -> StatisticsRows {
         // The reports of the window (and of the organisation, in that scope), as conditions on `r`;
         // the referrals' recipients (in the referrals scope), as a condition on `f`.
@@ -87,37 +83,19 @@ extension SQLiteStore: ReportStatisticsStore {
             var rows = StatisticsRows()
             if withReports {
                 rows.reports = try Row.fetchAll(db, sql: groupsSQL, arguments: reportArguments).map { row in
-                    let typeText: String = row[2]
-                    let stateText: String = row[3]
-                    guard let type = ReportType(rawValue: typeText), let state = ReportState(rawValue: stateText) else {
-                        throw StoreError.internal("a report has an unknown type or state")
-                    }
-                    return StatisticsRows.ReportGroup(
-                        organisationId: row[0], organisationName: row[1], type: type, state: state, classifiedAutomatically: row[4], count: row[5])
+                    try StoreRules.reportGroup(
+                        organisationId: row[0], organisationName: row[1], type: row[2], state: row[3], classifiedAutomatically: row[4], count: row[5])
                 }
                 rows.incidents = try Row.fetchAll(db, sql: incidentsSQL, arguments: reportArguments).map { row in
-                    let typeText: String = row[1]
-                    guard let type = ReportType(rawValue: typeText) else { throw StoreError.internal("a report has an unknown type") }
-                    return StatisticsRows.Incident(organisationId: row[0], type: type, caseId: row[2])
+                    try StoreRules.incident(organisationId: row[0], type: row[1], caseId: row[2])
                 }
                 rows.decisionMilliseconds = try Int64.fetchAll(db, sql: decisionsSQL, arguments: reportArguments)
                 rows.referralMilliseconds = try Int64.fetchAll(db, sql: referredSQL, arguments: reportArguments)
             }
             rows.referrals = try Row.fetchAll(db, sql: referralsSQL, arguments: referralArguments).map { row in
-                let recipientText: String = row[0]
-                guard let recipient = ReferralRecipient(recipientText) else { throw StoreError.internal("a referral has an unknown recipient") }
-                var outcome: ReferralOutcome?
-                if let text: String = row[2] {
-                    guard let known = ReferralOutcome(rawValue: text) else { throw StoreError.internal("a referral has an unknown outcome") }
-                    outcome = known
-                }
-                var hold: Hold?
-                if let until: String = row[7] { hold = Hold(doNotInform: row[5] ?? false, doNotRemove: row[6] ?? false, until: until) }
-                let due: Int64 = row[3]
-                let posted: Int64? = row[4]
-                return StatisticsRows.Referral(
-                    recipient: recipient, acknowledged: row[1], outcome: outcome, outcomeDueAt: Self.date(milliseconds: due),
-                    outcomeAt: posted.map(Self.date(milliseconds:)), hold: hold)
+                try StoreRules.statisticsReferral(
+                    recipient: row[0], acknowledged: row[1], outcome: row[2], outcomeDueMilliseconds: row[3], outcomeMilliseconds: row[4],
+                    doNotInform: row[5], doNotRemove: row[6], holdUntil: row[7])
             }
             return rows
         }

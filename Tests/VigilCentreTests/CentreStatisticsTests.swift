@@ -3,6 +3,7 @@ import Testing
 import VigilCentre
 import VigilDomain
 import VigilStore
+import VigilTestSupport
 
 /// Flags one file's MD5 as a confirmed indicator, so a report of it is classified known material.
 private struct OneKnownFile: IndicatorCheck {
@@ -23,7 +24,7 @@ struct CentreStatisticsTests {
 
     /// Seven reports, four decisions by people, one automatic classification, nine referrals.
     struct Scene {
-        let store: SQLiteStore
+        let store: any NodeStore
         let clock: ManualClock
         let start: Date
         let providerA: Principal
@@ -48,10 +49,10 @@ struct CentreStatisticsTests {
     /// | 40 d | A files r6, classified known material: forwarded at once |
     /// | 41 d | r6's Europol outcome (on time) |
     /// | 45 d | the figures |
-    static func scene() async throws -> Scene {
+    static func scene(_ factory: StoreFactory) async throws -> Scene {
         let clock = ManualClock()
         let start = clock.now()
-        let store = try temporaryStore(clock: clock)
+        let store = try await factory.make(clock)
         let a = try await Samples.provider(store, name: "Provider A")
         let b = try await Samples.provider(store, name: "Provider B")
         let intake = ReportIntake(store: store, indicators: OneKnownFile(md5: knownMD5))
@@ -130,8 +131,8 @@ struct CentreStatisticsTests {
         ]
     }
 
-    @Test func everyFigureOfTheCentre() async throws {
-        let scene = try await Self.scene()
+    @Test(arguments: StoreFactory.all) func everyFigureOfTheCentre(_ factory: StoreFactory) async throws {
+        let scene = try await Self.scene(factory)
         let service = StatisticsService(store: scene.store, clock: scene.clock)
         let figures = try await service.statistics(window: .always, scope: .all)
         #expect(figures.scope == "all" && figures.from == nil && figures.to == nil)
@@ -182,8 +183,8 @@ struct CentreStatisticsTests {
         #expect(europol.lateness.count == 0 && europol.lateness.medianSeconds == nil)
     }
 
-    @Test func aWindowCountsTheReportsReceivedInItAndWhatBecameOfThem() async throws {
-        let scene = try await Self.scene()
+    @Test(arguments: StoreFactory.all) func aWindowCountsTheReportsReceivedInItAndWhatBecameOfThem(_ factory: StoreFactory) async throws {
+        let scene = try await Self.scene(factory)
         let service = StatisticsService(store: scene.store, clock: scene.clock)
         // r3 (received at 200 s) and r4 (300 s); r2 at 100 s is before, r5 at 400 s is the end (exclusive).
         let window = try StatisticsWindow(from: scene.start.addingTimeInterval(150), to: scene.start.addingTimeInterval(400))
@@ -196,8 +197,8 @@ struct CentreStatisticsTests {
         #expect(figures.referrals.total.referrals == 3 && figures.referrals.total.late == 1 && figures.referrals.total.overdue == 2)
     }
 
-    @Test func eachCallerSeesItsOwnShare() async throws {
-        let scene = try await Self.scene()
+    @Test(arguments: StoreFactory.all) func eachCallerSeesItsOwnShare(_ factory: StoreFactory) async throws {
+        let scene = try await Self.scene(factory)
         let service = StatisticsService(store: scene.store, clock: scene.clock)
         // A provider: its own reports and their referrals only.
         #expect(StatisticsService.scope(for: scene.providerB) == .organisation(scene.providerB.organisationId))

@@ -43,8 +43,8 @@ struct ItemsTests {
         return String(digits)
     }
 
-    @Test func reportsSharingAnItemAUserOrAnIPEventFormOneCase() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all) func reportsSharingAnItemAUserOrAnIPEventFormOneCase(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (alice, aliceSigner) = try await Samples.provider(store)
         let (bob, bobSigner) = try await Samples.provider(store, name: "Other Service")
         let intake = ReportIntake(store: store, indicators: nil)
@@ -79,8 +79,8 @@ struct ItemsTests {
         #expect(try await store.reportCase(of: bridge.id)?.reports == [first.id, second.id, third.id, fourth.id, fifth.id, bridge.id])
     }
 
-    @Test func nearDuplicatesByPDQAreOneItemAndOthersAreNot() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all) func nearDuplicatesByPDQAreOneItemAndOthersAreNot(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (provider, signer) = try await Samples.provider(store)
         let intake = ReportIntake(store: store, indicators: nil)
         let pdq = Self.hex(7, digits: 64)
@@ -97,8 +97,8 @@ struct ItemsTests {
         #expect(try await store.reportCase(of: far.id)?.caseId == far.id)
     }
 
-    @Test func aViralItemIsBundledAndLinksNobody() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all) func aViralItemIsBundledAndLinksNobody(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (provider, signer) = try await Samples.provider(store)
         let intake = ReportIntake(store: store, indicators: nil)
         let meme = Self.hex(11, digits: 32)
@@ -120,8 +120,8 @@ struct ItemsTests {
         #expect(try await store.items(reportId: flaggedReport.id)["f1"]?.viral == true)
     }
 
-    @Test func anItemIsClassifiedOnceAndItsNextReportIsNotViewedAgain() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all) func anItemIsClassifiedOnceAndItsNextReportIsNotViewedAgain(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (provider, signer) = try await Samples.provider(store)
         let intake = ReportIntake(store: store, indicators: nil)
         let assessment = AssessmentService(store: store)
@@ -162,8 +162,8 @@ struct ItemsTests {
     }
 
     /// The statistics count reports and incidents (cases), per provider and per type.
-    @Test func statisticsCountIncidents() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all) func statisticsCountIncidents(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (alice, aliceSigner) = try await Samples.provider(store)
         let (bob, bobSigner) = try await Samples.provider(store, name: "Other Service")
         let intake = ReportIntake(store: store, indicators: nil)
@@ -182,8 +182,8 @@ struct ItemsTests {
 
     /// A confirmed item proposed for a list by an analyst goes on it once another person approves,
     /// with its provenance; its next report then matches the list on intake.
-    @Test func aConfirmedItemGoesOnAListWithItsProvenanceOnceApproved() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all) func aConfirmedItemGoesOnAListWithItsProvenanceOnceApproved(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (provider, signer) = try await Samples.provider(store)
         _ = try await store.createList(HashList(name: "confirmed", kind: .knownAbuseMaterial))
         _ = try await store.createList(HashList(name: "other", kind: .internal))
@@ -224,8 +224,8 @@ struct ItemsTests {
 
     /// Many reports sharing one key (an address behind which many users sit) all land in one case,
     /// and a report joining that case with another merges both.
-    @Test func aKeySharedByManyReportsKeepsThemInOneCase() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all) func aKeySharedByManyReportsKeepsThemInOneCase(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (provider, signer) = try await Samples.provider(store)
         let intake = ReportIntake(store: store, indicators: nil)
         var ids: [Int64] = []

@@ -4,6 +4,7 @@ import VigilCentre
 import VigilDomain
 import VigilPipeline
 import VigilStore
+import VigilTestSupport
 
 /// Retention with the injected clock: reports deleted a year after the last action on them (not
 /// before), kept by later actions, holds and preservation requests, deleted with everything of
@@ -16,15 +17,15 @@ struct RetentionTests {
     /// A Centre with one provider whose reports carry a benign image's bytes.
     struct Centre {
         let time: ManualClock
-        let store: SQLiteStore
+        let store: any NodeStore
         let provider: Principal
         let signer: ReportSigner
         let intake: ReportIntake
         let t0: Date
 
-        static func make() async throws -> Centre {
+        static func make(_ factory: StoreFactory) async throws -> Centre {
             let clock = ManualClock()
-            let store = try temporaryStore(clock: clock)
+            let store = try await factory.make(clock)
             let (provider, signer) = try await Samples.provider(store)
             let vault = ContentVault(keyring: MasterKeyring(current: .generate()))
             return Centre(
@@ -61,8 +62,8 @@ struct RetentionTests {
         static let police = Actor(name: "key:police-de", organisation: "Polizei DE")
     }
 
-    @Test func aReportIsDeletedExactlyAYearAfterItsLastActionWithEverythingOfIt() async throws {
-        let centre = try await Centre.make()
+    @Test(arguments: StoreFactory.all) func aReportIsDeletedExactlyAYearAfterItsLastActionWithEverythingOfIt(_ factory: StoreFactory) async throws {
+        let centre = try await Centre.make(factory)
         let store = centre.store
         let old = try await centre.forwarded("old")
         centre.at(10 * Self.day)
@@ -113,8 +114,8 @@ struct RetentionTests {
         #expect(try await store.verifyAuditChain().isValid)
     }
 
-    @Test func anOutcomePostedLaterPushesTheDeletionBack() async throws {
-        let centre = try await Centre.make()
+    @Test(arguments: StoreFactory.all) func anOutcomePostedLaterPushesTheDeletionBack(_ factory: StoreFactory) async throws {
+        let centre = try await Centre.make(factory)
         let id = try await centre.forwarded("r1")
         centre.at(100 * Self.day)
         let referrals = ReferralService(store: centre.store, clock: centre.time)
@@ -129,8 +130,8 @@ struct RetentionTests {
         #expect(try await centre.sweep().reports.map(\.reportId) == [id])
     }
 
-    @Test func aHoldInForceKeepsTheReportUntilItEnds() async throws {
-        let centre = try await Centre.make()
+    @Test(arguments: StoreFactory.all) func aHoldInForceKeepsTheReportUntilItEnds(_ factory: StoreFactory) async throws {
+        let centre = try await Centre.make(factory)
         let id = try await centre.forwarded("r1")
         centre.at(300 * Self.day)
         let until = centre.t0.addingTimeInterval(800 * Self.day)
@@ -146,8 +147,8 @@ struct RetentionTests {
         #expect(try await centre.sweep().reports.map(\.reportId) == [id])
     }
 
-    @Test func aPreservationRequestKeepsTheReport() async throws {
-        let centre = try await Centre.make()
+    @Test(arguments: StoreFactory.all) func aPreservationRequestKeepsTheReport(_ factory: StoreFactory) async throws {
+        let centre = try await Centre.make(factory)
         let id = try await centre.forwarded("r1")
         let service = RetentionService(store: centre.store, clock: centre.time)
         centre.at(360 * Self.day)
@@ -172,8 +173,8 @@ struct RetentionTests {
         #expect(try await centre.store.verifyAuditChain().isValid)
     }
 
-    @Test func aWithdrawnPreservationRequestNoLongerKeepsTheReport() async throws {
-        let centre = try await Centre.make()
+    @Test(arguments: StoreFactory.all) func aWithdrawnPreservationRequestNoLongerKeepsTheReport(_ factory: StoreFactory) async throws {
+        let centre = try await Centre.make(factory)
         let id = try await centre.forwarded("r1")
         let service = RetentionService(store: centre.store, clock: centre.time)
         let europol = Actor(name: "key:europol", organisation: "Europol")
@@ -194,8 +195,8 @@ struct RetentionTests {
         #expect(try await centre.store.verifyAuditChain().isValid)
     }
 
-    @Test func anExpiredCyberTiplineSubmissionLosesItsFilesAndAnOpenOneKeepsThem() async throws {
-        let centre = try await Centre.make()
+    @Test(arguments: StoreFactory.all) func anExpiredCyberTiplineSubmissionLosesItsFilesAndAnOpenOneKeepsThem(_ factory: StoreFactory) async throws {
+        let centre = try await Centre.make(factory)
         let store = centre.store
         let organisation = centre.provider.organisationId
         let file = NewReportFile(

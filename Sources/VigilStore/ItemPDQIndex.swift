@@ -1,4 +1,3 @@
-import GRDB
 import Synchronization
 import VigilDomain
 
@@ -9,8 +8,8 @@ import VigilDomain
 /// over postings in memory.
 ///
 /// It is a cache of the `items` table, which is append-only for this purpose (an item's PDQ is
-/// written when the item is made and never changes, items are never deleted, committed ids only
-/// grow), and it is used by the one writer only:
+/// written when the item is made and never changes, items are never deleted), and both stores use
+/// it the same way, each giving the catch-up read of its own table (``prepare(for:loadingAfter:)``):
 ///
 /// - Linking's first call in each write transaction catches up with what is committed: it reads
 ///   the items past the last id it holds (none, in the steady state; all of them after a start),
@@ -19,9 +18,19 @@ import VigilDomain
 ///   ones (their ids are larger); they are dropped when the next transaction starts, whether this
 ///   one committed (the next catch-up reads them back from the table) or rolled back (they are gone).
 ///
-/// So what it answers is what the SQL sees in the same transaction, across rollbacks and restarts,
-/// and whatever else wrote the table. A lookup checks the items sharing one of the query's chunks
-/// (about 16 × N / 65,536 of N items) in memory, where the SQL read each candidate's row and
+/// The catch-up by "ids above the last one held" misses nothing because committed item ids only
+/// grow: a transaction that makes items holds the store's one writer (SQLite's write lock;
+/// PostgreSQL's writer lock, an advisory lock every node's writers take until they commit), so
+/// an id is allocated only after every item committed before it, and a transaction that rolls
+/// back leaves a gap, never a smaller id committed later. With several nodes on one PostgreSQL
+/// database each node holds its own index: an item another node made is committed before this
+/// node's next write transaction takes the writer lock, so that transaction's catch-up (a read
+/// inside it, after the lock) reads it. A node's index may lag while it does not write, never
+/// while it links.
+///
+/// So what it answers is what the SQL sees in the same transaction, across rollbacks, restarts and
+/// nodes, and whatever else wrote the table. A lookup checks the items sharing one of the query's
+/// chunks (about 16 × N / 65,536 of N items) in memory, where the SQL read each candidate's row and
 /// parsed its hex; it holds about 110 bytes per item with a PDQ (id, hash, 16 postings).
 final class ItemPDQIndex: Sendable {
     /// A PDQ hash as four 64-bit words, the first hex digits in the high bits of the first word.
@@ -78,10 +87,13 @@ final class ItemPDQIndex: Sendable {
         return x[0].nonzeroBitCount + x[1].nonzeroBitCount + x[2].nonzeroBitCount + x[3].nonzeroBitCount
     }
 
-    /// Readies the index for write transaction `transaction` (numbered by the store, never 0): on
-    /// its first call, drops the previous transaction's items and reads the committed items it
-    /// does not hold yet.
-    func prepare(for transaction: UInt64, _ db: Database) throws {
+    /// Readies the index for write transaction `transaction` (numbered by the store, never 0, one
+    /// number per transaction): on its first call, drops the previous transaction's items and
+    /// reads the committed items it does not hold yet with `load`, which answers the items (their
+    /// id and PDQ text, or nil) with an id above the one given, in id order, read in that transaction.
+    func prepare<Failure: Error>(for transaction: UInt64, loadingAfter load: (Int64) throws(Failure) -> [(id: Int64, pdq: String?)])
+        throws(Failure)
+    {
         let from = state.withLock { state -> Int64? in
             guard state.transaction != transaction else { return nil }
             state.transaction = transaction
@@ -89,12 +101,7 @@ final class ItemPDQIndex: Sendable {
             return state.loadedThrough
         }
         guard let from else { return }
-        var loaded: [(id: Int64, hash: Hash?)] = []
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: "SELECT id, pdq FROM items WHERE id > ? ORDER BY id"), arguments: [from])
-        while let row = try rows.next() {
-            let text: String? = row[1]
-            loaded.append((row[0], text.flatMap(Self.hash)))
-        }
+        let loaded = try load(from).map { (id: $0.id, hash: $0.pdq.flatMap(Self.hash)) }
         guard !loaded.isEmpty else { return }
         state.withLock { state in
             for (id, hash) in loaded {
@@ -137,4 +144,14 @@ final class ItemPDQIndex: Sendable {
 
     /// How many committed items with a PDQ it holds (for tests).
     var count: Int { state.withLock { $0.ids.count } }
+
+    /// A PDQ hash's 16 chunks as `index << 16 | value` (the rows of `item_pdq_chunks`).
+    static func chunks(_ hash: Hash) -> [Int64] {
+        (0..<16).map { Int64($0) << 16 | Int64(chunk(hash, $0)) }
+    }
+
+    /// The 16 chunks of PDQ hex text, or nil when it is not 64 hex digits.
+    static func chunks(_ hex: String) -> [Int64]? {
+        hash(hex).map { chunks($0) }
+    }
 }

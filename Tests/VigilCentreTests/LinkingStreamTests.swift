@@ -1,12 +1,13 @@
 import Crypto
 import Foundation
 import GRDB
+import PostgresNIO
 import Testing
 import VigilDomain
-import VigilStore
 import VigilTestSupport
 
 @testable import VigilCentre
+@testable import VigilStore
 
 /// Linking pinned on a seeded stream of filings: items found again by SHA-256, MD5 or a PDQ within
 /// the radius (and not beyond it), re-report counts, viral items, cases merged, items classified
@@ -71,9 +72,17 @@ struct LinkingStreamTests {
         var ips: [String]
     }
 
-    @Test func aSeededStreamWritesThePinnedRows() async throws {
-        let clock = ManualClock()
-        var store = try temporaryStore(clock: clock)
+    /// What running the stream left: the store (after its restart), the answers, and the ids of
+    /// the reports filed, in filing order.
+    struct Run {
+        var store: any NodeStore
+        var answers: [String]
+        var reports: [Int64]
+    }
+
+    /// Files the seeded stream through `store` (opened again with `reopen` at batch 30).
+    static func stream(_ store: any NodeStore, reopen: () async throws -> any NodeStore, clock: ManualClock) async throws -> Run {
+        var store = store
         let (alice, aliceSigner) = try await Samples.provider(store)
         let (bob, bobSigner) = try await Samples.provider(store, name: "Other Service")
         var generator = SplitMix64(seed: 20_261_130)
@@ -83,11 +92,12 @@ struct LinkingStreamTests {
             ips: (0..<250).map { "198.51.100.\($0 + 1)" })
         var answers: [String] = []
         var references: [String] = []
+        var filed: [Int64] = []
         for batch in 0..<48 {
             clock.advance(by: 1)
             if batch == 30 {
                 // A restart: a new store on the same database carries on.
-                store = try SQLiteStore(path: store.pool.path, clock: clock)
+                store = try await reopen()
             }
             var filings: [ReportIntake.Filing] = []
             for _ in 0..<Int.random(in: 1...14, using: &generator) {
@@ -121,21 +131,38 @@ struct LinkingStreamTests {
                 switch outcome {
                 case .success(let stored):
                     answers.append("\(stored.id) \(stored.state.rawValue) \(stored.classifiedAutomatically)")
+                    filed.append(stored.id)
                 case .failure(let error):
                     answers.append("failed: \(error.code.name)")
                 }
             }
             if batch % 3 == 1 {
                 // A person classifies the most reported item between batches: its later reports may be forwarded on intake.
-                let found = try await store.pool.read { db in
-                    try Int64.fetchOne(db, sql: "SELECT id FROM items WHERE classification IS NULL ORDER BY report_count DESC, id LIMIT 1")
-                }
-                if let id = found {
-                    let verdict = ItemVerdict(classification: batch % 4 == 0 ? .notIllegal : .illegalEverywhere)
-                    _ = try await store.write { tx throws(StoreError) in try tx.classifyItem(id: id, verdict: verdict, by: "analyst-1") }
+                let verdict = ItemVerdict(classification: batch % 4 == 0 ? .notIllegal : .illegalEverywhere)
+                _ = try await store.write { tx throws(StoreError) in
+                    if let id = try Self.mostReportedUnclassifiedItem(in: tx) { _ = try tx.classifyItem(id: id, verdict: verdict, by: "analyst-1") }
                 }
             }
         }
+        return Run(store: store, answers: answers, reports: filed)
+    }
+
+    /// The unclassified item most reports carry (the smallest id of those), read in a write
+    /// transaction of either store.
+    static func mostReportedUnclassifiedItem(in tx: any StoreTransaction) throws(StoreError) -> Int64? {
+        let sql = "SELECT id FROM items WHERE classification IS NULL ORDER BY report_count DESC, id LIMIT 1"
+        if let tx = tx as? PostgresTransaction { return try tx.session.value(PostgresQuery(unsafeSQL: sql), as: Int64.self) }
+        guard let tx = tx as? SQLiteTransaction else { throw .internal("neither a SQLite nor a PostgreSQL transaction") }
+        do { return try Int64.fetchOne(tx.db, sql: sql) } catch { throw StoreError.from(error) }
+    }
+
+    @Test func aSeededStreamWritesThePinnedRows() async throws {
+        let clock = ManualClock()
+        let first = try temporaryStore(clock: clock)
+        let path = first.pool.path
+        let run = try await Self.stream(first, reopen: { try SQLiteStore(path: path, clock: clock) }, clock: clock)
+        let answers = run.answers
+        guard let store = run.store as? SQLiteStore else { throw StoreError.internal("the stream reopened another kind of store") }
         let dump = try await Self.dump(store, answers: answers)
         let digest = SHA256.hash(data: Array(dump.utf8)).map { String(format: "%02x", $0) }.joined()
         if ProcessInfo.processInfo.environment["VIGIL_DUMP_LINKING"] != nil { print(dump) }
@@ -155,6 +182,54 @@ struct LinkingStreamTests {
         #expect(counts.reused > 10 && counts.viral > 2 && counts.pdq > 12 && counts.forwarded > 0)
         #expect(counts.merged > 1 && counts.merged < counts.reports, "\(counts)")
         #expect(answers.contains { $0.hasPrefix("failed: report_exists") } && answers.contains { $0.hasSuffix(": conflict") })
+    }
+
+    /// The same stream on PostgreSQL links as on SQLite: every answer, every report's items
+    /// (hashes, counts, viral, verdicts, first seen) and case, with ids compared by rank (SQLite
+    /// reuses the ids of a rolled-back batch, PostgreSQL skips them).
+    @Test(.enabled(if: PostgresTestDatabase.enabled)) func postgresLinksTheStreamAsSQLiteDoes() async throws {
+        let sqliteClock = ManualClock()
+        let sqlite = try temporaryStore(clock: sqliteClock)
+        let path = sqlite.pool.path
+        let onSQLite = try await Self.stream(sqlite, reopen: { try SQLiteStore(path: path, clock: sqliteClock) }, clock: sqliteClock)
+        let postgresClock = ManualClock()
+        let url = try await PostgresTestDatabase.make("stream")
+        let onPostgres = try await Self.stream(
+            try await PostgresStore(url: url, clock: postgresClock), reopen: { try await PostgresStore(url: url, clock: postgresClock) },
+            clock: postgresClock)
+        let expected = try await Self.outcome(onSQLite)
+        let found = try await Self.outcome(onPostgres)
+        #expect(found.count == expected.count && found.count > 300)
+        for (line, (postgres, sqlite)) in zip(found, expected).enumerated() where postgres != sqlite {
+            Issue.record("line \(line): PostgreSQL \(postgres), SQLite \(sqlite)")
+            break
+        }
+    }
+
+    /// A run's answers, and each report's items and case, read through the store's protocols, with
+    /// report and item ids replaced by their rank.
+    static func outcome(_ run: Run) async throws -> [String] {
+        let reportRank = Dictionary(uniqueKeysWithValues: run.reports.sorted().enumerated().map { ($1, $0) })
+        func rank(_ id: Int64) -> String { reportRank[id].map { "R\($0)" } ?? "unknown report \(id)" }
+        var lines = run.answers.map { answer in
+            guard let space = answer.firstIndex(of: " "), let id = Int64(answer[..<space]) else { return answer }
+            return rank(id) + answer[space...]
+        }
+        var items: [(report: Int64, reference: String, item: StoredItem)] = []
+        var cases: [String] = []
+        for report in run.reports {
+            for (reference, item) in try await run.store.items(reportId: report) { items.append((report, reference, item)) }
+            let found = try await run.store.reportCase(of: report)
+            cases.append("\(rank(report)) case \(found.map { rank($0.caseId) + " " + $0.reports.map(rank).joined(separator: ",") } ?? "none")")
+        }
+        let itemRank = Dictionary(uniqueKeysWithValues: Set(items.map(\.item.id)).sorted().enumerated().map { ($1, $0) })
+        for (report, reference, item) in items.sorted(by: { ($0.report, $0.reference) < ($1.report, $1.reference) }) {
+            let verdict = item.verdict.map { "\($0.classification.rawValue) \($0.memberStates.map(\.rawValue))" } ?? "-"
+            lines.append(
+                "\(rank(report)) \(reference) I\(itemRank[item.id] ?? -1) \(item.sha256 ?? "-") \(item.md5 ?? "-") \(item.pdq ?? "-") "
+                    + "\(item.reportCount) \(item.viral) \(verdict) \(item.classifiedBy ?? "-") \(item.classifiedAt ?? "-") \(item.firstSeenAt)")
+        }
+        return lines + cases
     }
 
     /// Every row intake's linking writes (and the reports, referrals and audit events around it), as text.

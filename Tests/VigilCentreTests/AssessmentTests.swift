@@ -3,14 +3,17 @@ import Testing
 import VigilCentre
 import VigilDomain
 import VigilStore
+import VigilTestSupport
 
 /// The assessment queue, analysts' decisions and supervisors' reviews.
 @Suite("Assessment")
 struct AssessmentTests {
     /// A store with `count` queued reports (the urgent ones as given) and the services.
-    func setUp(urgent: Set<Int> = [], count: Int = 3) async throws -> (SQLiteStore, AssessmentService, [StoredReport], ManualClock) {
+    func setUp(_ factory: StoreFactory, urgent: Set<Int> = [], count: Int = 3) async throws -> (
+        any NodeStore, AssessmentService, [StoredReport], ManualClock
+    ) {
         let clock = ManualClock()
-        let store = try temporaryStore(clock: clock)
+        let store = try await factory.make(clock)
         let (principal, signer) = try await Samples.provider(store)
         let intake = ReportIntake(store: store, indicators: nil)
         var reports: [StoredReport] = []
@@ -21,14 +24,16 @@ struct AssessmentTests {
         return (store, AssessmentService(store: store), reports, clock)
     }
 
-    @Test func theQueueIsUrgentFirstThenOldest() async throws {
-        let (_, assessment, reports, _) = try await setUp(urgent: [2], count: 4)
+    @Test(arguments: StoreFactory.all)
+    func theQueueIsUrgentFirstThenOldest(_ factory: StoreFactory) async throws {
+        let (_, assessment, reports, _) = try await setUp(factory, urgent: [2], count: 4)
         let queue = try await assessment.queue()
         #expect(queue.map(\.id) == [reports[2].id, reports[0].id, reports[1].id, reports[3].id])
     }
 
-    @Test func aDecisionTakesEffectOnlyWhenAnotherPersonApprovesIt() async throws {
-        let (store, assessment, reports, _) = try await setUp()
+    @Test(arguments: StoreFactory.all)
+    func aDecisionTakesEffectOnlyWhenAnotherPersonApprovesIt(_ factory: StoreFactory) async throws {
+        let (store, assessment, reports, _) = try await setUp(factory)
         let alice = try await Samples.analyst(store, name: "key:alice")
         let bob = try await Samples.analyst(store, name: "key:bob")
         let id = reports[0].id
@@ -63,8 +68,9 @@ struct AssessmentTests {
         #expect(try await store.verifyAuditChain().isValid)
     }
 
-    @Test func analystsDecidingTheSameReportAtOnceGetOneDecision() async throws {
-        let (store, assessment, reports, _) = try await setUp(count: 1)
+    @Test(arguments: StoreFactory.all)
+    func analystsDecidingTheSameReportAtOnceGetOneDecision(_ factory: StoreFactory) async throws {
+        let (store, assessment, reports, _) = try await setUp(factory, count: 1)
         let id = reports[0].id
         var analysts: [Actor] = []
         for i in 0..<20 { analysts.append(try await Samples.analyst(store, name: "key:analyst-\(i)")) }

@@ -1,6 +1,5 @@
 import Crypto
 import Foundation
-import GRDB
 import Testing
 import VigilCentre
 import VigilDomain
@@ -73,8 +72,9 @@ struct ContentTests {
         #expect(throws: ContentKeyError.self) { _ = try MasterKey(bytes: Array(repeating: 1, count: 16)) }
     }
 
-    @Test func aFileIsHashedCheckedSealedAndStoredWithItsReport() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func aFileIsHashedCheckedSealedAndStoredWithItsReport(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (principal, signer) = try await Samples.provider(store)
         let vault = ContentVault(keyring: MasterKeyring(current: .generate()))
         let intake = ReportIntake(store: store, indicators: nil, vault: vault, images: PipelineImageHashing())
@@ -91,10 +91,7 @@ struct ContentTests {
         #expect(file.masterKeyId == vault.keyring.current.id)
 
         // On disk the bytes are sealed: the raw row does not hold them.
-        let raw = try await store.pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT ciphertext FROM report_files WHERE report_id = ?", arguments: [stored.id])
-        }
-        let ciphertext = try #require(raw)
+        let ciphertext = Data(try #require(try await store.reportFile(reportId: stored.id, reference: "f1")).sealed.ciphertext)
         #expect(ciphertext.count == bytes.count + 28 && ciphertext.range(of: Data(bytes.prefix(64))) == nil)
 
         // A read returns the bytes and is on the audit chain first.
@@ -116,8 +113,9 @@ struct ContentTests {
         #expect(try await store.auditEvents(after: 0, limit: 1_000).count == before)
     }
 
-    @Test func filesThatDoNotBelongToTheReportAreRefusedAndNothingIsStored() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func filesThatDoNotBelongToTheReportAreRefusedAndNothingIsStored(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (principal, signer) = try await Samples.provider(store)
         let vault = ContentVault(keyring: MasterKeyring(current: .generate()))
         let intake = ReportIntake(store: store, indicators: nil, vault: vault, images: PipelineImageHashing(), maxFileBytes: 20_000)
@@ -151,8 +149,16 @@ struct ContentTests {
         #expect(try await store.reportFiles(reportId: stored.id).count == 1)
     }
 
-    @Test func rotationRewrapsEveryKeyWithoutTouchingTheBytes() async throws {
-        let store = try temporaryStore()
+    /// The stored (sealed) bytes of each report's file `f1`, in the order of `reports`.
+    static func ciphertexts(in store: any NodeStore, reports: [Int64]) async throws -> [[UInt8]] {
+        var found: [[UInt8]] = []
+        for id in reports { found.append(try #require(try await store.reportFile(reportId: id, reference: "f1")).sealed.ciphertext) }
+        return found
+    }
+
+    @Test(arguments: StoreFactory.all)
+    func rotationRewrapsEveryKeyWithoutTouchingTheBytes(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (principal, signer) = try await Samples.provider(store)
         let old = MasterKey.generate()
         let new = MasterKey.generate()
@@ -166,7 +172,7 @@ struct ContentTests {
                 by: principal)
             payloads[stored.id] = bytes
         }
-        let before = try await store.pool.read { db in try Data.fetchAll(db, sql: "SELECT ciphertext FROM report_files ORDER BY id") }
+        let before = try await Self.ciphertexts(in: store, reports: payloads.keys.sorted())
 
         // A ring without the old key cannot rotate, and says so; nothing changes.
         let stranger = MasterKeyRotation(store: store, vault: ContentVault(keyring: MasterKeyring(current: new)), batchSize: 3)
@@ -177,7 +183,7 @@ struct ContentTests {
         #expect(try await rotation.run() == 7)
         #expect(try await store.fileKeyCounts() == [new.id: 7])
         #expect(try await rotation.run() == 0)
-        let after = try await store.pool.read { db in try Data.fetchAll(db, sql: "SELECT ciphertext FROM report_files ORDER BY id") }
+        let after = try await Self.ciphertexts(in: store, reports: payloads.keys.sorted())
         #expect(after == before)
 
         // The new key alone opens everything; the old key alone opens nothing.
@@ -194,8 +200,9 @@ struct ContentTests {
 
     /// A file whose report declares only its digests matches a confirmed indicator by the PDQ the
     /// Centre computed from its bytes (a near-duplicate: one bit of the hash flipped).
-    @Test func theCentresOwnPDQOfTheBytesClassifiesKnownMaterial() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func theCentresOwnPDQOfTheBytesClassifiesKnownMaterial(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let bytes = try ContentSamples.image()
         var words = try MediaHasher(options: HashOptions(digests: false)).hash(bytes: bytes).pdq.hash.words
         words[0] ^= 1

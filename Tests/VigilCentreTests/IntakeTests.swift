@@ -11,8 +11,9 @@ import VigilTestSupport
 /// refused with nothing stored.
 @Suite("Report intake")
 struct IntakeTests {
-    @Test func aSignedCompleteReportIsStoredWithItsAuditEvent() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func aSignedCompleteReportIsStoredWithItsAuditEvent(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (principal, signer) = try await Samples.provider(store)
         let intake = ReportIntake(store: store, indicators: nil)
         let signed = try signer.sign(Samples.report())
@@ -47,8 +48,9 @@ struct IntakeTests {
         #expect(!ReportSignatureCheck.isValid(signed.signature, of: altered, publicKey: Array(publicKey)))
     }
 
-    @Test func refusalsStoreNothing() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func refusalsStoreNothing(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (principal, signer) = try await Samples.provider(store)
         let (other, otherSigner) = try await Samples.provider(store, name: "Other Service")
         let intake = ReportIntake(store: store, indicators: nil)
@@ -91,8 +93,9 @@ struct IntakeTests {
         #expect(try await store.reports(ReportQuery()).count == 1)
     }
 
-    @Test func theSameReferenceIsFiledOnce() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func theSameReferenceIsFiledOnce(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let (principal, signer) = try await Samples.provider(store)
         let intake = ReportIntake(store: store, indicators: nil)
         let first = try await intake.file(try signer.sign(Samples.report()), by: principal)
@@ -106,8 +109,9 @@ struct IntakeTests {
         #expect(try await store.reports(ReportQuery()).count == 2)
     }
 
-    @Test func manyProvidersFilingAtOnceLoseNothing() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func manyProvidersFilingAtOnceLoseNothing(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         let intake = ReportIntake(store: store, indicators: nil)
         var providers: [(Principal, ReportSigner)] = []
         for i in 0..<5 { providers.append(try await Samples.provider(store, name: "provider-\(i)")) }
@@ -128,8 +132,9 @@ struct IntakeTests {
         #expect(try await store.verifyAuditChain().isValid)
     }
 
-    @Test func aReportWhoseEveryFileMatchesAConfirmedIndicatorIsClassifiedKnown() async throws {
-        let store = try temporaryStore()
+    @Test(arguments: StoreFactory.all)
+    func aReportWhoseEveryFileMatchesAConfirmedIndicatorIsClassifiedKnown(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
         _ = try await store.createList(HashList(name: "confirmed", kind: .knownAbuseMaterial))
         _ = try await store.apply(
             [IndicatorRecord(type: .md5, value: Samples.md5, provenance: Provenance(sourceOrganisation: "Centre"))], toList: "confirmed")

@@ -3,14 +3,16 @@ import Testing
 import VigilCentre
 import VigilDomain
 import VigilStore
+import VigilTestSupport
 
 /// Referral notices: a police force or Europol with a webhook gets a signed notice of each new
 /// referral to it through the outbox, recorded in the referral's own transaction; never the content.
 @Suite("Referral notices")
 struct ReferralNoticeTests {
-    @Test func aNewReferralIsPostedToTheRecipientsWebhookOnly() async throws {
+    @Test(arguments: StoreFactory.all)
+    func aNewReferralIsPostedToTheRecipientsWebhookOnly(_ factory: StoreFactory) async throws {
         let clock = ManualClock()
-        let store = try temporaryStore(clock: clock)
+        let store = try await factory.make(clock)
         let (provider, signer) = try await Samples.provider(store)
         let german = try await store.createOrganisation(NewOrganisation(name: "Polizei DE", kind: .police, memberState: MemberState(rawValue: "DE")))
         _ = try await store.createOrganisation(NewOrganisation(name: "Police FR", kind: .police, memberState: MemberState(rawValue: "FR")))

@@ -19,9 +19,8 @@ public import VigilDomain
 /// allocated only while the lock is held, so no reader can see sequence n before everything below
 /// it has committed (see ``PostgresSchema``).
 ///
-/// The Centre's stores (reports, referrals, items, retention, CyberTipline) are not on PostgreSQL
-/// yet: their operations throw ``StoreError/notOnPostgres(_:)``, and `vigil serve` refuses a
-/// Centre role on a PostgreSQL store.
+/// Every store protocol is implemented, the provider node's and the Centre's: the same contract
+/// suites run on it and on ``SQLiteStore``.
 public final class PostgresStore: TransactionalStore {
     /// The transaction-level advisory lock every write transaction holds until it ends.
     public static let writerLock: Int64 = 0x5649_4749_4C57_5254  // "VIGILWRT"

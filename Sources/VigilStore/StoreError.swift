@@ -60,8 +60,6 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         /// is full, or it is read-only. An operator must act; retrying later may succeed.
         public static let unavailable = Code("unavailable")
         /// Something that should not happen: a corrupt database, an unexpected row, a bug.
-        /// This store cannot do this (yet): the message names what and where it can be done.
-        public static let unsupported = Code("unsupported")
         public static let `internal` = Code("internal")
 
         /// A unit of work's body threw an error of its own (carried out of the transaction and
@@ -198,13 +196,6 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
     /// The request's data is invalid: `message` says what is accepted.
     public static func invalid(_ message: String) -> StoreError {
         StoreError(code: .invalid, message: message)
-    }
-
-    /// The Centre's stores are not on PostgreSQL yet: `what` names the operation.
-    public static func notOnPostgres(_ what: String) -> StoreError {
-        StoreError(
-            code: .unsupported,
-            message: "\(what) is not available on the PostgreSQL store yet; run the Centre on SQLite (the default) for now")
     }
 
     /// Something that should not happen (a row the store cannot read, a bug): `message` says what,

@@ -69,10 +69,6 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try await data.resolve(flags: flagValues)
         let logger = Logger(label: "vigil") { label in LineLogHandler(label: label, logLevel: configuration.logLevel) }
-        if configuration.storeURL != nil, configuration.server.role.servesCentre {
-            throw ValidationError(
-                "the Centre's stores are not on PostgreSQL yet: run --role provider on PostgreSQL, or the Centre (--role centre or all) on SQLite")
-        }
         let store = try await data.openStore(configuration)
         let clock = SystemClock()
         let engine = try MatchEngine(store: store, tuning: configuration.indexTuning, logger: logger)

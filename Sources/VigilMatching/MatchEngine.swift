@@ -35,6 +35,9 @@ public final class MatchEngine: Sendable {
     let store: any MatchSource
     let tuning: IndexTuning
     let logger: Logger
+    /// The entries lookups matched, in memory; the feed's removals and edits drop them in the
+    /// same step as they change the indexes (see ``EntryCache``).
+    public let entryCache: EntryCache
     let rejectedChanges = Counter(label: "vigil_feed_changes_rejected_total")
     let compactionFailures = Counter(label: "vigil_index_compaction_failures_total")
     private let counts = Mutex(EngineCounts())
@@ -52,18 +55,24 @@ public final class MatchEngine: Sendable {
     /// - Parameter tuning: the PDQ index's layout: `.speed` (the default) spends a few hundred
     ///   bytes per hash on candidate filters for 2-3x the lookups per second; `.compact` keeps
     ///   it near 100 bytes per hash (for lists of tens of millions on a small machine).
+    /// - Parameter entryCacheCapacity: the most matched entries held in memory (``EntryCache``; 0: none).
     public convenience init(
         store: any ListStore & ActionStore & SignalTypeSettingsStore, tuning: IndexTuning = .speed,
-        logger: Logger = Logger(label: "vigil.engine")
+        entryCacheCapacity: Int = EntryCache.defaultCapacity, logger: Logger = Logger(label: "vigil.engine")
     ) throws {
-        try self.init(source: StoreMatchSource(store), tuning: tuning, logger: logger)
+        try self.init(source: StoreMatchSource(store), tuning: tuning, entryCacheCapacity: entryCacheCapacity, logger: logger)
     }
 
-    /// Creates an engine reading `source` (a store, or in tests a wrapper around one).
-    public init(source: any MatchSource, tuning: IndexTuning = .speed, logger: Logger = Logger(label: "vigil.engine")) throws {
+    /// Creates an engine reading `source` (a store, or in tests a wrapper around one), holding at
+    /// most `entryCacheCapacity` matched entries in memory.
+    public init(
+        source: any MatchSource, tuning: IndexTuning = .speed, entryCacheCapacity: Int = EntryCache.defaultCapacity,
+        logger: Logger = Logger(label: "vigil.engine")
+    ) throws {
         self.store = source
         self.tuning = tuning
         self.logger = logger
+        self.entryCache = EntryCache(capacity: entryCacheCapacity)
         indexes = Mutex(Indexes(pdq: LiveIndex(base: try HammingIndex(hashes: [], ids: []), tuning: tuning)))
     }
 
@@ -106,6 +115,7 @@ public final class MatchEngine: Sendable {
                 switch change.kind {
                 case .add: live[change.entryId] = change
                 case .remove: live[change.entryId] = nil
+                case .edit: break
                 }
             }
             sequence = last.sequence
@@ -168,17 +178,21 @@ public final class MatchEngine: Sendable {
     }
 
     /// Applies a page of the feed, skipping what the indexes already reflect; returns how many
-    /// changes were new. The only place the indexes change after loading.
+    /// changes were new. The only place the indexes change after loading, and where the entry
+    /// cache drops the entries the page removes or edits, in the same step.
     func apply(_ page: [EntryChange]) -> Int {
         var rejected: [(EntryChange, any Error)] = []
         let applied = indexes.withLock { state -> Int in
             let fresh = page.drop { $0.sequence <= state.sequence }
             guard let last = fresh.last else { return 0 }
             var pdqChanges: [IndexChange] = []
+            var changedEntries: [Int64] = []
             for change in fresh {
                 let id = UInt64(change.entryId)
+                if change.kind != .add { changedEntries.append(change.entryId) }
                 do {
                     switch (change.type, change.kind) {
+                    case (_, .edit): break  // the entry keeps its value, so the indexes keep it; the cache drops it below
                     case (.pdq, .add):
                         guard let hash = PDQHash(hex: change.value) else { throw FeedValueError() }
                         pdqChanges.append(.insert(IndexEntry(hash: hash.words, id: id, list: UInt16(truncatingIfNeeded: change.listId))))
@@ -193,6 +207,7 @@ public final class MatchEngine: Sendable {
                 }
             }
             state.pdq.apply(pdqChanges, feedPosition: UInt64(last.sequence))
+            if !changedEntries.isEmpty { entryCache.drop(changedEntries) }
             state.sequence = last.sequence
             return fresh.count
         }

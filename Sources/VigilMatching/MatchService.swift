@@ -12,7 +12,8 @@ public import VigilStore
 /// 1. Lists: the chosen ones (``ListChoice``), never deleted ones; unless the request includes
 ///    disabled ones, only lists whose kill switch is on and whose staged rollout includes the
 ///    content (unless bypassed).
-/// 2. Hits: the index's, then checked against each entry itself: not deleted, on one of those
+/// 2. Hits: the index's, then checked against each entry itself (from the engine's
+///    ``EntryCache``, which the change feed keeps true, else the store): not deleted, on one of those
 ///    lists, within that list's radius (index list tags are ids modulo 65,536, so two lists can
 ///    share a tag), and not disabled at the clock's now (unless disabled ones are included).
 /// 3. Actions: each matched list's policy is reported, its webhook message recorded in the
@@ -105,7 +106,11 @@ public struct MatchService: Sendable {
             hits += try engine.matchDigest(digest.type, hex: digest.hex).map { EngineMatch(entryId: $0, listId: 0, distance: 0, variant: "orig") }
         }
         guard !hits.isEmpty else { return [] }
-        let entries = try await store.entries(ids: hits.map(\.entryId))
+        // From memory where the entry cache holds them (the feed keeps it true), else from the store.
+        let store = store
+        let entries = try await engine.entryCache.entries(ids: hits.map(\.entryId)) { ids async throws(StoreError) in
+            try await store.entries(ids: ids)
+        }
         let searched = Dictionary(lists.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let now = clock.now()
         var matches: [MatchedEntry] = []

@@ -401,6 +401,8 @@ struct PostgresTransaction: StoreTransaction {
         query.binds.append(id)
         query.binds.append(list.id)
         guard try session.execute(query) == 1, let entry = try entries(ids: [id])[id] else { throw .entryNotFound(id) }
+        // In the feed, so that every node's copy of the entry in memory is dropped (see EntryChange.Kind.edit).
+        try feed(kind: "edit", ids: [id], list: list.id, type: entry.type.rawValue, value: entry.value)
         return entry
     }
 

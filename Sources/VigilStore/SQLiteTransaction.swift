@@ -203,6 +203,12 @@ struct SQLiteTransaction: StoreTransaction {
             return db.changesCount
         }
         guard changed == 1, let entry = try entries(ids: [id])[id] else { throw .entryNotFound(id) }
+        // In the feed, so that every node's copy of the entry in memory is dropped (see EntryChange.Kind.edit).
+        try run {
+            try db.execute(
+                sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES ('edit', ?, ?, ?, ?, ?)",
+                arguments: [id, list.id, entry.type.rawValue, entry.value, stamp])
+        }
         return entry
     }
 

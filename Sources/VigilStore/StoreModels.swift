@@ -61,6 +61,9 @@ public struct EntryChange: Sendable, Hashable {
         case add
         /// The entry was deleted (tombstoned), directly or with its list.
         case remove
+        /// The entry was edited (disabled, enabled, its note): it keeps its value, so the indexes
+        /// keep it, but a copy of the entry held in memory must be read again.
+        case edit
     }
 
     /// The change's position in the feed (strictly increasing).

@@ -71,7 +71,8 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "vigil") { label in LineLogHandler(label: label, logLevel: configuration.logLevel) }
         let store = try await data.openStore(configuration)
         let clock = SystemClock()
-        let engine = try MatchEngine(store: store, tuning: configuration.indexTuning, logger: logger)
+        let engine = try MatchEngine(
+            store: store, tuning: configuration.indexTuning, entryCacheCapacity: configuration.entryCacheEntries, logger: logger)
         let conversationAssessor = try await loadTextIndicators(configuration, logger: logger)
         var settings = configuration.server
         // Connections must never take the last file descriptors (the node would stop answering):

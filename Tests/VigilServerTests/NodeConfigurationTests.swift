@@ -74,6 +74,8 @@ struct NodeConfigurationTests {
         #expect(configuration.server.port == 8181)
         #expect(configuration.logLevel == .debug)
         #expect(try await NodeConfiguration.load(environment: ["VIGIL_INDEX_TUNING": "compact"]).indexTuning == .compact)
+        #expect(try await NodeConfiguration.load(environment: [:]).entryCacheEntries == 100_000)
+        #expect(try await NodeConfiguration.load(environment: ["VIGIL_INDEX_ENTRY_CACHE_ENTRIES": "0"]).entryCacheEntries == 0)
     }
 
     @Test func badValuesNameTheirKey() async throws {
@@ -88,6 +90,9 @@ struct NodeConfigurationTests {
         }
         await #expect { try await NodeConfiguration.load(environment: ["VIGIL_INDEX_TUNING": "fastest"]) } throws: { error in
             "\(error)".contains("index.tuning")
+        }
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_INDEX_ENTRY_CACHE_ENTRIES": "-1"]) } throws: { error in
+            "\(error)".contains("index.entry-cache-entries")
         }
         await #expect { try await NodeConfiguration.load(environment: ["VIGIL_CYBERTIPLINE_REMOVAL": "gone"]) } throws: { error in
             "\(error)".contains("cybertipline.removal")

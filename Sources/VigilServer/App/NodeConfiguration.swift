@@ -43,6 +43,7 @@ import VigilMedia
 /// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 50,000,000 |
 /// | `decode.max-pixels-per-byte` | `VIGIL_DECODE_MAX_PIXELS_PER_BYTE` | 100,000 (then 422 `decompression_bomb`) |
 /// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
+/// | `index.entry-cache-entries` | `VIGIL_INDEX_ENTRY_CACHE_ENTRIES` | 100,000 matched entries held in memory (about 400-700 B each), 0: none (see ``EntryCache``) |
 /// | `index.max-lag-seconds` | `VIGIL_INDEX_MAX_LAG_SECONDS` | 30: `/ready` is 503 when the index has not reached the end of its feed for longer |
 /// | `index.max-failure-seconds` | `VIGIL_INDEX_MAX_FAILURE_SECONDS` | 5: `/ready` is 503 when the follower has failed for longer |
 /// | `text.indicators-directory` | `VIGIL_TEXT_INDICATORS_DIRECTORY` | the shipped `data/text-indicators` next to the binary or in the working directory (none: conversations are 503) |
@@ -68,6 +69,8 @@ public struct NodeConfiguration: Sendable {
     public var server: ServerSettings
     /// The PDQ index's layout (see ``IndexTuning``).
     public var indexTuning: IndexTuning = .speed
+    /// The most matched entries the engine holds in memory (``EntryCache``; 0: none).
+    public var entryCacheEntries = EntryCache.defaultCapacity
     /// The file of master keys that wrap the keys of the Centre's stored files (nil: the default,
     /// `master.key` in the data folder, made when absent).
     public var contentMasterKeyFile: String?
@@ -167,6 +170,12 @@ public struct NodeConfiguration: Sendable {
         case "speed": indexTuning = .speed
         case "compact": indexTuning = .compact
         case let other: throw ConfigurationError(key: "index.tuning", problem: "\"\(other)\" is not speed or compact")
+        }
+        entryCacheEntries = try await Self.value(reader, "index.entry-cache-entries", default: entryCacheEntries) {
+            try await reader.fetchInt(forKey: $0)
+        }
+        guard (0...100_000_000).contains(entryCacheEntries) else {
+            throw ConfigurationError(key: "index.entry-cache-entries", problem: "must be between 0 (no cache) and 100000000 entries")
         }
         server.readiness.maxLag = try await Self.value(reader, "index.max-lag-seconds", default: server.readiness.maxLag) {
             try await reader.fetchDouble(forKey: $0)

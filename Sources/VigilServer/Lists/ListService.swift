@@ -87,7 +87,7 @@ struct ListService: Sendable {
     }
 
     func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit, by actor: Actor) async throws(StoreError) -> StoredEntry {
-        try await store.write { tx throws(StoreError) in
+        let edited = try await store.write { tx throws(StoreError) in
             let entry = try tx.editEntry(id, inList: name, edit)
             var changed: [String] = []
             if let until = edit.disabledUntil { changed.append(until.map { "disabled until \($0.rfc3339Text)" } ?? "enabled") }
@@ -95,6 +95,9 @@ struct ListService: Sendable {
             try tx.appendAudit(Self.event(actor, "entry.edit", "entry:\(id)", at: tx.now, detail: changed.joined(separator: ", ")))
             return entry
         }
+        // The edit is in the feed: catching up drops this node's copy of the entry at once.
+        await engine.catchUpAfterWrite()
+        return edited
     }
 
     func setPolicy(_ policy: ActionPolicy?, forList name: String, by actor: Actor) async throws(StoreError) {

@@ -248,6 +248,7 @@ let package = Package(
             name: "VigilStoreTests",
             dependencies: [
                 "VigilStore", "VigilDomain", "VigilTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -17,9 +17,12 @@
 #
 # --ci: one example per operation past the coverage phase's own cases (coverage and fuzzing phases, no
 # stateful), with the keys that reach every operation (admin at the provider, assess, supervise,
-# referrals), and --report-only ST201,ST202: the checks that still have known failures
-# (docs/benchmarks.md#api-fuzzing-schemathesis) are counted and shown but do not fail the run; every
-# other check, 5xx included, does. --report-only CODES does that for any run.
+# referrals); any failure of any check, or any 5xx, fails it. --report-only CODES counts and shows
+# the failures of those checks without failing the run (for a look at a new check).
+#
+# scripts/api-fuzz.toml (schemathesis's --config-file) lists, with reasons, the few operations whose
+# checks OpenAPI cannot state (a hash value's length by a type given in another query parameter…):
+# they accept one more status for a request the document allows.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,8 +42,8 @@ while [ $# -gt 0 ]; do
     --out) OUT="$2"; shift 2 ;;
     --scopes) SCOPES="$2"; shift 2 ;;
     --report-only) REPORT_ONLY="$2"; shift 2 ;;
-    --ci) MAX_EXAMPLES=1; PHASES="coverage,fuzzing"; SCOPES="admin assess supervise referrals"; REPORT_ONLY="ST201,ST202"; shift ;;
-    -h|--help) sed -n '2,23p' "$0"; exit 0 ;;
+    --ci) MAX_EXAMPLES=1; PHASES="coverage,fuzzing"; SCOPES="admin assess supervise referrals"; shift ;;
+    -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
     *) echo "api-fuzz.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -103,7 +106,7 @@ for scope in $SCOPES; do
   # Exit status 1 means failures, which the table reports; anything else is schemathesis itself failing.
   rc=0
   # From the work folder: schemathesis keeps its cache (.schemathesis/) in the current one.
-  (cd "$WORK" && "$ST" run "$BASE/openapi.yaml" -H "Authorization: Bearer $KEY" \
+  (cd "$WORK" && "$ST" --config-file "$ROOT/scripts/api-fuzz.toml" run "$BASE/openapi.yaml" -H "Authorization: Bearer $KEY" \
     --max-examples "$MAX_EXAMPLES" --phases "$PHASES" --seed "$SEED" --workers 1 \
     --no-color --warnings off --report json,har --report-json-path "$OUT/$scope.json" --report-har-path "$OUT/$scope.har" \
     >"$OUT/$scope.log" 2>&1) || rc=$?

@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+public import Logging
 
 #if canImport(Glibc)
 import Glibc
@@ -28,9 +29,11 @@ extension SQLiteStore {
     /// to `destination`: a half-written backup never has the final name. An existing file at
     /// `destination` is replaced. `pagesPerStep` pages are copied per step (-1: all at once) and
     /// `afterStep` is called after each step with the pages left (on the database's reader queue;
-    /// it must not wait for the store).
+    /// it must not wait for the store). A temporary file that cannot be removed afterwards is
+    /// logged to `logger` as a warning naming it.
     public func backup(
-        to destination: String, pagesPerStep: Int32 = -1, afterStep: (@Sendable (_ remainingPages: Int) -> Void)? = nil
+        to destination: String, pagesPerStep: Int32 = -1, afterStep: (@Sendable (_ remainingPages: Int) -> Void)? = nil,
+        logger: Logger = Logger(label: "vigil.store.sqlite")
     ) async throws(StoreError) -> SQLiteBackup {
         let target = URL(fileURLWithPath: destination)
         let folder = target.deletingLastPathComponent()
@@ -39,7 +42,7 @@ extension SQLiteStore {
             throw .invalid("the backup's folder \(folder.path) does not exist; create it or name a file in a folder that does")
         }
         let temporary = folder.appendingPathComponent(".\(target.lastPathComponent).\(UUID().uuidString).partial")
-        defer { Self.removeDatabaseFiles(temporary.path) }
+        defer { Self.removeDatabaseFiles(temporary.path, logger: logger) }
         do {
             let pages: Int
             let lastAudit: Int64
@@ -103,8 +106,21 @@ extension SQLiteStore {
         guard fsync(descriptor) == 0 else { throw StoreError(code: .unavailable, message: "cannot flush \(path) to disk (errno \(errno))") }
     }
 
-    /// Removes a database file left at `path` and its journals (nothing if absent).
-    static func removeDatabaseFiles(_ path: String) {
-        for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+    /// Removes a database file left at `path` and its journals (nothing if absent); each one that
+    /// exists but cannot be removed is logged as a warning naming it, and left. Returns the files left.
+    @discardableResult
+    static func removeDatabaseFiles(_ path: String, logger: Logger) -> [String] {
+        var left: [String] = []
+        for file in ["", "-journal", "-wal", "-shm"].map({ path + $0 }) where FileManager.default.fileExists(atPath: file) {
+            do {
+                try FileManager.default.removeItem(atPath: file)
+            } catch {
+                left.append(file)
+                logger.warning(
+                    "a backup's temporary file was not removed; delete it by hand",
+                    metadata: ["file": "\(file)", "error": "\(error.localizedDescription)"])
+            }
+        }
+        return left
     }
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Logging
+import VigilDomain
 import VigilServer
 import VigilStore
 
@@ -36,16 +38,26 @@ struct BackupCommand: AsyncParsableCommand {
         guard target != URL(fileURLWithPath: database).standardizedFileURL.path else {
             throw ValidationError("--to names the live database itself; write the backup to another file")
         }
-        let started = Date()
+        let logger = Logger(label: "vigil") { label in LineLogHandler(label: label, logLevel: configuration.logLevel) }
+        print(try await Self.backup(store, to: target, clock: SystemClock(), logger: logger))
+    }
+
+    /// Backs `store` up to the file `target` and returns the line the command prints: the copy's
+    /// figures and how long it took by `clock` (the CLI's wall clock; a test's manual one).
+    /// `afterStep` is the store's per-step callback (see `SQLiteStore.backup`).
+    static func backup(
+        _ store: SQLiteStore, to target: String, clock: any WallClock, logger: Logger,
+        afterStep: (@Sendable (_ remainingPages: Int) -> Void)? = nil
+    ) async throws -> String {
+        let started = clock.now()
         let backup: SQLiteBackup
         do {
-            backup = try await store.backup(to: target)
+            backup = try await store.backup(to: target, afterStep: afterStep, logger: logger)
         } catch {
             throw ValidationError(error.description)
         }
-        let seconds = Date().timeIntervalSince(started)
-        print(
-            "backup: \(backup.path): \(backup.bytes) bytes, \(backup.pages) pages, integrity ok, last audit event \(backup.lastAuditSequence), "
-                + String(format: "%.2f s", seconds))
+        let seconds = clock.now().timeIntervalSince(started)
+        return "backup: \(backup.path): \(backup.bytes) bytes, \(backup.pages) pages, integrity ok, last audit event \(backup.lastAuditSequence), "
+            + String(format: "%.2f s", seconds)
     }
 }

@@ -233,6 +233,18 @@ struct CentreAPITests {
                 #expect($0.json["complete"] as? Bool == false)
                 #expect(($0.json["problems"] as? [Any])?.count == 2)
             }
+            // The document's ReportDraft: any field may be missing (each is a problem), none may be null.
+            try await client.execute(uri: "/v1/reports/validate", method: .post, headers: cast.headers("provider"), body: ByteBuffer(string: "{}")) {
+                #expect($0.status == .ok)
+                #expect($0.json["complete"] as? Bool == false)
+            }
+            try await client.execute(
+                uri: "/v1/reports/validate", method: .post, headers: cast.headers("provider"), body: ByteBuffer(string: #"{"legal_basis": null}"#)
+            ) {
+                #expect($0.status == .badRequest)
+                #expect($0.errorCode == "invalid_json")
+                #expect(String(buffer: $0.body).contains("null is not a value of legal_basis"))
+            }
             try await client.execute(uri: "/v1/reports", method: .post, headers: cast.headers("provider"), body: try Self.body(tampered)) {
                 #expect($0.status == .unprocessableContent)
                 #expect($0.errorCode == "bad_signature")

@@ -43,6 +43,14 @@ actor CountingReceiver {
     private(set) var answered: [String: Int] = [:]
     private(set) var held: [String] = []
     private var holdNext = false
+    /// Each delivery id the receiver holds, as it starts holding it: a test waits on this instead
+    /// of polling ``held``.
+    nonisolated let holding: AsyncStream<String>
+    private let holdingContinuation: AsyncStream<String>.Continuation
+
+    init() {
+        (holding, holdingContinuation) = AsyncStream<String>.makeStream()
+    }
 
     func holdTheNextRequest() { holdNext = true }
 
@@ -50,6 +58,7 @@ actor CountingReceiver {
         if holdNext {
             holdNext = false
             held.append(delivery)
+            holdingContinuation.yield(delivery)
             // Never answered: the node that sent it goes away meanwhile.
             await withCheckedContinuation { (_: CheckedContinuation<Void, Never>) in }
         }
@@ -214,8 +223,9 @@ struct MultiNodeTests {
             OutboxMessage(listId: list.id, url: "http://127.0.0.1:\(port)/hook", body: Array("{\"n\":\"last\"}".utf8))
         ])[0]
         await receiver.holdTheNextRequest()
+        var holding = receiver.holding.makeAsyncIterator()
         let doomed = Task { try await workers[0].deliverDue() }
-        while await receiver.held.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(await holding.next() == String(last), "the receiver holds the last delivery's request")
         await nodes[0].store.shutdown()
         doomed.cancel()
         _ = await doomed.result

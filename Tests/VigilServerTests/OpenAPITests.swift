@@ -200,6 +200,27 @@ struct OpenAPITests {
                 ("/v1/lists/l/entries/abc", .delete, .curate, ByteBuffer(), "invalid_id", "integers"),
                 ("/v1/hash?dihedral=maybe", .post, .hash, ByteBuffer(string: "x"), "invalid_parameter", "dihedral"),
                 ("/v1/lists/l/export?format=xlsx", .get, .curate, ByteBuffer(), "unknown_format", "vigil-jsonl, tsv, hma-csv"),
+                // null only where the document allows it (the decoders would read it as absent).
+                (
+                    "/v1/lists", .post, .curate, jsonBody(["name": "x", "kind": "internal", "enabled": NSNull()]), "invalid_json",
+                    "null is not a value of enabled"
+                ),
+                ("/v1/lists/l", .patch, .curate, jsonBody(["name": NSNull()]), "invalid_json", "null is not a value of name"),
+                ("/v1/lists/l/action", .put, .curate, jsonBody(["action": "block", "webhook_url": NSNull()]), "invalid_json", "webhook_url"),
+                (
+                    "/v1/match/hash", .post, .match, jsonBody(["type": "pdq", "value": bridgeHash, "subject": ["other_data": NSNull()]]),
+                    "invalid_json",
+                    "subject.other_data"
+                ),
+                (
+                    "/v1/lists/l/entries", .post, .curate,
+                    jsonBody(["entries": [["type": "pdq", "value": bridgeHash, "provenance": ["source_item_id": NSNull()]]]]), "invalid_json",
+                    "entries[0].provenance.source_item_id"
+                ),
+                (
+                    "/v1/match/conversation", .post, .match, jsonBody(["language": NSNull(), "messages": [["sender": "a", "text": "b"]]]),
+                    "invalid_json", "language"
+                ),
             ]
             for (uri, method, scope, body, code, mention) in cases {
                 try await client.execute(uri: uri, method: method, headers: node.headers(scope), body: body) { response in
@@ -213,6 +234,75 @@ struct OpenAPITests {
             #expect(try await node.store.list(named: "l").entryCount == 0)
             #expect(try await node.engine.policies.isEmpty)
         }
+    }
+
+    /// What the server checks past a field's type, the document states too, so that a request it
+    /// allows is not refused (schemathesis's `positive_data_acceptance`): a hash value's length by
+    /// its type, the companions of a decision and of a classification, HMA's single upload and its
+    /// leniently read flags, CyberTipline ids from 1, a report draft for validation, and an import
+    /// without a body.
+    @Test func theDocumentStatesTheServersRules() throws {
+        let root = try #require(try Yams.load(yaml: String(decoding: OpenAPIDocument.bytes, as: UTF8.self)) as? [String: Any])
+        let components = try #require(root["components"] as? [String: Any])
+        let schemas = try #require(components["schemas"] as? [String: Any])
+        let paths = try #require(root["paths"] as? [String: Any])
+        func object(_ value: Any?, _ keys: String...) -> [String: Any]? {
+            keys.reduce(value as? [String: Any]) { $0?[$1] as? [String: Any] }
+        }
+        func operation(_ method: String, _ path: String) -> [String: Any]? { object(paths[path], method) }
+
+        // A hash value's length follows its type, as `SignalType.hexLength` checks it.
+        for name in ["HashQuery", "NewEntry"] {
+            let schema = try #require(schemas[name] as? [String: Any], "\(name)")
+            #expect(object(schema, "if", "properties", "type")?["const"] as? String == SignalType.md5.rawValue, "\(name)")
+            #expect(object(schema, "then", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(SignalType.md5.hexLength)}$")
+            for other in SignalType.allCases where other != .md5 {
+                #expect(object(schema, "else", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(other.hexLength)}$", "\(other)")
+            }
+        }
+        // A decision names what its kind needs; a classification its Member States exactly when "some".
+        let decision = try #require(schemas["Decision"] as? [String: Any])
+        let branches = try #require(decision["oneOf"] as? [[String: Any]])
+        let needs = Dictionary(
+            uniqueKeysWithValues: branches.compactMap { branch -> (String, Set<String>)? in
+                guard let names = object(branch, "properties", "decision")?["enum"] as? [String], names.count == 1 else { return nil }
+                return (names[0], Set(branch["required"] as? [String] ?? []))
+            })
+        #expect(needs == ["forward": [], "unfounded": ["reason", "explanation"], "request_information": ["question"]])
+        let classify = try #require(
+            object(operation("post", "/v1/items/{id}/classification"), "requestBody", "content", "application/json", "schema"))
+        let classes = try #require(classify["oneOf"] as? [[String: Any]])
+        #expect(classes.count == 2)
+        #expect(
+            classes.contains {
+                object($0, "properties", "member_states")?["minItems"] as? Int == 1 && ($0["required"] as? [String]) == ["member_states"]
+            })
+        #expect(classes.contains { object($0, "properties", "member_states")?["maxItems"] as? Int == 0 })
+        // HMA: one file part, flags read as HMA reads them (any string; true, 1 or yes).
+        let upload = try #require(object(components["requestBodies"], "HMAUpload", "content", "multipart/form-data", "schema"))
+        #expect((upload["oneOf"] as? [[String: [String]]])?.map { $0["required"] ?? [] } == [["photo"], ["video"]])
+        for (method, path, flag) in [("get", "/m/raw_lookup", "include_distance"), ("post", "/m/lookup", "bypass_coinflip")] {
+            let parameters = operation(method, path)?["parameters"] as? [Any] ?? []
+            let parameter = parameters.compactMap { $0 as? [String: Any] }.first { $0["name"] as? String == flag }
+            #expect(object(parameter, "schema")?["type"] as? String == "string", "\(path) \(flag)")
+        }
+        #expect(HMAController.flag("YES") && HMAController.flag("1") && !HMAController.flag("maybe"))
+        // CyberTipline report ids start at 1 (the server refuses 0).
+        for path in ["/ispws/finish", "/ispws/retract"] {
+            let id = object(operation("post", path), "requestBody", "content", "application/x-www-form-urlencoded", "schema", "properties", "id")
+            #expect(id?["minimum"] as? Int == 1, "\(path)")
+        }
+        #expect(
+            object(operation("post", "/ispws/upload"), "requestBody", "content", "multipart/form-data", "schema", "properties", "id")?["minimum"]
+                as? Int == 1)
+        // Validation takes a draft: no required fields.
+        #expect(
+            object(operation("post", "/v1/reports/validate"), "requestBody", "content", "application/json", "schema")?["$ref"] as? String
+                == "#/components/schemas/ReportDraft")
+        #expect(object(schemas["ReportDraft"])?["required"] == nil && object(schemas["ReportDraft"], "properties", "provider")?["required"] == nil)
+        #expect((object(schemas["Report"])?["required"] as? [String])?.contains("users") == true)
+        // An import's body is optional (none imports nothing; importExportAndAccept).
+        #expect(object(operation("post", "/v1/lists/{name}/import"), "requestBody")?["required"] as? Bool == false)
     }
 
     /// Uploads may come as the raw body or as the `file` part of a form, within the same limit.
@@ -295,6 +385,11 @@ struct OpenAPITests {
             }
             let entries = try await node.store.entries(ofList: "e", afterId: 0, limit: 10)
             #expect(entries.map(\.provenance.submittedBy) == ["Test curate"])
+            // The body is optional by the document: none imports nothing.
+            try await client.execute(uri: "/v1/lists/e/import?format=tsv", method: .post, headers: node.headers(.curate, json: false)) {
+                #expect($0.status == .ok)
+                #expect($0.json["added"] as? Int == 0 && $0.json["issue_count"] as? Int == 0)
+            }
             for (format, type) in [("vigil-jsonl", "application/x-ndjson"), ("tsv", "text/tab-separated-values"), ("hma-csv", "text/csv")] {
                 try await client.execute(uri: "/v1/lists/e/export?format=\(format)", method: .get, headers: node.headers(.curate)) { response in
                     #expect(response.status == .ok)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Logging
 import Synchronization
 import Testing
 import VigilDomain
@@ -148,6 +149,48 @@ struct BackupTests {
         let total = ledger.state.withLock { $0.acknowledged.map(\.count).reduce(0, +) }
         #expect(try await store.verifyAuditChain().eventsChecked == Int64(total))
         #expect(entriesInCopy < total)
+    }
+
+    /// The log messages a logger was given, with their metadata.
+    final class LogRecords: Sendable {
+        let lines = Mutex<[(Logger.Level, String, Logger.Metadata)]>([])
+
+        struct Handler: LogHandler {
+            let records: LogRecords
+            var metadata: Logger.Metadata = [:]
+            var logLevel: Logger.Level = .trace
+            subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+                get { metadata[key] }
+                set { metadata[key] = newValue }
+            }
+            func log(event: LogEvent) {
+                records.lines.withLock { $0.append((event.level, event.message.description, event.metadata ?? [:])) }
+            }
+        }
+    }
+
+    /// The backup's cleanup: a temporary file that exists but cannot be removed is logged as a
+    /// warning naming it (it was dropped with `try?`); absent journals are not an error.
+    @Test func aTemporaryFileTheCleanupCannotRemoveIsLogged() throws {
+        let records = LogRecords()
+        let logger = Logger(label: "backup-test") { _ in LogRecords.Handler(records: records) }
+
+        // Files in /proc exist and cannot be removed, not even by root.
+        let stuck = "/proc/self/status"
+        #expect(SQLiteStore.removeDatabaseFiles(stuck, logger: logger) == [stuck])
+        let lines = records.lines.withLock { $0 }
+        #expect(lines.count == 1)
+        #expect(lines.first?.0 == .warning)
+        #expect(lines.first?.1.contains("not removed") == true)
+        #expect(lines.first?.2["file"] == .string(stuck))
+
+        // A file that can be removed, with journals absent: removed, nothing logged.
+        let path = SQLiteStoreTests.temporaryDatabase("backup-cleanup")
+        try Data("partial".utf8).write(to: URL(fileURLWithPath: path))
+        try Data("wal".utf8).write(to: URL(fileURLWithPath: path + "-wal"))
+        #expect(SQLiteStore.removeDatabaseFiles(path, logger: logger).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: path) && !FileManager.default.fileExists(atPath: path + "-wal"))
+        #expect(records.lines.withLock { $0.count } == 1)
     }
 
     @Test func aBackupIntoAFolderThatIsNotThereNamesIt() async throws {

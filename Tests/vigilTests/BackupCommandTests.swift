@@ -1,5 +1,10 @@
 import Foundation
+import Logging
 import Testing
+import VigilDomain
+import VigilStore
+
+@testable import vigil
 
 /// `vigil backup`, the built binary: a copy that restores as the documented steps say, and the
 /// refusals that name what to do.
@@ -47,5 +52,20 @@ struct BackupCommandTests {
         #expect(try HashCommandTests.vigil(["orgs", "list", "--data-directory", data]).status == 0)
         let onto = try HashCommandTests.vigil(["backup", "--data-directory", data, "--to", data + "/vigil.sqlite"])
         #expect(onto.status != 0 && onto.stderr.contains("live database itself"), "\(onto.stderr)")
+    }
+}
+
+/// The command's own work, in process: its time comes from the clock it is given, not `Date()`.
+@Suite("vigil backup's clock")
+struct BackupCommandClockTests {
+    @Test func theDurationIsReadFromTheGivenClock() async throws {
+        let data = try BackupCommandTests.folder("clock")
+        let store = try SQLiteStore(path: data + "/vigil.sqlite")
+        let clock = ManualClock()
+        // The copy "takes" 2.5 s on the manual clock: it moves only in the store's step callback.
+        let line = try await BackupCommand.backup(
+            store, to: data + "/copy.sqlite", clock: clock, logger: Logger(label: "backup-test"),
+            afterStep: { _ in clock.advance(by: 2.5) })
+        #expect(line.hasPrefix("backup: \(data)/copy.sqlite: ") && line.hasSuffix(", 2.50 s"), "\(line)")
     }
 }

@@ -97,7 +97,7 @@ struct CyberTiplineController: Sendable {
         let files = parts.filter { $0.name == "file" }
         guard let idPart = parts.first(where: { $0.name == "id" }), let id = Int64(String(decoding: idPart.body, as: UTF8.self)), id > 0
         else {
-            throw CyberTiplineError(.invalidRequest, "the field id (the report's id) is missing or not a number")
+            throw CyberTiplineError(.invalidRequest, "the field id (the report's id) is missing or not a whole number from 1")
         }
         guard files.count == 1, let file = files.first else {
             throw CyberTiplineError(.invalidRequest, "an upload carries one field file; this one has \(files.count)")
@@ -120,7 +120,7 @@ struct CyberTiplineController: Sendable {
             }
         }
         guard let text, let id = Int64(text.trimmingCharacters(in: .whitespaces)), id > 0 else {
-            throw CyberTiplineError(.invalidRequest, "the form field id (the report's id) is missing or not a number")
+            throw CyberTiplineError(.invalidRequest, "the form field id (the report's id) is missing or not a whole number from 1")
         }
         return id
     }

@@ -14,9 +14,11 @@ struct ExchangeController: Sendable {
     /// Bad rows are reported by number and good rows still import; when the file breaks off, what
     /// came before is kept and `error` says where.
     func importList(_ input: Operations.ImportList.Input) async throws -> Operations.ImportList.Output {
-        let body =
+        // No body (the document makes it optional) is an empty file: nothing is imported.
+        let body: HTTPBody =
             switch input.body {
             case .any(let body): body
+            case nil: HTTPBody()
             }
         let name = input.path.name
         let actor = Actor.current

@@ -53,7 +53,14 @@ struct MatchHashFastPath: RouterMiddleware {
         let query: Components.Schemas.HashQuery
         do {
             guard JSONBodyRule.isUTF8(body.readableBytesView) else { throw JSONBodyRule.notUTF8 }
-            query = try Self.plainQuery(body) ?? decoder.decode(Components.Schemas.HashQuery.self, from: Data(body.readableBytesView))
+            if let plain = Self.plainQuery(body) {
+                query = plain
+            } else {
+                // A null anywhere is the generated route's to refuse (JSONBodyRule, in OperationGuard).
+                let nulls = JSONBodyRule.nullMembers(in: Array(body.readableBytesView))
+                guard nulls.isEmpty else { throw JSONBodyRule.nullNotAllowed(nulls) }
+                query = try decoder.decode(Components.Schemas.HashQuery.self, from: Data(body.readableBytesView))
+            }
         } catch {
             // Let the generated route explain it, from the same bytes.
             var replay = request

@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import VigilAPI
+import Yams
 
 /// What every JSON request body must be, checked in one place for the generated routes
 /// (``OperationGuard``) and the direct match path: declared as `application/json` and encoded
@@ -18,6 +20,74 @@ enum JSONBodyRule {
         let head = Array(bytes.prefix(4))
         if head.starts(with: [0xEF, 0xBB, 0xBF]) || head.starts(with: [0xFE, 0xFF]) || head.starts(with: [0xFF, 0xFE]) { return false }
         return !head.contains(0)
+    }
+
+    /// The JSON field names of the document's request bodies (the keys of their schemas'
+    /// `properties`, through `$ref`s), and those of them whose schema allows `null`
+    /// (`type: [string, "null"]`) wherever the name appears in a request, read once from the bytes
+    /// the node serves.
+    static let documentedFields: (names: Set<String>, nullable: Set<String>) = {
+        guard let root = try? Yams.load(yaml: String(decoding: OpenAPIDocument.bytes, as: UTF8.self)) as? [String: Any] else { return ([], []) }
+        let schemas = (root["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
+        var names = Set<String>()
+        var nullable = Set<String>()
+        var notNullable = Set<String>()
+        var followed = Set<String>()
+        func walk(_ node: Any) {
+            if let object = node as? [String: Any] {
+                if let reference = object["$ref"] as? String, reference.hasPrefix("#/components/schemas/"), followed.insert(reference).inserted {
+                    walk(schemas[String(reference.dropFirst("#/components/schemas/".count))] ?? [:])
+                }
+                for (name, schema) in object["properties"] as? [String: Any] ?? [:] {
+                    names.insert(name)
+                    if ((schema as? [String: Any])?["type"] as? [String])?.contains("null") == true {
+                        nullable.insert(name)
+                    } else {
+                        notNullable.insert(name)
+                    }
+                }
+                object.values.forEach(walk)
+            } else if let array = node as? [Any] {
+                array.forEach(walk)
+            }
+        }
+        for item in (root["paths"] as? [String: Any] ?? [:]).values {
+            for operation in (item as? [String: Any] ?? [:]).values { walk((operation as? [String: Any])?["requestBody"] ?? [:]) }
+        }
+        walk((root["components"] as? [String: Any])?["requestBodies"] ?? [:])
+        return (names, nullable.subtracting(notNullable))
+    }()
+
+    /// Where a JSON body holds `null` as the value of a documented field whose schema does not
+    /// allow it (``documentedFields``): `enabled`, `subject.other_data`… at most `limit` of them.
+    /// The decoders would read such a null as an absent field. Unknown fields are ignored with
+    /// whatever they hold, as the decoders ignore them; a body that is not JSON has none here (the
+    /// decoder explains it).
+    static func nullMembers(in bytes: [UInt8], limit: Int = 5) -> [String] {
+        guard let root = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return [] }
+        let fields = documentedFields
+        var found: [String] = []
+        func walk(_ value: Any, _ path: String, field: String?) {
+            guard found.count < limit else { return }
+            if value is NSNull {
+                if field.map({ !fields.nullable.contains($0) }) ?? true { found.append(path.isEmpty ? "the body" : path) }
+            } else if let object = value as? [String: Any] {
+                for key in object.keys.sorted() where fields.names.contains(key) {
+                    if let member = object[key] { walk(member, path.isEmpty ? key : path + "." + key, field: key) }
+                }
+            } else if let array = value as? [Any] {
+                for (index, element) in array.enumerated() { walk(element, "\(path)[\(index)]", field: nil) }
+            }
+        }
+        walk(root, "", field: nil)
+        return found
+    }
+
+    /// The answer to a body holding `null` where the document allows none.
+    static func nullNotAllowed(_ paths: [String]) -> APIError {
+        APIError(
+            .badRequest, code: "invalid_json",
+            "null is not a value of \(paths.joined(separator: ", ")): leave an optional field out instead of sending null")
     }
 
     /// The top-level keys of a JSON object body that are missing from `required` (all of them when

@@ -65,6 +65,8 @@ struct OperationGuard: ServerMiddleware {
         guard let body else { return nil }
         let bytes = try await body.collect(upTo: limit, orThrow: Self.tooLarge(.json, limit: limit))
         guard JSONBodyRule.isUTF8(bytes) else { throw JSONBodyRule.notUTF8 }
+        let nulls = JSONBodyRule.nullMembers(in: bytes)
+        guard nulls.isEmpty else { throw JSONBodyRule.nullNotAllowed(nulls) }
         let missing = JSONBodyRule.missingKeys(policy.requiredKeys, in: bytes)
         guard missing.isEmpty else {
             throw APIError.badRequest(

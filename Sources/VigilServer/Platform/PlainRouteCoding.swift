@@ -31,6 +31,9 @@ enum PlainRouteCoding {
         } catch {
             throw APIError.jsonTooLarge(limit: limit)
         }
+        // The document allows null nowhere in these bodies; the decoders would read it as absent.
+        let nulls = JSONBodyRule.nullMembers(in: Array(buffer.readableBytesView))
+        guard nulls.isEmpty else { throw JSONBodyRule.nullNotAllowed(nulls) }
         do {
             // The Centre's types spell their snake_case keys out (ReportCoding): no key conversion.
             return try ReportCoding.decoder().decode(T.self, from: Data(buffer.readableBytesView))

@@ -26,8 +26,18 @@ enum JSONBodyRule {
     /// `properties`, through `$ref`s), and those of them whose schema allows `null`
     /// (`type: [string, "null"]`) wherever the name appears in a request, read once from the bytes
     /// the node serves.
+    /// The document is part of the binary, so a document that does not parse is a broken build, not
+    /// a condition to serve on: it stops the process with the parser's message (a test reads it).
     static let documentedFields: (names: Set<String>, nullable: Set<String>) = {
-        guard let root = try? Yams.load(yaml: String(decoding: OpenAPIDocument.bytes, as: UTF8.self)) as? [String: Any] else { return ([], []) }
+        let root: [String: Any]
+        do {
+            guard let loaded = try Yams.load(yaml: String(decoding: OpenAPIDocument.bytes, as: UTF8.self)) as? [String: Any] else {
+                fatalError("the bundled OpenAPI document is not a YAML mapping")
+            }
+            root = loaded
+        } catch {
+            fatalError("the bundled OpenAPI document does not parse: \(error)")
+        }
         let schemas = (root["components"] as? [String: Any])?["schemas"] as? [String: Any] ?? [:]
         var names = Set<String>()
         var nullable = Set<String>()
@@ -63,7 +73,11 @@ enum JSONBodyRule {
     /// The decoders would read such a null as an absent field. Unknown fields are ignored with
     /// whatever they hold, as the decoders ignore them; a body that is not JSON has none here (the
     /// decoder explains it).
+    ///
+    /// A body without the bytes `null` anywhere cannot hold one, so it is not parsed a second time
+    /// (the match path's bodies are hashes and list names).
     static func nullMembers(in bytes: [UInt8], limit: Int = 5) -> [String] {
+        guard mayHoldNull(bytes) else { return [] }
         guard let root = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) else { return [] }
         let fields = documentedFields
         var found: [String] = []
@@ -81,6 +95,25 @@ enum JSONBodyRule {
         }
         walk(root, "", field: nil)
         return found
+    }
+
+    /// Whether the four bytes `null` occur in `bytes` (anywhere, strings included: a cheap, conservative
+    /// test before a full parse).
+    static func mayHoldNull(_ bytes: [UInt8]) -> Bool {
+        guard bytes.count >= 4 else { return false }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var index = 0
+            let end = buffer.count - 3
+            while index < end {
+                if buffer[index] == UInt8(ascii: "n"), buffer[index + 1] == UInt8(ascii: "u"), buffer[index + 2] == UInt8(ascii: "l"),
+                    buffer[index + 3] == UInt8(ascii: "l")
+                {
+                    return true
+                }
+                index += 1
+            }
+            return false
+        }
     }
 
     /// The answer to a body holding `null` where the document allows none.

@@ -19,12 +19,12 @@ struct PostgresNode {
     let health = FollowerHealth()
     let node: Node
 
-    init(url: String, clock: any WallClock) async throws {
+    init(url: String, clock: any WallClock, role: NodeRole = .provider) async throws {
         store = try await PostgresStore(url: url, clock: clock)
         engine = try MatchEngine(store: store)
         try await engine.load()
         var settings = ServerSettings(maxBodyBytes: 1 << 20)
-        settings.role = .provider
+        settings.role = role
         node = Node(store: store, engine: engine, health: health, clock: clock, settings: settings)
     }
 

@@ -25,11 +25,14 @@ public enum SigningKeys {
 /// Organisations' webhooks for the Centre's notices (new referrals to police and Europol): set and
 /// removed by the Centre's administrators, each change an audit event (the secret never is).
 public enum OrganisationWebhooks {
-    /// What is wrong with a webhook, or nil: an http(s) address with a host, a secret of at least 16 characters.
+    /// What is wrong with a webhook, or nil: an http(s) address with a host and without
+    /// credentials (``OutboundURL``), a secret of at least 16 characters.
     public static func problem(url: String, secret: String) -> String? {
-        guard let parsed = URL(string: url), let scheme = parsed.scheme?.lowercased(), scheme == "https" || scheme == "http",
-            parsed.host?.isEmpty == false
-        else { return "url is an http or https address with a host" }
+        do throws(OutboundURLError) {
+            _ = try OutboundURL(url)
+        } catch {
+            return "url is an http or https address with a host: \(error.description)"
+        }
         guard secret.count >= 16 else { return "secret has at least 16 characters (it signs every notice)" }
         return nil
     }

@@ -47,28 +47,31 @@ public struct ActionPolicy: Sendable, Codable, Hashable {
         fileReport = try c.decodeIfPresent(Bool.self, forKey: .fileReport) ?? false
     }
 
-    /// Checks the webhook address and secret.
+    /// Checks the webhook address (an http or https URL without credentials, see ``OutboundURL``)
+    /// and secret. The addresses its host resolves to are checked when a delivery is made.
     public func validate() throws(ActionPolicyError) {
         guard let webhookURL else { return }
-        let lower = webhookURL.lowercased()
-        guard lower.hasPrefix("http://") || lower.hasPrefix("https://"), webhookURL.utf8.count <= 2048,
-            !webhookURL.contains(" ")
-        else { throw .invalidWebhookURL(webhookURL) }
+        guard webhookURL.utf8.count <= 2048 else { throw .invalidWebhookURL(webhookURL, problem: "it is over 2048 bytes") }
+        do throws(OutboundURLError) {
+            _ = try OutboundURL(webhookURL)
+        } catch {
+            throw .invalidWebhookURL(webhookURL, problem: error.description)
+        }
         guard let secret, (16...256).contains(secret.utf8.count) else { throw .missingSecret }
     }
 }
 
 /// Why an action policy was refused.
 public enum ActionPolicyError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The webhook is not an http(s) URL.
-    case invalidWebhookURL(String)
+    /// The webhook is not an http(s) URL without credentials (the URL, and what is wrong).
+    case invalidWebhookURL(String, problem: String)
     /// A webhook needs a secret of 16 to 256 characters to sign its deliveries.
     case missingSecret
 
     /// What is wrong and what is accepted.
     public var description: String {
         switch self {
-        case .invalidWebhookURL(let url): "webhook_url \"\(url.prefix(100))\" is not an http:// or https:// URL"
+        case .invalidWebhookURL(let url, let problem): "webhook_url \"\(url.prefix(100))\" is refused: \(problem)"
         case .missingSecret: "a webhook needs a secret of 16 to 256 characters; its deliveries are signed with it"
         }
     }

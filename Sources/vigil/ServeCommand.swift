@@ -50,6 +50,11 @@ struct ServeCommand: AsyncParsableCommand {
         help: "A host content may be fetched from by URL (repeatable; `*.example.net` for a domain). None by default.")
     var allowedURLHosts: [String] = []
 
+    @Flag(
+        name: .customLong("fetch-allow-private"),
+        help: "Let URL fetches reach loopback, private and link-local addresses (content servers on the node's own network). Off by default.")
+    var fetchAllowPrivate = false
+
     @Option(
         help: "A folder of benign sample images: load them into a list named \"sample\" (once) and print a demo key and a curl command that matches.")
     var sample: String?
@@ -63,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let maxBodyBytes { values["http.max-body-bytes"] = ConfigValue(.int(maxBodyBytes), isSecret: false) }
         if let logLevel { values["log.level"] = ConfigValue(.string(logLevel), isSecret: false) }
         if !allowedURLHosts.isEmpty { values["fetch.allowed-hosts"] = ConfigValue(.stringArray(allowedURLHosts), isSecret: false) }
+        if fetchAllowPrivate { values["fetch.allow-private"] = ConfigValue(.bool(true), isSecret: false) }
         return values
     }
 
@@ -119,7 +125,9 @@ struct ServeCommand: AsyncParsableCommand {
             configuration: .init(
                 services: [
                     .init(service: app), .init(service: IndexFollower(engine: engine, health: node.health, clock: clock, logger: logger)),
-                    .init(service: DeliveryWorker(store: store, clock: clock, logger: logger)),
+                    .init(
+                        service: DeliveryWorker(
+                            store: store, addresses: settings.webhookAddresses, resolver: settings.hostResolver, clock: clock, logger: logger)),
                 ] + retentionServices(node: node, logger: logger) + filingServices(node: node, logger: logger),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

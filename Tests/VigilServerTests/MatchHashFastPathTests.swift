@@ -119,7 +119,7 @@ struct MatchHashFastPathTests {
     @Test func takesOnlyRequestsTheGeneratedRouteWouldAcceptAsTheyAre() async throws {
         let node = try await TestNode.make()
         let api = V1Handler(
-            node: node.node, fetcher: URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient),
+            node: node.node, fetcher: URLFetcher(policy: node.settings.urlFetch),
             hashing: MediaHashing(limits: node.settings.decodeLimits, pool: HashingPool(limits: HashingLimits())))
         let router = Router(context: VigilRequestContext.self)
         router.group()

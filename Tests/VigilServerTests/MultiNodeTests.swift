@@ -199,7 +199,9 @@ struct MultiNodeTests {
             (0..<40).map { OutboxMessage(listId: list.id, url: "http://127.0.0.1:\(port)/hook", body: Array("{\"n\":\($0)}".utf8)) })
 
         // Every node runs a worker at once, until the outbox is empty.
-        let workers = nodes.map { DeliveryWorker(store: $0.store, clock: clock) }
+        let workers = nodes.map {
+            DeliveryWorker(store: $0.store, addresses: AddressPolicy(allowPrivate: true, setting: "webhooks.allow-private"), clock: clock)
+        }
         let delivered = try await withThrowingTaskGroup(of: Int.self) { group in
             for worker in workers {
                 group.addTask {

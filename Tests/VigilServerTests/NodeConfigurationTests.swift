@@ -25,7 +25,11 @@ struct NodeConfigurationTests {
         #expect(configuration.server.port == 8080)
         #expect(configuration.server.maxBodyBytes == 32 << 20)
         #expect(configuration.server.urlFetch.allowedHosts.isEmpty)
-        #expect(configuration.server.urlFetch.maxBytes == 32 << 20)
+        #expect(configuration.server.urlFetch.maxBytes == 100 << 20)  // HMA's default
+        #expect(!configuration.server.urlFetch.allowPrivate && !configuration.server.webhookAddresses.allowPrivate)
+        #expect(configuration.server.urlFetch.timeout == .seconds(30))
+        #expect(configuration.server.urlFetch.maxRedirects == 5)
+        #expect(configuration.server.urlFetch.maxConcurrent == 8 && configuration.server.urlFetch.maxConcurrentPerOrigin == 4)
         #expect(configuration.indexTuning == .speed)
     }
 
@@ -45,7 +49,7 @@ struct NodeConfigurationTests {
         #expect(fromFile.server.port == 9000)
         #expect(fromFile.server.maxBodyBytes == 1_000_000)
         #expect(fromFile.server.urlFetch.allowedHosts == ["cdn.example.net", "*.example.org"])
-        #expect(fromFile.server.urlFetch.maxBytes == 1_000_000)  // follows the body limit unless set
+        #expect(fromFile.server.urlFetch.maxBytes == 100 << 20)  // its own limit, not the body limit
         #expect(fromFile.server.urlFetch.timeout == .milliseconds(2500))
         #expect(fromFile.server.decodeLimits.maxPixels == 50_000_000)
 
@@ -170,5 +174,25 @@ struct NodeConfigurationTests {
         bad.contentMasterKey = "not-base64!"
         let error = try #require(throws: ContentKeyError.self) { _ = try ContentKeys.keyring(for: bad) }
         #expect(error.message.contains("content.master-key"))
+    }
+
+    @Test func fetchAndWebhookSettings() async throws {
+        let environment = [
+            "VIGIL_FETCH_ALLOW_PRIVATE": "true", "VIGIL_FETCH_MAX_BYTES": "1048576", "VIGIL_FETCH_MAX_REDIRECTS": "2",
+            "VIGIL_FETCH_MAX_CONCURRENT": "20", "VIGIL_FETCH_MAX_CONCURRENT_PER_ORIGIN": "3", "VIGIL_WEBHOOKS_ALLOW_PRIVATE": "true",
+        ]
+        let configuration = try await NodeConfiguration.load(environment: environment)
+        let fetch = configuration.server.urlFetch
+        #expect(fetch.allowPrivate && fetch.maxBytes == 1 << 20 && fetch.maxRedirects == 2)
+        #expect(fetch.maxConcurrent == 20 && fetch.maxConcurrentPerOrigin == 3)
+        #expect(configuration.server.webhookAddresses.allowPrivate)
+        for (key, value) in [
+            ("VIGIL_FETCH_MAX_REDIRECTS", "21"), ("VIGIL_FETCH_MAX_CONCURRENT", "0"), ("VIGIL_FETCH_MAX_CONCURRENT_PER_ORIGIN", "9"),
+            ("VIGIL_FETCH_ALLOW_PRIVATE", "maybe"),
+        ] {
+            await #expect(throws: ConfigurationError.self, "\(key)=\(value)") {
+                _ = try await NodeConfiguration.load(environment: [key: value])
+            }
+        }
     }
 }

@@ -94,7 +94,7 @@ struct OpenAPITests {
 
         let node = try await TestNode.make()
         let api = V1Handler(
-            node: node.node, fetcher: URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient),
+            node: node.node, fetcher: URLFetcher(policy: node.settings.urlFetch),
             hashing: MediaHashing(limits: node.settings.decodeLimits, pool: HashingPool(limits: HashingLimits())))
         let transport = RecordingTransport()
         try api.registerHandlers(on: transport)

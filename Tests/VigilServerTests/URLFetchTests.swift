@@ -19,6 +19,7 @@ struct URLFetchTests {
         router.get("img.jpg") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: image))) }
         router.get("big") { _, _ in Response(status: .ok, body: .init(byteBuffer: ByteBuffer(repeating: 7, count: 3 << 20))) }
         router.get("redirect") { _, _ in Response(status: .found, headers: [.location: "http://127.0.0.1:9/elsewhere"]) }
+        router.get("away") { _, _ in Response(status: .found, headers: [.location: "http://localhost:9/elsewhere"]) }
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in port.yield(channel.localAddress?.port ?? 0) })
@@ -34,7 +35,7 @@ struct URLFetchTests {
 
         let node = try await TestNode.make(
             settings: ServerSettings(
-                maxBodyBytes: 1 << 20, urlFetch: URLFetchPolicy(allowedHosts: ["127.0.0.1"], maxBytes: 2 << 20)))
+                maxBodyBytes: 1 << 20, urlFetch: URLFetchPolicy(allowedHosts: ["127.0.0.1"], maxBytes: 2 << 20, allowPrivate: true)))
         _ = try await node.store.createList(HashList(name: "u", kind: .internal))
         _ = try await node.store.apply([IndicatorRecord(type: .pdq, value: bridgeHash)], toList: "u")
         try await node.engine.catchUp()
@@ -53,7 +54,8 @@ struct URLFetchTests {
                 ("ftp://127.0.0.1/img.jpg", .badRequest, "invalid_url"),
                 ("http://user:pw@127.0.0.1:\(port)/img.jpg", .badRequest, "invalid_url"),
                 (base + "/big", .contentTooLarge, "body_too_large"),
-                (base + "/redirect", .badGateway, "fetch_failed"),
+                (base + "/redirect", .badGateway, "fetch_failed"),  // followed, to a closed port
+                (base + "/away", .forbidden, "host_not_allowed"),  // followed, off the allow-list
                 ("http://127.0.0.1:9/closed", .badGateway, "fetch_failed"),
             ]
             for (url, status, code) in refused {

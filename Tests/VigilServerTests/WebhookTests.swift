@@ -43,6 +43,8 @@ actor Receiver {
             let body = try await request.body.collect(upTo: 1 << 20)
             return await receiver.record(body: Array(body.readableBytesView), headers: request.headers)
         }
+        // A receiver that moved: redirects are not followed by deliveries.
+        router.post("moved") { _, _ in Response(status: .temporaryRedirect, headers: [.location: "/hook"]) }
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { channel in port.yield(channel.localAddress?.port ?? 0) })
@@ -53,6 +55,8 @@ actor Receiver {
 @Suite("Webhooks through the outbox", .serialized)
 struct WebhookTests {
     let secret = "a-shared-secret-of-32-characters"
+    /// The receivers run on loopback: deliveries to them need `webhooks.allow-private`.
+    static let loopbackAllowed = AddressPolicy(allowPrivate: true, setting: "webhooks.allow-private")
 
     @Test func matchesAreDeliveredSignedWithRetriesAndSurviveARestart() async throws {
         let receiver = Receiver(failures: 2)
@@ -85,7 +89,7 @@ struct WebhookTests {
 
         // The worker's clock is moved by hand past each retry's backoff (no sleeping).
         let clock = ManualClock(SystemClock().now())
-        let worker = DeliveryWorker(store: node.store, baseDelay: 2, clock: clock)
+        let worker = DeliveryWorker(store: node.store, addresses: Self.loopbackAllowed, baseDelay: 2, clock: clock)
         for _ in 0..<3 where try await node.store.delivery(deliveryId)?.deliveredAt == nil {
             try await worker.deliverDue()
             #expect(try await worker.deliverDue() == 0, "nothing is due again before its backoff has passed")
@@ -110,7 +114,7 @@ struct WebhookTests {
             OutboxMessage(listId: hooked, url: "http://127.0.0.1:\(port)/hook", body: Array("{\"event\":\"test\"}".utf8))
         ])
         let reopened = try SQLiteStore(path: node.path)
-        #expect(try await DeliveryWorker(store: reopened, baseDelay: 0.05).deliverDue() == 1)
+        #expect(try await DeliveryWorker(store: reopened, addresses: Self.loopbackAllowed, baseDelay: 0.05).deliverDue() == 1)
         #expect(try await reopened.delivery(pending[0])?.deliveredAt != nil)
     }
 
@@ -130,13 +134,21 @@ struct WebhookTests {
             ) {
                 #expect($0.status == .badRequest)
             }
+            // A loopback address is refused when the policy is set (the node does not allow private webhooks).
             try await client.execute(
                 uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
                 body: jsonBody(["action": "notify", "webhook_url": "http://127.0.0.1:9/x", "secret": secret])
+            ) {
+                #expect($0.status == .badRequest)
+                #expect($0.errorCode == "webhook_address_not_allowed")
+            }
+            try await client.execute(
+                uri: "/v1/lists/p/action", method: .put, headers: node.headers(.curate),
+                body: jsonBody(["action": "notify", "webhook_url": "https://hooks.example/vigil", "secret": secret])
             ) { response in
                 #expect(response.status == .ok)
                 #expect(response.json["has_secret"] as? Bool == true)
-                #expect(response.json["webhook_url"] as? String == "http://127.0.0.1:9/x")
+                #expect(response.json["webhook_url"] as? String == "https://hooks.example/vigil")
                 #expect(response.json["secret"] == nil)
             }
             try await client.execute(uri: "/v1/lists/p/action", method: .get, headers: node.headers(.curate)) {

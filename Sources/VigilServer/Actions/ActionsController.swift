@@ -10,6 +10,8 @@ struct ActionsController: Sendable {
     let service: ListService
     /// Whether the node is set up to file reports with a Centre (`filing.*`).
     let filesReports: Bool
+    /// Which addresses webhooks may go to (`webhooks.allow-private`).
+    let webhookAddresses: AddressPolicy
 
     func getListAction(_ input: Operations.GetListAction.Input) async throws -> Operations.GetListAction.Output {
         let name = input.path.name
@@ -33,6 +35,9 @@ struct ActionsController: Sendable {
                 "filing_not_configured",
                 "file_report needs the node to know its Centre: set filing.centre-url, filing.api-key, filing.signing-key-file, filing.provider-name, filing.provider-contact and filing.legal-basis"
             )
+        }
+        if let text = policy.webhookURL, let url = try? OutboundURL(text), let refusal = webhookAddresses.refusal(ofLiteralHostIn: url) {
+            throw APIError.badRequest("webhook_address_not_allowed", "webhook_url is refused: \(refusal)")
         }
         try await storeCall { () async throws(StoreError) in try await service.setPolicy(policy, forList: name, by: .current) }
         return .ok(.init(body: .json(.init(policy))))

@@ -1,4 +1,4 @@
-public import AsyncHTTPClient
+import AsyncHTTPClient
 import Crypto
 import Foundation
 public import Logging
@@ -13,9 +13,14 @@ public import VigilStore
 /// Delivers the transactional outbox: signed webhook POSTs with retries and exponential backoff.
 /// Messages are read from the database, so a restart resumes where it stopped; a message is marked
 /// delivered only after its receiver answered 2xx.
+///
+/// Every delivery goes through the ``OutboundConnector``: the webhook's host is resolved, every
+/// address checked against `addresses` (loopback, private and link-local ones only with
+/// `webhooks.allow-private`; metadata addresses never), and the POST connects to a checked
+/// address only. Redirects are not followed: a 3xx answer is a failed delivery.
 public struct DeliveryWorker: Service {
     let store: any ActionStore
-    let client: HTTPClient
+    let connector: OutboundConnector
     let interval: Duration
     let baseDelay: Double
     let maxAttempts: Int
@@ -26,13 +31,16 @@ public struct DeliveryWorker: Service {
 
     /// Creates a worker. `baseDelay` seconds doubles with each failed attempt (capped at an hour);
     /// after `maxAttempts` failures a message is kept as failed, for people to look at.
+    /// `addresses` says which addresses webhooks may go to (public only by default) and `resolver`
+    /// how their hosts are resolved.
     public init(
-        store: any ActionStore, client: HTTPClient = .shared, interval: Duration = .milliseconds(250),
+        store: any ActionStore, addresses: AddressPolicy = AddressPolicy(setting: "webhooks.allow-private"),
+        resolver: any HostResolver = SystemHostResolver(), interval: Duration = .milliseconds(250),
         baseDelay: Double = 2, maxAttempts: Int = 15, clock: any WallClock = SystemClock(), logger: Logger = Logger(label: "vigil.outbox")
     ) {
         self.clock = clock
         self.store = store
-        self.client = client
+        self.connector = OutboundConnector(policy: addresses, resolver: resolver)
         self.interval = interval
         self.baseDelay = baseDelay
         self.maxAttempts = maxAttempts
@@ -70,20 +78,13 @@ public struct DeliveryWorker: Service {
 
     /// Sends one claimed message and records the outcome; whether its receiver took it.
     private func deliver(_ message: OutboxDelivery, at now: Date) async throws -> Bool {
-        let timestamp = String(Int(now.timeIntervalSince1970))
-        var request = HTTPClientRequest(url: message.url)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "X-Vigil-Delivery", value: String(message.id))
-        request.headers.add(name: "X-Vigil-Timestamp", value: timestamp)
-        request.headers.add(name: "X-Vigil-Signature", value: Self.signature(body: message.body, timestamp: timestamp, secret: message.secret))
-        request.body = .bytes(ByteBuffer(bytes: message.body))
         var failure: String?
         do {
-            let response = try await client.execute(request, timeout: .seconds(Int64(Self.requestTimeLimit)))
-            if !(200..<300).contains(response.status.code) { failure = "HTTP \(response.status.code)" }
+            try await post(message, at: now)
+        } catch let error as OutboundError {
+            failure = error.description
         } catch {
-            failure = String(describing: error)
+            failure = "the delivery failed: \(type(of: error))"
         }
         if let failure {
             let attempts = message.attempts + 1
@@ -95,6 +96,40 @@ public struct DeliveryWorker: Service {
         }
         try await store.markDelivered(message.id, at: clock.now())
         return true
+    }
+
+    /// Posts `message` to its webhook at a checked address; returns when the receiver answered 2xx.
+    ///
+    /// - Throws: ``OutboundError`` saying why not.
+    private func post(_ message: OutboxDelivery, at now: Date) async throws {
+        let url: OutboundURL
+        do throws(OutboundURLError) {
+            url = try OutboundURL(message.url)
+        } catch {
+            throw OutboundError.invalidURL(error)
+        }
+        let destination = try await connector.check(url)
+        let timestamp = String(Int(now.timeIntervalSince1970))
+        var request = HTTPClientRequest(url: url.description)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "X-Vigil-Delivery", value: String(message.id))
+        request.headers.add(name: "X-Vigil-Timestamp", value: timestamp)
+        request.headers.add(name: "X-Vigil-Signature", value: Self.signature(body: message.body, timestamp: timestamp, secret: message.secret))
+        request.body = .bytes(ByteBuffer(bytes: message.body))
+        let deadline = NIODeadline.now() + .seconds(Int64(Self.requestTimeLimit))
+        do {
+            try await connector.withClient(for: destination) { client in
+                let response = try await client.execute(request, deadline: deadline)
+                let code = Int(response.status.code)
+                if (300..<400).contains(code) { throw OutboundError.redirectRefused(code) }
+                guard (200..<300).contains(code) else { throw OutboundError.status(code) }
+            }
+        } catch let error as OutboundError {
+            throw error
+        } catch {
+            throw OutboundConnector.describe(error, url: url, connectTimeout: connector.connectTimeout)
+        }
     }
 
     /// Delivers until graceful shutdown.

@@ -45,7 +45,7 @@ public func buildRouter(
     router.add(middleware: DiskFullMiddleware(storage: node.storage, clock: node.clock))
     let authoriser = Authoriser()
     let authentication = AuthenticationMiddleware(keys: node.store, cache: VerifiedKeyCache(clock: node.clock))
-    let fetcher = URLFetcher(policy: node.settings.urlFetch, client: URLFetcher.sharedClient)
+    let fetcher = URLFetcher(policy: node.settings.urlFetch, resolver: node.settings.hostResolver)
     let hashing = MediaHashing(
         limits: node.settings.decodeLimits, maxPixelsPerInputByte: node.settings.maxPixelsPerInputByte,
         pool: pool ?? HashingPool(limits: node.settings.hashing))

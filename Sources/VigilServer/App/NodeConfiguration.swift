@@ -38,8 +38,13 @@ import VigilMedia
 /// | `filing.interval-seconds` | `VIGIL_FILING_INTERVAL_SECONDS` | 5: how often due filings are sent |
 /// | `filing.status-interval-seconds` | `VIGIL_FILING_STATUS_INTERVAL_SECONDS` | 300: how often a filed report's status is read again |
 /// | `fetch.allowed-hosts` | `VIGIL_FETCH_ALLOWED_HOSTS` (comma-separated) | none |
-/// | `fetch.max-bytes` | `VIGIL_FETCH_MAX_BYTES` | `http.max-body-bytes` |
-/// | `fetch.timeout-seconds` | `VIGIL_FETCH_TIMEOUT_SECONDS` | 10 |
+/// | `fetch.allow-private` | `VIGIL_FETCH_ALLOW_PRIVATE` | false: names resolving to loopback, private or link-local addresses are refused (metadata, multicast and reserved ones always are) |
+/// | `fetch.max-bytes` | `VIGIL_FETCH_MAX_BYTES` | 100 MiB (HMA's default) |
+/// | `fetch.timeout-seconds` | `VIGIL_FETCH_TIMEOUT_SECONDS` | 30: the whole fetch, redirects and body included |
+/// | `fetch.max-redirects` | `VIGIL_FETCH_MAX_REDIRECTS` | 5 (each checked again; 0: none followed) |
+/// | `fetch.max-concurrent` | `VIGIL_FETCH_MAX_CONCURRENT` | 8 fetches at once on the node (then 503 `fetch_busy`) |
+/// | `fetch.max-concurrent-per-origin` | `VIGIL_FETCH_MAX_CONCURRENT_PER_ORIGIN` | 4 fetches at once from one scheme, host and port (then 429 `fetch_origin_busy`) |
+/// | `webhooks.allow-private` | `VIGIL_WEBHOOKS_ALLOW_PRIVATE` | false: webhooks to loopback, private or link-local addresses are refused |
 /// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 50,000,000 |
 /// | `decode.max-pixels-per-byte` | `VIGIL_DECODE_MAX_PIXELS_PER_BYTE` | 100,000 (then 422 `decompression_bomb`) |
 /// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
@@ -145,17 +150,7 @@ public struct NodeConfiguration: Sendable {
         }
         guard server.maxBodyBytes > 0 else { throw ConfigurationError(key: "http.max-body-bytes", problem: "must be positive") }
 
-        server.urlFetch.allowedHosts = try await Self.value(reader, "fetch.allowed-hosts", default: []) {
-            try await reader.fetchStringArray(forKey: $0)
-        }
-        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        server.urlFetch.maxBytes = try await Self.value(reader, "fetch.max-bytes", default: server.maxBodyBytes) {
-            try await reader.fetchInt(forKey: $0)
-        }
-        guard server.urlFetch.maxBytes > 0 else { throw ConfigurationError(key: "fetch.max-bytes", problem: "must be positive") }
-        let timeout = try await Self.value(reader, "fetch.timeout-seconds", default: 10.0) { try await reader.fetchDouble(forKey: $0) }
-        guard timeout > 0, timeout <= 600 else { throw ConfigurationError(key: "fetch.timeout-seconds", problem: "must be between 0 and 600") }
-        server.urlFetch.timeout = .milliseconds(Int64(timeout * 1000))
+        try await readFetch(reader)
 
         server.decodeLimits.maxPixels = try await Self.value(reader, "decode.max-pixels", default: server.decodeLimits.maxPixels) {
             try await reader.fetchInt(forKey: $0)

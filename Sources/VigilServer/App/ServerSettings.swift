@@ -1,4 +1,5 @@
 public import VigilCentre
+public import VigilDomain
 public import VigilMatching
 public import VigilMedia
 
@@ -33,6 +34,12 @@ public struct ServerSettings: Sendable {
     public var decodeLimits: DecodeLimits
     /// Which URLs content may be fetched from (none by default).
     public var urlFetch: URLFetchPolicy
+    /// Which addresses webhooks may be delivered to: public ones, and loopback, private and
+    /// link-local ones only with `webhooks.allow-private` (see ``DeliveryWorker``).
+    public var webhookAddresses = AddressPolicy(setting: "webhooks.allow-private")
+    /// How host names become addresses for fetches and webhooks (the system's resolver; tests
+    /// point names at any address with their own).
+    public var hostResolver: any HostResolver = SystemHostResolver()
     /// Whether `POST /v1/match/hash` takes the direct path (see `MatchHashFastPath`; same
     /// answers, less work per request). When false it goes through the generated route like
     /// every other operation, which the tests compare it with.

@@ -16,7 +16,9 @@ struct V1Handler: APIProtocol {
         let uploads = UploadReader(limit: node.settings.maxBodyBytes)
         let service = ListService(node: node)
         lists = ListsController(store: node.store, service: service, clock: node.clock)
-        actions = ActionsController(store: node.store, engine: node.engine, service: service, filesReports: node.settings.filing != nil)
+        actions = ActionsController(
+            store: node.store, engine: node.engine, service: service, filesReports: node.settings.filing != nil,
+            webhookAddresses: node.settings.webhookAddresses)
         exchange = ExchangeController(store: node.store, service: service)
         matching = MatchingController(
             matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher,

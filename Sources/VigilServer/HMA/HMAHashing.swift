@@ -25,11 +25,47 @@ extension HMAController {
     }
 
     /// Fetches `url` under the node's URL policy (off unless hosts are allowed: 403) and hashes it
-    /// as HMA's `content_type` (`photo` unless given; Vigil does not read the fetched Content-Type).
+    /// as HMA's `content_type`: the one given, or, as HMA reads it, the response's `Content-Type`
+    /// (`image/…` a photo, `video/…` a video; anything else is 400 before the body is read).
+    /// Refused URLs are 400 `Invalid or unsafe URL provided`, failed fetches 400 `Failed to fetch
+    /// URL`, each with the problem named; a body over the limit is 413 `Content too large`.
     func hmaHashURL(_ url: String, contentType: String?, types: String?) async throws -> [String: String] {
-        let name = contentType ?? "photo"
-        guard HMASignalTypes.contentTypes.contains(where: { $0.name == name }) else { throw HMAError.badRequest("no such content_type: '\(name)'") }
-        return try await hmaHash(MultipartPart(name: name, filename: nil, body: try await fetcher.fetch(url)), types: types)
+        if let contentType, !HMASignalTypes.contentTypes.contains(where: { $0.name == contentType }) {
+            throw HMAError.badRequest("no such content_type: '\(contentType)'")
+        }
+        guard fetcher.isEnabled else {
+            throw HMAError(.forbidden, "fetching by URL is off on this node; start it with --allow-url-host HOST")
+        }
+        let fetched: FetchedContent
+        do {
+            fetched = try await fetcher.content(at: url) { served in
+                if contentType == nil { _ = try Self.contentType(served: served) }
+            }
+        } catch let error as OutboundError {
+            throw Self.hmaError(error)
+        }
+        let name = try contentType ?? Self.contentType(served: fetched.contentType)
+        return try await hmaHash(MultipartPart(name: name, filename: nil, body: fetched.bytes), types: types)
+    }
+
+    /// HMA's content type for a served `Content-Type`: `photo` for images, `video` for videos.
+    static func contentType(served: String?) throws -> String {
+        let served = served ?? ""
+        if served.lowercased().hasPrefix("image") { return "photo" }
+        if served.lowercased().hasPrefix("video") { return "video" }
+        throw HMAError.badRequest(
+            "unsupported url ContentType: '\(served)', if you know the expected type, provide it with the content_type query param")
+    }
+
+    /// HMA's answer for a refused or failed fetch.
+    static func hmaError(_ error: OutboundError) -> HMAError {
+        switch error.underlying {
+        case .invalidURL, .hostNotAllowed, .addressRefused: HMAError.badRequest("Invalid or unsafe URL provided: \(error)")
+        case .tooLarge: HMAError(.contentTooLarge, "Content too large")
+        case .nodeBusy: HMAError(.serviceUnavailable, error.description, headers: [.retryAfter: "1"])
+        case .originBusy: HMAError(.tooManyRequests, error.description, headers: [.retryAfter: "1"])
+        default: HMAError.badRequest("Failed to fetch URL: \(error)")
+        }
     }
 
     /// The single uploaded file of a multipart request, by HMA's rules: one file, under a field

@@ -91,6 +91,18 @@ let package = Package(
             dependencies: ["VigilDomain", "VigilHex"],
             swiftSettings: swiftSettings
         ),
+        // The HTTP clients of Meta ThreatExchange, NCMEC hash sharing and StopNCII (the protocols
+        // themselves, without I/O, are in VigilExchange).
+        .target(
+            name: "VigilExchangeClients",
+            dependencies: [
+                "VigilExchange", "VigilDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "VigilStore",
             dependencies: [
@@ -244,6 +256,19 @@ let package = Package(
         .testTarget(
             name: "VigilExchangeTests",
             dependencies: ["VigilTestSupport", "VigilExchange", "VigilDomain"],
+            swiftSettings: swiftSettings
+        ),
+        // Each exchange client against a local emulator of its service (Hummingbird servers started by the tests).
+        .testTarget(
+            name: "VigilExchangeClientsTests",
+            dependencies: [
+                "VigilExchangeClients", "VigilExchange", "VigilDomain", "VigilTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -75,6 +75,49 @@ struct HMAParityTests {
         }
     }
 
+    /// Many clients adding two-signal content at once (their writes share group commits): each
+    /// gets its own content with exactly its own signals.
+    @Test func concurrentContentStaysApart() async throws {
+        let node = try await TestNode.make()
+        try await node.application.test(.router) { client in
+            try await HMACompatibilityTests.createBank(client, node, "MANY")
+            var generator = SplitMix64(seed: 12)
+            let items = (0..<24).map { _ in
+                (
+                    pdq: (0..<64).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined(),
+                    md5: (0..<32).map { _ in String(Int.random(in: 0..<16, using: &generator), radix: 16) }.joined()
+                )
+            }
+            let ids = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+                for (index, item) in items.enumerated() {
+                    group.addTask {
+                        var id = -1
+                        try await client.execute(
+                            uri: "/c/bank/MANY/signal", method: .post, headers: node.headers(.curate),
+                            body: jsonBody(["pdq": item.pdq, "video_md5": item.md5])
+                        ) {
+                            #expect($0.status == .ok)
+                            id = $0.json["id"] as? Int ?? -1
+                        }
+                        return (index, id)
+                    }
+                }
+                var ids = Array(repeating: -1, count: items.count)
+                for try await (index, id) in group { ids[index] = id }
+                return ids
+            }
+            #expect(Set(ids).count == items.count && !ids.contains(-1))
+            for (item, id) in zip(items, ids) {
+                try await client.execute(uri: "/c/bank/MANY/content/\(id)?include_signals=true", method: .get, headers: node.headers(.curate)) {
+                    #expect($0.json["signals"] as? [String: String] == ["pdq": item.pdq, "video_md5": item.md5])
+                }
+                try await client.execute(uri: "/m/raw_lookup?signal_type=video_md5&signal=\(item.md5)", method: .get, headers: node.headers(.match)) {
+                    #expect($0.json["matches"] as? [Int] == [id])
+                }
+            }
+        }
+    }
+
     @Test func metadataRoundTrips() async throws {
         let node = try await TestNode.make()
         try await node.application.test(.router) { client in

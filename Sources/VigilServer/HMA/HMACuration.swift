@@ -59,7 +59,8 @@ extension HMAController {
             do throws(StoreError) {
                 updated = try await service.updateList(named: name, update, by: Self.actor(context))
             } catch {
-                // HMA answers a taken name as it does on create.
+                // A taken name is 403 as on create (HMA itself answers this rename 500: its
+                // IntegrityError escapes the handler).
                 switch error {
                 case .listExists: throw HMAError(.forbidden, "Bank already exists")
                 case .invalid: throw HMAError.badRequest(error.message)

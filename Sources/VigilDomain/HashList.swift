@@ -91,12 +91,19 @@ public struct IndicatorRecord: Sendable, Codable, Hashable {
     public var action: Action
     /// Where it came from.
     public var provenance: Provenance
+    /// Added records of one write with the same key are one piece of content (HMA's content item
+    /// with several signals, say a video's MD5 and SHA-256): the store gives them one content id,
+    /// the first one's entry id. `nil`: the entry is content of its own.
+    public var contentKey: String?
 
     /// Creates a record; `value` must already be normalised (see ``SignalType/normalise(_:)``).
-    public init(type: SignalType, value: String, action: Action = .add, provenance: Provenance = Provenance()) {
+    public init(
+        type: SignalType, value: String, action: Action = .add, provenance: Provenance = Provenance(), contentKey: String? = nil
+    ) {
         self.type = type
         self.value = value
         self.action = action
         self.provenance = provenance
+        self.contentKey = contentKey
     }
 }

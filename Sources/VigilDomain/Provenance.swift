@@ -15,11 +15,15 @@ public struct Provenance: Sendable, Codable, Hashable {
     public var confirmedAt: String?
     /// Free text.
     public var note: String?
+    /// The submitter's own metadata about the item, a JSON object as text (HMA's `content_uri`,
+    /// `json` and `collab`); stored and answered as given.
+    public var metadata: String?
 
     /// Creates a provenance record; every field is optional.
     public init(
         sourceOrganisation: String? = nil, sourceItemId: String? = nil, submittedBy: String? = nil,
-        confirmedBy: String? = nil, decisionReference: String? = nil, confirmedAt: String? = nil, note: String? = nil
+        confirmedBy: String? = nil, decisionReference: String? = nil, confirmedAt: String? = nil, note: String? = nil,
+        metadata: String? = nil
     ) {
         self.sourceOrganisation = sourceOrganisation
         self.sourceItemId = sourceItemId
@@ -28,12 +32,15 @@ public struct Provenance: Sendable, Codable, Hashable {
         self.decisionReference = decisionReference
         self.confirmedAt = confirmedAt
         self.note = note
+        self.metadata = metadata
     }
 
     /// The longest note accepted, in bytes of UTF-8.
     public static let maxNoteLength = 4096
     /// The longest value accepted in the other fields, in bytes of UTF-8.
     public static let maxFieldLength = 1024
+    /// The longest metadata accepted, in bytes of UTF-8.
+    public static let maxMetadataLength = 65_536
 
     /// Checks the fields' lengths in bytes of UTF-8 (a provenance record is metadata, not a
     /// document). Bytes, not characters: one `Character` (a letter with any number of combining
@@ -50,6 +57,9 @@ public struct Provenance: Sendable, Codable, Hashable {
         }
         if let bytes = note?.utf8.count, bytes > Self.maxNoteLength {
             throw .tooLong(field: "note", length: bytes, limit: Self.maxNoteLength)
+        }
+        if let bytes = metadata?.utf8.count, bytes > Self.maxMetadataLength {
+            throw .tooLong(field: "metadata", length: bytes, limit: Self.maxMetadataLength)
         }
     }
 }

@@ -37,9 +37,16 @@ public struct StoredEntry: Sendable, Codable, Hashable {
     public var createdAt: String
     /// When it was deleted (a tombstone), if it was.
     public var deletedAt: String?
+    /// The id of the content it is a signal of, when it was added with other signals of the same
+    /// content (see ``IndicatorRecord/contentKey``) and is not the first of them; `nil` otherwise.
+    public var contentId: Int64? = nil
 }
 
 extension StoredEntry {
+    /// The id of the content the entry is a signal of: the first entry's id of those added as
+    /// one content (HMA's `bank_content_id`), its own id otherwise.
+    public var content: Int64 { contentId ?? id }
+
     /// `disabledUntil` as a date (RFC 3339, with or without fractional seconds).
     public var disabledUntilDate: Date? {
         guard let disabledUntil else { return nil }

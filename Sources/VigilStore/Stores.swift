@@ -30,6 +30,9 @@ public protocol ListStore: Sendable {
     func editEntry(_ id: Int64, inList name: String, _ edit: EntryEdit) async throws(StoreError) -> StoredEntry
     /// Live entries of a list, in id order, after `afterId`, at most `limit`.
     func entries(ofList name: String, afterId: Int64, limit: Int) async throws(StoreError) -> [StoredEntry]
+    /// The live entries of one content (``StoredEntry/content``) in a list, in id order: the
+    /// signals of an HMA content item. Empty when the list holds no such content.
+    func entries(ofContent content: Int64, inList listId: Int64) async throws(StoreError) -> [StoredEntry]
     /// Entries by id (deleted ones included), for provenance in match answers. A hot path: it does
     /// not go through the unit of work.
     func entries(ids: [Int64]) async throws(StoreError) -> [Int64: StoredEntry]

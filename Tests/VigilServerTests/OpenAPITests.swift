@@ -278,7 +278,7 @@ struct OpenAPITests {
                 object($0, "properties", "member_states")?["minItems"] as? Int == 1 && ($0["required"] as? [String]) == ["member_states"]
             })
         #expect(classes.contains { object($0, "properties", "member_states")?["maxItems"] as? Int == 0 })
-        // HMA: one file part, flags read as HMA reads them (any string; true, 1 or yes).
+        // HMA: one file part, flags read as HMA reads them (any string: pydantic's booleans, 422 otherwise).
         let upload = try #require(object(components["requestBodies"], "HMAUpload", "content", "multipart/form-data", "schema"))
         #expect((upload["oneOf"] as? [[String: [String]]])?.map { $0["required"] ?? [] } == [["photo"], ["video"]])
         for (method, path, flag) in [("get", "/m/raw_lookup", "include_distance"), ("post", "/m/lookup", "bypass_coinflip")] {
@@ -286,7 +286,8 @@ struct OpenAPITests {
             let parameter = parameters.compactMap { $0 as? [String: Any] }.first { $0["name"] as? String == flag }
             #expect(object(parameter, "schema")?["type"] as? String == "string", "\(path) \(flag)")
         }
-        #expect(HMAController.flag("YES") && HMAController.flag("1") && !HMAController.flag("maybe"))
+        #expect(try HMAFields.bool("YES", field: "f") && HMAFields.bool("1", field: "f") && !HMAFields.bool("off", field: "f"))
+        #expect(throws: HMAValidationError.self) { try HMAFields.bool("maybe", field: "f") }
         // CyberTipline report ids start at 1 (the server refuses 0).
         for path in ["/ispws/finish", "/ispws/retract"] {
             let id = object(operation("post", path), "requestBody", "content", "application/x-www-form-urlencoded", "schema", "properties", "id")

@@ -15,6 +15,43 @@ struct StoreContractTests {
 
     static let secret = "a-webhook-secret-of-some-length"
 
+    /// Records with one content key are one content (HMA's content item with several signals):
+    /// one content id, the first entry's, read back together; metadata kept as given.
+    @Test(arguments: StoreFactory.all)
+    func contentKeysGroupEntries(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
+        let list = try await store.createList(HashList(name: "content", kind: .internal))
+        let other = try await store.createList(HashList(name: "other", kind: .internal))
+        let metadata = #"{"content_uri":"https://example.com/1","json":{"a":[1]}}"#
+        let provenance = Provenance(sourceItemId: "ext-1", metadata: metadata)
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e"
+        let ids = try await store.apply(
+            [
+                IndicatorRecord(type: .pdq, value: Self.pdq(1), provenance: provenance, contentKey: "a"),
+                IndicatorRecord(type: .pdq, value: Self.pdq(2)),
+                IndicatorRecord(type: .md5, value: md5, provenance: provenance, contentKey: "a"),
+                IndicatorRecord(type: .sha256, value: Self.pdq(3), contentKey: "b"),
+            ], toList: "content")
+        #expect(ids.count == 4)
+        let read = try await store.entries(ids: ids)
+        #expect(ids.map { read[$0]?.content } == [ids[0], ids[1], ids[0], ids[3]])
+        #expect(read[ids[0]]?.contentId == nil && read[ids[2]]?.contentId == ids[0])
+        #expect(read[ids[2]]?.provenance == provenance)
+        #expect(try await store.entries(ofContent: ids[0], inList: list.id).map(\.id) == [ids[0], ids[2]])
+        #expect(try await store.entries(ofContent: ids[3], inList: list.id).map(\.id) == [ids[3]])
+        // A later signal's own id is not a content; nor is a content found in another list.
+        #expect(try await store.entries(ofContent: ids[2], inList: list.id).isEmpty)
+        #expect(try await store.entries(ofContent: ids[0], inList: other.id).isEmpty)
+        // A deleted signal leaves the content's others.
+        try await store.removeEntry(ids[0], fromList: "content")
+        #expect(try await store.entries(ofContent: ids[0], inList: list.id).map(\.id) == [ids[2]])
+        // Keys group within one write only, also across the PostgreSQL store's batches of 1,000.
+        let many = (0..<1_001).map { IndicatorRecord(type: .pdq, value: Self.pdq(100 + $0), contentKey: "a") }
+        let manyIds = try await store.apply(many, toList: "content")
+        #expect(try await store.entries(ofContent: manyIds[0], inList: list.id).count == 1_001)
+        #expect(try await store.entries(ids: [manyIds[1_000]])[manyIds[1_000]]?.content == manyIds[0])
+    }
+
     @Test(arguments: StoreFactory.all)
     func listsEntriesAndTheFeed(_ factory: StoreFactory) async throws {
         let clock = ManualClock()

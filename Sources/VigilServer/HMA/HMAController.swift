@@ -7,10 +7,10 @@
 // other `/c/…` route needs `curate`; `admin` passes every check.
 //
 // Mapping: an HMA bank is a Vigil list (created with kind `internal`); an HMA bank content item is
-// a Vigil entry, and `bank_content_id` is the entry id. A Vigil entry holds one signal, so adding
-// several signals at once creates one entry per signal and answers the first entry's id.
-// HMA signal type names map onto Vigil's: `pdq` → pdq, `video_md5` (or `md5`) → md5, `sha256`
-// → sha256 (a Vigil extension). A bank's `matching_enabled_ratio` is the list's enabled ratio
+// one or more Vigil entries, one per signal, added together as one content (the first entry's id
+// is the content's `bank_content_id`, which every signal's lookup answers; deleting or editing the
+// content changes every signal). HMA signal type names map onto Vigil's: `pdq` → pdq, `video_md5`
+// (or `md5`) → md5, `video_sha256` (python-threatexchange's name; or `sha256`) → sha256. A bank's `matching_enabled_ratio` is the list's enabled ratio
 // (0 when the list's kill switch is off). Errors are HMA's `{"message": "…"}` with its status.
 //
 // `url=` (hash, lookup, add content) fetches under the node's URL policy: off unless the node was
@@ -20,7 +20,8 @@
 // the content type (`photo`, `video`), as HMA expects.
 //
 // Signal type settings are stored and reported as HMA does (a negative enabled_ratio disables a
-// type). Not available: HMA's exchange configuration (answered 501 where HMA has the route).
+// type). Fields HMA validates with pydantic models are checked the same way and answered 422 with
+// pydantic's list of problems. HMA's OpenAPI document is at `/openapi/openapi.json` (open).
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -56,6 +57,13 @@ struct HMAController: Sendable {
         }
         router.get("/status/live") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain"], body: .init(byteBuffer: ByteBuffer(string: "I-AM-ALIVE")))
+        }
+        let document = HMAOpenAPI.document()
+        router.get("/openapi/openapi.json") { request, context -> Response in
+            guard let document else {
+                return try HMAError(.internalServerError, "the embedded OpenAPI document could not be read").response(from: request, context: context)
+            }
+            return try document.response()
         }
         let base = router.group().add(middleware: HMAErrorMiddleware()).add(middleware: authentication)
         addHashing(to: AuthorisedRoutes(group: base.group("h"), authoriser: authoriser))

@@ -16,13 +16,16 @@ extension HMAController {
             try Self.bankConfig(try await hmaBank(try context.parameters.require("name"))).response()
         }
         curate.on(.post, "banks", "hmaCreateBank") { request, context -> Response in
-            let body = try await hmaJSON(request)
-            guard case .object(let fields) = body, let name = fields["name"]?.string else { throw HMAError.badRequest("name is required") }
+            // HMA's BankCreateRequest: enabled_ratio defaults to 1.0, so `enabled` counts only
+            // when enabled_ratio is given as null.
+            let fields = try HMAFields.object(try await hmaJSON(request, invalidIsNull: true), model: "BankCreateRequest")
+            try HMAFields.checkBody(fields, types: ["name": .string, "enabled_ratio": .number, "enabled": .bool], required: ["name"])
+            guard let name = fields["name"]?.string else { throw HMAError.badRequest("name is required") }
             try Self.checkBankName(name)
             var ratio = 1.0
-            if let given = Self.number(fields["enabled_ratio"]) {
+            if let given = HMAFields.number(fields["enabled_ratio"]) {
                 ratio = given
-            } else if case .bool(let enabled) = fields["enabled"] {
+            } else if fields["enabled_ratio"] == .null, let enabled = HMAFields.bool(fields["enabled"]) {
                 ratio = enabled ? 1 : 0
             }
             let created: StoredList
@@ -37,19 +40,18 @@ extension HMAController {
         curate.on(.put, "bank/:name", "hmaUpdateBank") { request, context -> Response in
             let name = try context.parameters.require("name")
             let current = try await hmaBank(name, notFound: "Bank not found")
-            guard case .object(let fields) = try await hmaJSON(request) else {
-                throw HMAError.badRequest("this endpoint expects a json object payload")
-            }
+            let fields = try HMAFields.object(try await hmaJSON(request, invalidIsNull: true), model: "BankUpdateRequest")
+            try HMAFields.checkBody(fields, types: ["name": .string, "enabled_ratio": .number, "enabled": .bool])
             var update = ListUpdate()
             if let newName = fields["name"]?.string, newName != current.list.name {
                 try Self.checkBankName(newName)
                 update.name = newName
             }
-            if case .bool(let enabled) = fields["enabled"] {
+            if let enabled = HMAFields.bool(fields["enabled"]) {
                 update.enabledRatio = enabled ? 1 : 0
                 update.enabled = true
             }
-            if let ratio = Self.number(fields["enabled_ratio"]) {
+            if let ratio = HMAFields.number(fields["enabled_ratio"]) {
                 update.enabledRatio = ratio
                 update.enabled = true
             }
@@ -57,7 +59,8 @@ extension HMAController {
             do throws(StoreError) {
                 updated = try await service.updateList(named: name, update, by: Self.actor(context))
             } catch {
-                // HMA answers a taken name as it does on create.
+                // A taken name is 403 as on create (HMA itself answers this rename 500: its
+                // IntegrityError escapes the handler).
                 switch error {
                 case .listExists: throw HMAError(.forbidden, "Bank already exists")
                 case .invalid: throw HMAError.badRequest(error.message)
@@ -77,53 +80,59 @@ extension HMAController {
         }
         curate.on(.get, "bank/:name/content/:id", "hmaContent") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
-            let entry = try await hmaEntry(try context.parameters.require("id"), in: bank)
+            let entries = try await hmaContent(try context.parameters.require("id"), in: bank)
+            // HMA reads these two as the text "true" (any case), not as pydantic booleans.
             let query = request.uri.queryParameters
             return try Self.content(
-                entry, bank: bank, signals: Self.flag(query.get("include_signals")),
-                metadata: query.get("include_metadata")?.lowercased() != "false"
+                entries, bank: bank, signals: (query.get("include_signals") ?? "false").lowercased() == "true",
+                metadata: (query.get("include_metadata") ?? "true").lowercased() == "true"
             ).response()
         }
         curate.on(.put, "bank/:name/content/:id", "hmaUpdateContent") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
-            var entry = try await hmaEntry(try context.parameters.require("id"), in: bank)
-            guard case .object(let fields) = try await hmaJSON(request) else {
-                throw HMAError.badRequest("this endpoint expects a json object payload")
-            }
+            var entries = try await hmaContent(try context.parameters.require("id"), in: bank)
+            // As HMA: only an object's `disable_until_ts` and `note` change anything.
+            var fields: [String: HMAValue] = [:]
+            if case .object(let body) = try await hmaJSON(request) { fields = body }
             var edit = EntryEdit()
+            if let raw = fields["disable_until_ts"] {
+                let seconds = try Self.integer(raw)
+                guard seconds >= 0 else { throw HMAError.badRequest("disable_until_ts must be a non-negative integer") }
+                guard Double(seconds) <= node.clock.now().timeIntervalSince1970 + 5 * 365 * 86_400 else {
+                    throw HMAError.badRequest("disable_until_ts must be less than 5 years in the future")
+                }
+                edit.disabledUntil = .some(HMADisableUntil.date(seconds))
+            }
             if fields["note"] != nil {
                 edit.note = .some(try Self.note(fields["note"]))
             }
-            if let raw = fields["disable_until_ts"] {
-                guard let seconds = Self.number(raw), seconds >= 0, seconds == seconds.rounded() else {
-                    throw HMAError.badRequest("disable_until_ts must be a non-negative integer")
-                }
-                guard seconds <= node.clock.now().timeIntervalSince1970 + 5 * 365 * 86_400 else {
-                    throw HMAError.badRequest("disable_until_ts must be less than 5 years in the future")
-                }
-                // HMA's 1 (any time in the past, in effect) means enabled.
-                edit.disabledUntil = .some(seconds <= 1 ? nil : Date(timeIntervalSince1970: seconds))
-            }
             if edit != EntryEdit() {
-                let id = entry.id
                 let change = edit
-                entry = try await storeCall { () async throws(StoreError) in
-                    try await service.editEntry(id, inList: bank.list.name, change, by: Self.actor(context))
+                var edited: [StoredEntry] = []
+                for entry in entries {
+                    let id = entry.id
+                    edited.append(
+                        try await storeCall { () async throws(StoreError) in
+                            try await service.editEntry(id, inList: bank.list.name, change, by: Self.actor(context))
+                        })
                 }
+                entries = edited
             }
-            return try Self.content(entry, bank: bank, signals: false, metadata: true).response()
+            return try Self.contentConfig(entries, bank: bank).response()
         }
         curate.on(.delete, "bank/:name/content/:id", "hmaDeleteContent") { _, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
             guard let id = Int64(try context.parameters.require("id")) else { throw HMAError.notFound("content not found") }
-            var deleted: Int64 = 1
-            do throws(StoreError) {
-                try await service.removeEntry(id, fromList: bank.list.name, by: Self.actor(context))
-            } catch {
-                guard case .entryNotFound = error else { throw HMAError(.internalServerError, error.description) }
-                deleted = 0
+            let entries = try await storeCall { () async throws(StoreError) in try await store.entries(ofContent: id, inList: bank.id) }
+            // Every signal of the content goes; HMA counts the content item once.
+            for entry in entries {
+                do throws(StoreError) {
+                    try await service.removeEntry(entry.id, fromList: bank.list.name, by: Self.actor(context))
+                } catch {
+                    guard case .entryNotFound = error else { throw HMAError(.internalServerError, error.description) }
+                }
             }
-            return try HMAValue.object(["deleted": .int(deleted)]).response()
+            return try HMAValue.object(["deleted": .int(entries.isEmpty ? 0 : 1)]).response()
         }
         curate.on(.post, "bank/:name/content", "hmaAddContent") { request, context -> Response in
             let bank = try await hmaBank(try context.parameters.require("name"))
@@ -133,7 +142,7 @@ extension HMAController {
                 var fields: [String: HMAValue] = [:]
                 if case .object(let body) = try await hmaJSON(request, emptyIsNull: true) { fields = body }
                 var provenance = Provenance(submittedBy: context.principal?.organisation, note: try Self.note(fields["note"]))
-                provenance.sourceItemId = try Self.contentId(fields["metadata"] ?? .null)
+                try HMAContentMetadata.parse(fields["metadata"] ?? .null)?.write(to: &provenance)
                 let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
                 return try await hmaAdd(hashes, to: bank, provenance: provenance, actor: Self.actor(context))
             }
@@ -147,7 +156,7 @@ extension HMAController {
                 guard let metadata = try? JSONDecoder().decode(HMAValue.self, from: Data(raw.utf8)) else {
                     throw HMAError.badRequest("metadata form field must be valid JSON")
                 }
-                provenance.sourceItemId = try Self.contentId(metadata)
+                try HMAContentMetadata.parse(metadata)?.write(to: &provenance)
             }
             return try await hmaAdd(hashes, to: bank, provenance: provenance, actor: Self.actor(context))
         }
@@ -218,18 +227,43 @@ extension HMAController {
         guard valid else { throw HMAError.badRequest("Bank names must be UPPER_WITH_UNDERSCORE") }
     }
 
-    /// A bank content item in HMA's shape (`disable_until_ts` 1 when enabled, as HMA writes it).
-    static func content(_ entry: StoredEntry, bank: StoredList, signals: Bool, metadata: Bool) -> HMAValue {
+    /// A bank content item (its entries, one per signal) as HMA's GET answers it.
+    static func content(_ entries: [StoredEntry], bank: StoredList, signals: Bool, metadata: Bool) -> HMAValue {
+        guard let first = entries.first else { return .null }
         var answer: [String: HMAValue] = [
-            "id": .int(entry.id), "disable_until_ts": .int(entry.disabledUntilDate.map { Int64($0.timeIntervalSince1970) } ?? 1),
-            "original_media_uri": .null, "bank": Self.bankConfig(bank),
+            "id": .int(first.content), "disable_until_ts": .int(HMADisableUntil.seconds(first)), "original_media_uri": .null,
+            "bank": Self.bankConfig(bank),
         ]
-        if signals { answer["signals"] = .object([HMASignalNames.name(of: entry.type): .string(entry.value)]) }
-        if metadata, let contentId = entry.provenance.sourceItemId {
-            answer["metadata"] = .object(["content_id": .string(contentId)])
+        if signals {
+            answer["signals"] = .object(Dictionary(entries.map { (HMASignalNames.name(of: $0.type), HMAValue.string($0.value)) }) { a, _ in a })
         }
-        if let note = entry.provenance.note { answer["note"] = .string(note) }
+        if metadata, let stored = HMAContentMetadata(first.provenance) { answer["metadata"] = stored.answer }
+        if let note = first.provenance.note { answer["note"] = .string(note) }
         return .object(answer)
+    }
+
+    /// A bank content item as HMA's `PUT …/content/{id}` answers it (its stored configuration).
+    static func contentConfig(_ entries: [StoredEntry], bank: StoredList) -> HMAValue {
+        guard let first = entries.first else { return .null }
+        return .object([
+            "id": .int(first.content), "disable_until_ts": .int(HMADisableUntil.seconds(first)), "original_media_uri": .null,
+            "bank": Self.bankConfig(bank), "collab_metadata": .object([:]), "note": first.provenance.note.map(HMAValue.string) ?? .null,
+            "user_metadata": HMAContentMetadata(first.provenance)?.stored ?? .null,
+        ])
+    }
+
+    /// An integer as HMA's `str_to_type(…, int)` reads one: a JSON number (a fraction is cut off)
+    /// or its text; anything else is 400 `Invalid int: '…'`.
+    static func integer(_ value: HMAValue) throws -> Int64 {
+        switch value {
+        case .int(let number): return number
+        case .double(let number) where number.isFinite && abs(number) < 9e18: return Int64(number.rounded(.towardZero))
+        case .string(let text):
+            if let number = Int64(text.trimmingCharacters(in: .whitespaces)) { return number }
+            throw HMAError.badRequest("Invalid int: '\(text)'")
+        case .bool(let flag): return flag ? 1 : 0
+        default: throw HMAError.badRequest("Invalid int: '\(value)'")
+        }
     }
 
     static func number(_ value: HMAValue?) -> Double? {
@@ -251,17 +285,6 @@ extension HMAController {
         }
     }
 
-    /// Checks HMA content metadata (`content_id`, `content_uri`, `json`, `collab`) and returns its
-    /// `content_id`, which Vigil keeps as the entry's source item id.
-    static func contentId(_ metadata: HMAValue) throws -> String? {
-        if metadata == .null { return nil }
-        guard case .object(let fields) = metadata else { throw HMAError.badRequest("metadata should be a json object") }
-        for key in fields.keys where !["content_id", "content_uri", "json", "collab"].contains(key) {
-            throw HMAError.badRequest("Invalid metadata: unknown field '\(key)'")
-        }
-        return fields["content_id"]?.string
-    }
-
     func hmaBank(_ name: String, notFound: String? = nil) async throws -> StoredList {
         do throws(StoreError) {
             return try await store.list(named: name)
@@ -271,17 +294,16 @@ extension HMAController {
         }
     }
 
-    func hmaEntry(_ idText: String, in bank: StoredList) async throws -> StoredEntry {
+    /// The live entries of one content item of a bank (404 when there is none).
+    func hmaContent(_ idText: String, in bank: StoredList) async throws -> [StoredEntry] {
         guard let id = Int64(idText) else { throw HMAError.notFound("content '\(idText)' not found") }
-        let entries = try await storeCall { () async throws(StoreError) in try await store.entries(ids: [id]) }
-        guard let entry = entries[id], entry.listId == bank.id, entry.deletedAt == nil else {
-            throw HMAError.notFound("content '\(id)' not found")
-        }
-        return entry
+        let entries = try await storeCall { () async throws(StoreError) in try await store.entries(ofContent: id, inList: bank.id) }
+        guard !entries.isEmpty else { throw HMAError.notFound("content '\(id)' not found") }
+        return entries
     }
 
-    /// Adds signals (HMA names → values) to a bank, one entry per signal; answers HMA's
-    /// `{"id": …, "signals": {…}}` with the first entry's id.
+    /// Adds signals (HMA names → values) to a bank as one content item (one entry per signal, one
+    /// content id: the first entry's); answers HMA's `{"id": …, "signals": {…}}`.
     func hmaAdd(_ signals: [String: String], to bank: StoredList, provenance: Provenance, actor: Actor) async throws -> Response {
         guard !signals.isEmpty else { throw HMAError.badRequest("No signals given") }
         do throws(ProvenanceValidationError) { try provenance.validate() } catch { throw HMAError.badRequest(error.description) }
@@ -291,10 +313,10 @@ extension HMAController {
             guard let type = HMASignalNames.signalType(named: name) else { throw HMAError.badRequest("No such signal type \(name)") }
             do throws(SignalValueError) {
                 let normalised = try type.normalise(value)
-                records.append(IndicatorRecord(type: type, value: normalised, provenance: provenance))
+                records.append(IndicatorRecord(type: type, value: normalised, provenance: provenance, contentKey: "hma-content"))
                 added[HMASignalNames.name(of: type)] = .string(normalised)
             } catch {
-                throw HMAError.badRequest("Invalid \(name) signal: \(error.description)")
+                throw HMAError.badRequest("Invalid \(name) signal: \(HMASignalTypes.invalidMessage(type, value))")
             }
         }
         let ids = try await storeCall { () async throws(StoreError) in try await service.apply(records, toList: bank.list.name, by: actor) }
@@ -303,7 +325,9 @@ extension HMAController {
     }
 
     /// The request's JSON body, keys untouched.
-    func hmaJSON(_ request: Request, emptyIsNull: Bool = false) async throws -> HMAValue {
+    /// `invalidIsNull`: a body that is not JSON reads as null (for the routes HMA validates with a
+    /// body model, which answer it 422).
+    func hmaJSON(_ request: Request, emptyIsNull: Bool = false, invalidIsNull: Bool = false) async throws -> HMAValue {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: settings.maxBodyBytes)
@@ -313,6 +337,7 @@ extension HMAController {
         if emptyIsNull, buffer.readableBytes == 0 { return .null }
         guard JSONBodyRule.isUTF8(buffer.readableBytesView) else { throw HMAError.badRequest(JSONBodyRule.notUTF8.message) }
         guard let value = try? JSONDecoder().decode(HMAValue.self, from: Data(buffer.readableBytesView)) else {
+            if invalidIsNull { return .null }
             throw HMAError.badRequest("the body is not valid JSON")
         }
         return value

@@ -10,10 +10,13 @@ import VigilPipeline
 
 // Hashing (`/h`): HMA's hash routes.
 extension HMAController {
+    /// PdqSignal.QUALITY_THRESHOLD: a PDQ hash of lower quality is answered as "".
+    static let pdqQualityThreshold = 50
+
     func addHashing(to hash: AuthorisedRoutes) {
         hash.on(.get, "hash", "hmaHashURL") { request, _ -> Response in
             let query = request.uri.queryParameters
-            guard let url = query.get("url") else { throw HMAError.badRequest("url is required") }
+            let url = try HMAFields.required(["url"], in: HMAFields.pairs(query))[0]
             let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
             return try HMAValue.object(hashes.mapValues(HMAValue.string)).response()
         }
@@ -114,7 +117,11 @@ extension HMAController {
         var hashes: [String: String] = [:]
         for name in wanted {
             switch name {
-            case "pdq": hashes[name] = try await hashing.hash(file.body, dihedral: false).pdq.hash.hex
+            case "pdq":
+                // python-threatexchange's gate: below quality 50 an image is too unreliable to
+                // match on, and HMA answers its PDQ as "" (a lookup or add of it is then refused).
+                let pdq = try await hashing.hash(file.body, dihedral: false).pdq
+                hashes[name] = pdq.quality < Self.pdqQualityThreshold ? "" : pdq.hash.hex
             default: hashes[name] = Hex.encode(Insecure.MD5.hash(data: file.body))
             }
         }

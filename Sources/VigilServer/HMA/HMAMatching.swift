@@ -12,20 +12,23 @@ extension HMAController {
     func addMatching(to match: AuthorisedRoutes) {
         match.on(.get, "raw_lookup", "hmaRawLookup") { request, _ -> Response in
             let query = request.uri.queryParameters
-            guard let signal = query.get("signal") else { throw HMAError.badRequest("signal is required") }
-            guard let typeName = query.get("signal_type") else { throw HMAError.badRequest("signal_type is required") }
+            let pairs = HMAFields.pairs(query)
+            let required = try HMAFields.required(["signal", "signal_type"], in: pairs)
+            let includeDistance = try HMAFields.bool(query.get("include_distance"), field: "include_distance")
             let matches = try await hmaLookup(
-                signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: true, bypassRatio: true)
-            if Self.flag(query.get("include_distance")) {
+                signal: required[0], typeName: required[1], banks: Self.banks(query.get("banks")), raw: true, bypassRatio: true)
+            if includeDistance {
                 return try HMAValue.object(["matches": .array(matches.map(\.hmaPayload))]).response()
             }
-            return try HMAValue.object(["matches": .array(matches.map { .int($0.entry.id) })]).response()
+            return try HMAValue.object(["matches": .array(matches.map { .int($0.entry.content) })]).response()
         }
         match.on(.get, "lookup", "hmaLookup") { request, _ -> Response in
             let query = request.uri.queryParameters
+            // HMA's LookupRequest reads bypass_coinflip as a pydantic boolean (POST reads "true" only).
+            let bypass = try HMAFields.bool(query.get("bypass_coinflip"), field: "bypass_coinflip")
             if let url = query.get("url") {
                 let hashes = try await hmaHashURL(url, contentType: query.get("content_type"), types: query.get("types"))
-                let answer = try await hmaLookupContent(hashes, query: query, echo: hashes.merging(["url": url]) { a, _ in a })
+                let answer = try await hmaLookupContent(hashes, query: query, bypassRatio: bypass, echo: hashes.merging(["url": url]) { a, _ in a })
                 if let only = query.get("signal_type") { return try (answer[only] ?? .object([:])).response() }
                 return try HMAValue.object(answer).response()
             }
@@ -33,8 +36,7 @@ extension HMAController {
                 throw HMAError.badRequest("Either url or both signal and signal_type are required")
             }
             let matches = try await hmaLookup(
-                signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
-                bypassRatio: Self.flag(query.get("bypass_coinflip")))
+                signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false, bypassRatio: bypass)
             try await hmaAct(on: matches, query: ["type": typeName, "value": signal])
             return try Self.byBank(matches).response()
         }
@@ -42,7 +44,7 @@ extension HMAController {
             let query = request.uri.queryParameters
             let upload = try await hmaUpload(request)
             let hashes = try await hmaHash(upload.file, types: query.get("types"))
-            let answer = try await hmaLookupContent(hashes, query: query, echo: hashes)
+            let answer = try await hmaLookupContent(hashes, query: query, bypassRatio: query.get("bypass_coinflip") == "true", echo: hashes)
             return try HMAValue.object(answer).response()
         }
         match.on(.get, "index/status", "hmaIndexStatus") { request, _ -> Response in
@@ -79,11 +81,6 @@ extension HMAController {
             }
             return try HMAValue.object(answer).response()
         }
-    }
-
-    static func flag(_ value: String?) -> Bool {
-        guard let value else { return false }
-        return ["true", "1", "yes"].contains(value.lowercased())
     }
 
     static func banks(_ value: String?) -> Set<String>? {
@@ -130,7 +127,7 @@ extension HMAController {
         }
         let value: String
         do throws(SignalValueError) { value = try type.normalise(signal) } catch {
-            throw HMAError.badRequest("invalid signal: \(error.description)")
+            throw HMAError.badRequest("invalid signal: \(HMASignalTypes.invalidMessage(type, signal))")
         }
         guard engine.isReady else { throw HMAError(.serviceUnavailable, "index not yet ready") }
         var request: MatchRequest
@@ -148,15 +145,15 @@ extension HMAController {
 
     /// Looks up every signal of one piece of content (a file or a fetched URL) with the content's
     /// rollout key, applies the matched lists' actions once, and answers `{signal type: by bank}`.
-    func hmaLookupContent(_ hashes: [String: String], query: FlatDictionary<Substring, Substring>, echo: [String: String]) async throws -> [String:
-        HMAValue]
-    {
+    func hmaLookupContent(
+        _ hashes: [String: String], query: FlatDictionary<Substring, Substring>, bypassRatio: Bool, echo: [String: String]
+    ) async throws -> [String: HMAValue] {
         var answer: [String: HMAValue] = [:]
         var all: [MatchedEntry] = []
         for (typeName, signal) in hashes {
             let matches = try await hmaLookup(
                 signal: signal, typeName: typeName, banks: Self.banks(query.get("banks")), raw: false,
-                bypassRatio: Self.flag(query.get("bypass_coinflip")), rolloutKey: Self.rolloutKey(hashes))
+                bypassRatio: bypassRatio, rolloutKey: Self.rolloutKey(hashes))
             answer[typeName] = Self.byBank(matches)
             all += matches
         }

@@ -1,3 +1,5 @@
+import VigilDomain
+
 /// HMA's content types and its rule for enabled signal types (the names themselves are
 /// `VigilExchange.HMASignalNames`, the one table).
 enum HMASignalTypes {
@@ -8,4 +10,14 @@ enum HMASignalTypes {
 
     /// HMA's content types and the signal types each hashes to.
     static let contentTypes: [(name: String, signals: [String])] = [("photo", ["pdq"]), ("video", ["video_md5"])]
+
+    /// python-threatexchange's message for a value that is not a valid signal of `type` (clients
+    /// match on it): PDQ's "invalid PDQ hash", the digests' "'…' is not a valid MD5 hash".
+    static func invalidMessage(_ type: SignalType, _ value: String) -> String {
+        switch type {
+        case .pdq: "invalid PDQ hash"
+        case .md5: "'\(value)' is not a valid MD5 hash"
+        case .sha256: "'\(value)' is not a valid SHA256 hash"
+        }
+    }
 }

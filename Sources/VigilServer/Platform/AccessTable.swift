@@ -5,7 +5,7 @@ extension AccessPolicy {
     /// The operations every caller may use without a key (health, readiness, the API document,
     /// HMA's liveness checks). They are served outside authentication; a test keeps this set equal
     /// to the operations the OpenAPI document marks `security: []`.
-    public static let openOperations: Set<String> = ["health", "ready", "openAPIDocument", "hmaStatus", "hmaLive"]
+    public static let openOperations: Set<String> = ["health", "ready", "openAPIDocument", "hmaStatus", "hmaLive", "hmaOpenAPI"]
 
     /// The node's authorisation table: every authenticated operation of the OpenAPI document (the
     /// `/v1` API, the HMA routes, `/metrics`) with the scopes the document states and the kinds of

@@ -10,6 +10,7 @@ enum PostgresSchema {
     static let migrations: [(identifier: String, sql: [String])] = [
         ("v1-schema", version1),
         ("v2-centre", version2),
+        ("v3-entry-content", version3),
     ]
 
     /// The advisory lock key every node takes while it migrates (so that nodes starting together
@@ -335,5 +336,14 @@ enum PostgresSchema {
         )
         """,
         "CREATE INDEX item_proposals_by_state ON item_proposals(state, id)",
+    ]
+
+    /// v3 (SQLite's v18): content with several signals (HMA's content item): `content_id` ties an
+    /// entry to the first entry of its content (NULL: the entry is its own content); `metadata`
+    /// keeps the submitter's JSON metadata.
+    static let version3: [String] = [
+        "ALTER TABLE entries ADD COLUMN content_id BIGINT",
+        "ALTER TABLE entries ADD COLUMN metadata TEXT",
+        "CREATE INDEX entries_by_content ON entries(content_id) WHERE content_id IS NOT NULL",
     ]
 }

@@ -30,6 +30,18 @@ extension PostgresStore: ListStore {
         }
     }
 
+    public func entries(ofContent content: Int64, inList listId: Int64) async throws(StoreError) -> [StoredEntry] {
+        try await read { session throws(StoreError) in
+            try session.rows(
+                """
+                SELECT \(unescaped: PostgresTransaction.entryColumns) FROM entries
+                WHERE list_id = \(listId) AND ((id = \(content) AND content_id IS NULL) OR content_id = \(content)) AND deleted_at IS NULL
+                ORDER BY id
+                """
+            ).map(PostgresTransaction.storedEntry)
+        }
+    }
+
     public func entries(ids: [Int64]) async throws(StoreError) -> [Int64: StoredEntry] {
         guard !ids.isEmpty else { return [:] }
         return try await read { session throws(StoreError) in try PostgresTransaction.fetchEntries(session, ids: ids) }

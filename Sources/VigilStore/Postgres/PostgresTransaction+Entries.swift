@@ -15,9 +15,17 @@ extension PostgresTransaction {
         // Adds go in batches: one INSERT … SELECT FROM unnest(…) RETURNING per batch of the same
         // list, with the feed's rows written from the ids it returns.
         var pending: [IndicatorRecord] = []
+        // Content keys: the first entry of each key, and the later entries that belong to it.
+        var contents: [String: Int64] = [:]
+        var members: [Int64: [Int64]] = [:]
         func flush() throws(StoreError) {
             guard !pending.isEmpty else { return }
-            added += try insert(pending, list: list.id)
+            let ids = try insert(pending, list: list.id)
+            for (record, id) in zip(pending, ids) {
+                guard let key = record.contentKey else { continue }
+                if let first = contents[key] { members[first, default: []].append(id) } else { contents[key] = id }
+            }
+            added += ids
             pending.removeAll(keepingCapacity: true)
         }
         for record in records {
@@ -39,6 +47,9 @@ extension PostgresTransaction {
             }
         }
         try flush()
+        for (first, ids) in members.sorted(by: { $0.key < $1.key }) {
+            try session.execute("UPDATE entries SET content_id = \(first) WHERE id = ANY(\(ids))")
+        }
         if removed > 0 {
             try session.execute("UPDATE lists SET live_entries = live_entries - \(removed) WHERE id = \(list.id)")
         }
@@ -57,6 +68,7 @@ extension PostgresTransaction {
         var dr: String?
         var ca: String?
         var n: String?
+        var m: String?
 
         func encode(to encoder: any Encoder) throws {
             var container = encoder.container(keyedBy: CodingKeys.self)
@@ -69,9 +81,10 @@ extension PostgresTransaction {
             try container.encode(dr, forKey: .dr)
             try container.encode(ca, forKey: .ca)
             try container.encode(n, forKey: .n)
+            try container.encode(m, forKey: .m)
         }
 
-        enum CodingKeys: String, CodingKey { case t, v, so, si, sb, cb, dr, ca, n }
+        enum CodingKeys: String, CodingKey { case t, v, so, si, sb, cb, dr, ca, n, m }
     }
 
     /// Inserts entries (in order), their feed rows and the list's new count in one statement;
@@ -81,7 +94,7 @@ extension PostgresTransaction {
             let p = record.provenance
             return EntryRow(
                 t: record.type.rawValue, v: record.value, so: p.sourceOrganisation, si: p.sourceItemId, sb: p.submittedBy, cb: p.confirmedBy,
-                dr: p.decisionReference, ca: p.confirmedAt, n: p.note)
+                dr: p.decisionReference, ca: p.confirmedAt, n: p.note, m: p.metadata)
         }
         let json: String
         do { json = String(decoding: try JSONEncoder().encode(rows), as: UTF8.self) } catch {
@@ -95,11 +108,11 @@ extension PostgresTransaction {
             """
             WITH added AS (
                 INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by,
-                    decision_reference, confirmed_at, note, created_at)
-                SELECT \(list), r.t, r.v, r.so, r.si, r.sb, r.cb, r.dr, r.ca, r.n, \(stamp)
+                    decision_reference, confirmed_at, note, created_at, metadata)
+                SELECT \(list), r.t, r.v, r.so, r.si, r.sb, r.cb, r.dr, r.ca, r.n, \(stamp), r.m
                 FROM ROWS FROM (jsonb_to_recordset(\(json)::jsonb)
-                    AS (t text, v text, so text, si text, sb text, cb text, dr text, ca text, n text)) WITH ORDINALITY
-                    AS r(t, v, so, si, sb, cb, dr, ca, n, o)
+                    AS (t text, v text, so text, si text, sb text, cb text, dr text, ca text, n text, m text)) WITH ORDINALITY
+                    AS r(t, v, so, si, sb, cb, dr, ca, n, m, o)
                 ORDER BY r.o
                 RETURNING id, signal_type, value
             ), fed AS (

@@ -62,22 +62,26 @@ struct PostgresTransaction: StoreTransaction {
     /// The entry columns ``storedEntry(_:)`` reads, in this order.
     static let entryColumns = """
         id, list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by, \
-        decision_reference, confirmed_at, note, disabled_until, created_at, deleted_at
+        decision_reference, confirmed_at, note, disabled_until, created_at, deleted_at, content_id, metadata
         """
 
     static func storedEntry(_ row: PostgresRow) throws(StoreError) -> StoredEntry {
         let (
-            id, listId, typeName, value, organisation, item, submitted, confirmed, decision, confirmedAt, note, disabledUntil, createdAt, deletedAt
+            id, listId, typeName, value, organisation, item, submitted, confirmed, decision, confirmedAt, note, disabledUntil, createdAt, deletedAt,
+            content, metadata
         ) =
             try row.decoded(
-                (Int64, Int64, String, String, String?, String?, String?, String?, String?, String?, String?, String?, String, String?).self)
+                (
+                    Int64, Int64, String, String, String?, String?, String?, String?, String?, String?, String?, String?, String, String?, Int64?,
+                    String?
+                ).self)
         guard let type = SignalType(rawValue: typeName) else { throw .internal("entry \(id) has an unknown signal type") }
         return StoredEntry(
             id: id, listId: listId, type: type, value: value,
             provenance: Provenance(
                 sourceOrganisation: organisation, sourceItemId: item, submittedBy: submitted, confirmedBy: confirmed,
-                decisionReference: decision, confirmedAt: confirmedAt, note: note),
-            disabledUntil: disabledUntil, createdAt: createdAt, deletedAt: deletedAt)
+                decisionReference: decision, confirmedAt: confirmedAt, note: note, metadata: metadata),
+            disabledUntil: disabledUntil, createdAt: createdAt, deletedAt: deletedAt, contentId: content)
     }
 
     static func fetchEntries(_ session: PostgresSession, ids: [Int64]) throws(StoreError) -> [Int64: StoredEntry] {

@@ -177,6 +177,7 @@ public final class SQLiteStore: TransactionalStore {
         registerItemProposalsMigration(&migrator)
         registerOrganisationWebhooksMigration(&migrator)
         registerFilingsMigration(&migrator)
+        registerEntryContentMigration(&migrator)
         return migrator
     }()
 
@@ -271,7 +272,7 @@ public final class SQLiteStore: TransactionalStore {
     /// of decoding a row.
     static let entryColumns = """
         id, list_id, signal_type, value, source_organisation, source_item_id, submitted_by, confirmed_by, \
-        decision_reference, confirmed_at, note, disabled_until, created_at, deleted_at
+        decision_reference, confirmed_at, note, disabled_until, created_at, deleted_at, content_id, metadata
         """
 
     /// An entry from a row of ``entryColumns``.
@@ -281,12 +282,28 @@ public final class SQLiteStore: TransactionalStore {
             id: row[0], listId: row[1], type: type, value: row[3],
             provenance: Provenance(
                 sourceOrganisation: row[4], sourceItemId: row[5], submittedBy: row[6], confirmedBy: row[7],
-                decisionReference: row[8], confirmedAt: row[9], note: row[10]),
-            disabledUntil: row[11], createdAt: row[12], deletedAt: row[13])
+                decisionReference: row[8], confirmedAt: row[9], note: row[10], metadata: row[15]),
+            disabledUntil: row[11], createdAt: row[12], deletedAt: row[13], contentId: row[14])
     }
 }
 
 // MARK: Lists, entries and the change feed
+
+extension SQLiteStore {
+    /// v18: content with several signals (HMA's content item): `content_id` ties an entry to the
+    /// first entry of its content (NULL: the entry is its own content); `metadata` keeps the
+    /// submitter's JSON metadata (``Provenance/metadata``).
+    static func registerEntryContentMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v18-entry-content") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE entries ADD COLUMN content_id INTEGER;
+                    ALTER TABLE entries ADD COLUMN metadata TEXT;
+                    CREATE INDEX entries_by_content ON entries(content_id) WHERE content_id IS NOT NULL;
+                    """)
+        }
+    }
+}
 
 extension SQLiteStore: ListStore {
     public func lists() async throws(StoreError) -> [StoredList] {
@@ -313,6 +330,19 @@ extension SQLiteStore: ListStore {
 
     /// At most this many ids are read with ``entries(ids:)``'s point-read path.
     static let pointReadLimit = 32
+
+    public func entries(ofContent content: Int64, inList listId: Int64) async throws(StoreError) -> [StoredEntry] {
+        try await read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(Self.entryColumns) FROM entries
+                    WHERE list_id = ? AND ((id = ? AND content_id IS NULL) OR content_id = ?) AND deleted_at IS NULL ORDER BY id
+                    """,
+                arguments: [listId, content, content]
+            ).map(Self.storedEntry)
+        }
+    }
 
     public func entries(ids: [Int64]) async throws(StoreError) -> [Int64: StoredEntry] {
         guard !ids.isEmpty else { return [:] }

@@ -104,20 +104,24 @@ struct SQLiteTransaction: StoreTransaction {
             let insert = try db.cachedStatement(
                 sql: """
                     INSERT INTO entries (list_id, signal_type, value, source_organisation, source_item_id, submitted_by,
-                        confirmed_by, decision_reference, confirmed_at, note, created_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        confirmed_by, decision_reference, confirmed_at, note, created_at, metadata, content_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
+            // The first entry of each content key: the content id of the others with that key.
+            var contents: [String: Int64] = [:]
             let change = try db.cachedStatement(
                 sql: "INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at) VALUES (?, ?, ?, ?, ?, ?)")
             for record in records {
                 switch record.action {
                 case .add:
                     let p = record.provenance
+                    let content = record.contentKey.flatMap { contents[$0] }
                     try insert.execute(arguments: [
                         list.id, record.type.rawValue, record.value, p.sourceOrganisation, p.sourceItemId, p.submittedBy,
-                        p.confirmedBy, p.decisionReference, p.confirmedAt, p.note, stamp,
+                        p.confirmedBy, p.decisionReference, p.confirmedAt, p.note, stamp, p.metadata, content,
                     ])
                     let id = db.lastInsertedRowID
+                    if let key = record.contentKey, content == nil { contents[key] = id }
                     try change.execute(arguments: ["add", id, list.id, record.type.rawValue, record.value, stamp])
                     added.append(id)
                 case .delete:

@@ -20,7 +20,8 @@
 // the content type (`photo`, `video`), as HMA expects.
 //
 // Signal type settings are stored and reported as HMA does (a negative enabled_ratio disables a
-// type). Not available: HMA's exchange configuration (answered 501 where HMA has the route).
+// type). Exchanges (`/c/exchanges…`, `/c/exchange/{name}…`) are HMAExchanges.swift; credentials
+// are per exchange (set through `/v1/exchanges`), not per exchange API.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -61,5 +62,6 @@ struct HMAController: Sendable {
         addHashing(to: AuthorisedRoutes(group: base.group("h"), authoriser: authoriser))
         addMatching(to: AuthorisedRoutes(group: base.group("m"), authoriser: authoriser))
         addCuration(to: AuthorisedRoutes(group: base.group("c"), authoriser: authoriser))
+        addExchanges(to: AuthorisedRoutes(group: base.group("c"), authoriser: authoriser))
     }
 }

@@ -10,6 +10,7 @@ enum PostgresSchema {
     static let migrations: [(identifier: String, sql: [String])] = [
         ("v1-schema", version1),
         ("v2-centre", version2),
+        ("v4-exchanges", version4),
     ]
 
     /// The advisory lock key every node takes while it migrates (so that nodes starting together

@@ -177,6 +177,7 @@ public final class SQLiteStore: TransactionalStore {
         registerItemProposalsMigration(&migrator)
         registerOrganisationWebhooksMigration(&migrator)
         registerFilingsMigration(&migrator)
+        registerExchangesMigration(&migrator)
         return migrator
     }()
 

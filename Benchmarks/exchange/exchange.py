@@ -59,6 +59,7 @@ class Node:
 
     def __init__(self, vigil, folder, name):
         self.vigil, self.folder, self.name = vigil, folder, name
+        os.makedirs(folder, exist_ok=True)
         self.port = free_port()
         self.process = None
         self.log = open(os.path.join(folder, f"{name}.log"), "ab")
@@ -181,8 +182,6 @@ def pull(args):
     work = tempfile.mkdtemp(prefix="vigil-exchange-pull-")
     source = Node(args.vigil, os.path.join(work, "source"), "source")
     puller = Node(args.vigil, os.path.join(work, "puller"), "puller")
-    os.makedirs(source.folder)
-    os.makedirs(puller.folder)
     values = hashes(args.entries, args.seed)
     source_admin = source.key("Centre", "curate")
     peer_key = source.key("Peer provider", "curate")

@@ -15,7 +15,8 @@
       to the status saying up to date with every entry, and checks the pulled list (count, values).
 
 Both use SQLite in fresh temporary data folders and print one JSON line of results; the exit status
-is 1 when a check fails. Nothing here is sensitive: the hashes are random.
+is 1 when a check fails, or when the exchange is not up to date within --deadline seconds (then the
+status seen last and the folder, with both nodes' logs, are kept and named). Nothing here is sensitive: the hashes are random.
 """
 import argparse
 import json
@@ -117,6 +118,25 @@ def status_of(port, key, name):
     return json.loads(body)
 
 
+class Stalled(Exception):
+    """The exchange did not become up to date within --deadline seconds."""
+
+
+def wait_up_to_date(port, key, name, entries, deadline, results):
+    """The exchange's status once it is up to date with `entries` fetched; Stalled past `deadline`."""
+    end = time.time() + deadline
+    while True:
+        view = status_of(port, key, name)["status"]
+        if view["up_to_date"] and view["fetched_items"] >= entries and not view["running"]:
+            return view
+        if view.get("last_error"):
+            results["error_seen"] = view["last_error"]
+        if time.time() > end:
+            results["stalled_status"] = view
+            raise Stalled()
+        time.sleep(0.2)
+
+
 def crash(args):
     work = tempfile.mkdtemp(prefix="vigil-exchange-crash-")
     drop = os.path.join(work, "drop")
@@ -152,13 +172,7 @@ def crash(args):
             node.kill()
             results["kills"].append({"after_fetched": fetched, "at_s": round(time.time() - started, 2)})
             node.start()
-        while True:
-            view = status_of(node.port, key, "drop")
-            if view["status"]["up_to_date"] and view["status"]["fetched_items"] >= args.entries and not view["status"]["running"]:
-                break
-            if view["status"].get("last_error"):
-                results["error_seen"] = view["status"]["last_error"]
-            time.sleep(0.2)
+        view = {"status": wait_up_to_date(node.port, key, "drop", args.entries, args.deadline, results)}
         results["seconds"] = round(time.time() - started, 2)
         stored = exported_values(node.port, key, "dropped")
         status, body = request(node.port, "GET", "/v1/lists/dropped", key=key)
@@ -172,6 +186,11 @@ def crash(args):
         results["ok"] = ok
         print(json.dumps(results))
         return 0 if ok else 1
+    except Stalled:
+        args.keep = True
+        results.update({"ok": False, "work": work})
+        print(json.dumps(results))
+        return 1
     finally:
         node.stop()
         if not args.keep:
@@ -203,13 +222,7 @@ def pull(args):
             "name": "centre", "kind": "vigil", "list": "from-centre", "credential": peer_key,
             "settings": {"url": f"http://127.0.0.1:{source.port}", "list": "known", "page_size": str(args.page_size)}})
         assert status == 201, body
-        while True:
-            view = status_of(puller.port, puller_admin, "centre")["status"]
-            if view["up_to_date"] and view["fetched_items"] >= args.entries and not view["running"]:
-                break
-            if view.get("last_error"):
-                results["error_seen"] = view["last_error"]
-            time.sleep(0.2)
+        view = wait_up_to_date(puller.port, puller_admin, "centre", args.entries, args.deadline, results)
         results["pull_s"] = round(time.time() - began, 2)
         results["entries_per_s"] = round(args.entries / results["pull_s"])
         stored = exported_values(puller.port, puller_admin, "from-centre")
@@ -218,6 +231,11 @@ def pull(args):
         results["ok"] = len(stored) == args.entries and results["distinct"] == args.entries and results["missing"] == 0
         print(json.dumps(results))
         return 0 if results["ok"] else 1
+    except Stalled:
+        args.keep = True
+        results.update({"ok": False, "work": work})
+        print(json.dumps(results))
+        return 1
     finally:
         source.stop()
         puller.stop()
@@ -234,7 +252,8 @@ def main():
     parser.add_argument("--page-size", type=int)
     parser.add_argument("--kills", type=int, default=3)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary folders (kept anyway when a run stalls)")
+    parser.add_argument("--deadline", type=float, default=1800, help="seconds to wait for the exchange to be up to date")
     args = parser.parse_args()
     args.vigil = os.path.abspath(args.vigil)
     if args.mode == "crash":

@@ -45,6 +45,10 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let stateChanged = Code("state_changed")
         /// No filing has the given id (on a provider node).
         public static let filingNotFound = Code("filing_not_found")
+        /// No exchange has the given name.
+        public static let exchangeNotFound = Code("exchange_not_found")
+        /// An exchange with the given name exists already.
+        public static let exchangeExists = Code("exchange_exists")
         /// The organisation has no preservation request on the report.
         public static let preservationNotFound = Code("preservation_not_found")
         /// The request's data is invalid; the message says what is accepted.
@@ -186,6 +190,16 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
     public static func stateChanged(report id: Int64, expected: String, found: String) -> StoreError {
         StoreError(
             code: .stateChanged, message: "report \(id) is \(found) now, no longer \(expected): someone acted on it first; read it again")
+    }
+
+    /// No exchange is named `name`.
+    public static func exchangeNotFound(_ name: String) -> StoreError {
+        StoreError(code: .exchangeNotFound, message: "no exchange is named \"\(name)\"; list them with GET /v1/exchanges")
+    }
+
+    /// An exchange named `name` exists already.
+    public static func exchangeExists(_ name: String) -> StoreError {
+        StoreError(code: .exchangeExists, message: "an exchange named \"\(name)\" exists already; choose another name or change that one")
     }
 
     /// No filing has id `id`.

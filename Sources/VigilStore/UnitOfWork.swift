@@ -250,6 +250,18 @@ public protocol StoreTransaction {
 
     /// Sets one signal type's ratio.
     func setSignalTypeRatio(_ ratio: Double, for name: String) throws(StoreError)
+
+    // MARK: Exchanges (their rules: the extension in Exchanges.swift)
+
+    /// Creates an exchange for an existing list; `exchangeExists` when the name is taken,
+    /// `listNotFound` when the list is not there, `invalid` for a bad name or interval.
+    func createExchange(_ exchange: NewExchange) throws(StoreError) -> StoredExchange
+    /// The exchange with this name, as this transaction sees it; `exchangeNotFound` when none has it.
+    func exchange(named name: String) throws(StoreError) -> StoredExchange
+    /// Writes an exchange's settings, credential, enabled flag, interval and fetch state as given (by id).
+    func saveExchange(_ exchange: StoredExchange) throws(StoreError)
+    /// Deletes an exchange (its list and the entries it brought stay); `exchangeNotFound` when none has the name.
+    func deleteExchange(named name: String) throws(StoreError)
 }
 
 extension Date {

@@ -108,17 +108,17 @@ struct ServeCommand: AsyncParsableCommand {
                 "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
                 "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
             ])
-        var vault: ContentVault?
-        if settings.role.servesCentre {
-            let (keyring, created) = try ContentKeys.keyring(for: configuration)
-            if let created {
-                logger.warning(
-                    "made a new master key for the Centre's stored files: keep a copy apart from the data (without it they cannot be read)",
-                    metadata: ["file": "\(created)", "master-key": "\(keyring.current.id)"])
-            }
-            vault = ContentVault(keyring: keyring)
+        // The master key: the Centre's stored files, and every node's exchange credentials.
+        let (keyring, created) = try ContentKeys.keyring(for: configuration)
+        if let created {
+            logger.warning(
+                "made a new master key for stored files and exchange credentials: keep a copy apart from the data (without it they cannot be read)",
+                metadata: ["file": "\(created)", "master-key": "\(keyring.current.id)"])
         }
+        let secrets = ContentVault(keyring: keyring)
+        let vault: ContentVault? = settings.role.servesCentre ? secrets : nil
         var node = Node(store: store, engine: engine, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
+        node.secrets = secrets
         node.storage = StorageHealth(directory: configuration.dataDirectory)
         let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(
@@ -128,7 +128,8 @@ struct ServeCommand: AsyncParsableCommand {
                     .init(
                         service: DeliveryWorker(
                             store: store, addresses: settings.webhookAddresses, resolver: settings.hostResolver, clock: clock, logger: logger)),
-                ] + retentionServices(node: node, logger: logger) + filingServices(node: node, logger: logger),
+                ] + retentionServices(node: node, logger: logger) + filingServices(node: node, logger: logger)
+                    + [.init(service: exchangeWorker(node: node, logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -163,6 +164,14 @@ extension ServeCommand {
             service: RetentionService(store: node.store, settings: settings, clock: node.clock), health: node.retentionHealth,
             interval: .milliseconds(Int64(node.settings.retention.intervalSeconds * 1_000)), logger: logger)
         return [.init(service: worker)]
+    }
+
+    /// The node's exchange fetcher; its name in the exchanges' leases is its address, stable across
+    /// restarts (a node restarted after a crash takes its own fetch up again at once).
+    func exchangeWorker(node: Node, logger: Logger) -> ExchangeWorker {
+        let host = ProcessInfo.processInfo.hostName
+        let settings = ExchangeFetchSettings(owner: "\(host):\(node.settings.port)")
+        return ExchangeWorker(fetcher: ExchangeFetcher(node: node, settings: settings, logger: logger))
     }
 
     /// On a node with `filing.*` settings, the worker that files its action policies' reports with the Centre and follows them.

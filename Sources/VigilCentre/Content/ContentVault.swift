@@ -110,27 +110,51 @@ public struct ContentVault: Sendable {
 
     /// `bytes` sealed, bound to their SHA-256 (lower-case hex).
     public func seal(_ bytes: [UInt8], sha256: String) throws(ContentKeyError) -> SealedContent {
+        try seal(bytes, binding: Self.binding(sha256))
+    }
+
+    /// The bytes of `sealed`, checked against their SHA-256.
+    public func open(_ sealed: SealedContent, sha256: String) throws(ContentKeyError) -> [UInt8] {
+        try open(sealed, binding: Self.binding(sha256), failure: "the stored file does not decrypt: it was altered, or belongs to another file")
+    }
+
+    /// A secret (an exchange's credential) sealed by the same rule as files, bound to `context`
+    /// (e.g. `exchange:NAME`) so that it opens only for what it was sealed for.
+    public func sealSecret(_ secret: String, context: String) throws(ContentKeyError) -> SealedContent {
+        try seal(Array(secret.utf8), binding: Self.secretBinding(context))
+    }
+
+    /// The secret of `sealed`, sealed for `context`.
+    public func openSecret(_ sealed: SealedContent, context: String) throws(ContentKeyError) -> String {
+        let bytes = try open(
+            sealed, binding: Self.secretBinding(context),
+            failure: "the stored credential does not decrypt for \(context): it was altered, or sealed for something else; set it again")
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `bytes` under a fresh key (AES-256-GCM, authenticating `binding`), that key wrapped by the current master key.
+    func seal(_ bytes: [UInt8], binding: [UInt8]) throws(ContentKeyError) -> SealedContent {
         let fileKey = SymmetricKey(size: .bits256)
         do {
-            let box = try AES.GCM.seal(bytes, using: fileKey, authenticating: Self.binding(sha256))
+            let box = try AES.GCM.seal(bytes, using: fileKey, authenticating: binding)
             guard let combined = box.combined else { throw ContentKeyError("AES-GCM gave no combined form") }
             let wrapped = try AES.KeyWrap.wrap(fileKey, using: keyring.current.key)
             return SealedContent(masterKeyId: keyring.current.id, wrappedKey: Array(wrapped), ciphertext: Array(combined))
         } catch let error as ContentKeyError {
             throw error
         } catch {
-            throw ContentKeyError("the file could not be encrypted: \(error)")
+            throw ContentKeyError("the bytes could not be encrypted: \(error)")
         }
     }
 
-    /// The bytes of `sealed`, checked against their SHA-256.
-    public func open(_ sealed: SealedContent, sha256: String) throws(ContentKeyError) -> [UInt8] {
+    /// The bytes of `sealed`, authenticated with `binding`; `failure` when they do not decrypt.
+    func open(_ sealed: SealedContent, binding: [UInt8], failure: String) throws(ContentKeyError) -> [UInt8] {
         let fileKey = try unwrap(sealed.wrappedKey, masterKeyId: sealed.masterKeyId)
         do {
             let box = try AES.GCM.SealedBox(combined: sealed.ciphertext)
-            return Array(try AES.GCM.open(box, using: fileKey, authenticating: Self.binding(sha256)))
+            return Array(try AES.GCM.open(box, using: fileKey, authenticating: binding))
         } catch {
-            throw ContentKeyError("the stored file does not decrypt: it was altered, or belongs to another file")
+            throw ContentKeyError(failure)
         }
     }
 
@@ -160,5 +184,9 @@ public struct ContentVault: Sendable {
 
     static func binding(_ sha256: String) -> [UInt8] {
         Array("vigil-content-v1\u{0}".utf8) + Array(sha256.utf8)
+    }
+
+    static func secretBinding(_ context: String) -> [UInt8] {
+        Array("vigil-secret-v1\u{0}".utf8) + Array(context.utf8)
     }
 }

@@ -23,6 +23,11 @@ public struct Node: Sendable {
     public var conversationAssessor: ConversationAssessor?
     /// What seals and opens the files of the Centre's reports (nil: the node takes no files).
     public var vault: ContentVault?
+    /// What seals and opens exchange credentials with the node's master key (by default the
+    /// Centre's ``vault``; `vigil serve` sets it on every node; nil: no credential can be stored).
+    public var secrets: ContentVault?
+    /// The node's exchanges: the kinds it fetches, the fetcher's wake-up and health.
+    public var exchanges = NodeExchanges()
     /// The group commit of entry writes, over ``store`` as given to the initialiser (shared by
     /// every request of the node).
     public var entryWrites: EntryWrites
@@ -36,6 +41,7 @@ public struct Node: Sendable {
         settings: ServerSettings = ServerSettings(), vault: ContentVault? = nil, conversationAssessor: ConversationAssessor? = nil
     ) {
         self.vault = vault
+        self.secrets = vault
         self.conversationAssessor = conversationAssessor
         self.store = store
         self.entryWrites = EntryWrites(store: store)

@@ -34,7 +34,7 @@ struct ExchangeController: Sendable {
             for (kind, count) in batch.ignored { result.ignored.additionalProperties[kind, default: 0] += count }
             if !batch.records.isEmpty {
                 let added = try await storeCall { () async throws(StoreError) in
-                    try await service.apply(batch.records, toList: name, by: actor, action: "entries.import")
+                    try await service.apply(batch.records, toList: name, by: actor, action: "entries.import", replacesItems: true)
                 }
                 result.added += added.count
                 result.deleted += batch.records.count { $0.action == .delete }
@@ -49,8 +49,10 @@ struct ExchangeController: Sendable {
             for try await chunk in body {
                 pending.append(try reader.read(chunk))
                 if pending.records.count >= 10_000 || pending.itemDeletions.count >= 1_000 {
+                    // An item's values are written together (a later batch would replace them by its upstream id).
+                    let held = Self.holdLastItem(&pending)
                     try await commit(pending)
-                    pending = ImportBatch()
+                    pending = ImportBatch(records: held)
                 }
             }
             pending.append(try reader.finish())
@@ -61,6 +63,24 @@ struct ExchangeController: Sendable {
         }
         // Each batch went through the list service, which caught the engine up after it.
         return .ok(.init(body: .json(result)))
+    }
+
+    /// Takes the records of the batch's last item (the trailing records with its upstream id) out of
+    /// `batch` and returns them, so that they are written with the rest of that item in the next
+    /// batch; nothing when the last record names no item or the whole batch is one item.
+    static func holdLastItem(_ batch: inout ImportBatch) -> [IndicatorRecord] {
+        guard let last = batch.records.last, let item = last.provenance.sourceItemId, last.action == .add else { return [] }
+        let organisation = last.provenance.sourceOrganisation
+        var start = batch.records.count
+        while start > 0, batch.records[start - 1].provenance.sourceItemId == item,
+            batch.records[start - 1].provenance.sourceOrganisation == organisation
+        {
+            start -= 1
+        }
+        guard start > 0 else { return [] }
+        let held = Array(batch.records[start...])
+        batch.records.removeSubrange(start...)
+        return held
     }
 
     /// Streams the live entries, a page at a time, in the chosen format.

@@ -22,6 +22,8 @@
 // Signal type settings are stored and reported as HMA does (a negative enabled_ratio disables a
 // type). Fields HMA validates with pydantic models are checked the same way and answered 422 with
 // pydantic's list of problems. HMA's OpenAPI document is at `/openapi/openapi.json` (open).
+// Exchanges (`/c/exchanges…`, `/c/exchange/{name}…`) are HMAExchanges.swift; credentials
+// are per exchange (set through `/v1/exchanges`), not per exchange API.
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -69,5 +71,6 @@ struct HMAController: Sendable {
         addHashing(to: AuthorisedRoutes(group: base.group("h"), authoriser: authoriser))
         addMatching(to: AuthorisedRoutes(group: base.group("m"), authoriser: authoriser))
         addCuration(to: AuthorisedRoutes(group: base.group("c"), authoriser: authoriser))
+        addExchanges(to: AuthorisedRoutes(group: base.group("c"), authoriser: authoriser))
     }
 }

@@ -19,6 +19,8 @@ public final class EntryWrites: Sendable {
         let list: String
         let actor: Actor
         let action: String
+        /// Whether the records' items replace the live entries with the same upstream id (an import).
+        var replacesItems = false
     }
 
     private let batches: GroupCommit<Write, [Int64]>
@@ -38,10 +40,14 @@ public final class EntryWrites: Sendable {
     }
 
     /// Adds (and, for `.delete` records, tombstones) `records` in list `name` with its audit event;
-    /// returns the new entries' ids once the transaction holding them has committed.
-    func apply(_ records: [IndicatorRecord], toList name: String, by actor: Actor, action: String) async throws(StoreError) -> [Int64] {
+    /// returns the new entries' ids once the transaction holding them has committed. With
+    /// `replacesItems` (imports), an item sent again under its upstream id replaces its live
+    /// entries (``StoreTransaction/applyReplacingItems(_:toList:)``).
+    func apply(_ records: [IndicatorRecord], toList name: String, by actor: Actor, action: String, replacesItems: Bool = false)
+        async throws(StoreError) -> [Int64]
+    {
         do {
-            return try await batches.submit(Write(records: records, list: name, actor: actor, action: action))
+            return try await batches.submit(Write(records: records, list: name, actor: actor, action: action, replacesItems: replacesItems))
         } catch let error as StoreError {
             throw error
         } catch {
@@ -63,11 +69,18 @@ public final class EntryWrites: Sendable {
                 results.append(.failure(error))
                 continue
             }
-            let ids = try tx.apply(write.records, toList: write.list)
+            let ids: [Int64]
+            let detail: String
             let deletions = write.records.count { $0.action == .delete }
-            try tx.appendAudit(
-                ListService.event(
-                    write.actor, write.action, "list:\(list.id)", at: tx.now, detail: "\(ids.count) added, \(deletions) deletions requested"))
+            if write.replacesItems {
+                let (added, replaced) = try tx.applyReplacingItems(write.records, toList: write.list)
+                ids = added
+                detail = "\(ids.count) added, \(replaced) replaced by upstream id, \(deletions) deletions requested"
+            } else {
+                ids = try tx.apply(write.records, toList: write.list)
+                detail = "\(ids.count) added, \(deletions) deletions requested"
+            }
+            try tx.appendAudit(ListService.event(write.actor, write.action, "list:\(list.id)", at: tx.now, detail: detail))
             results.append(.success(ids))
         }
         return results

@@ -59,9 +59,12 @@ struct ListService: Sendable {
     /// Adds (and, for `.delete` records, tombstones) indicators; returns the new entries' ids.
     /// Written in groups (``EntryWrites``): requests that arrive while a transaction is being
     /// written share the next one.
-    func apply(_ records: [IndicatorRecord], toList name: String, by actor: Actor, action: String = "entries.add") async throws(StoreError) -> [Int64]
-    {
-        let ids = try await entryWrites.apply(records, toList: name, by: actor, action: action)
+    /// With `replacesItems` (imports and exchanges), an item sent again under the same upstream id
+    /// (source organisation and item id) replaces its live entries instead of standing twice.
+    func apply(
+        _ records: [IndicatorRecord], toList name: String, by actor: Actor, action: String = "entries.add", replacesItems: Bool = false
+    ) async throws(StoreError) -> [Int64] {
+        let ids = try await entryWrites.apply(records, toList: name, by: actor, action: action, replacesItems: replacesItems)
         await engine.catchUpAfterWrite()
         return ids
     }

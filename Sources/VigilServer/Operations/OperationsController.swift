@@ -30,10 +30,13 @@ struct OperationsController: Sendable {
         let loaded = node.engine.isReady
         var verdict = node.health.readiness(at: node.clock.now(), limits: node.settings.readiness, engineLoaded: loaded)
         verdict.add(workerProblems)
-        let body: [String: Any] =
+        var body: [String: Any] =
             verdict.ready
             ? ["status": "ready"]
             : loaded ? ["status": "not_ready", "problems": verdict.problems] : ["status": "loading", "problems": verdict.problems]
+        // An exchange whose source fails is said, but the node keeps serving what it has.
+        let warnings = node.exchanges.health.warnings(at: node.clock.now())
+        if !warnings.isEmpty { body["warnings"] = warnings }
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(
             status: verdict.ready ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
@@ -50,6 +53,7 @@ struct OperationsController: Sendable {
             problems += node.retentionHealth.problems(at: now, maxFailure: node.settings.retention.maxFailureSeconds)
         }
         if node.settings.filing != nil { problems += node.filingHealth.problems(at: now, maxFailure: 300) }
+        problems += node.exchanges.rounds.problems(at: now, maxFailure: 300)
         problems += node.storage.problems(at: now)
         return problems
     }

@@ -22,6 +22,8 @@ enum ErrorMap {
         case .itemNotFound: return APIError.notFound("unknown_item", error.message)
         case .filingNotFound: return APIError.notFound("unknown_filing", error.message)
         case .preservationNotFound: return APIError.notFound("no_preservation", error.message)
+        case .exchangeNotFound: return APIError.notFound("unknown_exchange", error.message)
+        case .exchangeExists: return APIError(.conflict, code: "exchange_exists", error.message)
         case .itemClassified: return APIError(.conflict, code: "item_classified", error.message)
         case .reportExists:
             // Where the report filed earlier is: a provider that resends after a lost answer learns its id.

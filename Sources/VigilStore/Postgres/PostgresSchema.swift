@@ -11,6 +11,7 @@ enum PostgresSchema {
         ("v1-schema", version1),
         ("v2-centre", version2),
         ("v3-entry-content", version3),
+        ("v4-exchanges", version4),
     ]
 
     /// The advisory lock key every node takes while it migrates (so that nodes starting together

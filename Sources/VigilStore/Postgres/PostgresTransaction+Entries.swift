@@ -141,21 +141,22 @@ extension PostgresTransaction {
     func removeItems(sourceOrganisation: String, itemIds: [String], fromList name: String) throws(StoreError) -> Int {
         guard !itemIds.isEmpty else { return 0 }
         let list = try list(named: name)
-        var removed = 0
-        for itemId in itemIds {
-            let rows = try session.rows(
-                """
+        // One statement for every item (an exchange's page replaces thousands of items at once):
+        // the tombstones and their feed rows, in id order.
+        let rows = try session.rows(
+            """
+            WITH gone AS (
                 UPDATE entries SET deleted_at = \(stamp)
-                WHERE list_id = \(list.id) AND source_organisation = \(sourceOrganisation) AND source_item_id = \(itemId) AND deleted_at IS NULL
+                WHERE list_id = \(list.id) AND source_organisation = \(sourceOrganisation) AND source_item_id = ANY(\(itemIds)::text[])
+                    AND deleted_at IS NULL
                 RETURNING id, signal_type, value
-                """)
-            var tombstoned: [(Int64, String, String)] = []
-            for row in rows { tombstoned.append(try row.decoded((Int64, String, String).self)) }
-            for (id, type, value) in tombstoned.sorted(by: { $0.0 < $1.0 }) {
-                try feed(kind: "remove", ids: [id], list: list.id, type: type, value: value)
-            }
-            removed += tombstoned.count
-        }
+            ), fed AS (
+                INSERT INTO changes (kind, entry_id, list_id, signal_type, value, at)
+                SELECT 'remove', id, \(list.id), signal_type, value, \(stamp) FROM gone ORDER BY id
+            )
+            SELECT count(*) FROM gone
+            """)
+        let removed = Int(try rows.first?.column(0, as: Int64.self) ?? 0)
         try session.execute("UPDATE lists SET live_entries = live_entries - \(removed) WHERE id = \(list.id)")
         countChanged(list: list.id, by: -removed)
         return removed

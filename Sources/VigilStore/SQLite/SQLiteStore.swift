@@ -178,6 +178,7 @@ public final class SQLiteStore: TransactionalStore {
         registerOrganisationWebhooksMigration(&migrator)
         registerFilingsMigration(&migrator)
         registerEntryContentMigration(&migrator)
+        registerExchangesMigration(&migrator)
         return migrator
     }()
 

@@ -125,7 +125,8 @@ public struct NCMECEntriesReader: IndicatorReader {
         if let offset = Self.processingInstructionOffset(page) {
             throw .malformed(
                 format: .ncmecXML, record: entryCount + 1, line: page[..<offset].count(where: { $0 == UInt8(ascii: "\n") }) + 1,
-                reason: "byte \(offset + 1) starts a processing instruction (<?…?>), which NCMEC pages do not have")
+                reason: "byte \(offset + 1) starts a processing instruction (<?…?>) or a declaration (<!DOCTYPE, <!ENTITY), "
+                    + "which NCMEC pages do not have")
         }
         let delegate = NCMECPageParser(firstNumber: entryCount + 1)
         // A stream makes XMLParser push the page to libxml2 in small chunks; one 10 MB push trips
@@ -148,7 +149,8 @@ public struct NCMECEntriesReader: IndicatorReader {
         return delegate.batch
     }
 
-    /// The offset of the first `<?` that is not the XML declaration at the start, or nil.
+    /// The offset of the first `<?` that is not the XML declaration at the start, or of the first `<!`
+    /// that is not a comment or CDATA (a DOCTYPE could declare entities that expand), or nil.
     ///
     /// Foundation's XMLParser on Linux crashes (strlen of a null pointer in
     /// `_NSXMLParserProcessingInstruction`) on a processing instruction without data, such as
@@ -165,6 +167,11 @@ public struct NCMECEntriesReader: IndicatorReader {
                     index == start && bytes[index...].starts(with: declaration) && index + 5 < bytes.count
                     && [32, 9, 10, 13].contains(bytes[index + 5])
                 if !isDeclaration { return index }
+            }
+            if bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "!"),
+                !bytes[index...].starts(with: Array("<!--".utf8)), !bytes[index...].starts(with: Array("<![CDATA[".utf8))
+            {
+                return index
             }
             index += 1
         }

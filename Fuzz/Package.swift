@@ -25,6 +25,8 @@ let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
     ("FuzzNCMECXML", ["FuzzSupport", "FuzzDriver"]),
     ("FuzzStopNCII", ["FuzzSupport", "FuzzDriver"]),
     ("FuzzJSONLines", ["FuzzSupport", "FuzzDriver"]),
+    // The exchange clients' page parsers (ThreatExchange, NCMEC, StopNCII answers).
+    ("FuzzExchangePages", [.product(name: "VigilExchange", package: "Vigil"), "FuzzDriver"]),
     (
         "FuzzHex",
         [

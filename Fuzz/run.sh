@@ -6,7 +6,7 @@
 #   Fuzz/run.sh smoke [SECONDS]                         CI: each target briefly (default 3 s), fail on any finding
 #   Fuzz/run.sh list                                    the target names
 #
-# TARGET is one of: jpeg png webp gif tsv hma-csv ncmec-xml stopncii-json jsonl hex index.
+# TARGET is one of: jpeg png webp gif tsv hma-csv ncmec-xml stopncii-json jsonl hex index exchange-pages.
 # FUZZ_SKIP_BUILD=1 skips the build; FUZZ_TIMEOUT (default 30) is the seconds one input may take. Each target's corpus grows in Fuzz/.build-fuzz/corpus/TARGET
 # (seeded from Tests/Fixtures and Fuzz/seeds on every run); crashes, timeouts and out-of-memory inputs
 # land in Fuzz/.build-fuzz/findings/TARGET/ (not artifacts/: SwiftPM empties that
@@ -17,13 +17,14 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 scratch="$here/.build-fuzz"
 fixtures="$root/Tests/Fixtures"
-targets=(jpeg png webp gif tsv hma-csv ncmec-xml stopncii-json jsonl hex index)
+targets=(jpeg png webp gif tsv hma-csv ncmec-xml stopncii-json jsonl hex index exchange-pages)
 
 executable() {
     case "$1" in
         jpeg) echo FuzzJPEG ;; png) echo FuzzPNG ;; webp) echo FuzzWebP ;; gif) echo FuzzGIF ;;
         tsv) echo FuzzTSV ;; hma-csv) echo FuzzHMACSV ;; ncmec-xml) echo FuzzNCMECXML ;;
         stopncii-json) echo FuzzStopNCII ;; jsonl) echo FuzzJSONLines ;; hex) echo FuzzHex ;; index) echo FuzzIndex ;;
+        exchange-pages) echo FuzzExchangePages ;;
         *) echo "unknown fuzz target '$1'; one of: ${targets[*]}" >&2; return 2 ;;
     esac
 }
@@ -43,7 +44,7 @@ max_len() {
 # _structuredErrorFunc; a direct leak inside Foundation, not in Vigil), so leaks are not checked there.
 extra_flags() {
     case "$1" in
-        ncmec-xml) echo -detect_leaks=0 ;;
+        ncmec-xml | exchange-pages) echo -detect_leaks=0 ;;
     esac
 }
 
@@ -90,7 +91,7 @@ fuzz() {
     local status=0
     local asan_options="${ASAN_OPTIONS:-}"
     # Not even at exit for ncmec-xml (see extra_flags).
-    [ "$target" = ncmec-xml ] && asan_options="detect_leaks=0${asan_options:+:$asan_options}"
+    [ "$target" = ncmec-xml ] || [ "$target" = exchange-pages ] && asan_options="detect_leaks=0${asan_options:+:$asan_options}"
     ASAN_OPTIONS="$asan_options" VIGIL_FUZZ_INDEX_SEEDS="$corpus" \
         "$binary" "$corpus" -max_total_time="$seconds" -max_len="$(max_len "$target")" -timeout=${FUZZ_TIMEOUT:-30} -rss_limit_mb=2048 \
         -print_final_stats=1 -artifact_prefix="$artifacts/" $(extra_flags "$target") "$@" >"$log" 2>&1 || status=$?

@@ -56,7 +56,9 @@ public enum ExchangeFeedback {
     /// `<reason guid=… name=…/>`), guid → name.
     public static func ncmecReasons(_ body: [UInt8]) throws(ExchangeError) -> [String: String] {
         // Foundation's XMLParser traps on element names that are not UTF-8 (see NCMECEntriesReader).
-        guard NCMECEntriesReader.invalidUTF8Offset(body) == nil else { throw .malformed("NCMEC's feedback reasons answer is not UTF-8") }
+        guard NCMECEntriesReader.invalidUTF8Offset(body) == nil, NCMECEntriesReader.processingInstructionOffset(body) == nil else {
+            throw .malformed("NCMEC's feedback reasons answer is not UTF-8 XML without processing instructions")
+        }
         let delegate = ReasonCollector()
         let parser = XMLParser(data: Data(body))
         parser.shouldResolveExternalEntities = false

@@ -122,6 +122,12 @@ public struct NCMECEntriesReader: IndicatorReader {
                 format: .ncmecXML, record: entryCount + 1, line: page[..<offset].count(where: { $0 == UInt8(ascii: "\n") }) + 1,
                 reason: "byte \(offset + 1) of the page is not valid UTF-8 (NCMEC pages are UTF-8)")
         }
+        if let offset = Self.processingInstructionOffset(page) {
+            throw .malformed(
+                format: .ncmecXML, record: entryCount + 1, line: page[..<offset].count(where: { $0 == UInt8(ascii: "\n") }) + 1,
+                reason: "byte \(offset + 1) starts a processing instruction (<?…?>) or a declaration (<!DOCTYPE, <!ENTITY), "
+                    + "which NCMEC pages do not have")
+        }
         let delegate = NCMECPageParser(firstNumber: entryCount + 1)
         // A stream makes XMLParser push the page to libxml2 in small chunks; one 10 MB push trips
         // libxml2's "huge input" limit.
@@ -141,6 +147,35 @@ public struct NCMECEntriesReader: IndicatorReader {
         nextPage = delegate.info.next
         if let stamp = delegate.info.maxTimestamp, stamp > (maxTimestamp ?? "") { maxTimestamp = stamp }
         return delegate.batch
+    }
+
+    /// The offset of the first `<?` that is not the XML declaration at the start, or of the first `<!`
+    /// that is not a comment or CDATA (a DOCTYPE could declare entities that expand), or nil.
+    ///
+    /// Foundation's XMLParser on Linux crashes (strlen of a null pointer in
+    /// `_NSXMLParserProcessingInstruction`) on a processing instruction without data, such as
+    /// `<?x?>` (found by fuzzing the exchange pages); NCMEC pages have none, so every processing
+    /// instruction is refused before the parser sees it.
+    static func processingInstructionOffset(_ bytes: [UInt8]) -> Int? {
+        var start = 0
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
+        var index = start
+        while index + 1 < bytes.count {
+            if bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "?") {
+                let declaration = Array("<?xml".utf8)
+                let isDeclaration =
+                    index == start && bytes[index...].starts(with: declaration) && index + 5 < bytes.count
+                    && [32, 9, 10, 13].contains(bytes[index + 5])
+                if !isDeclaration { return index }
+            }
+            if bytes[index] == UInt8(ascii: "<"), bytes[index + 1] == UInt8(ascii: "!"),
+                !bytes[index...].starts(with: Array("<!--".utf8)), !bytes[index...].starts(with: Array("<![CDATA[".utf8))
+            {
+                return index
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// The offset of the first byte of `bytes` that does not start a valid UTF-8 sequence, or nil.

@@ -138,6 +138,23 @@ struct ExchangeProtocolTests {
         #expect(throws: ExchangeError.self) { try fetching.page(Array("[]".utf8), after: nil) }
     }
 
+    /// The fuzzer's finding: Foundation's XMLParser crashed on a processing instruction without data.
+    @Test func processingInstructionsAndDeclarationsAreMalformedNotACrash() throws {
+        let plan = try NCMECHashSharing().plan(after: nil, now: 100_000)
+        for text in [
+            #"<?x?><qs count="2" ma><qs count="2" maxTryResult>"#, #"<?xml version="1.0"?><queryResult><?x?></queryResult>"#,
+            #"<?xml version="1.0"?><!DOCTYPE q [<!ENTITY a "aaaa">]><queryResult>&a;</queryResult>"#,
+        ] {
+            #expect(throws: ExchangeError.self) { try NCMECHashSharing().page(Array(text.utf8), plan: plan) }
+            var reader = NCMECEntriesReader()
+            #expect(throws: ImportError.self) { try reader.readAll(Array(text.utf8)) }
+        }
+        #expect(throws: ExchangeError.self) { try ExchangeFeedback.ncmecReasons(Array("<?x?><availableFeedbackReasons/>".utf8)) }
+        // The declaration itself is fine.
+        var reader = NCMECEntriesReader()
+        #expect(try reader.readAll(Array(#"<?xml version="1.0"?><queryResult><!-- c --><images count="0"/></queryResult>"#.utf8)).isEmpty)
+    }
+
     /// Seeded mutations of good pages: every parser answers a page or `.malformed`, never traps.
     @Test func mutatedPagesNeverTrap() throws {
         var random = SplitMix64(seed: 7)

@@ -202,7 +202,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex", "VigilServer", "VigilStore", "VigilDomain", "VigilMatching",
-                "VigilCentre", "VigilHex", "VigilText",
+                "VigilCentre", "VigilHex", "VigilText", "VigilExchange", "VigilExchangeClients",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

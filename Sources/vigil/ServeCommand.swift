@@ -9,6 +9,8 @@ import ServiceLifecycle
 import UnixSignals
 import VigilCentre
 import VigilDomain
+import VigilExchange
+import VigilExchangeClients
 import VigilHash
 import VigilMatching
 import VigilPipeline
@@ -119,6 +121,8 @@ struct ServeCommand: AsyncParsableCommand {
         let vault: ContentVault? = settings.role.servesCentre ? secrets : nil
         var node = Node(store: store, engine: engine, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
         node.secrets = secrets
+        // The outside services' clients (ThreatExchange, NCMEC, StopNCII) beside the built-in kinds.
+        for maker in ExchangeServiceMakers.all(clock: clock) { node.exchanges.registry.register(maker) }
         node.storage = StorageHealth(directory: configuration.dataDirectory)
         let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(

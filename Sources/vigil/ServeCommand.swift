@@ -107,7 +107,8 @@ struct ServeCommand: AsyncParsableCommand {
             metadata: [
                 "data": "\(configuration.storeURL.map { PostgresStore.redacted($0) } ?? configuration.dataDirectory)",
                 "address": "\(settings.host):\(settings.port)", "role": "\(settings.role.rawValue)",
-                "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)",
+                "url-fetch-hosts": "\(settings.urlFetch.allowedHosts.count)", "url-fetch-allow-private": "\(settings.urlFetch.allowPrivate)",
+                "webhooks-allow-private": "\(settings.webhookAddresses.allowPrivate)",
                 "max-connections": "\(settings.connections.maxConnections)", "hashing-threads": "\(settings.hashing.threads)",
             ])
         // The master key: the Centre's stored files, and every node's exchange credentials.

@@ -267,6 +267,57 @@ struct OutboundSafetyTests {
         }
     }
 
+    /// The default resolver is the system's: `localhost` (from the hosts file) is found, and a
+    /// fetch through it reaches the loopback origin only with `fetch.allow-private`.
+    @Test func theSystemResolverIsCheckedLikeAnyOther() async throws {
+        let addresses = try await SystemHostResolver().addresses(of: "localhost")
+        #expect(!addresses.isEmpty && addresses.allSatisfy { $0.scope == .loopback }, "\(addresses)")
+        let origin = try await Origin.start()
+        defer { origin.server.cancel() }
+        let url = "http://localhost:\(origin.port)/img.jpg"
+        let strict = URLFetcher(policy: URLFetchPolicy(allowedHosts: ["localhost"]))
+        await #expect(throws: OutboundError.self) { _ = try await strict.content(at: url) }
+        do {
+            _ = try await strict.content(at: url)
+        } catch let error as OutboundError {
+            #expect(error.description.contains("localhost resolves to") && error.description.contains("fetch.allow-private"), "\(error)")
+        }
+        // Where localhost is ::1 first and the origin listens on 127.0.0.1 only, the connection is
+        // refused: the test accepts either a body or that refusal, never another address.
+        let open = URLFetcher(policy: URLFetchPolicy(allowedHosts: ["localhost"], allowPrivate: true))
+        do {
+            let content = try await open.content(at: url)
+            #expect(content.contentType == "image/jpeg")
+        } catch let error as OutboundError {
+            #expect(error.description.contains("could not connect to localhost"), "\(error)")
+        }
+    }
+
+    /// A body that is refused from its head (too long by Content-Length, a type the caller refuses)
+    /// ends the fetch at once: it is not read, and the slots are given back.
+    @Test func refusalsFromTheHeadEndTheFetchAtOnce() async throws {
+        let origin = try await Origin.start()
+        defer { origin.server.cancel() }
+        let fetcher = URLFetcher(
+            policy: URLFetchPolicy(allowedHosts: ["loop.test"], maxBytes: 2 << 20, allowPrivate: true), resolver: TableResolver.inside)
+        struct Refused: Error {}
+        let base = "http://loop.test:\(origin.port)"
+        for (path, refuse) in [("/big", false), ("/page", true), ("/img.jpg", true)] {
+            let start = ContinuousClock.now
+            do {
+                _ = try await fetcher.content(at: base + path) { _ in if refuse { throw Refused() } }
+                Issue.record("\(path) was not refused")
+            } catch is Refused {
+                #expect(refuse, "\(path)")
+            } catch let error as OutboundError {
+                #expect(error == .tooLarge(limit: 2 << 20), "\(path)")
+            }
+            let elapsed = ContinuousClock.now - start
+            #expect(elapsed < .milliseconds(500), "\(path) took \(elapsed)")
+        }
+        #expect(fetcher.limiter.running == 0)
+    }
+
     /// An origin that sends a byte every 200 ms is cut off at the deadline (the whole body counts).
     @Test func theDeadlineCoversTheWholeBody() async throws {
         let origin = try await Origin.start()

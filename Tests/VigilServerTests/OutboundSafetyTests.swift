@@ -318,6 +318,36 @@ struct OutboundSafetyTests {
         #expect(fetcher.limiter.running == 0)
     }
 
+    /// The Centre's organisation webhooks: an inside address literal is refused when set, a URL
+    /// with credentials or another scheme too (422, as this route refuses every bad webhook); a
+    /// name is accepted (checked at each delivery).
+    @Test func organisationWebhooksAreCheckedWhenSet() async throws {
+        let scene = try await CentreScene.make()
+        let police = try #require(scene.organisations["police-de"]).id
+        try await scene.test.application.test(.router) { client in
+            let refused: [(String, HTTPResponse.Status, String)] = [
+                ("http://169.254.169.254/hook", .unprocessableContent, "cloud metadata"),
+                ("http://127.0.0.1:9/hook", .unprocessableContent, "webhooks.allow-private"),
+                ("http://[fe80::1]/hook", .unprocessableContent, "link-local"), ("gopher://police.example/x", .unprocessableContent, "gopher"),
+                ("https://u:p@police.example/x", .unprocessableContent, "user name or password"),
+            ]
+            for (url, status, words) in refused {
+                let body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: ["url": url, "secret": "a-secret-of-enough-length"]))
+                try await client.execute(
+                    uri: "/v1/organisations/\(police)/webhook", method: .put, headers: scene.headers("centre-admin"), body: body
+                ) {
+                    #expect($0.status == status, "\(url)")
+                    let message = ($0.json["error"] as? [String: Any])?["message"] as? String ?? ""
+                    #expect(message.contains(words), "\(url): \(message)")
+                }
+            }
+            let body = ByteBuffer(string: #"{"url": "https://police.example/hooks/vigil", "secret": "a-secret-of-enough-length"}"#)
+            try await client.execute(uri: "/v1/organisations/\(police)/webhook", method: .put, headers: scene.headers("centre-admin"), body: body) {
+                #expect($0.status == .noContent)
+            }
+        }
+    }
+
     /// An origin that sends a byte every 200 ms is cut off at the deadline (the whole body counts).
     @Test func theDeadlineCoversTheWholeBody() async throws {
         let origin = try await Origin.start()

@@ -190,7 +190,8 @@ struct ReportsController: Sendable {
             let body = try await decode(WebhookRequest.self, from: request, context: context, limit: 64 << 10)
             let webhook = OrganisationWebhook(organisationId: id, url: body.url, secret: body.secret)
             if let url = try? OutboundURL(body.url), let refusal = node.settings.webhookAddresses.refusal(ofLiteralHostIn: url) {
-                throw APIError.badRequest("webhook_address_not_allowed", "url is refused: \(refusal)")
+                // 422 as the route answers every other refused webhook (OrganisationWebhooks.problem).
+                throw APIError(.unprocessableContent, code: "webhook_address_not_allowed", "url is refused: \(refusal)")
             }
             try await OrganisationWebhooks.set(webhook, organisationId: id, by: Actor(try principal(context)), in: store)
             return Response(status: .noContent)

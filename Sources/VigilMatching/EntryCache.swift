@@ -19,9 +19,10 @@ public import VigilStore
 ///
 /// **Bounded.** At most ``capacity`` entries (0: no cache, every lookup reads the store). When it is
 /// full, a new entry replaces one that no lookup has read since the CLOCK hand last passed it
-/// (an approximation of the least recently used). Memory, estimated from the layout (not measured
-/// yet): a slot of ~210 bytes (`StoredEntry` inline: two ids, the type, ten strings), ~30 bytes of
-/// dictionary, and the heap strings: a PDQ value ~112 bytes, `created_at` ~64, each provenance field
+/// (an approximation of the least recently used). Memory, measured on a node
+/// (`Benchmarks/server/entry_cache_memory.py`): 426 bytes per entry carrying an id and a note.
+/// From the layout: a slot of ~210 bytes (`StoredEntry` inline: two ids, the type, ten strings),
+/// ~30 bytes of dictionary, and the heap strings: a PDQ value ~112 bytes, `created_at` ~64, each provenance field
 /// over 15 bytes ~50-80; so ~400 bytes for an entry with no provenance and ~500-700 with a full one.
 /// The default of 100,000 entries is then at most ~40-70 MB, reached only when that many distinct
 /// entries have matched.

@@ -313,7 +313,7 @@ struct OutboundSafetyTests {
                 #expect(error == .tooLarge(limit: 2 << 20), "\(path)")
             }
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .milliseconds(500), "\(path) took \(elapsed)")
+            #expect(elapsed < .seconds(5), "\(path) took \(elapsed) (a guard against waiting on the body; loose for loaded machines)")
         }
         #expect(fetcher.limiter.running == 0)
     }
@@ -359,7 +359,7 @@ struct OutboundSafetyTests {
             _ = try await fetcher.content(at: "http://loop.test:\(origin.port)/slow")
         }
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed < .seconds(3), "cut off after \(elapsed), the origin would take 20 s")
+        #expect(elapsed < .seconds(15), "cut off after \(elapsed), the origin would take 20 s")
         #expect(fetcher.limiter.running == 0)
         #expect(URLFetcher.apiError(.timedOut(.milliseconds(700))).status == .gatewayTimeout)
     }

@@ -48,7 +48,7 @@ import VigilMedia
 /// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 50,000,000 |
 /// | `decode.max-pixels-per-byte` | `VIGIL_DECODE_MAX_PIXELS_PER_BYTE` | 100,000 (then 422 `decompression_bomb`) |
 /// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |
-/// | `index.entry-cache-entries` | `VIGIL_INDEX_ENTRY_CACHE_ENTRIES` | 100,000 matched entries held in memory (about 400-700 B each), 0: none (see ``EntryCache``) |
+/// | `index.entry-cache-entries` | `VIGIL_INDEX_ENTRY_CACHE_ENTRIES` | 100,000 matched entries held in memory (426 B each measured with an id and a note; more with full provenance), 0: none (see ``EntryCache``) |
 /// | `index.max-lag-seconds` | `VIGIL_INDEX_MAX_LAG_SECONDS` | 30: `/ready` is 503 when the index has not reached the end of its feed for longer |
 /// | `index.max-failure-seconds` | `VIGIL_INDEX_MAX_FAILURE_SECONDS` | 5: `/ready` is 503 when the follower has failed for longer |
 /// | `text.indicators-directory` | `VIGIL_TEXT_INDICATORS_DIRECTORY` | the shipped `data/text-indicators` next to the binary or in the working directory (none: conversations are 503) |

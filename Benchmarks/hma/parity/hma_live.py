@@ -99,7 +99,7 @@ class VigilServer:
         shutil.rmtree(data, ignore_errors=True)
         os.makedirs(data)
         self.key = subprocess.check_output(
-            [self.bin, "keys", "create", "--data-directory", data, "--organisation", "parity", "--scopes", "curate,match,hash"],
+            [self.bin, "keys", "create", "--data-directory", data, "--organisation", "parity", "--scopes", "curate,match,hash,admin"],
             stderr=subprocess.DEVNULL, text=True,
         ).strip()
         self.log.write(f"\n===== {test}\n")

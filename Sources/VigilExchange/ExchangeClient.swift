@@ -1,5 +1,3 @@
-public import VigilDomain
-
 /// Where a fetch from an exchange stopped, kept durably with the exchange after every page applied.
 ///
 /// The state is the client's own (a cursor, a time window, a page token), opaque to everything else;

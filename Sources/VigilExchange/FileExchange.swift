@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import Synchronization
-public import VigilDomain
+import VigilDomain
 
 /// The `file` exchange: a folder of files in Vigil's import formats, read in name order, a page at
 /// a time. Another process drops files into the folder (written elsewhere and renamed in, so that

@@ -155,7 +155,7 @@ public struct FileExchangeClient: ExchangeClient {
         }
         let done = end >= file.units.count
         let state = FileCheckpoint(file: name, record: end, done: done)
-        let text = String(decoding: (try? JSONEncoder().encode(state)) ?? Data(), as: UTF8.self)
+        let text = ExchangeCursorCoding.encode(state)
         let hasMore = !done || names.contains(where: { $0 > name })
         return ExchangePage(
             batch: batch, checkpoint: ExchangeCheckpoint(state: text, timestamp: Int64(file.modified.timeIntervalSince1970)), hasMore: hasMore)

@@ -84,4 +84,13 @@ extension AddressPolicy {
     public func refusal(ofLiteralHostIn url: OutboundURL) -> String? {
         IPAddress(url.host).flatMap { refusal(of: $0) }
     }
+
+    /// Why the webhook address `text` is refused when it is set, or nil: the one check every route that
+    /// sets a webhook (a list's action policy, an organisation's webhook) makes of its host. Text that is not
+    /// an outbound URL at all is nil here: its form is checked with the rest of the webhook
+    /// (``ActionPolicy/validate()``, the organisation webhook's own check), which says what is wrong with it.
+    public func refusal(ofWebhook text: String) -> String? {
+        guard let url = try? OutboundURL(text) else { return nil }
+        return refusal(ofLiteralHostIn: url)
+    }
 }

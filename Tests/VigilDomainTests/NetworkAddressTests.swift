@@ -90,6 +90,19 @@ struct NetworkAddressTests {
         #expect(policy.refusal(ofLiteralHostIn: try OutboundURL("http://hooks.example/x")) == nil)
     }
 
+    /// The one check of a webhook's host when it is set: address literals the policy refuses, in any
+    /// spelling; names pass (they are checked when a delivery connects); text that is not a URL is left
+    /// to the webhook's own validation, which names its problem.
+    @Test func webhookRefusalChecksLiteralHostsOnly() {
+        let policy = AddressPolicy(setting: "webhooks.allow-private")
+        for refused in ["http://127.0.0.1/h", "https://[::1]:8443/h", "http://169.254.169.254/latest", "http://10.1.2.3/h"] {
+            #expect(policy.refusal(ofWebhook: refused) != nil, "\(refused)")
+        }
+        for passed in ["https://hooks.example/x", "http://93.184.215.14/h", "not a url", "gopher://x/"] {
+            #expect(policy.refusal(ofWebhook: passed) == nil, "\(passed)")
+        }
+    }
+
     @Test func webhookPoliciesRefuseOtherSchemesAndCredentials() {
         for url in ["gopher://hooks.example/", "file:///tmp/x", "http://u:p@hooks.example/x"] {
             #expect(throws: ActionPolicyError.self) {

@@ -36,7 +36,7 @@ struct ActionsController: Sendable {
                 "file_report needs the node to know its Centre: set filing.centre-url, filing.api-key, filing.signing-key-file, filing.provider-name, filing.provider-contact and filing.legal-basis"
             )
         }
-        if let text = policy.webhookURL, let url = try? OutboundURL(text), let refusal = webhookAddresses.refusal(ofLiteralHostIn: url) {
+        if let text = policy.webhookURL, let refusal = webhookAddresses.refusal(ofWebhook: text) {
             throw APIError.badRequest("webhook_address_not_allowed", "webhook_url is refused: \(refusal)")
         }
         try await storeCall { () async throws(StoreError) in try await service.setPolicy(policy, forList: name, by: .current) }

@@ -189,7 +189,7 @@ struct ReportsController: Sendable {
             let id = try pathId(context)
             let body = try await decode(WebhookRequest.self, from: request, context: context, limit: 64 << 10)
             let webhook = OrganisationWebhook(organisationId: id, url: body.url, secret: body.secret)
-            if let url = try? OutboundURL(body.url), let refusal = node.settings.webhookAddresses.refusal(ofLiteralHostIn: url) {
+            if let refusal = node.settings.webhookAddresses.refusal(ofWebhook: body.url) {
                 // 422 as the route answers every other refused webhook (OrganisationWebhooks.problem).
                 throw APIError(.unprocessableContent, code: "webhook_address_not_allowed", "url is refused: \(refusal)")
             }

@@ -105,5 +105,30 @@ print('| **PostgreSQL/SQLite** | ' + ' | '.join(f'{p / s:.2f}' if s else 'n/a' f
 # Per round too: the pairs measured side by side.
 for r in range(rounds):
     print(f'| PostgreSQL/SQLite, round {r + 1} | ' + ' | '.join(f'{p / s:.2f}' if s else 'n/a' for p, s in zip(runs['PostgreSQL'][r], runs['SQLite'][r])) + ' | |')
+# CPU per request (run.sh's cpu-* figures): the node's, and the node's plus the database's (the
+# postmaster and its backends; SQLite runs inside the node). Throughput follows what share of the two
+# cores the node gets, which other processes change; CPU per request hardly moves with them.
+def num(x):
+    try: return float(x)
+    except ValueError: return float('nan')
+cpu_cols = []
+for phase, label in (('lookups', 'lookup'), ('matching', 'matching lookup'), ('uploads', 'upload')):
+    cpu_cols.append((f'node µs/{label}', lambda v, p=phase: num(v.get(f'{p}_server_cpu_us', 'nan'))))
+    cpu_cols.append((f'node+db µs/{label}', lambda v, p=phase: num(v.get(f'{p}_server_cpu_us', 'nan'))
+                     + (0.0 if v.get(f'{p}_db_cpu_us', 'nan') == 'nan' else num(v[f'{p}_db_cpu_us']))))
+print()
+print('CPU per request (CPU seconds across the phase ÷ requests; node+db adds PostgreSQL\'s processes):')
+print()
+print('| run | ' + ' | '.join(c[0] for c in cpu_cols) + ' |')
+print('|---|' + '--:|' * len(cpu_cols))
+cpu_runs = {'SQLite': [], 'PostgreSQL': []}
+for r in range(1, rounds + 1):
+    for name, d in (('SQLite', f'sqlite-{r}'), ('PostgreSQL', f'pg-{r}')):
+        v = load(d); vals = [f(v) for _, f in cpu_cols]; cpu_runs[name].append(vals)
+        print(f'| {name} {r} | ' + ' | '.join(f'{x:,.0f}' for x in vals) + ' |')
+cpu_mean = {n: [sum(c) / len(c) for c in zip(*rs)] for n, rs in cpu_runs.items()}
+for n in ('SQLite', 'PostgreSQL'):
+    print(f'| **{n} mean** | ' + ' | '.join(f'{x:,.0f}' for x in cpu_mean[n]) + ' |')
+print('| **PostgreSQL/SQLite** | ' + ' | '.join(f'{p / s:.2f}' if s else 'n/a' for p, s in zip(cpu_mean['PostgreSQL'], cpu_mean['SQLite'])) + ' |')
 PY
 echo "load average at end: $(bench_loadavg)" | tee -a "$out/machine.txt"

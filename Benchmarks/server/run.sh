@@ -153,22 +153,43 @@ added=$("$ROOT/.venv/bin/python" -c 'import json, sys; print(json.load(open(sys.
 [ "$added" -gt 0 ] || { echo "the import failed (nothing added); stopping" >&2; exit 1; }
 
 export VIGIL_KEY="$KEY" VIGIL_QUERIES="$OUT/queries.txt" VIGIL_IMAGE="$OUT/upload-1024x768.jpg"
+# CPU per request: the server's CPU seconds (and, on PostgreSQL, those of the database's postmaster and
+# its backends: the process listening on the store URL's port) across each wrk phase, divided by the
+# requests wrk counted. Unlike requests/s, this hardly moves with what else the machine runs.
+DB_PID=""
+if [ -n "$store_url" ]; then
+  db_port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port or 5432)' "$store_url")
+  DB_PID=$(ss -ltnpH "sport = :$db_port" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true)
+fi
+cpu_s() { if [ -n "$1" ]; then python3 "$ROOT/Benchmarks/lib/cpu_seconds.py" "$1"; else echo nan; fi; }
+cpu_mark() { printf '%s %s\n' "$(cpu_s "$SERVER")" "$(cpu_s "$DB_PID")" > "$OUT/cpu-$1.start"; }
+cpu_done() {  # cpu_done NAME WRK_OUTPUT: writes "server_us db_us" per request to $OUT/cpu-NAME
+  local a b; read -r a b < "$OUT/cpu-$1.start"
+  awk -v a="$a" -v b="$b" -v c="$(cpu_s "$SERVER")" -v d="$(cpu_s "$DB_PID")" '/requests in/ { n = $1 }
+    END { if (n > 0) printf "%.1f %s\n", (c - a) * 1e6 / n, (b == "nan" || d == "nan") ? "nan" : sprintf("%.1f", (d - b) * 1e6 / n); else print "nan nan" }' "$2" > "$OUT/cpu-$1"
+}
 if [ "$run_wrk" = 1 ]; then
   wrk -t 1 -c 8 -d 3s -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" >/dev/null  # warm-up
   echo "## hash lookups (POST /v1/match/hash), $entries entries, $connections connections, ${seconds}s"
   bench_phase_start "wrk lookups"
+  cpu_mark lookups
   wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash.txt"
+  cpu_done lookups "$OUT/match-hash.txt"
   bench_phase_end "wrk lookups" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
   if [ "$matching_phase" = 1 ]; then
     awk 'NR % 10 == 1' "$OUT/queries.txt" > "$OUT/queries-matching.txt"
     echo "## matching hash lookups only (POST /v1/match/hash), $entries entries, $connections connections, ${seconds}s"
     bench_phase_start "wrk matching lookups"
+    cpu_mark matching
     VIGIL_QUERIES="$OUT/queries-matching.txt" wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-hash.lua "http://127.0.0.1:$port" | tee "$OUT/match-hash-matching.txt"
+    cpu_done matching "$OUT/match-hash-matching.txt"
     bench_phase_end "wrk matching lookups" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
   fi
   echo "## uploads (POST /v1/match/file, 1024x768 JPEG), $entries entries, $connections connections, ${seconds}s"
   bench_phase_start "wrk uploads"
+  cpu_mark uploads
   wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s Benchmarks/server/match-file.lua "http://127.0.0.1:$port" | tee "$OUT/match-file.txt"
+  cpu_done uploads "$OUT/match-file.txt"
   bench_phase_end "wrk uploads" "$(bench_peak_rss_pid "$SERVER")" "vigil serve so far"
 fi
 
@@ -223,6 +244,12 @@ peak=$(bench_peak_rss_pid "$SERVER")
     echo "upload_p99	$(wrk_pct "$OUT/match-file.txt" 99%)"
     echo "upload_non2xx	$(wrk_non2xx "$OUT/match-file.txt")"
   fi
+  for phase in lookups matching uploads; do
+    [ -f "$OUT/cpu-$phase" ] || continue
+    read -r server_us db_us < "$OUT/cpu-$phase"
+    echo "${phase}_server_cpu_us	$server_us"
+    echo "${phase}_db_cpu_us	$db_us"
+  done
   echo "server_peak_rss_mib	$peak"
 } > "$OUT/summary.tsv"
 {

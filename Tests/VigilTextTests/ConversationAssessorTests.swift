@@ -69,6 +69,11 @@ struct ConversationAssessorTests {
         ("de", "sag es nicht deinen elt*rn"),
         ("fr", "NE DIS RIEN À TES P4R3NTS"), ("fr", "ne dis rien a tes p.a.r.e.n.t.s"), ("fr", "nе dіs rіеn à tеs pаrеnts"),
         ("fr", "ne dis rien à tes par*nts"),
+        // Full-width and styled letters, repeated letters, the language's chat abbreviations,
+        // typographic apostrophes.
+        ("en", "ｄｏｎ'ｔ ｔｅｌｌ ｙｏｕｒ ｐａｒｅｎｔｓ"), ("en", "𝐝𝐨𝐧'𝐭 𝐭𝐞𝐥𝐥 𝐲𝐨𝐮𝐫 𝐩𝐚𝐫𝐞𝐧𝐭𝐬"), ("en", "dont tell ur parents"),
+        ("de", "saaag es nicht deinen elternnn"), ("de", "ｓａｇ ｅｓ ｎｉｃｈｔ ｄｅｉｎｅｎ ｅｌｔｅｒｎ"), ("de", "sag deinen eltern nix"),
+        ("fr", "ne diiis rien à tes parentsss"), ("fr", "ｎｅ ｄｉｓ ｒｉｅｎ à ｔｅｓ ｐａｒｅｎｔｓ"), ("fr", "n’en parle pas à tes parents"),
     ])
     func anEvasionTrickIsUndone(_ language: String, _ text: String) throws {
         let result = try ConversationAssessor(sets: Self.shippedSets()).assess(Self.conversation(language, [text]))

@@ -215,6 +215,19 @@ public struct IndicatorSet: Sendable, Codable, Hashable {
             if let empty = indicator.alternatives.first(where: { PhrasePattern($0).words == 0 }) {
                 throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): the alternative \"\(empty)\" has no word")
             }
+            // Messages are read with abbreviations expanded, so a phrasing with a short form never matches.
+            for phrasing in indicator.phrasings where !abbreviations.isEmpty {
+                if let short = PhrasePattern(phrasing).parts.lazy.compactMap({ part -> String? in
+                    if case .word(let word) = part, self.abbreviations[word] != nil { return word }
+                    return nil
+                }).first {
+                    throw TextError(
+                        code: .invalidIndicatorSet,
+                        message:
+                            "indicator \(indicator.id): \"\(phrasing)\" uses the abbreviation \"\(short)\", which messages are read as \"\(abbreviations[short] ?? "")\"; write that instead"
+                    )
+                }
+            }
             if category == .grooming, GroomingStage(rawValue: indicator.stage) == nil {
                 throw TextError(
                     code: .invalidIndicatorSet,

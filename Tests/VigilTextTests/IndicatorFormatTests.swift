@@ -55,6 +55,10 @@ struct IndicatorFormatTests {
         // An alternative with no word is refused, naming it.
         changed.indicators[0].alternatives = ["we should meet", "..."]
         #expect { try changed.validate() } throws: { "\($0)".contains("alternative \"...\" has no word") }
+        // A phrasing with an abbreviation's short form would never match: refused, saying what to write.
+        changed.indicators[0].alternatives = ["can u meet"]
+        changed.abbreviations = ["u": "you"]
+        #expect { try changed.validate() } throws: { "\($0)".contains("\"can u meet\" uses the abbreviation \"u\"") && "\($0)".contains("\"you\"") }
     }
 
     @Test(arguments: ["en", "de", "fr"])

@@ -179,14 +179,18 @@ public struct ConversationAssessor: Sendable {
             stage.hits += 1
             evidence[key] = stage
         }
-        var score = 1 - evidence.values.reduce(1.0) { $0 * (1 - $1.weight) }
+        // In one fixed order (a dictionary's order differs from instance to instance, and so would the
+        // product's last bits, and the answer's bytes).
+        let stages = evidence.values.sorted {
+            ($0.weight, $1.stage, $1.category.rawValue) > ($1.weight, $0.stage, $0.category.rawValue)
+        }
+        var score = 1 - stages.reduce(1.0) { $0 * (1 - $1.weight) }
         var applied: [ConversationHint] = []
         if hints.contains(.recipientIsMinor), score > 0 {
             score = 1 - (1 - score) * (1 - score)
             applied.append(.recipientIsMinor)
         }
         let level: TextAssessment.Level = score >= 0.7 ? .high : score >= 0.3 ? .medium : .low
-        let stages = evidence.values.sorted { ($0.weight, $1.stage) > ($1.weight, $0.stage) }
         return TextAssessment(score: score, level: level, stages: stages, hits: hits, hints: applied, languages: languages)
     }
 }

@@ -58,7 +58,8 @@ public struct TextHit: Sendable, Hashable {
     public var stage: String
     /// The indicator's weight.
     public var weight: Double
-    /// The indicator's phrase, as its set writes it (`keep ... secret`).
+    /// The phrasing that matched (the indicator's phrase or one of its alternatives), as its set
+    /// writes it (`keep ... secret`).
     public var phrase: String
     /// The message's words that matched, normalised (what the indicator saw).
     public var matched: String
@@ -142,7 +143,10 @@ public struct ConversationAssessor: Sendable {
         guard conversation.messages.count <= Self.maxMessages else {
             throw TextError(code: .invalidConversation, message: "at most \(Self.maxMessages) messages are assessed at once; split the conversation")
         }
-        if let index = conversation.messages.firstIndex(where: { $0.text.count > Self.maxMessageCharacters }) {
+        // A text has at least as many UTF-8 bytes as characters: count characters only past the limit.
+        if let index = conversation.messages.firstIndex(where: {
+            $0.text.utf8.count > Self.maxMessageCharacters && $0.text.count > Self.maxMessageCharacters
+        }) {
             throw TextError(code: .invalidConversation, message: "message \(index) is over \(Self.maxMessageCharacters) characters")
         }
         let chosen: [(String, IndicatorMatcher)]
@@ -157,9 +161,10 @@ public struct ConversationAssessor: Sendable {
             chosen = matchers.sorted { $0.key < $1.key }
         }
         var hits: [TextHit] = []
+        var scratch = MatcherTables.Scratch()
         for (index, message) in conversation.messages.enumerated() {
-            let tokens = TextNormaliser.tokens(message.text)
-            for (_, matcher) in chosen { hits += matcher.hits(in: tokens, message: index) }
+            TextNormaliser.normalise(message.text, into: &scratch.words)
+            for (_, matcher) in chosen { matcher.tables.collectHits(message: index, into: &hits, scratch: &scratch) }
         }
         return Self.score(hits, hints: conversation.hints, languages: chosen.map(\.0))
     }
@@ -174,133 +179,18 @@ public struct ConversationAssessor: Sendable {
             stage.hits += 1
             evidence[key] = stage
         }
-        var score = 1 - evidence.values.reduce(1.0) { $0 * (1 - $1.weight) }
+        // In one fixed order (a dictionary's order differs from instance to instance, and so would the
+        // product's last bits, and the answer's bytes).
+        let stages = evidence.values.sorted {
+            ($0.weight, $1.stage, $1.category.rawValue) > ($1.weight, $0.stage, $0.category.rawValue)
+        }
+        var score = 1 - stages.reduce(1.0) { $0 * (1 - $1.weight) }
         var applied: [ConversationHint] = []
         if hints.contains(.recipientIsMinor), score > 0 {
             score = 1 - (1 - score) * (1 - score)
             applied.append(.recipientIsMinor)
         }
         let level: TextAssessment.Level = score >= 0.7 ? .high : score >= 0.3 ? .medium : .low
-        let stages = evidence.values.sorted { ($0.weight, $1.stage) > ($1.weight, $0.stage) }
         return TextAssessment(score: score, level: level, stages: stages, hits: hits, hints: applied, languages: languages)
-    }
-}
-
-/// The phrases of one language's sets as a word trie (with gaps), over word ids.
-struct IndicatorMatcher: Sendable {
-    struct Node: Sendable {
-        var children: [Int32: Int32] = [:]
-        var gap: Int32?
-        var terminals: [Int32] = []
-    }
-
-    struct Entry: Sendable {
-        let setId: String
-        let category: IndicatorCategory
-        let indicator: TextIndicator
-    }
-
-    var vocabulary: [String: Int32] = [:]
-    /// The sets' abbreviations: a word → the words it stands for.
-    var abbreviations: [String: [String]] = [:]
-    /// A word with one letter hidden (`s*cret`) → the word it can only be (ambiguous ones are left out).
-    var masked: [String: Int32] = [:]
-    var nodes: [Node] = [Node()]
-    var entries: [Entry] = []
-
-    init(_ sets: [IndicatorSet]) {
-        var ambiguous = Set<String>()
-        for set in sets {
-            for (short, long) in set.abbreviations { abbreviations[short] = TextNormaliser.tokens(long) }
-            for indicator in set.indicators {
-                let entry = Int32(entries.count)
-                entries.append(Entry(setId: set.id, category: set.category, indicator: indicator))
-                var node: Int32 = 0
-                for part in PhrasePattern(indicator.phrase).parts {
-                    switch part {
-                    case .word(let word):
-                        let id = wordId(word, ambiguous: &ambiguous)
-                        if let next = nodes[Int(node)].children[id] {
-                            node = next
-                        } else {
-                            nodes.append(Node())
-                            let next = Int32(nodes.count - 1)
-                            nodes[Int(node)].children[id] = next
-                            node = next
-                        }
-                    case .gap:
-                        if let next = nodes[Int(node)].gap {
-                            node = next
-                        } else {
-                            nodes.append(Node())
-                            let next = Int32(nodes.count - 1)
-                            nodes[Int(node)].gap = next
-                            node = next
-                        }
-                    }
-                }
-                nodes[Int(node)].terminals.append(entry)
-            }
-        }
-        for key in ambiguous { masked[key] = nil }
-    }
-
-    mutating func wordId(_ word: String, ambiguous: inout Set<String>) -> Int32 {
-        if let id = vocabulary[word] { return id }
-        let id = Int32(vocabulary.count)
-        vocabulary[word] = id
-        let scalars = Array(word.unicodeScalars)
-        for position in scalars.indices {
-            var hidden = scalars
-            hidden[position] = "*"
-            let key = String(String.UnicodeScalarView(hidden))
-            if let other = masked[key], other != id { ambiguous.insert(key) } else { masked[key] = id }
-        }
-        return id
-    }
-
-    /// The id of a message's word (-1 when no phrase has it).
-    func id(of token: String) -> Int32 {
-        if let id = vocabulary[token] { return id }
-        if token.utf8.contains(UInt8(ascii: "*")), let id = masked[token] { return id }
-        return -1
-    }
-
-    /// The hits in one message's words.
-    func hits(in words: [String], message: Int) -> [TextHit] {
-        guard !words.isEmpty else { return [] }
-        let tokens = abbreviations.isEmpty ? words : words.flatMap { abbreviations[$0] ?? [$0] }
-        let ids = tokens.map(id(of:))
-        var found: [Int32: (Int, Int)] = [:]
-        var order: [Int32] = []
-        for start in ids.indices where ids[start] >= 0 {
-            walk(node: 0, position: start, start: start, ids: ids, found: &found, order: &order)
-        }
-        return order.compactMap { entryIndex in
-            guard let (from, to) = found[entryIndex] else { return nil }
-            let entry = entries[Int(entryIndex)]
-            return TextHit(
-                message: message, setId: entry.setId, indicatorId: entry.indicator.id, category: entry.category, stage: entry.indicator.stage,
-                weight: entry.indicator.weight, phrase: entry.indicator.phrase, matched: tokens[from..<to].joined(separator: " "),
-                explanation: entry.indicator.explanation)
-        }
-    }
-
-    func walk(node: Int32, position: Int, start: Int, ids: [Int32], found: inout [Int32: (Int, Int)], order: inout [Int32]) {
-        let current = nodes[Int(node)]
-        for terminal in current.terminals where found[terminal] == nil {
-            found[terminal] = (start, position)
-            order.append(terminal)
-        }
-        if position < ids.count, let next = current.children[ids[position]] {
-            walk(node: next, position: position + 1, start: start, ids: ids, found: &found, order: &order)
-        }
-        if let gap = current.gap {
-            for skip in 0...PhrasePattern.gapWords where position + skip < ids.count {
-                if let next = nodes[Int(gap)].children[ids[position + skip]] {
-                    walk(node: next, position: position + skip + 1, start: start, ids: ids, found: &found, order: &order)
-                }
-            }
-        }
     }
 }

@@ -60,18 +60,51 @@ public struct TextIndicator: Sendable, Codable, Hashable {
     /// The words to find, in order; `...` stands for up to three other words. Normalised as
     /// messages are (``TextNormaliser``), so it is written plainly.
     public var phrase: String
+    /// Other phrasings of the same indicator (inflections, word orders, synonyms), written like
+    /// `phrase`. Any of them matching is the indicator matching, once per message: it counts once.
+    public var alternatives: [String]
     /// How much it says on its own, above 0 and at most 1.
     public var weight: Double
     /// Why it matters, for the person who checks the result.
     public var explanation: String
 
     /// An indicator.
-    public init(id: String, stage: String, phrase: String, weight: Double, explanation: String) {
+    public init(id: String, stage: String, phrase: String, alternatives: [String] = [], weight: Double, explanation: String) {
         self.id = id
         self.stage = stage
         self.phrase = phrase
+        self.alternatives = alternatives
         self.weight = weight
         self.explanation = explanation
+    }
+
+    /// `phrase`, then the alternatives.
+    public var phrasings: [String] { [phrase] + alternatives }
+
+    enum CodingKeys: String, CodingKey {
+        case id, stage, phrase, alternatives, weight, explanation
+    }
+
+    /// Reads an indicator (`alternatives` may be absent: files of the first version have none).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(String.self, forKey: .id)
+        stage = try c.decode(String.self, forKey: .stage)
+        phrase = try c.decode(String.self, forKey: .phrase)
+        alternatives = try c.decodeIfPresent([String].self, forKey: .alternatives) ?? []
+        weight = try c.decode(Double.self, forKey: .weight)
+        explanation = try c.decode(String.self, forKey: .explanation)
+    }
+
+    /// Writes the indicator (`alternatives` only when it has some).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(stage, forKey: .stage)
+        try c.encode(phrase, forKey: .phrase)
+        if !alternatives.isEmpty { try c.encode(alternatives, forKey: .alternatives) }
+        try c.encode(weight, forKey: .weight)
+        try c.encode(explanation, forKey: .explanation)
     }
 }
 
@@ -178,6 +211,22 @@ public struct IndicatorSet: Sendable, Codable, Hashable {
             }
             guard PhrasePattern(indicator.phrase).words > 0 else {
                 throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): the phrase has no word")
+            }
+            if let empty = indicator.alternatives.first(where: { PhrasePattern($0).words == 0 }) {
+                throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): the alternative \"\(empty)\" has no word")
+            }
+            // Messages are read with abbreviations expanded, so a phrasing with a short form never matches.
+            for phrasing in indicator.phrasings where !abbreviations.isEmpty {
+                if let short = PhrasePattern(phrasing).parts.lazy.compactMap({ part -> String? in
+                    if case .word(let word) = part, self.abbreviations[word] != nil { return word }
+                    return nil
+                }).first {
+                    throw TextError(
+                        code: .invalidIndicatorSet,
+                        message:
+                            "indicator \(indicator.id): \"\(phrasing)\" uses the abbreviation \"\(short)\", which messages are read as \"\(abbreviations[short] ?? "")\"; write that instead"
+                    )
+                }
             }
             if category == .grooming, GroomingStage(rawValue: indicator.stage) == nil {
                 throw TextError(

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 import VigilTestSupport
 import VigilText
@@ -69,6 +70,11 @@ struct ConversationAssessorTests {
         ("de", "sag es nicht deinen elt*rn"),
         ("fr", "NE DIS RIEN À TES P4R3NTS"), ("fr", "ne dis rien a tes p.a.r.e.n.t.s"), ("fr", "nе dіs rіеn à tеs pаrеnts"),
         ("fr", "ne dis rien à tes par*nts"),
+        // Full-width and styled letters, repeated letters, the language's chat abbreviations,
+        // typographic apostrophes.
+        ("en", "ｄｏｎ'ｔ ｔｅｌｌ ｙｏｕｒ ｐａｒｅｎｔｓ"), ("en", "𝐝𝐨𝐧'𝐭 𝐭𝐞𝐥𝐥 𝐲𝐨𝐮𝐫 𝐩𝐚𝐫𝐞𝐧𝐭𝐬"), ("en", "dont tell ur parents"),
+        ("de", "saaag es nicht deinen elternnn"), ("de", "ｓａｇ ｅｓ ｎｉｃｈｔ ｄｅｉｎｅｎ ｅｌｔｅｒｎ"), ("de", "sag deinen eltern nix"),
+        ("fr", "ne diiis rien à tes parentsss"), ("fr", "ｎｅ ｄｉｓ ｒｉｅｎ à ｔｅｓ ｐａｒｅｎｔｓ"), ("fr", "n’en parle pas à tes parents"),
     ])
     func anEvasionTrickIsUndone(_ language: String, _ text: String) throws {
         let result = try ConversationAssessor(sets: Self.shippedSets()).assess(Self.conversation(language, [text]))
@@ -94,6 +100,27 @@ struct ConversationAssessorTests {
         #expect(abs(again.score - 0.25) < 1e-9 && again.stages.first?.hits == 2)
         let minor = try assessor.assess(Self.conversation("en", ["how old are you"], hints: [.recipientIsMinor]))
         #expect(abs(minor.score - (1 - 0.75 * 0.75)) < 1e-9 && minor.hints == [.recipientIsMinor])
+    }
+
+    /// The same conversation gets the same score to the last bit from every assessment, also when
+    /// many run at once (the stages are combined in a fixed order, not a dictionary's, whose order
+    /// depends on where its storage lies), so the node's answers are the same bytes.
+    @Test func theScoreIsTheSameToTheLastBitEveryTime() throws {
+        let assessor = try ConversationAssessor(sets: Self.shippedSets())
+        let conversations = [
+            Self.conversation("en", ["hey how was school", "how old are you?", "dont tell ur parents ok", "add me on snapchat", "lets meet up"]),
+            Self.conversation(
+                "de", ["hi wie war die schule", "wie alt bist du", "sag es nicht deinen eltern", "schreib mir auf snapchat", "lass uns treffen"]),
+            Self.conversation("fr", ["salut ça va", "quel âge as-tu", "ne dis rien à tes parents", "ajoute moi sur snapchat", "on se voit samedi"]),
+        ]
+        let seen = Mutex<[Int: Set<UInt64>]>([:])
+        DispatchQueue.concurrentPerform(iterations: 600) { round in
+            let score = (try? assessor.assess(conversations[round % 3]).score.bitPattern) ?? 0
+            seen.withLock { $0[round % 3, default: []].insert(score) }
+        }
+        seen.withLock { seen in
+            #expect(seen.count == 3 && seen.values.allSatisfy { $0.count == 1 && !$0.contains(0) }, "\(seen)")
+        }
     }
 
     @Test func badInputIsRefusedClearly() throws {

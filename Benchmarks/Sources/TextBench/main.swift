@@ -141,11 +141,15 @@ struct LabelledFile: Decodable {
 }
 
 /// Precision and recall per language (a conversation is flagged at level medium or high) and per
-/// stage (a stage is found when a hit shows it), on the held-back files in `folder`.
+/// stage (a stage is found when a hit shows it), on the held-back files in `folder`, with every
+/// shipped set loaded (as the node loads them).
 func evaluate(folder: String, root: String) {
+    // Every shipped set (grooming, trafficking, extremism), as the node loads them.
     var sets: [IndicatorSet] = []
-    for language in ["en", "de", "fr"] {
-        let url = URL(fileURLWithPath: root).appendingPathComponent("data/text-indicators/grooming-\(language).json")
+    let setFolder = URL(fileURLWithPath: root).appendingPathComponent("data/text-indicators")
+    let names = ((try? FileManager.default.contentsOfDirectory(atPath: setFolder.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+    for name in names {
+        let url = setFolder.appendingPathComponent(name)
         guard let data = try? Data(contentsOf: url), let set = try? IndicatorSet.read(data) else { fatalError("cannot read \(url.path)") }
         sets.append(set)
     }

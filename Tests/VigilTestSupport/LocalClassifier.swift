@@ -81,7 +81,7 @@ public actor LocalClassifier {
         router.post("slow") { request, _ -> Response in
             _ = try await request.body.collect(upTo: 64 << 20)
             await state.enter("slow")
-            try? await Task.sleep(for: .seconds(2))
+            try? await Task.sleep(for: .seconds(3))
             await state.leave()
             return json(answer(["a": 0.99]))
         }

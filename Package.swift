@@ -129,6 +129,19 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The seam for an external classifier of new material (Vigil ships none) and its HTTP client:
+        // time limit, concurrency limit, circuit breaker, strict answers.
+        .target(
+            name: "VigilClassifier",
+            dependencies: [
+                "VigilDomain",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         // The Centre's services (intake, assessment, referral): no HTTP.
         .target(
             name: "VigilCentre",
@@ -142,7 +155,7 @@ let package = Package(
             name: "VigilServer",
             dependencies: [
                 "VigilDomain", "VigilStore", "VigilMatching", "VigilCentre", "VigilIndex", "VigilHash", "VigilHex", "VigilMedia", "VigilPipeline",
-                "VigilExchange", "VigilText",
+                "VigilExchange", "VigilText", "VigilClassifier",
                 "VigilAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
@@ -202,7 +215,7 @@ let package = Package(
             name: "vigil",
             dependencies: [
                 "VigilPipeline", "VigilHash", "VigilMedia", "VigilIndex", "VigilServer", "VigilStore", "VigilDomain", "VigilMatching",
-                "VigilCentre", "VigilHex", "VigilText", "VigilExchange", "VigilExchangeClients",
+                "VigilCentre", "VigilHex", "VigilText", "VigilExchange", "VigilExchangeClients", "VigilClassifier",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -224,6 +237,10 @@ let package = Package(
                 "VigilStore", "VigilDomain",
                 .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                // LocalClassifier: a real HTTP classifier on loopback for the classifier's and the node's tests.
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Tests/VigilTestSupport",
             swiftSettings: swiftSettings
@@ -231,6 +248,15 @@ let package = Package(
         .testTarget(
             name: "VigilMediaTests",
             dependencies: ["VigilMedia", "VigilTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "VigilClassifierTests",
+            dependencies: [
+                "VigilClassifier", "VigilDomain", "VigilTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -283,7 +309,7 @@ let package = Package(
             name: "VigilServerTests",
             dependencies: [
                 "VigilTestSupport", "VigilServer", "VigilStore", "VigilDomain", "VigilHash", "VigilMedia", "VigilIndex", "VigilMatching",
-                "VigilAPI", "VigilCentre", "VigilText",
+                "VigilAPI", "VigilCentre", "VigilText", "VigilClassifier",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
                 .product(name: "Yams", package: "Yams"),

@@ -84,6 +84,30 @@ public struct MatchOutcome: Sendable {
     public var matches: [MatchedEntry]
     /// The actions taken (recorded in the outbox before this is returned).
     public var actions: [ActionTaken]
+    /// The review item the content was queued as, if any (recorded before this is returned).
+    public var review: QueuedReview? = nil
+
+    /// An answer.
+    public init(query: [String: String], matches: [MatchedEntry], actions: [ActionTaken], review: QueuedReview? = nil) {
+        self.query = query
+        self.matches = matches
+        self.actions = actions
+        self.review = review
+    }
+}
+
+/// A review item a match queued: its id and why.
+public struct QueuedReview: Sendable, Hashable {
+    /// The item's id (`GET /v1/reviews/{id}`).
+    public var id: Int64
+    /// Why it was queued.
+    public var reasons: [ReviewReason]
+
+    /// A queued item.
+    public init(id: Int64, reasons: [ReviewReason]) {
+        self.id = id
+        self.reasons = reasons
+    }
 }
 
 /// Why a lookup was refused.

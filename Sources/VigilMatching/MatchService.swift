@@ -17,8 +17,10 @@ public import VigilStore
 ///    lists, within that list's radius (index list tags are ids modulo 65,536, so two lists can
 ///    share a tag), and not disabled at the clock's now (unless disabled ones are included).
 /// 3. Actions: each matched list's policy is reported, its webhook message recorded in the
-///    outbox and, when the policy files reports, a filing recorded for the Centre (``FilingDraft``),
-///    all in one transaction, durably, before the answer is sent.
+///    outbox and, when the policy files reports, a filing recorded for the Centre (``FilingDraft``);
+///    content that matched a `quarantine` list or that a classifier scored at a review threshold
+///    is queued for review (``ReviewRule``, one item per piece of content), all in one
+///    transaction, durably, before the answer is sent.
 ///
 /// **The rollout key** is chosen once, here: the content's PDQ hash when the lookup has one (a file,
 /// a PDQ lookup), otherwise its first digest. So a file and a lookup of its PDQ hash get the
@@ -26,7 +28,7 @@ public import VigilStore
 public struct MatchService: Sendable {
     /// The indexes and cached list settings.
     public let engine: MatchEngine
-    let store: any ListStore & ActionStore & FilingStore
+    let store: any ListStore & ActionStore & FilingStore & ReviewStore & TransactionalStore
     let clock: any WallClock
     /// The provider's details for the reports a match files (nil: no Centre is configured; a
     /// filing is then recorded incomplete, its problems naming what is missing).
@@ -34,7 +36,8 @@ public struct MatchService: Sendable {
 
     /// A service over `engine`, reading entries from and recording actions in `store`.
     public init(
-        engine: MatchEngine, store: any ListStore & ActionStore & FilingStore, clock: any WallClock = SystemClock(),
+        engine: MatchEngine, store: any ListStore & ActionStore & FilingStore & ReviewStore & TransactionalStore,
+        clock: any WallClock = SystemClock(),
         filingProfile: FilingProfile? = nil
     ) {
         self.engine = engine
@@ -130,11 +133,23 @@ public struct MatchService: Sendable {
     public func act(
         on matches: [MatchedEntry], query: [String: String], hashes: [FileHash] = [], subject: FilingContext? = nil
     ) async throws -> [ActionTaken] {
+        try await record(on: matches, query: query, hashes: hashes, subject: subject).actions
+    }
+
+    /// Rule 3 in full: the matched lists' actions (``act(on:query:hashes:subject:)``) and the review
+    /// item of the content when a matched list quarantines it or `scored` reaches a review
+    /// threshold (``ReviewRule``), all recorded in one transaction before this returns.
+    public func record(
+        on matches: [MatchedEntry], query: [String: String], hashes: [FileHash] = [], subject: FilingContext? = nil,
+        scored: ScoredContent? = nil, mediaType: String? = nil
+    ) async throws -> (actions: [ActionTaken], review: QueuedReview?) {
         let policies = engine.policies
-        guard !matches.isEmpty, !policies.isEmpty else { return [] }
+        // The hot path (no match, no classifier scores) does nothing more.
+        guard scored != nil || (!matches.isEmpty && !policies.isEmpty) else { return ([], nil) }
         var actions: [ActionTaken] = []
         var messages: [(Int, OutboxMessage)] = []
         var filings: [(Int, NewFiling)] = []
+        var quarantined: [(list: String, entryIds: [Int64])] = []
         let now = clock.now()
         let at = now.formatted(.iso8601)
         let encoder = JSONEncoder()
@@ -143,6 +158,7 @@ public struct MatchService: Sendable {
         for (name, matched) in Dictionary(grouping: matches, by: \.list.list.name).sorted(by: { $0.key < $1.key }) {
             guard let id = matched.first?.list.id, let policy = policies[id] else { continue }
             actions.append(ActionTaken(list: name, action: policy.action, deliveryId: nil))
+            if policy.action == .quarantine { quarantined.append((name, matched.map(\.entry.id))) }
             // The message refers to the list's policy for its secret (read when it is delivered).
             if let url = policy.webhookURL, policy.secret != nil {
                 let event = WebhookEvent(
@@ -160,19 +176,23 @@ public struct MatchService: Sendable {
                 filings.append((actions.count - 1, NewFiling(reference: reference, listId: id, report: report, matches: found)))
             }
         }
-        guard !messages.isEmpty || !filings.isEmpty else { return actions }
-        let ids = try await store.recordActions(messages: messages.map(\.1), filings: filings.map(\.1))
+        let reasons = ReviewRule.reasons(
+            quarantined: quarantined, classifier: scored?.classifier, scores: scored?.scores ?? [:],
+            thresholds: scored?.thresholds ?? ReviewThresholds())
+        let reviews = reasons.isEmpty ? [] : [NewReview(reasons: reasons, hashes: hashes, mediaType: mediaType)]
+        guard !messages.isEmpty || !filings.isEmpty || !reviews.isEmpty else { return (actions, nil) }
+        let ids = try await store.recordActions(messages: messages.map(\.1), filings: filings.map(\.1), reviews: reviews)
         for ((index, _), id) in zip(messages, ids.messages) { actions[index].deliveryId = id }
         for ((index, _), id) in zip(filings, ids.filings) { actions[index].filingId = id }
-        return actions
+        return (actions, ids.reviews.first.map { QueuedReview(id: $0, reasons: reasons) })
     }
 
     /// Finds the matches and applies the actions: the whole answer to a lookup.
     public func match(_ request: MatchRequest, query: [String: String]) async throws -> MatchOutcome {
         let matches = try await find(request)
-        let actions = try await act(
+        let recorded = try await record(
             on: matches, query: query, hashes: Self.reportHashes(pdq: request.pdq.first, digests: request.digests), subject: request.subject)
-        return MatchOutcome(query: query, matches: matches, actions: actions)
+        return MatchOutcome(query: query, matches: matches, actions: recorded.actions, review: recorded.review)
     }
 }
 

@@ -45,6 +45,10 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible, C
         public static let stateChanged = Code("state_changed")
         /// No filing has the given id (on a provider node).
         public static let filingNotFound = Code("filing_not_found")
+        /// No review item has the given id (on a provider node).
+        public static let reviewNotFound = Code("review_not_found")
+        /// The review item was decided already (the first decision stands).
+        public static let reviewDecided = Code("review_decided")
         /// No exchange has the given name.
         public static let exchangeNotFound = Code("exchange_not_found")
         /// An exchange with the given name exists already.

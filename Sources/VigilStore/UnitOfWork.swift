@@ -150,6 +150,11 @@ public protocol StoreTransaction {
     /// Completes an incomplete filing (``FilingStore/completeFiling(id:report:)``), in this
     /// transaction so that the change and its audit event are one.
     func completeFiling(id: Int64, report: Report) throws(StoreError) -> StoredFiling
+    /// Queues a review item (``ReviewStore/queueReviews(_:)``); returns its id.
+    func queueReview(_ review: NewReview) throws(StoreError) -> Int64
+    /// Records the decision on an open review item; `reviewNotFound` when there is none,
+    /// `reviewDecided` when it was decided already (the first decision stands).
+    func decideReview(id: Int64, _ decision: ReviewDecision) throws(StoreError) -> StoredReview
 
     // MARK: Audit
 

@@ -8,6 +8,7 @@ import Prometheus
 import ServiceLifecycle
 import UnixSignals
 import VigilCentre
+import VigilClassifier
 import VigilDomain
 import VigilExchange
 import VigilExchangeClients
@@ -125,6 +126,7 @@ struct ServeCommand: AsyncParsableCommand {
         // The outside services' clients (ThreatExchange, NCMEC, StopNCII) beside the built-in kinds.
         for maker in ExchangeServiceMakers.all(clock: clock) { node.exchanges.registry.register(maker) }
         node.storage = StorageHealth(directory: configuration.dataDirectory)
+        if let classifier = settings.classifier { node.classifier = try HTTPClassifier(settings: classifier, clock: clock) }
         let app = buildApplication(node: node, metrics: registry, logger: logger)
         let group = ServiceGroup(
             configuration: .init(

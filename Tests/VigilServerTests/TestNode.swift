@@ -4,6 +4,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import VigilCentre
+import VigilClassifier
 import VigilDomain
 import VigilMatching
 import VigilServer
@@ -24,6 +25,8 @@ struct TestNode {
     var vault = ContentVault(keyring: MasterKeyring(current: .generate()))
     /// The text indicator sets (the shipped ones by default).
     var conversationAssessor: ConversationAssessor? = TestNode.shippedTextIndicators
+    /// The classifier of uploaded images (none by default).
+    var classifier: (any Classifier)?
 
     /// The shipped text indicator sets (`data/text-indicators`), read once.
     static let shippedTextIndicators: ConversationAssessor? = {
@@ -60,7 +63,10 @@ struct TestNode {
 
     /// The node's services over its store and engine.
     var node: Node {
-        Node(store: store, engine: engine, health: health, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
+        var node = Node(
+            store: store, engine: engine, health: health, clock: clock, settings: settings, vault: vault, conversationAssessor: conversationAssessor)
+        node.classifier = classifier
+        return node
     }
 
     var application: some ApplicationProtocol {

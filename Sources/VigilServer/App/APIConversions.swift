@@ -157,6 +157,22 @@ extension Components.Schemas.MatchAnswer {
             },
             actions: outcome.actions.map {
                 Components.Schemas.Action(list: $0.list, action: $0.action.rawValue, deliveryId: $0.deliveryId, filingId: $0.filingId)
-            })
+            },
+            review: outcome.review.map(Components.Schemas.QueuedReview.init))
+    }
+}
+
+extension Components.Schemas.QueuedReview {
+    init(_ queued: QueuedReview) {
+        self.init(id: queued.id, reasons: queued.reasons.map(Components.Schemas.ReviewReason.init))
+    }
+}
+
+extension Components.Schemas.ReviewReason {
+    init(_ reason: ReviewReason) {
+        self.init(
+            kind: reason.kind == .classifier ? .classifier : .listMatch, classifier: reason.classifier,
+            labels: reason.labels.map { Components.Schemas.LabelScore(label: $0.label, score: $0.score, threshold: $0.threshold) },
+            list: reason.list, entryIds: reason.entryIds)
     }
 }

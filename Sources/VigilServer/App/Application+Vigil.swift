@@ -75,6 +75,7 @@ public func buildRouter(
     HMAController(node: node, fetcher: fetcher, hashing: hashing, authoriser: authoriser)
         .addRoutes(to: router, authentication: authentication)
     FilingsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
+    ReviewsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
     ExchangesController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
     if node.settings.role.servesCentre {
         // One intake per node: its callers share its group commits.

@@ -1,4 +1,5 @@
 public import VigilCentre
+public import VigilClassifier
 public import VigilDomain
 public import VigilMatching
 public import VigilStore
@@ -57,6 +58,10 @@ public struct Node: Sendable {
     /// What the filing worker last did (for `/ready`, on a node that files reports).
     public var filingHealth = WorkerHealth(
         activity: "filing rounds", consequence: "reports for the Centre wait in the database (none is lost)")
+
+    /// The classifier of uploaded images (nil: none; `vigil serve` makes one from
+    /// ``ServerSettings/classifier``). `/ready` warns while its circuit breaker is open.
+    public var classifier: (any Classifier)?
 
     /// Whether the disk had room for the last writes (for `/ready`); `vigil serve` names the data folder.
     public var storage = StorageHealth()

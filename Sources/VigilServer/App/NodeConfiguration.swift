@@ -56,6 +56,13 @@ import VigilMedia
 /// | `text.max-message-bytes` | `VIGIL_TEXT_MAX_MESSAGE_BYTES` | 4,096 bytes of UTF-8 in one message (at most 10,000) |
 /// | `text.max-body-bytes` | `VIGIL_TEXT_MAX_BODY_BYTES` | 8 MiB: the largest conversation body (`http.max-body-bytes` still applies) |
 /// | `text.review-score` | `VIGIL_TEXT_REVIEW_SCORE` | 0.3: a conversation's answer says `review_required` from this score |
+/// | `classifier.url` | `VIGIL_CLASSIFIER_URL` | none: no classifier (docs/classifier.md); any address, private ones included, as the operator's own setting |
+/// | `classifier.timeout` | `VIGIL_CLASSIFIER_TIMEOUT` | 5 seconds for one whole call |
+/// | `classifier.max-concurrent` | `VIGIL_CLASSIFIER_MAX_CONCURRENT` | 8 calls at once (an upload beyond it is answered without scores, `busy`) |
+/// | `classifier.failure-threshold` | `VIGIL_CLASSIFIER_FAILURE_THRESHOLD` | 5 failures in a row open the circuit breaker |
+/// | `classifier.cool-down` | `VIGIL_CLASSIFIER_COOL_DOWN` | 30 seconds open before a trial call |
+/// | `classifier.review-threshold` | `VIGIL_CLASSIFIER_REVIEW_THRESHOLD` | 0.9 for every label; or per label, `nudity=0.8,violence=0.95`, with an optional default first (`0.9,nudity=0.8`) |
+/// | `classifier.max-input-bytes` | `VIGIL_CLASSIFIER_MAX_INPUT_BYTES` | 32 MiB: larger images are not sent (`input_too_large`) |
 /// | `retention.report-days` | `VIGIL_RETENTION_REPORT_DAYS` | 365: a report is deleted this long after the last action on it (unless a hold or a preservation request keeps it) |
 /// | `retention.interval-seconds` | `VIGIL_RETENTION_INTERVAL_SECONDS` | 300: how often the Centre's retention worker sweeps |
 /// | `retention.max-failure-seconds` | `VIGIL_RETENTION_MAX_FAILURE_SECONDS` | 3600: `/ready` is 503 on a Centre node when sweeps have failed for longer |
@@ -160,6 +167,7 @@ public struct NodeConfiguration: Sendable {
         try await readRetention(reader)
         try await readFiling(reader)
         try await readText(reader)
+        try await readClassifier(reader)
 
         switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
         case "speed": indexTuning = .speed

@@ -1,4 +1,5 @@
 public import VigilCentre
+public import VigilClassifier
 public import VigilDomain
 public import VigilMatching
 public import VigilMedia
@@ -52,6 +53,9 @@ public struct ServerSettings: Sendable {
     public var filing: FilingSettings?
     /// When `/ready` turns 503 because the index follower fails or lags its feed.
     public var readiness = ReadinessLimits()
+    /// The external classifier of uploaded images and its review thresholds (nil: none; see
+    /// ``UploadClassification`` and docs/classifier.md).
+    public var classifier: ClassifierSettings?
     /// Connection cap, request-head and idle timeouts (see ``ConnectionLimits``).
     public var connections = ConnectionLimits()
     /// Threads and queue of the decoding and hashing pool (see ``HashingPool``).

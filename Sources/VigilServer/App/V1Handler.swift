@@ -1,4 +1,6 @@
 import VigilAPI
+import VigilClassifier
+import VigilDomain
 import VigilMatching
 
 /// The `/v1` operations generated from `openapi.yaml`, forwarded to the areas that implement them.
@@ -22,7 +24,9 @@ struct V1Handler: APIProtocol {
         exchange = ExchangeController(store: node.store, service: service)
         matching = MatchingController(
             matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher,
-            conversations: ConversationMatching(assessor: node.conversationAssessor, settings: node.settings.conversations))
+            conversations: ConversationMatching(assessor: node.conversationAssessor, settings: node.settings.conversations),
+            classification: UploadClassification(
+                classifier: node.classifier, thresholds: node.settings.classifier?.reviewThresholds ?? ReviewThresholds()))
         self.hashing = HashingController(hashing: hashing, uploads: uploads, fetcher: fetcher)
     }
 

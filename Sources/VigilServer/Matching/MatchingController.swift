@@ -14,6 +14,8 @@ struct MatchingController: Sendable {
     let uploads: UploadReader
     let fetcher: URLFetcher
     let conversations: ConversationMatching
+    /// The classifier's part of an uploaded image's match (see ``UploadClassification``).
+    let classification: UploadClassification
 
     /// The hot path: one JSON lookup, answered from the in-memory index.
     func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output {
@@ -53,7 +55,7 @@ struct MatchingController: Sendable {
         let bytes = try await uploads.read(input.body)
         let hashed = try await hashing.hash(bytes, dihedral: input.query.dihedral ?? false)
         let names = input.query.lists.map { $0.split(separator: ",").map(String.init) }
-        return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: names, query: [:])))))
+        return .ok(.init(body: .json(try await matchUpload(bytes, hashed, lists: names, query: [:]))))
     }
 
     func matchURL(_ input: Operations.MatchURL.Input) async throws -> Operations.MatchURL.Output {
@@ -61,8 +63,9 @@ struct MatchingController: Sendable {
             switch input.body {
             case .json(let query): query
             }
-        let hashed = try await hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)
-        return .ok(.init(body: .json(.init(try await matchHashed(hashed, lists: query.lists, query: ["url": query.url])))))
+        let bytes = try await fetcher.fetch(query.url)
+        let hashed = try await hashing.hash(bytes, dihedral: query.dihedral ?? false)
+        return .ok(.init(body: .json(try await matchUpload(bytes, hashed, lists: query.lists, query: ["url": query.url]))))
     }
 
     /// A conversation's risk score with its stages and the indicators that fired (a signal for a
@@ -96,9 +99,18 @@ struct MatchingController: Sendable {
             ))
     }
 
-    /// Matches a hashed file (PDQ, its dihedral variants when computed, and both digests) against
-    /// the lists among `names` (all when nil).
-    func matchHashed(_ hashed: MediaHashResult, lists names: [String]?, query extra: [String: String]) async throws -> MatchOutcome {
+    /// An uploaded image's answer: matched as ``matchHashed(_:lists:query:)`` does, with the
+    /// classifier asked and the content queued for review as ``UploadClassification`` says.
+    func matchUpload(_ bytes: [UInt8], _ hashed: MediaHashResult, lists names: [String]?, query extra: [String: String]) async throws
+        -> Components.Schemas.MatchAnswer
+    {
+        let (request, query) = Self.request(hashed, lists: names, query: extra)
+        return try await classification.answer(bytes: bytes, hashed: hashed, request: request, query: query, matching: matching)
+    }
+
+    /// The lookup of a hashed file (PDQ, its dihedral variants when computed, and both digests)
+    /// against the lists among `names` (all when nil), and the query its answer echoes.
+    static func request(_ hashed: MediaHashResult, lists names: [String]?, query extra: [String: String]) -> (MatchRequest, [String: String]) {
         var query = extra
         query["pdq"] = hashed.pdq.hash.hex
         query["quality"] = String(hashed.pdq.quality)
@@ -108,7 +120,13 @@ struct MatchingController: Sendable {
             query["md5"] = found.md5
             query["sha256"] = found.sha256
         }
-        let request = MatchRequest(pdq: hashed.dihedral ?? [hashed.pdq.hash], digests: digests, lists: names.map(ListChoice.named) ?? .all)
+        return (MatchRequest(pdq: hashed.dihedral ?? [hashed.pdq.hash], digests: digests, lists: names.map(ListChoice.named) ?? .all), query)
+    }
+
+    /// Matches a hashed file (PDQ, its dihedral variants when computed, and both digests) against
+    /// the lists among `names` (all when nil).
+    func matchHashed(_ hashed: MediaHashResult, lists names: [String]?, query extra: [String: String]) async throws -> MatchOutcome {
+        let (request, query) = Self.request(hashed, lists: names, query: extra)
         return try await serviceCall { try await matching.match(request, query: query) }
     }
 }

@@ -35,7 +35,7 @@ struct OperationsController: Sendable {
             ? ["status": "ready"]
             : loaded ? ["status": "not_ready", "problems": verdict.problems] : ["status": "loading", "problems": verdict.problems]
         // An exchange whose source fails is said, but the node keeps serving what it has.
-        let warnings = node.exchanges.health.warnings(at: node.clock.now())
+        let warnings = node.exchanges.health.warnings(at: node.clock.now()) + classifierWarnings
         if !warnings.isEmpty { body["warnings"] = warnings }
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         return Response(

@@ -59,6 +59,10 @@ extension AccessPolicy {
         rules["listFilings"] = AccessRule(scopes: [.report], kinds: [.provider])
         rules["getFiling"] = AccessRule(scopes: [.report], kinds: [.provider])
         rules["completeFiling"] = AccessRule(scopes: [.report], kinds: [.provider])
+        // The node's review queue: its operators' moderators, who curate what the lists hold.
+        rules["listReviews"] = curate
+        rules["getReview"] = curate
+        rules["decideReview"] = curate
         // Exchanges: reading them and asking for a fetch is curation; creating, changing and deleting
         // one (a folder the node reads, an address it calls, a credential it keeps) is administration.
         for operation in ["listExchangeKinds", "listExchanges", "getExchange", "fetchExchange"] { rules[operation] = curate }

@@ -23,6 +23,8 @@ enum ErrorMap {
         case .filingNotFound: return APIError.notFound("unknown_filing", error.message)
         case .preservationNotFound: return APIError.notFound("no_preservation", error.message)
         case .exchangeNotFound: return APIError.notFound("unknown_exchange", error.message)
+        case .reviewNotFound: return APIError.notFound("unknown_review", error.message)
+        case .reviewDecided: return APIError(.conflict, code: "review_decided", error.message)
         case .exchangeExists: return APIError(.conflict, code: "exchange_exists", error.message)
         case .itemClassified: return APIError(.conflict, code: "item_classified", error.message)
         case .reportExists:

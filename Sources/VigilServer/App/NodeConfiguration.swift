@@ -56,6 +56,10 @@ import VigilMedia
 /// | `text.max-message-bytes` | `VIGIL_TEXT_MAX_MESSAGE_BYTES` | 4,096 bytes of UTF-8 in one message (at most 10,000) |
 /// | `text.max-body-bytes` | `VIGIL_TEXT_MAX_BODY_BYTES` | 8 MiB: the largest conversation body (`http.max-body-bytes` still applies) |
 /// | `text.review-score` | `VIGIL_TEXT_REVIEW_SCORE` | 0.3: a conversation's answer says `review_required` from this score |
+/// | `video.max-bytes`, `video.max-pixels`, `video.max-frames`, `video.time-limit-seconds` | `VIGIL_VIDEO_MAX_BYTES`, … | 32 MiB, 1920x1080, 18,000 frames, 60 s: an uploaded video over one is a 4xx (see ``VideoSettings``) |
+/// | `video.seconds-per-hash` | `VIGIL_VIDEO_SECONDS_PER_HASH` | 1: vPDQ hashes one frame per second (0: every frame) |
+/// | `video.query-match-percent`, `video.compared-match-percent` | `VIGIL_VIDEO_QUERY_MATCH_PERCENT`, … | 80, 0: a video matches a vpdq entry from these shares of matching frames |
+/// | `video.ffmpeg-directory` | `VIGIL_VIDEO_FFMPEG_DIRECTORY` | none: `ffmpeg` and `ffprobe` found on `PATH` |
 /// | `retention.report-days` | `VIGIL_RETENTION_REPORT_DAYS` | 365: a report is deleted this long after the last action on it (unless a hold or a preservation request keeps it) |
 /// | `retention.interval-seconds` | `VIGIL_RETENTION_INTERVAL_SECONDS` | 300: how often the Centre's retention worker sweeps |
 /// | `retention.max-failure-seconds` | `VIGIL_RETENTION_MAX_FAILURE_SECONDS` | 3600: `/ready` is 503 on a Centre node when sweeps have failed for longer |
@@ -160,6 +164,7 @@ public struct NodeConfiguration: Sendable {
         try await readRetention(reader)
         try await readFiling(reader)
         try await readText(reader)
+        try await readVideo(reader)
 
         switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
         case "speed": indexTuning = .speed

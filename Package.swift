@@ -84,6 +84,8 @@ let package = Package(
         ),
         .target(
             name: "VigilDomain",
+            // VigilHash's VPDQText checks `vpdq` entry values (both are pure, with no I/O).
+            dependencies: ["VigilHash"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -121,7 +123,7 @@ let package = Package(
         .target(
             name: "VigilMatching",
             dependencies: [
-                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash",
+                "VigilDomain", "VigilStore", "VigilIndex", "VigilHash", "VigilVideoIndex",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

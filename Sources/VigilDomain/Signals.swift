@@ -1,3 +1,5 @@
+import VigilHash
+
 /// The kinds of signal an indicator list can hold.
 public enum SignalType: String, Sendable, Codable, CaseIterable, Hashable {
     /// A PDQ perceptual hash of an image: 64 hex digits, matched within a Hamming radius.
@@ -6,20 +8,47 @@ public enum SignalType: String, Sendable, Codable, CaseIterable, Hashable {
     case md5
     /// A SHA-256 digest of a file's bytes: 64 hex digits, matched exactly.
     case sha256
+    /// A vPDQ hash of a whole video: one `frameNumber,quality,pdqHex,timestamp` line per hashed
+    /// frame (``VPDQText``), matched by the share of frames two videos have in common.
+    case vpdq
 
-    /// The number of hex digits a value of this type has.
-    public var hexLength: Int {
+    /// How a value of this type is written: the one rule ``normalise(_:)`` applies.
+    public var valueFormat: SignalValueFormat {
         switch self {
-        case .pdq, .sha256: 64
-        case .md5: 32
+        case .pdq, .sha256: .hex(digits: 64)
+        case .md5: .hex(digits: 32)
+        case .vpdq: .vpdqLines(maxFrames: SignalValueFormat.vpdqMaxFrames, maxBytes: SignalValueFormat.vpdqMaxBytes)
         }
     }
 
-    /// Whether values are compared by Hamming distance (else exactly).
-    public var isPerceptual: Bool { self == .pdq }
+    /// The number of hex digits a value of this type has; `nil` for a vPDQ value (lines of text).
+    public var hexLength: Int? {
+        switch valueFormat {
+        case .hex(let digits): digits
+        case .vpdqLines: nil
+        }
+    }
 
-    /// Checks and normalises a value (lowercase hex of the right length).
+    /// Whether values are compared by similarity (Hamming distance, or vPDQ's frame shares) rather
+    /// than exactly.
+    public var isPerceptual: Bool {
+        switch self {
+        case .pdq, .vpdq: true
+        case .md5, .sha256: false
+        }
+    }
+
+    /// Checks and normalises a value: lowercase hex of the right length, or for `vpdq` the
+    /// canonical vPDQ text (each frame's line as ``VPDQText`` writes it, hex in lowercase, ended by
+    /// `\n`; `\r\n` and empty lines accepted), within the frame and byte limits.
     public func normalise(_ value: some StringProtocol) throws(SignalValueError) -> String {
+        switch valueFormat {
+        case .hex(let digits): try normaliseHex(value, digits: digits)
+        case .vpdqLines(let maxFrames, let maxBytes): try normaliseVPDQ(value, maxFrames: maxFrames, maxBytes: maxBytes)
+        }
+    }
+
+    private func normaliseHex(_ value: some StringProtocol, digits hexLength: Int) throws(SignalValueError) -> String {
         let trimmed = value.utf8.count == hexLength ? String(value) : value.trimmingSpaces()
         guard trimmed.utf8.count == hexLength else {
             throw .wrongLength(type: self, expected: hexLength, actual: trimmed.utf8.count)
@@ -35,6 +64,33 @@ public enum SignalType: String, Sendable, Codable, CaseIterable, Hashable {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    private func normaliseVPDQ(_ value: some StringProtocol, maxFrames: Int, maxBytes: Int) throws(SignalValueError) -> String {
+        guard value.utf8.count <= maxBytes else { throw .tooLarge(type: self, limit: "\(maxBytes) bytes", actual: value.utf8.count) }
+        let features: [VPDQFeature]
+        do {
+            features = try VPDQText.parse(value)
+        } catch {
+            throw .invalidVideoHash(error.message)
+        }
+        guard features.count <= maxFrames else { throw .tooLarge(type: self, limit: "\(maxFrames) frames", actual: features.count) }
+        return VPDQText.format(features)
+    }
+}
+
+/// How the values of a ``SignalType`` are written.
+public enum SignalValueFormat: Sendable, Hashable {
+    /// This many hex digits (any case in, lowercase stored).
+    case hex(digits: Int)
+    /// vPDQ lines (``VPDQText``): at most `maxFrames` lines and `maxBytes` bytes of text.
+    case vpdqLines(maxFrames: Int, maxBytes: Int)
+
+    /// The most frame lines one `vpdq` value may have: an hour of video at vPDQ's default of one
+    /// hashed frame per second.
+    public static let vpdqMaxFrames = 3_600
+    /// The most bytes one `vpdq` value may have as sent (a line is under 100 bytes; 3,600 lines
+    /// with room for longer frame numbers and timestamps).
+    public static let vpdqMaxBytes = 400_000
 }
 
 /// Why a signal value was refused.
@@ -43,6 +99,10 @@ public enum SignalValueError: Error, Sendable, Equatable, CustomStringConvertibl
     case wrongLength(type: SignalType, expected: Int, actual: Int)
     /// A character is not a hex digit.
     case invalidCharacter(type: SignalType, offset: Int)
+    /// A vPDQ value is not vPDQ text (the message names the line and the field).
+    case invalidVideoHash(String)
+    /// A value is over its type's limit (`limit` says which, e.g. "3600 frames").
+    case tooLarge(type: SignalType, limit: String, actual: Int)
 
     /// What is wrong and what a valid value looks like.
     public var description: String {
@@ -51,6 +111,10 @@ public enum SignalValueError: Error, Sendable, Equatable, CustomStringConvertibl
             "a \(type.rawValue) value is \(expected) hex digits, got \(actual)"
         case .invalidCharacter(let type, let offset):
             "character \(offset + 1) of the \(type.rawValue) value is not a hex digit (0-9, a-f)"
+        case .invalidVideoHash(let message):
+            "\(message) (a vpdq value is vPDQ's lines, frameNumber,quality,pdqHex,timestamp)"
+        case .tooLarge(let type, let limit, let actual):
+            "a \(type.rawValue) value is at most \(limit), got \(actual)"
         }
     }
 }

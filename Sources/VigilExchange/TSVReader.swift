@@ -22,7 +22,7 @@ public struct TSVReader: IndicatorReader {
     ///   - signalType: the type of every value (default PDQ).
     ///   - provenance: provenance for every record, e.g. the source organisation.
     ///   - maxLineBytes: longer lines are reported as issues and skipped.
-    public init(signalType: SignalType = .pdq, provenance: Provenance = Provenance(), maxLineBytes: Int = 64 * 1024) {
+    public init(signalType: SignalType = .pdq, provenance: Provenance = Provenance(), maxLineBytes: Int = 512 * 1024) {
         self.signalType = signalType
         self.provenance = provenance
         self.lines = LineSplitter(limit: maxLineBytes)
@@ -75,7 +75,8 @@ public struct TSVReader: IndicatorReader {
         }
         let value: String
         do {
-            value = try type.normalise(String(decoding: UnsafeBufferPointer(rebasing: fields[0]), as: UTF8.self))
+            // A vpdq value's lines are written with `\n` escapes (hex values have no backslash).
+            value = try type.normalise(TSVEscaping.unescape(UnsafeBufferPointer(rebasing: fields[0])))
         } catch {
             batch.issues.append(ImportIssue(record: number, message: "\(error.description); line skipped"))
             return

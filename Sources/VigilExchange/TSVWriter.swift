@@ -22,7 +22,7 @@ public struct TSVWriter: IndicatorWriter {
     public func write(_ record: IndicatorRecord, to output: inout [UInt8]) throws(ExportError) {
         guard record.action == .add else { throw .deletionNotSupported(format: .tsv, value: record.value) }
         guard record.type == signalType else { throw .wrongSignalType(expected: signalType, actual: record.type) }
-        output += record.value.utf8
+        output += TSVEscaping.escape(record.value).utf8  // a vpdq value's line breaks as `\n`; hex is unchanged
         let id = record.provenance.sourceItemId ?? ""
         let note = record.provenance.note ?? ""
         if !id.isEmpty || !note.isEmpty {

@@ -1,3 +1,5 @@
+public import VigilHash
+
 /// One index hit, before the answer rules of ``MatchService`` are applied.
 public struct EngineMatch: Sendable, Hashable {
     /// The entry's id.
@@ -8,13 +10,16 @@ public struct EngineMatch: Sendable, Hashable {
     public var distance: Int
     /// The dihedral variant that matched (`orig` unless dihedral variants were searched).
     public var variant: String
+    /// For a vpdq entry, how much of the two videos matched (query % and compared %); `nil` otherwise.
+    public var video: VPDQMatchResult?
 
     /// Creates a hit.
-    public init(entryId: Int64, listId: Int64, distance: Int, variant: String) {
+    public init(entryId: Int64, listId: Int64, distance: Int, variant: String, video: VPDQMatchResult? = nil) {
         self.entryId = entryId
         self.listId = listId
         self.distance = distance
         self.variant = variant
+        self.video = video
     }
 }
 
@@ -28,6 +33,8 @@ public struct EngineStatus: Sendable, Hashable {
     public var md5: Int
     /// SHA-256 digests.
     public var sha256: Int
+    /// vPDQ videos.
+    public var vpdq: Int
     /// Whether the initial load has finished.
     public var ready: Bool
 }

@@ -5,6 +5,7 @@ public import VigilDomain
 public import VigilHash
 public import VigilIndex
 public import VigilStore
+import VigilVideoIndex
 
 /// The in-memory match indexes and list settings of a node, following the store's change feed.
 ///
@@ -24,11 +25,17 @@ public final class MatchEngine: Sendable {
         var pdq: LiveIndex
         var md5 = DigestSet(algorithm: .md5)
         var sha256 = DigestSet(algorithm: .sha256)
+        /// The live vpdq entries (see ``VideoEntries``).
+        var videos = VideoEntries()
         var sequence: Int64 = 0
         var loaded = false
     }
 
     private let indexes: Mutex<Indexes>
+    /// The vPDQ index over ``Indexes/videos`` as of a generation, built when a lookup needs it.
+    private let videoIndex = Mutex<(generation: UInt64, index: VPDQIndex)?>(nil)
+    /// The vPDQ matching rules (quality, frame distance, query % and compared % thresholds).
+    public let videoMatching: VPDQMatchOptions
     private let settings = Mutex(ListSettings.empty)
     private let nextTicket = Atomic<UInt64>(0)
     private let compacting = Atomic<Bool>(false)
@@ -58,17 +65,22 @@ public final class MatchEngine: Sendable {
     /// - Parameter entryCacheCapacity: the most matched entries held in memory (``EntryCache``; 0: none).
     public convenience init(
         store: any ListStore & ActionStore & SignalTypeSettingsStore, tuning: IndexTuning = .speed,
-        entryCacheCapacity: Int = EntryCache.defaultCapacity, logger: Logger = Logger(label: "vigil.engine")
+        entryCacheCapacity: Int = EntryCache.defaultCapacity, videoMatching: VPDQMatchOptions = VPDQMatchOptions(),
+        logger: Logger = Logger(label: "vigil.engine")
     ) throws {
-        try self.init(source: StoreMatchSource(store), tuning: tuning, entryCacheCapacity: entryCacheCapacity, logger: logger)
+        try self.init(
+            source: StoreMatchSource(store), tuning: tuning, entryCacheCapacity: entryCacheCapacity, videoMatching: videoMatching,
+            logger: logger)
     }
 
     /// Creates an engine reading `source` (a store, or in tests a wrapper around one), holding at
-    /// most `entryCacheCapacity` matched entries in memory.
+    /// most `entryCacheCapacity` matched entries in memory, matching videos under `videoMatching`
+    /// (python-threatexchange's defaults: quality ≥ 50, frames within 31 bits, 80 % / 0 %).
     public init(
         source: any MatchSource, tuning: IndexTuning = .speed, entryCacheCapacity: Int = EntryCache.defaultCapacity,
-        logger: Logger = Logger(label: "vigil.engine")
+        videoMatching: VPDQMatchOptions = VPDQMatchOptions(), logger: Logger = Logger(label: "vigil.engine")
     ) throws {
+        self.videoMatching = videoMatching
         self.store = source
         self.tuning = tuning
         self.logger = logger
@@ -84,7 +96,7 @@ public final class MatchEngine: Sendable {
         indexes.withLock {
             EngineStatus(
                 sequence: $0.sequence, pdq: $0.pdq.snapshot.base.count + $0.pdq.snapshot.deltaCount, md5: $0.md5.count,
-                sha256: $0.sha256.count, ready: $0.loaded)
+                sha256: $0.sha256.count, vpdq: $0.videos.count, ready: $0.loaded)
         }
     }
 
@@ -125,6 +137,7 @@ public final class MatchEngine: Sendable {
         var tags: [UInt16] = []
         var md5 = DigestSet(algorithm: .md5)
         var sha256 = DigestSet(algorithm: .sha256)
+        var videos = VideoEntries()
         for change in live.values.sorted(by: { $0.entryId < $1.entryId }) {
             do {
                 switch change.type {
@@ -135,6 +148,7 @@ public final class MatchEngine: Sendable {
                     tags.append(UInt16(truncatingIfNeeded: change.listId))
                 case .md5: try md5.insert(hex: change.value, id: UInt64(change.entryId))
                 case .sha256: try sha256.insert(hex: change.value, id: UInt64(change.entryId))
+                case .vpdq: try videos.insert(change)
                 }
             } catch {
                 reject(change, error)
@@ -149,6 +163,7 @@ public final class MatchEngine: Sendable {
             state.pdq = LiveIndex(base: base, tuning: tuning)
             state.md5 = md5
             state.sha256 = sha256
+            state.videos = videos
             state.sequence = sequence
             state.loaded = true
         }
@@ -201,6 +216,8 @@ public final class MatchEngine: Sendable {
                     case (.md5, .remove): try state.md5.remove(digest: DigestSet.bytes(hex: change.value, algorithm: .md5), id: id)
                     case (.sha256, .add): try state.sha256.insert(hex: change.value, id: id)
                     case (.sha256, .remove): try state.sha256.remove(digest: DigestSet.bytes(hex: change.value, algorithm: .sha256), id: id)
+                    case (.vpdq, .add): try state.videos.insert(change)
+                    case (.vpdq, .remove): state.videos.remove(change.entryId)
                     }
                 } catch {
                     rejected.append((change, error))
@@ -288,9 +305,61 @@ public final class MatchEngine: Sendable {
             switch type {
             case .md5: try state.md5.ids(forHex: hex).map { Int64($0) }
             case .sha256: try state.sha256.ids(forHex: hex).map { Int64($0) }
-            case .pdq: []
+            case .pdq, .vpdq: []
             }
         }
+    }
+
+    /// Scores a video's vPDQ features against the vpdq entries of the chosen lists; every entry
+    /// that passes ``videoMatching``'s thresholds, best first (query %, then compared %).
+    ///
+    /// The vPDQ index is rebuilt from the live entries when the feed has changed them since the
+    /// last lookup (video lists are thousands of entries, not millions: a rebuild is cheap next to
+    /// decoding one video), so lookups between changes share one index.
+    public func matchVPDQ(_ features: [VPDQFeature], lists: [StoredList]) throws -> [EngineMatch] {
+        guard !lists.isEmpty, !features.isEmpty else { return [] }
+        let videos = indexes.withLock { $0.videos }
+        let index = try videoIndex.withLock { cached throws -> VPDQIndex in
+            if let cached, cached.generation == videos.generation { return cached.index }
+            let built = try VPDQIndex(videos: videos.videos, options: videoMatching)
+            cached = (videos.generation, built)
+            return built
+        }
+        let wanted = Set(lists.map(\.id))
+        return index.matches(for: features).compactMap { match in
+            let entryId = Int64(match.id)
+            guard let listId = videos.listIds[entryId], wanted.contains(listId) else { return nil }
+            return EngineMatch(entryId: entryId, listId: listId, distance: 0, variant: "orig", video: match.result)
+        }
+    }
+}
+
+/// The live vpdq entries the engine holds: each one's frame features and list, and a generation
+/// that changes with every add or remove (so the vPDQ index built from them knows when it is stale).
+struct VideoEntries: Sendable {
+    private(set) var features: [Int64: [VPDQFeature]] = [:]
+    private(set) var listIds: [Int64: Int64] = [:]
+    private(set) var generation: UInt64 = 0
+
+    var count: Int { features.count }
+
+    /// The entries as the index takes them, in id order.
+    var videos: [VPDQVideo] {
+        features.keys.sorted().compactMap { id in features[id].map { VPDQVideo(id: UInt64(id), features: $0) } }
+    }
+
+    /// Adds an entry from an `add` change; a value that is not vPDQ text is thrown back.
+    mutating func insert(_ change: EntryChange) throws {
+        features[change.entryId] = try VPDQText.parse(change.value)
+        listIds[change.entryId] = change.listId
+        generation &+= 1
+    }
+
+    /// Drops an entry (a `remove` change).
+    mutating func remove(_ entryId: Int64) {
+        guard features.removeValue(forKey: entryId) != nil else { return }
+        listIds[entryId] = nil
+        generation &+= 1
     }
 }
 

@@ -18,6 +18,8 @@ public struct MatchRequest: Sendable {
     public var pdq: [PDQHash]
     /// Exact digests to look up: (type, normalised lower-case hex).
     public var digests: [(type: SignalType, hex: String)]
+    /// A video's vPDQ features to score against vpdq entries (empty: no video).
+    public var vpdq: [VPDQFeature]
     /// The lists to search.
     public var lists: ListChoice
     /// The content's staged-rollout key (see ``MatchService/rolloutKey(pdq:digests:)``).
@@ -30,15 +32,17 @@ public struct MatchRequest: Sendable {
     /// What the caller knows about the content's upload, for the report a list's policy files.
     public var subject: FilingContext?
 
-    /// A lookup of `pdq` and `digests`; the rollout key is ``MatchService/rolloutKey(pdq:digests:)`` of them.
+    /// A lookup of `pdq`, `vpdq` and `digests`; the rollout key is
+    /// ``MatchService/rolloutKey(pdq:vpdq:digests:)`` of them.
     public init(
-        pdq: [PDQHash] = [], digests: [(type: SignalType, hex: String)] = [], lists: ListChoice = .all, rolloutKey: String? = nil,
-        bypassRollout: Bool = false, includeDisabled: Bool = false
+        pdq: [PDQHash] = [], vpdq: [VPDQFeature] = [], digests: [(type: SignalType, hex: String)] = [], lists: ListChoice = .all,
+        rolloutKey: String? = nil, bypassRollout: Bool = false, includeDisabled: Bool = false
     ) {
         self.pdq = pdq
+        self.vpdq = vpdq
         self.digests = digests
         self.lists = lists
-        self.rolloutKey = rolloutKey ?? MatchService.rolloutKey(pdq: pdq.first, digests: digests)
+        self.rolloutKey = rolloutKey ?? MatchService.rolloutKey(pdq: pdq.first, vpdq: vpdq, digests: digests)
         self.bypassRollout = bypassRollout
         self.includeDisabled = includeDisabled
     }
@@ -50,17 +54,20 @@ public struct MatchedEntry: Sendable, Hashable {
     public var list: StoredList
     /// The entry, with its provenance.
     public var entry: StoredEntry
-    /// The Hamming distance (0 for exact digests).
+    /// The Hamming distance (0 for exact digests and videos).
     public var distance: Int
     /// The dihedral variant that matched (`orig` unless variants were searched).
     public var variant: String
+    /// For a vpdq entry: the query % and compared % of the two videos' frames that matched.
+    public var video: VPDQMatchResult?
 
     /// Creates a matched entry.
-    public init(list: StoredList, entry: StoredEntry, distance: Int, variant: String) {
+    public init(list: StoredList, entry: StoredEntry, distance: Int, variant: String, video: VPDQMatchResult? = nil) {
         self.list = list
         self.entry = entry
         self.distance = distance
         self.variant = variant
+        self.video = video
     }
 }
 

@@ -61,10 +61,13 @@ public struct MatchService: Sendable {
         return hashes
     }
 
-    /// The staged-rollout key of a piece of content: its PDQ hash in hex when it has one, else its
-    /// first digest (empty when it has neither).
-    public static func rolloutKey(pdq: PDQHash?, digests: [(type: SignalType, hex: String)]) -> String {
-        pdq?.hex ?? digests.first?.hex ?? ""
+    /// The staged-rollout key of a piece of content: its PDQ hash in hex when it has one, else for
+    /// a video the SHA-256 of its canonical vPDQ text (so an uploaded video and a lookup of its vPDQ
+    /// value get the same answer), else its first digest (empty when it has none of them).
+    public static func rolloutKey(pdq: PDQHash?, vpdq: [VPDQFeature] = [], digests: [(type: SignalType, hex: String)]) -> String {
+        if let pdq { return pdq.hex }
+        if !vpdq.isEmpty { return SHA256.hash(data: Data(VPDQText.format(vpdq).utf8)).map { String(format: "%02x", $0) }.joined() }
+        return digests.first?.hex ?? ""
     }
 
     /// Staged rollout: a deterministic bucket in [0, 1) per (list, content key), so the same
@@ -105,6 +108,7 @@ public struct MatchService: Sendable {
         let lists = try lists(for: request)
         guard !lists.isEmpty else { return [] }
         var hits = request.pdq.isEmpty ? [] : try engine.matchPDQ(variants: request.pdq, lists: lists)
+        if !request.vpdq.isEmpty { hits += try engine.matchVPDQ(request.vpdq, lists: lists) }
         for digest in request.digests {
             hits += try engine.matchDigest(digest.type, hex: digest.hex).map { EngineMatch(entryId: $0, listId: 0, distance: 0, variant: "orig") }
         }
@@ -121,7 +125,7 @@ public struct MatchService: Sendable {
             guard let entry = entries[hit.entryId], entry.deletedAt == nil, let list = searched[entry.listId],
                 hit.distance <= list.list.matchRadius, request.includeDisabled || !entry.isDisabled(at: now)
             else { continue }
-            matches.append(MatchedEntry(list: list, entry: entry, distance: hit.distance, variant: hit.variant))
+            matches.append(MatchedEntry(list: list, entry: entry, distance: hit.distance, variant: hit.variant, video: hit.video))
         }
         return matches
     }
@@ -205,6 +209,10 @@ struct WebhookMatch: Codable {
     var distance: Int
     var variant: String
     var provenance: Provenance
+    /// For a vpdq entry: the share of the query's frames that matched it, in percent.
+    var queryMatchPercent: Double?
+    /// For a vpdq entry: the share of its frames that matched the query, in percent.
+    var comparedMatchPercent: Double?
 
     init(_ match: MatchedEntry) {
         list = match.list.list.name
@@ -214,6 +222,8 @@ struct WebhookMatch: Codable {
         distance = match.distance
         variant = match.variant
         provenance = match.entry.provenance
+        queryMatchPercent = match.video?.queryMatchPercent
+        comparedMatchPercent = match.video?.comparedMatchPercent
     }
 }
 

@@ -81,7 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
         let store = try await data.openStore(configuration)
         let clock = SystemClock()
         let engine = try MatchEngine(
-            store: store, tuning: configuration.indexTuning, entryCacheCapacity: configuration.entryCacheEntries, logger: logger)
+            store: store, tuning: configuration.indexTuning, entryCacheCapacity: configuration.entryCacheEntries,
+            videoMatching: configuration.server.video.matchOptions, logger: logger)
         let conversationAssessor = try await loadTextIndicators(configuration, logger: logger)
         var settings = configuration.server
         // Connections must never take the last file descriptors (the node would stop answering):

@@ -251,13 +251,21 @@ struct OpenAPITests {
         }
         func operation(_ method: String, _ path: String) -> [String: Any]? { object(paths[path], method) }
 
-        // A hash value's length follows its type, as `SignalType.hexLength` checks it.
+        // A hash value's form follows its type, as `SignalType.valueFormat` says: md5's hex digits,
+        // else vpdq's lines, else pdq's and sha256's hex digits.
         for name in ["HashQuery", "NewEntry"] {
             let schema = try #require(schemas[name] as? [String: Any], "\(name)")
             #expect(object(schema, "if", "properties", "type")?["const"] as? String == SignalType.md5.rawValue, "\(name)")
-            #expect(object(schema, "then", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(SignalType.md5.hexLength)}$")
-            for other in SignalType.allCases where other != .md5 {
-                #expect(object(schema, "else", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(other.hexLength)}$", "\(other)")
+            #expect(object(schema, "then", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(SignalType.md5.hexLength ?? 0)}$")
+            #expect(object(schema, "else", "if", "properties", "type")?["const"] as? String == SignalType.vpdq.rawValue, "\(name)")
+            let vpdqPattern = try #require(object(schema, "else", "then", "properties", "value")?["pattern"] as? String)
+            let line = "0,100,\(String(repeating: "a", count: 64)),0.000"
+            #expect(try Regex(vpdqPattern).wholeMatch(in: line + "\n" + line.replacingOccurrences(of: "0,100", with: "30,99") + "\n") != nil)
+            #expect(try Regex(vpdqPattern).wholeMatch(in: String(repeating: "a", count: 64)) == nil)
+            for other in SignalType.allCases where other != .md5 && other != .vpdq {
+                #expect(
+                    object(schema, "else", "else", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(other.hexLength ?? 0)}$",
+                    "\(other)")
             }
         }
         // A decision names what its kind needs; a classification its Member States exactly when "some".

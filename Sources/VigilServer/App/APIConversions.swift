@@ -17,6 +17,7 @@ extension SignalType {
         case .pdq: self = .pdq
         case .md5: self = .md5
         case .sha256: self = .sha256
+        case .vpdq: self = .vpdq
         }
     }
 }
@@ -27,6 +28,7 @@ extension Components.Schemas.SignalType {
         case .pdq: self = .pdq
         case .md5: self = .md5
         case .sha256: self = .sha256
+        case .vpdq: self = .vpdq
         }
     }
 }
@@ -153,7 +155,9 @@ extension Components.Schemas.MatchAnswer {
             matches: outcome.matches.map { match in
                 Components.Schemas.Match(
                     list: match.list.list.name, entryId: match.entry.id, _type: match.entry.type.rawValue, value: match.entry.value,
-                    distance: match.distance, variant: match.variant, provenance: .init(match.entry.provenance))
+                    distance: match.distance, variant: match.variant, provenance: .init(match.entry.provenance),
+                    queryMatchPercent: match.video?.queryMatchPercent, comparedMatchPercent: match.video?.comparedMatchPercent,
+                    explanation: match.video.map(VideoMatchExplanation.text))
             },
             actions: outcome.actions.map {
                 Components.Schemas.Action(list: $0.list, action: $0.action.rawValue, deliveryId: $0.deliveryId, filingId: $0.filingId)

@@ -48,7 +48,7 @@ public func buildRouter(
     let fetcher = URLFetcher(policy: node.settings.urlFetch, resolver: node.settings.hostResolver)
     let hashing = MediaHashing(
         limits: node.settings.decodeLimits, maxPixelsPerInputByte: node.settings.maxPixelsPerInputByte,
-        pool: pool ?? HashingPool(limits: node.settings.hashing))
+        pool: pool ?? HashingPool(limits: node.settings.hashing), video: node.settings.video)
     let v1 = V1Handler(node: node, fetcher: fetcher, hashing: hashing)
 
     OperationsController(node: node, metrics: metrics, authoriser: authoriser)

@@ -63,6 +63,10 @@ import VigilMedia
 /// | `classifier.cool-down` | `VIGIL_CLASSIFIER_COOL_DOWN` | 30 seconds open before a trial call |
 /// | `classifier.review-threshold` | `VIGIL_CLASSIFIER_REVIEW_THRESHOLD` | 0.9 for every label; or per label, `nudity=0.8,violence=0.95`, with an optional default first (`0.9,nudity=0.8`) |
 /// | `classifier.max-input-bytes` | `VIGIL_CLASSIFIER_MAX_INPUT_BYTES` | 32 MiB: larger images are not sent (`input_too_large`) |
+/// | `video.max-bytes`, `video.max-pixels`, `video.max-frames`, `video.time-limit-seconds` | `VIGIL_VIDEO_MAX_BYTES`, … | 32 MiB, 1920x1080, 18,000 frames, 60 s: an uploaded video over one is a 4xx (see ``VideoSettings``) |
+/// | `video.seconds-per-hash` | `VIGIL_VIDEO_SECONDS_PER_HASH` | 1: vPDQ hashes one frame per second (0: every frame) |
+/// | `video.query-match-percent`, `video.compared-match-percent` | `VIGIL_VIDEO_QUERY_MATCH_PERCENT`, … | 80, 0: a video matches a vpdq entry from these shares of matching frames |
+/// | `video.ffmpeg-directory` | `VIGIL_VIDEO_FFMPEG_DIRECTORY` | none: `ffmpeg` and `ffprobe` found on `PATH` |
 /// | `retention.report-days` | `VIGIL_RETENTION_REPORT_DAYS` | 365: a report is deleted this long after the last action on it (unless a hold or a preservation request keeps it) |
 /// | `retention.interval-seconds` | `VIGIL_RETENTION_INTERVAL_SECONDS` | 300: how often the Centre's retention worker sweeps |
 /// | `retention.max-failure-seconds` | `VIGIL_RETENTION_MAX_FAILURE_SECONDS` | 3600: `/ready` is 503 on a Centre node when sweeps have failed for longer |
@@ -168,6 +172,7 @@ public struct NodeConfiguration: Sendable {
         try await readFiling(reader)
         try await readText(reader)
         try await readClassifier(reader)
+        try await readVideo(reader)
 
         switch try await Self.value(reader, "index.tuning", default: "speed", fetch: { try await reader.fetchString(forKey: $0) }) {
         case "speed": indexTuning = .speed

@@ -63,6 +63,8 @@ public struct ServerSettings: Sendable {
     /// The most pixels an uploaded image may declare per byte of its file (see
     /// ``DecompressionBombCheck``); real images stay under 30,000.
     public var maxPixelsPerInputByte = 100_000
+    /// How uploaded videos are hashed and matched (see ``VideoSettings``).
+    public var video = VideoSettings()
 
     /// The decoder limits a node starts with: 50 MP (a 48 MP phone photo fits; the largest
     /// uploads platforms keep are far smaller), 256 MiB of input.

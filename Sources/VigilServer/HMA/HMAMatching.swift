@@ -107,6 +107,7 @@ extension HMAController {
                 case .pdq: current.pdq
                 case .md5: current.md5
                 case .sha256: current.sha256
+                case .vpdq: current.vpdq
                 }
             answer[name] = status(count, current.ready)
         }

@@ -18,6 +18,7 @@ enum HMASignalTypes {
         case .pdq: "invalid PDQ hash"
         case .md5: "'\(value)' is not a valid MD5 hash"
         case .sha256: "'\(value)' is not a valid SHA256 hash"
+        case .vpdq: "'\(value.prefix(80))' is not a valid vPDQ hash"
         }
     }
 }

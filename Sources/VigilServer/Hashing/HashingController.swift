@@ -8,6 +8,7 @@ struct HashingController: Sendable {
 
     func hashFile(_ input: Operations.HashFile.Input) async throws -> Operations.HashFile.Output {
         let bytes = try await uploads.read(input.body)
+        if MediaHashing.isVideo(bytes) { return .ok(.init(body: .json(.init(try await hashing.hashVideo(bytes))))) }
         return .ok(.init(body: .json(.init(try await hashing.hash(bytes, dihedral: input.query.dihedral ?? false)))))
     }
 
@@ -16,6 +17,8 @@ struct HashingController: Sendable {
             switch input.body {
             case .json(let query): query
             }
-        return .ok(.init(body: .json(.init(try await hashing.hash(try await fetcher.fetch(query.url), dihedral: query.dihedral ?? false)))))
+        let bytes = try await fetcher.fetch(query.url)
+        if MediaHashing.isVideo(bytes) { return .ok(.init(body: .json(.init(try await hashing.hashVideo(bytes))))) }
+        return .ok(.init(body: .json(.init(try await hashing.hash(bytes, dihedral: query.dihedral ?? false)))))
     }
 }

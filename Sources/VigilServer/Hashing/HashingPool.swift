@@ -67,6 +67,27 @@ public final class HashingPool: Sendable {
     /// - Throws: ``Busy`` at once when `threads + queue` jobs are already admitted; what `work`
     ///   throws; `CancellationError` when the calling task is cancelled before `work` started.
     public func run<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try admit()
+        defer { admitted.withLock { $0 -= 1 } }
+        return try await threads.runIfActive {
+            Self.lowerPriority()
+            return try work()
+        }
+    }
+
+    /// Runs asynchronous `work` (a video: ffmpeg decodes in its own process, frames are hashed as
+    /// they arrive) on the calling task, holding one of the pool's places meanwhile, so that videos
+    /// and images together stay within `threads + queue` jobs.
+    ///
+    /// - Throws: ``Busy`` at once when the pool is full; what `work` throws.
+    public func runAdmitted<T: Sendable>(_ work: () async throws -> T) async throws -> T {
+        try admit()
+        defer { admitted.withLock { $0 -= 1 } }
+        return try await work()
+    }
+
+    /// Takes one of the `threads + queue` places, or throws ``Busy``.
+    private func admit() throws(Busy) {
         let capacity = max(1, limits.threads) + max(0, limits.queue)
         let admittedNow = admitted.withLock { count -> Bool in
             guard count < capacity else { return false }
@@ -74,11 +95,6 @@ public final class HashingPool: Sendable {
             return true
         }
         guard admittedNow else { throw Busy(limits: limits) }
-        defer { admitted.withLock { $0 -= 1 } }
-        return try await threads.runIfActive {
-            Self.lowerPriority()
-            return try work()
-        }
     }
 
     /// Lets the pool's threads finish the jobs they have, then stops them.

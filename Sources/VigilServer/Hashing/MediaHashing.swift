@@ -12,12 +12,15 @@ public struct MediaHashing: Sendable {
     public let maxPixelsPerInputByte: Int
     /// Where decoding and hashing run.
     public let pool: HashingPool
+    /// How videos are hashed (see `MediaHashing+Video.swift`).
+    public let video: VideoSettings
 
-    /// Hashing under `limits` on `pool`.
-    public init(limits: DecodeLimits, maxPixelsPerInputByte: Int = 100_000, pool: HashingPool) {
+    /// Hashing under `limits` on `pool`, videos under `video`.
+    public init(limits: DecodeLimits, maxPixelsPerInputByte: Int = 100_000, pool: HashingPool, video: VideoSettings = VideoSettings()) {
         self.limits = limits
         self.maxPixelsPerInputByte = maxPixelsPerInputByte
         self.pool = pool
+        self.video = video
     }
 
     /// Hashes a file's bytes (PDQ, optionally its dihedral variants, MD5 and SHA-256) on the pool;

@@ -29,10 +29,13 @@ struct MatchingController: Sendable {
             throw APIError.badRequest("malformed_hash", error.description)
         }
         var request: MatchRequest
-        if type == .pdq {
+        switch type {
+        case .pdq:
             guard let hash = PDQHash(hex: value) else { throw APIError.badRequest("malformed_hash", "not a PDQ hash") }
             request = MatchRequest(pdq: [hash])
-        } else {
+        case .vpdq:
+            request = try Self.videoRequest(value)
+        case .md5, .sha256:
             request = MatchRequest(digests: [(type, value)])
         }
         request.lists = query.lists.map(ListChoice.named) ?? .all
@@ -53,8 +56,9 @@ struct MatchingController: Sendable {
 
     func matchFile(_ input: Operations.MatchFile.Input) async throws -> Operations.MatchFile.Output {
         let bytes = try await uploads.read(input.body)
-        let hashed = try await hashing.hash(bytes, dihedral: input.query.dihedral ?? false)
         let names = input.query.lists.map { $0.split(separator: ",").map(String.init) }
+        if MediaHashing.isVideo(bytes) { return .ok(.init(body: .json(.init(try await matchVideo(bytes, lists: names, query: [:]))))) }
+        let hashed = try await hashing.hash(bytes, dihedral: input.query.dihedral ?? false)
         return .ok(.init(body: .json(try await matchUpload(bytes, hashed, lists: names, query: [:]))))
     }
 
@@ -64,6 +68,9 @@ struct MatchingController: Sendable {
             case .json(let query): query
             }
         let bytes = try await fetcher.fetch(query.url)
+        if MediaHashing.isVideo(bytes) {
+            return .ok(.init(body: .json(.init(try await matchVideo(bytes, lists: query.lists, query: ["url": query.url])))))
+        }
         let hashed = try await hashing.hash(bytes, dihedral: query.dihedral ?? false)
         return .ok(.init(body: .json(try await matchUpload(bytes, hashed, lists: query.lists, query: ["url": query.url]))))
     }
@@ -95,7 +102,8 @@ struct MatchingController: Sendable {
             .init(
                 body: .json(
                     .init(
-                        ready: status.ready, sequence: status.sequence, pdqEntries: status.pdq, md5Entries: status.md5, sha256Entries: status.sha256))
+                        ready: status.ready, sequence: status.sequence, pdqEntries: status.pdq, md5Entries: status.md5, sha256Entries: status.sha256,
+                        vpdqEntries: status.vpdq))
             ))
     }
 

@@ -13,6 +13,7 @@ enum PostgresSchema {
         ("v3-entry-content", version3),
         ("v4-exchanges", version4),
         ("v5-reviews", reviewsVersion),
+        ("v7-entry-value-digest-index", version7),
     ]
 
     /// The advisory lock key every node takes while it migrates (so that nodes starting together
@@ -347,5 +348,14 @@ enum PostgresSchema {
         "ALTER TABLE entries ADD COLUMN content_id BIGINT",
         "ALTER TABLE entries ADD COLUMN metadata TEXT",
         "CREATE INDEX entries_by_content ON entries(content_id) WHERE content_id IS NOT NULL",
+    ]
+
+    /// Version 7: entries are found by value through the MD5 of the value, not the value itself.
+    /// A B-tree entry holds at most about 2.7 kB, and a `vpdq` value (a whole video's frame lines)
+    /// is up to 400 kB: inserting one into the old index failed. Lookups compare `md5(value)` first
+    /// (the index) and then the value itself.
+    static let version7: [String] = [
+        "DROP INDEX entries_by_value",
+        "CREATE INDEX entries_by_value ON entries(signal_type, md5(value))",
     ]
 }

@@ -38,7 +38,8 @@ extension PostgresTransaction {
                 let rows = try session.rows(
                     """
                     UPDATE entries SET deleted_at = \(stamp)
-                    WHERE list_id = \(list.id) AND signal_type = \(record.type.rawValue) AND value = \(record.value) AND deleted_at IS NULL
+                    WHERE list_id = \(list.id) AND signal_type = \(record.type.rawValue)
+                        AND md5(value) = md5(\(record.value)) AND value = \(record.value) AND deleted_at IS NULL
                     RETURNING id
                     """)
                 let ids = try rows.map { (row: PostgresRow) throws(StoreError) -> Int64 in try row.column(0) }.sorted()

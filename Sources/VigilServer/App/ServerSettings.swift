@@ -59,6 +59,10 @@ public struct ServerSettings: Sendable {
     /// The most pixels an uploaded image may declare per byte of its file (see
     /// ``DecompressionBombCheck``); real images stay under 30,000.
     public var maxPixelsPerInputByte = 100_000
+    /// The signal types the HMA routes serve (`hma.signal-types`): every type Vigil holds by default;
+    /// HMA's own deployment installs `pdq` and `video_md5` only. The `sample` exchange fetches these
+    /// types' examples.
+    public var hmaSignalTypes: [SignalType] = SignalType.allCases
 
     /// The decoder limits a node starts with: 50 MP (a 48 MP phone photo fits; the largest
     /// uploads platforms keep are far smaller), 256 MiB of input.

@@ -12,6 +12,7 @@ enum PostgresSchema {
         ("v2-centre", version2),
         ("v3-entry-content", version3),
         ("v4-exchanges", version4),
+        ("v6-entry-verdicts", version6ExchangeKindCredentials),
     ]
 
     /// The advisory lock key every node takes while it migrates (so that nodes starting together

@@ -179,6 +179,7 @@ public final class SQLiteStore: TransactionalStore {
         registerFilingsMigration(&migrator)
         registerEntryContentMigration(&migrator)
         registerExchangesMigration(&migrator)
+        registerExchangeKindCredentialsMigration(&migrator)
         return migrator
     }()
 

@@ -89,6 +89,14 @@ public protocol ExchangeClientMaker: Sendable {
     /// The settings this kind understands, with a line on each, for errors and the API's description.
     var settingNames: [String: String] { get }
 
+    /// Whether exchanges of this kind take a credential (HMA's `supports_authentification`).
+    var takesCredential: Bool { get }
+
     /// Makes a client, or says which setting or credential is missing or wrong.
     func makeClient(settings: [String: String], credential: String?) throws(ExchangeError) -> any ExchangeClient
+}
+
+extension ExchangeClientMaker {
+    /// Most kinds take one (a token, a key, another node's API key).
+    public var takesCredential: Bool { true }
 }

@@ -29,6 +29,9 @@ public struct FileExchangeMaker: ExchangeClientMaker {
     /// A maker.
     public init() {}
 
+    /// A folder needs no credential.
+    public var takesCredential: Bool { false }
+
     public func makeClient(settings: [String: String], credential: String?) throws(ExchangeError) -> any ExchangeClient {
         guard let folder = settings["folder"], !folder.isEmpty else { throw .misconfigured("a file exchange needs the setting folder") }
         let format = try settings["format"].map { (name: String) throws(ExchangeError) -> ImportFormat in

@@ -184,6 +184,9 @@ public protocol ExchangeStore: Sendable {
     func exchanges() async throws(StoreError) -> [StoredExchange]
     /// The exchange with this name; `exchangeNotFound` when none has it.
     func exchange(named name: String) async throws(StoreError) -> StoredExchange
+    /// The credentials set per exchange kind (HMA's per-API credentials), sealed, by kind: what an
+    /// exchange of that kind without a credential of its own uses.
+    func exchangeKindCredentials() async throws(StoreError) -> [String: SealedContent]
 }
 
 /// The rules of an exchange's fetch, written once over the unit of work for every store: which

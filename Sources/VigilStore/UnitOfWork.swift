@@ -267,6 +267,10 @@ public protocol StoreTransaction {
     func saveExchange(_ exchange: StoredExchange) throws(StoreError)
     /// Deletes an exchange (its list and the entries it brought stay); `exchangeNotFound` when none has the name.
     func deleteExchange(named name: String) throws(StoreError)
+    /// The credential set for exchange kind `kind` (HMA's per-API credential), or nil.
+    func exchangeKindCredential(_ kind: String) throws(StoreError) -> SealedContent?
+    /// Sets the credential of exchange kind `kind`, or removes it (nil).
+    func setExchangeKindCredential(_ credential: SealedContent?, for kind: String) throws(StoreError)
 }
 
 extension Date {

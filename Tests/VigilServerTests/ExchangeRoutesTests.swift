@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import VigilCentre
 import VigilDomain
 import VigilExchange
 import VigilMatching
@@ -151,6 +152,161 @@ struct ExchangeRoutesTests {
             }
             try await client.execute(uri: "/c/bank/DROP_FOLDER", method: .get, headers: test.headers(.curate)) { response in
                 #expect(response.status == .ok)
+            }
+        }
+    }
+
+    /// HMA's per-API credential (`POST /c/exchanges/api/{api}`, as HMA's own `test_exchange_api_set_auth`
+    /// checks it) and Vigil's `PUT /v1/exchange-kinds/{kind}/credentials`: set, read back only as
+    /// "set", removed; sealed in the store, never in an answer.
+    @Test func aCredentialPerKindIsSetReadBackOnlyAsSetAndRemoved() async throws {
+        let (test, admin) = try await Self.node()
+        try await test.application.test(.router) { client in
+            try await client.execute(uri: "/c/exchanges/api/vigil", method: .get, headers: test.headers(.curate)) { response in
+                #expect(response.json["supports_authentification"] as? Bool == true && response.json["has_set_authentification"] as? Bool == false)
+            }
+            let key = "vk_peer-key-0000000000"
+            let set = jsonBody(["credential_json": ["api_key": key]])
+            try await client.execute(uri: "/c/exchanges/api/vigil", method: .post, headers: test.headers(.curate), body: set) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/c/exchanges/api/vigil", method: .post, headers: Self.headers(admin), body: set) { response in
+                #expect(response.status == .ok && response.json["has_set_authentification"] as? Bool == true)
+                #expect(!String(buffer: response.body).contains(key))
+            }
+            try await client.execute(uri: "/c/exchanges/api/vigil", method: .get, headers: test.headers(.curate)) { response in
+                #expect(response.json["has_set_authentification"] as? Bool == true)
+            }
+            // No credential_json: nothing changes. A wrong shape or field, a kind without credentials: 400 naming it.
+            try await client.execute(uri: "/c/exchanges/api/vigil", method: .post, headers: Self.headers(admin), body: jsonBody(["x": 1])) {
+                response in
+                #expect(response.status == .ok && response.json["has_set_authentification"] as? Bool == true)
+            }
+            for (api, body, mention) in [
+                ("vigil", ["credential_json": ["token": "x"]], "token"),
+                ("vigil", ["credential_json": ["api_key": ""]], "api_key"),
+                ("vigil", ["credential_json": "abc"], "object"),
+                ("sample", ["credential_json": ["api_key": "x"]], "sample"),
+                ("nope", ["credential_json": [String: Any]()], "nope"),
+            ] as [(String, [String: Any], String)] {
+                try await client.execute(uri: "/c/exchanges/api/\(api)", method: .post, headers: Self.headers(admin), body: jsonBody(body)) {
+                    response in
+                    #expect(response.status == .badRequest && (response.json["message"] as? String ?? "").contains(mention), "\(api) \(body)")
+                }
+            }
+            // The store holds it sealed, bound to the kind: opened, it is the key.
+            let sealed = try #require(try await test.store.exchangeKindCredentials()["vigil"])
+            #expect(Data(sealed.ciphertext).range(of: Data(key.utf8)) == nil)
+            #expect(try #require(test.node.secrets).openSecret(sealed, context: "exchange-kind:vigil") == key)
+            // Unset with {}, as HMA.
+            try await client.execute(
+                uri: "/c/exchanges/api/vigil", method: .post, headers: Self.headers(admin), body: jsonBody(["credential_json": [String: Any]()])
+            ) { response in
+                #expect(response.status == .ok && response.json["has_set_authentification"] as? Bool == false)
+            }
+            // Vigil's route: set and remove, never echoed; the kinds list says so.
+            let put = jsonBody(["credential": key])
+            try await client.execute(uri: "/v1/exchange-kinds/vigil/credentials", method: .put, headers: test.headers(.curate), body: put) {
+                response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/exchange-kinds/vigil/credentials", method: .put, headers: Self.headers(admin), body: put) { response in
+                #expect(response.status == .ok && response.json["has_credential"] as? Bool == true)
+                #expect(!String(buffer: response.body).contains(key))
+            }
+            try await client.execute(uri: "/v1/exchange-kinds", method: .get, headers: test.headers(.curate)) { response in
+                let kinds = (response.json["kinds"] as? [[String: Any]]) ?? []
+                let vigil = kinds.first { $0["kind"] as? String == "vigil" }
+                let file = kinds.first { $0["kind"] as? String == "file" }
+                #expect(vigil?["has_credential"] as? Bool == true && vigil?["takes_credential"] as? Bool == true)
+                #expect(file?["takes_credential"] as? Bool == false && file?["has_credential"] as? Bool == false)
+                #expect(!String(buffer: response.body).contains(key))
+            }
+            for (kind, status) in [("file", HTTPResponse.Status.badRequest), ("nope", .badRequest)] {
+                try await client.execute(
+                    uri: "/v1/exchange-kinds/\(kind)/credentials", method: .put, headers: Self.headers(admin), body: jsonBody(["credential": "x"])
+                ) { response in
+                    #expect(response.status == status && response.errorCode == "invalid_exchange", "\(kind)")
+                }
+            }
+            try await client.execute(
+                uri: "/v1/exchange-kinds/vigil/credentials", method: .put, headers: Self.headers(admin), body: jsonBody(["credential": ""])
+            ) { response in
+                #expect(response.status == .ok && response.json["has_credential"] as? Bool == false)
+            }
+        }
+        let actions = try await test.store.auditEvents(after: 0, limit: 100).map(\.event.action)
+        #expect(actions.filter { $0 == "exchange-kind.credential" }.count == 4)
+    }
+
+    /// An exchange without a credential of its own fetches with its kind's: a `vigil` exchange with
+    /// none is refused by the source node, then fetches once the kind's credential is the source's key;
+    /// an exchange's own credential goes first.
+    @Test func anExchangeWithoutItsOwnCredentialUsesItsKinds() async throws {
+        let source = try await TestNode.make()
+        _ = try await source.store.createList(HashList(name: "known", kind: .knownAbuseMaterial))
+        var generator = SplitMix64(seed: 11)
+        _ = try await source.store.apply((0..<10).map { _ in IndicatorRecord(type: .pdq, value: generator.hex(bytes: 32)) }, toList: "known")
+        let peer = try await source.store.createOrganisation(NewOrganisation(name: "Peer provider", kind: .provider))
+        let key = try await source.store.createKey(organisationId: peer.id, scopes: [.curate], label: "exchange").secret
+        try await source.application.test(.live) { sourceClient in
+            let port = try #require(sourceClient.port)
+            let puller = try await TestNode.make()
+            let node = puller.node
+            _ = try await puller.store.createList(HashList(name: "from-centre", kind: .knownAbuseMaterial))
+            let service = ExchangeService(node: node)
+            let settings = ["url": "http://127.0.0.1:\(port)", "list": "known"]
+            _ = try await service.create(.init(name: "centre", kind: "vigil", list: "from-centre", settings: settings), by: .system)
+            let fetcher = ExchangeFetcher(node: node, settings: ExchangeFetchSettings(owner: "puller"))
+            guard case .failed(_, let refused, _) = try await fetcher.fetch(named: "centre", force: true) else {
+                Issue.record("fetched without a credential")
+                return
+            }
+            #expect(refused.contains("credential"), "\(refused)")
+            #expect(try await service.setKindCredential(key, kind: "vigil", by: .system))
+            #expect(try await fetcher.fetch(named: "centre", force: true) == .fetched(pages: 1, items: 10, upToDate: true))
+            // Its own (a wrong one) goes first.
+            _ = try await service.update(named: "centre", .init(credential: .some("vk_wrong")), by: .system)
+            guard case .failed(_, let wrong, _) = try await fetcher.fetch(named: "centre", force: true) else {
+                Issue.record("the exchange's own credential was not used")
+                return
+            }
+            #expect(wrong.contains("credential"), "\(wrong)")
+        }
+    }
+
+    /// HMA's `sample` exchange created through `/c/exchanges` with an empty `api_json`, fetched, and
+    /// its examples looked up through HMA's `/m/lookup` (as HMA's own `test_lookups` does).
+    @Test func theSampleExchangeFillsItsBankWithPythonThreatExchangesExamples() async throws {
+        var settings = TestNode.defaultSettings
+        settings.hmaSignalTypes = [.pdq, .md5]
+        let test = try await TestNode.make(settings: settings)
+        let admin = try await test.store.createKey(organisation: "Test admin", scopes: [.admin], label: "").secret
+        try await test.application.test(.router) { client in
+            try await client.execute(uri: "/c/exchanges/api/sample", method: .get, headers: test.headers(.curate)) { response in
+                #expect(response.json["supports_authentification"] as? Bool == false && response.json["has_set_authentification"] as? Bool == false)
+            }
+            let create = jsonBody(["bank": "SAMPLE", "api": "sample", "api_json": [String: Any]()])
+            try await client.execute(uri: "/c/exchanges", method: .post, headers: Self.headers(admin), body: create) { response in
+                #expect(response.status == .created)
+            }
+            let fetcher = ExchangeFetcher(node: test.node, settings: ExchangeFetchSettings(owner: "test"))
+            #expect(try await fetcher.fetch(named: "SAMPLE") == .fetched(pages: 1, items: 18, upToDate: true))
+            #expect(try await fetcher.fetch(named: "SAMPLE", force: true) == .fetched(pages: 1, items: 0, upToDate: true))
+            _ = try await test.engine.catchUp()
+            for (type, signal) in [
+                ("pdq", "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"), ("video_md5", "cab08b36195edb1a1231d2d09fa450e0"),
+            ] {
+                try await client.execute(
+                    uri: "/m/lookup?signal_type=\(type)&signal=\(signal)", method: .get, headers: test.headers(.match)
+                ) { response in
+                    #expect(response.status == .ok)
+                    #expect(Array(response.json.keys) == ["SAMPLE"] && ((response.json["SAMPLE"] as? [Any])?.count ?? 0) >= 1, "\(type)")
+                }
+            }
+            // The node's HMA types are pdq and video_md5 here: video_sha256 is neither listed nor fetched.
+            try await client.execute(uri: "/c/signal_type", method: .get, headers: test.headers(.curate)) { response in
+                #expect(String(buffer: response.body).contains("video_md5") && !String(buffer: response.body).contains("video_sha256"))
             }
         }
     }

@@ -195,4 +195,16 @@ struct NodeConfigurationTests {
             }
         }
     }
+    /// `hma.signal-types`: every type by default; a list by python-threatexchange's names, kept in
+    /// answer order; an unknown, repeated or empty list stops the node naming the key.
+    @Test func hmaSignalTypes() async throws {
+        #expect(try await NodeConfiguration.load(environment: [:]).server.hmaSignalTypes == [.pdq, .md5, .sha256])
+        let chosen = try await NodeConfiguration.load(environment: ["VIGIL_HMA_SIGNAL_TYPES": "video_md5, pdq"])
+        #expect(chosen.server.hmaSignalTypes == [.pdq, .md5])
+        for value in ["pdq,url", "pdq,pdq", " , "] {
+            await #expect("\(value)") { try await NodeConfiguration.load(environment: ["VIGIL_HMA_SIGNAL_TYPES": value]) } throws: { error in
+                "\(error)".contains("hma.signal-types")
+            }
+        }
+    }
 }

@@ -19,6 +19,32 @@ struct ExchangeStoreTests {
         IndicatorRecord(type: .pdq, value: pdq(seed), provenance: Provenance(sourceOrganisation: source, sourceItemId: item))
     }
 
+    /// The credential per kind (HMA's per-API credential): set, replaced, read in and out of a
+    /// transaction, removed; other kinds untouched.
+    @Test(arguments: StoreFactory.all)
+    func aCredentialPerKindIsSetReplacedAndRemoved(_ factory: StoreFactory) async throws {
+        let store = try await factory.make(ManualClock())
+        #expect(try await store.exchangeKindCredentials().isEmpty)
+        let first = SealedContent(masterKeyId: "k1", wrappedKey: [1, 2, 3], ciphertext: [4, 5, 6, 7])
+        let second = SealedContent(masterKeyId: "k2", wrappedKey: [9, 8], ciphertext: [7, 6, 5])
+        let other = SealedContent(masterKeyId: "k1", wrappedKey: [0], ciphertext: [1])
+        try await store.write { tx throws(StoreError) in
+            try tx.setExchangeKindCredential(first, for: "ncmec")
+            try tx.setExchangeKindCredential(other, for: "stopncii")
+        }
+        #expect(try await store.exchangeKindCredentials() == ["ncmec": first, "stopncii": other])
+        let seen = try await store.write { tx throws(StoreError) in
+            try tx.setExchangeKindCredential(second, for: "ncmec")
+            return try tx.exchangeKindCredential("ncmec")
+        }
+        #expect(seen == second)
+        try await store.write { tx throws(StoreError) in try tx.setExchangeKindCredential(nil, for: "ncmec") }
+        #expect(try await store.exchangeKindCredentials() == ["stopncii": other])
+        #expect(try await store.write { tx throws(StoreError) in try tx.exchangeKindCredential("ncmec") } == nil)
+        // Removing what is not there is no error.
+        try await store.write { tx throws(StoreError) in try tx.setExchangeKindCredential(nil, for: "fb_threatexchange") }
+    }
+
     @Test(arguments: StoreFactory.all)
     func exchangesAreCreatedReadChangedAndDeleted(_ factory: StoreFactory) async throws {
         let clock = ManualClock()

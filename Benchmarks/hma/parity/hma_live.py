@@ -16,7 +16,8 @@
 #                                   bank_add_content -> POST /c/bank/{b}/signal, get_signal_type_configs
 #                                   -> GET /c/signal_type, get_signal_type_index -> GET /m/index/status,
 #                                   exchange_update -> POST /c/exchanges).
-#   fetcher.fetch_all(...)        -> HMA's `flask fetch`; Vigil has no HTTP trigger (fails, reported).
+#   fetcher.fetch_all(...)        -> HMA's `flask fetch`; for Vigil, `POST /c/exchange/{name}/fetch` for
+#                                   every exchange, then waiting for each fetch to end up to date.
 # Tests that patch HMA's internals or read its database directly are excluded, with the reason.
 #
 # Environment: PARITY_TARGET=vigil|hma, PARITY_OUT (a folder for logs), and
@@ -104,7 +105,9 @@ class VigilServer:
         ).strip()
         self.log.write(f"\n===== {test}\n")
         self.log.flush()
-        env = dict(os.environ, VIGIL_FETCH_ALLOW_PRIVATE="true")
+        # The signal types HMA's default store installs (storage/postgres/impl.py: PdqSignal, VideoMD5Signal),
+        # as the HMA side of this run has them; Vigil's own default adds video_sha256.
+        env = dict(os.environ, VIGIL_FETCH_ALLOW_PRIVATE="true", VIGIL_HMA_SIGNAL_TYPES="pdq,video_md5")
         self.proc = subprocess.Popen(
             [self.bin, "serve", "--data-directory", data, "--port", str(self.port), "--allow-url-host", "127.0.0.1"],
             stdout=self.log, stderr=subprocess.STDOUT, env=env,
@@ -133,7 +136,23 @@ class VigilServer:
         raise RuntimeError("Vigil's index did not catch up within 30 s")
 
     def fetch_all(self) -> None:
-        raise NotImplementedError("Vigil has no HTTP route that runs an exchange fetch now")
+        # HMA's `flask fetch` for Vigil: every exchange asked to fetch now (`POST /c/exchange/{name}/fetch`,
+        # a Vigil addition), then waiting until each says its last fetch ended well and up to date.
+        names = requests.get(self.base + "/c/exchanges", headers=self.headers(), timeout=10).json()
+        for name in names:
+            response = requests.post(f"{self.base}/c/exchange/{name}/fetch", headers=self.headers(), timeout=10)
+            response.raise_for_status()
+        deadline = time.time() + 60
+        for name in names:
+            while True:
+                status = requests.get(f"{self.base}/c/exchange/{name}/status", headers=self.headers(), timeout=10).json()
+                if status.get("last_fetch_succeeded") is True and status.get("up_to_date") and status.get("running_fetch_start_ts") is None:
+                    break
+                if status.get("last_fetch_succeeded") is False:
+                    raise RuntimeError(f"Vigil's fetch of exchange {name} failed: {status}")
+                if time.time() > deadline:
+                    raise RuntimeError(f"Vigil's fetch of exchange {name} did not end within 60 s: {status}")
+                time.sleep(0.1)
 
 
 class HMAServer:

@@ -1,6 +1,7 @@
 public import VigilCentre
 public import VigilClassifier
 public import VigilDomain
+import VigilExchange
 public import VigilMatching
 public import VigilStore
 public import VigilText
@@ -50,6 +51,7 @@ public struct Node: Sendable {
         self.health = health
         self.clock = clock
         self.settings = settings
+        exchanges.registry.register(SampleExchangeMaker(types: settings.hmaSignalTypes))
     }
 
     /// The one match service (the answer rules and actions) over this node's engine and store.

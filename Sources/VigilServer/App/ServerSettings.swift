@@ -65,6 +65,10 @@ public struct ServerSettings: Sendable {
     public var maxPixelsPerInputByte = 100_000
     /// How uploaded videos are hashed and matched (see ``VideoSettings``).
     public var video = VideoSettings()
+    /// The signal types the HMA routes serve (`hma.signal-types`): every type Vigil holds by default;
+    /// HMA's own deployment installs `pdq` and `video_md5` only. The `sample` exchange fetches these
+    /// types' examples.
+    public var hmaSignalTypes: [SignalType] = SignalType.allCases
 
     /// The decoder limits a node starts with: 50 MP (a 48 MP phone photo fits; the largest
     /// uploads platforms keep are far smaller), 256 MiB of input.

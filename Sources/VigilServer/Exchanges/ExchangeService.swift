@@ -94,26 +94,84 @@ public struct ExchangeService: Sendable {
         }
     }
 
-    /// The credential of `exchange` in clear (nil when it has none).
-    func credential(of exchange: StoredExchange) throws(ExchangeError) -> String? {
-        guard let sealed = exchange.credential else { return nil }
+    /// The context a kind's credential (HMA's per-API credential) is sealed for.
+    static func kindContext(_ kind: String) -> String { "exchange-kind:\(kind)" }
+
+    /// `sealed` in clear, sealed for `context`.
+    func open(_ sealed: SealedContent, context: String) throws(ExchangeError) -> String {
         guard let secrets else { throw .misconfigured("this node holds no master key to open the exchange's credential with") }
         do throws(ContentKeyError) {
-            return try secrets.openSecret(sealed, context: Self.context(exchange.name))
+            return try secrets.openSecret(sealed, context: context)
         } catch {
             throw .misconfigured(error.message)
         }
     }
 
-    /// The client of `exchange`, made from its settings and opened credential.
-    public func client(for exchange: StoredExchange) throws(ExchangeError) -> any ExchangeClient {
-        try registry.makeClient(kind: exchange.kind, settings: exchange.settings, credential: try credential(of: exchange))
+    /// The credential a client of `exchange` gets, in clear: its own, else `kindCredential` (the one
+    /// set for its kind), else nil.
+    func credential(of exchange: StoredExchange, kindCredential: SealedContent? = nil) throws(ExchangeError) -> String? {
+        if let sealed = exchange.credential { return try open(sealed, context: Self.context(exchange.name)) }
+        if let sealed = kindCredential { return try open(sealed, context: Self.kindContext(exchange.kind)) }
+        return nil
+    }
+
+    /// The credential set for `kind`, in clear (nil: none, or it cannot be opened: the check that
+    /// uses it then says what is missing).
+    func kindCredential(_ kind: String) async throws -> String? {
+        let sealed = try await storeCall { () async throws(StoreError) in try await store.exchangeKindCredentials()[kind] }
+        guard let sealed else { return nil }
+        do throws(ExchangeError) { return try open(sealed, context: Self.kindContext(kind)) } catch { return nil }
+    }
+
+    /// The client of `exchange`, made from its settings and opened credential (its own, else
+    /// `kindCredential`, its kind's).
+    public func client(for exchange: StoredExchange, kindCredential: SealedContent? = nil) throws(ExchangeError) -> any ExchangeClient {
+        try registry.makeClient(
+            kind: exchange.kind, settings: exchange.settings, credential: try credential(of: exchange, kindCredential: kindCredential))
+    }
+
+    /// Sets the credential of every exchange of `kind` that has none of its own (HMA's per-API
+    /// credential), or removes it (nil or empty), sealed as an exchange's own, with its audit event
+    /// (never the credential). Returns whether the kind has one now.
+    public func setKindCredential(_ credential: String?, kind: String, by actor: Actor) async throws -> Bool {
+        let maker: any ExchangeClientMaker
+        do throws(ExchangeError) { maker = try registry.maker(for: kind) } catch { throw ExchangeConfigurationError(message: error.description) }
+        let clear = credential.flatMap { $0.isEmpty ? nil : $0 }
+        if clear != nil, !maker.takesCredential {
+            throw ExchangeConfigurationError(message: "\(kind) exchanges take no credential")
+        }
+        var sealed: SealedContent?
+        if let clear {
+            guard let secrets else {
+                throw ExchangeConfigurationError(
+                    message: "this node holds no master key to seal credentials with (content.master-key): none can be stored")
+            }
+            do throws(ContentKeyError) {
+                sealed = try secrets.sealSecret(clear, context: Self.kindContext(kind))
+            } catch {
+                throw ExchangeConfigurationError(message: error.message)
+            }
+        }
+        let pending = sealed
+        try await storeCall { () async throws(StoreError) in
+            try await store.write { tx throws(StoreError) in
+                try tx.setExchangeKindCredential(pending, for: kind)
+                try tx.appendAudit(
+                    ListService.event(
+                        actor, "exchange-kind.credential", "exchange-kind:\(kind)", at: tx.now, detail: pending == nil ? "removed" : "set"))
+            }
+        }
+        // Exchanges of the kind that were failing for want of a credential may fetch now.
+        if pending != nil { wake.signal() }
+        return pending != nil
     }
 
     /// Creates an exchange (and, with `createList`, its list as an `internal` list when absent,
     /// as HMA creates a bank with each exchange), with its audit event.
     public func create(_ definition: Definition, createList: Bool = false, by actor: Actor) async throws -> StoredExchange {
-        try check(kind: definition.kind, settings: definition.settings, credential: definition.credential)
+        var checkCredential = definition.credential.flatMap { $0.isEmpty ? nil : $0 }
+        if checkCredential == nil { checkCredential = try await kindCredential(definition.kind) }
+        try check(kind: definition.kind, settings: definition.settings, credential: checkCredential)
         let new = NewExchange(
             name: definition.name, kind: definition.kind, list: definition.list, settings: definition.settings,
             credential: try seal(definition.credential, for: definition.name), enabled: definition.enabled,
@@ -173,6 +231,7 @@ public struct ExchangeService: Sendable {
         } else {
             do throws(ExchangeError) { clear = try credential(of: current) } catch { clear = nil }
         }
+        if clear?.isEmpty ?? true { clear = try await kindCredential(current.kind) }
         if change.settings != nil || change.credential != nil {
             try check(kind: current.kind, settings: change.settings ?? current.settings, credential: clear)
         }

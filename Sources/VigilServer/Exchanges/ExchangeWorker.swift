@@ -157,8 +157,9 @@ public struct ExchangeFetcher: Sendable {
         var exchange = claimed
         let name = exchange.name
         let client: any ExchangeClient
+        let kindCredential = exchange.credential == nil ? try await store.exchangeKindCredentials()[exchange.kind] : nil
         do throws(ExchangeError) {
-            client = try service.client(for: exchange)
+            client = try service.client(for: exchange, kindCredential: kindCredential)
         } catch {
             return (.failed(error), 0, 0)
         }

@@ -98,9 +98,33 @@ struct ExchangeChangeBody: Decodable {
     var enabled: Bool?
     var intervalSeconds: Int?
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case settings, credential, enabled
         case intervalSeconds = "interval_seconds"
+    }
+
+    /// Any field name, to find the ones the body may not hold.
+    struct AnyKey: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    /// Reads the fields, refusing one the document does not name (a typo would otherwise change nothing, silently).
+    init(from decoder: any Decoder) throws {
+        let known = Set(CodingKeys.allCases.map(\.rawValue))
+        for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
+            throw DecodingError.dataCorrupted(
+                .init(
+                    codingPath: [key],
+                    debugDescription: "unknown field \"\(key.stringValue)\"; the fields are \(known.sorted().joined(separator: ", "))"))
+        }
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        settings = try container.decodeIfPresent([String: String].self, forKey: .settings)
+        credential = try container.decodeIfPresent(String.self, forKey: .credential)
+        enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled)
+        intervalSeconds = try container.decodeIfPresent(Int.self, forKey: .intervalSeconds)
     }
 }
 
@@ -122,10 +146,21 @@ struct ExchangesController: Sendable {
         let v1 = router.group("v1").add(middleware: authentication).add(middleware: ServiceErrorMiddleware())
         let routes = AuthorisedRoutes(group: v1, authoriser: authoriser)
         routes.on(.get, "exchange-kinds", "listExchangeKinds") { _, context in
+            let credentials = try await storeCall { () async throws(StoreError) in try await store.exchangeKindCredentials() }
             let kinds = node.exchanges.registry.makers.values.sorted(by: { $0.kind < $1.kind }).map { maker in
-                ExchangeKindView(kind: maker.kind, settings: maker.settingNames)
+                ExchangeKindView(
+                    kind: maker.kind, settings: maker.settingNames, takesCredential: maker.takesCredential,
+                    hasCredential: credentials[maker.kind] != nil)
             }
             return try PlainRouteCoding.encode(ExchangeKindsView(kinds: kinds), context: context)
+        }
+        // The credential of every exchange of a kind that has none of its own (HMA's per-API one).
+        routes.on(.put, "exchange-kinds/:kind/credentials", "setExchangeKindCredential") { request, context in
+            let kind = try context.parameters.require("kind")
+            let body = try await PlainRouteCoding.decode(ExchangeKindCredentialBody.self, from: request, limit: Self.maxBody)
+            let actor = Actor(try PlainRouteCoding.principal(context))
+            let has = try await configurationCall { try await service.setKindCredential(body.credential, kind: kind, by: actor) }
+            return try PlainRouteCoding.encode(ExchangeKindCredentialView(kind: kind, hasCredential: has), context: context)
         }
         routes.on(.get, "exchanges", "listExchanges") { _, context in
             let all = try await storeCall { () async throws(StoreError) in try await store.exchanges() }
@@ -211,10 +246,34 @@ struct ExchangesView: Codable, Sendable {
     var exchanges: [ExchangeView]
 }
 
-/// One kind of exchange and its settings.
+/// One kind of exchange, its settings, and whether it takes a credential and has one set for it.
 struct ExchangeKindView: Codable, Sendable {
     var kind: String
     var settings: [String: String]
+    var takesCredential: Bool
+    var hasCredential: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case kind, settings
+        case takesCredential = "takes_credential"
+        case hasCredential = "has_credential"
+    }
+}
+
+/// `PUT /v1/exchange-kinds/{kind}/credentials`'s body: the credential in clear (an empty one removes it).
+struct ExchangeKindCredentialBody: Codable, Sendable {
+    var credential: String
+}
+
+/// What `PUT /v1/exchange-kinds/{kind}/credentials` answers (never the credential).
+struct ExchangeKindCredentialView: Codable, Sendable {
+    var kind: String
+    var hasCredential: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case kind
+        case hasCredential = "has_credential"
+    }
 }
 
 /// `GET /v1/exchange-kinds`'s answer.

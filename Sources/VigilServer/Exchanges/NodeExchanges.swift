@@ -17,8 +17,11 @@ public struct NodeExchanges: Sendable {
     public var rounds = WorkerHealth(
         activity: "exchange fetch rounds", consequence: "exchanges are not fetched (nothing fetched is lost; they resume from their checkpoints)")
 
-    /// The built-in kinds: a folder of files, another Vigil node.
-    public static var builtInRegistry: ExchangeRegistry { ExchangeRegistry([FileExchangeMaker(), VigilExchangeMaker()]) }
+    /// The built-in kinds: a folder of files, another Vigil node, and HMA's `sample` (python-threatexchange's
+    /// example signals).
+    public static var builtInRegistry: ExchangeRegistry {
+        ExchangeRegistry([FileExchangeMaker(), VigilExchangeMaker(), SampleExchangeMaker()])
+    }
 
     /// A node's exchanges over `registry`.
     public init(registry: ExchangeRegistry = NodeExchanges.builtInRegistry) {

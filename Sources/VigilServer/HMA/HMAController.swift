@@ -29,6 +29,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import VigilDomain
+import VigilExchange
 import VigilMatching
 import VigilStore
 
@@ -45,6 +46,15 @@ struct HMAController: Sendable {
     var engine: MatchEngine { node.engine }
     var matching: MatchService { node.matching }
     var settings: ServerSettings { node.settings }
+    /// The signal types the HMA routes serve (`hma.signal-types`), by HMA name, in answer order.
+    var hmaSignalTypes: [(name: String, type: SignalType)] { HMASignalNames.all.filter { settings.hmaSignalTypes.contains($0.type) } }
+
+    /// The served signal type called `name` (python-threatexchange's name or Vigil's, any case), or
+    /// nil for a type Vigil does not hold or this node's HMA routes do not serve.
+    func hmaSignalType(named name: String) -> SignalType? {
+        HMASignalNames.signalType(named: name).flatMap { settings.hmaSignalTypes.contains($0) ? $0 : nil }
+    }
+
     /// The same list changes (with their audit events) as `/v1`'s.
     var service: ListService { ListService(node: node) }
 

@@ -176,14 +176,14 @@ extension HMAController {
         }
         curate.on(.get, "signal_type", "hmaSignalTypes") { _, _ -> Response in
             let ratios = engine.signalTypeRatios
-            return try HMAValue.array(HMASignalNames.all.map { .object(["name": .string($0.name), "enabled_ratio": .double(ratios[$0.name] ?? 1)]) })
+            return try HMAValue.array(hmaSignalTypes.map { .object(["name": .string($0.name), "enabled_ratio": .double(ratios[$0.name] ?? 1)]) })
                 .response()
         }
         // As in HMA: the ratio is stored and reported; a negative one disables the type for
         // hashing and lookups (HMA's sampling by ratio is a to-do there, so none here either).
         curate.on(.put, "signal_type/:name", "hmaUpdateSignalType") { request, context -> Response in
             let name = try context.parameters.require("name")
-            guard HMASignalNames.all.contains(where: { $0.name == name }) else { throw HMAError.badRequest("No such SignalType '\(name)'") }
+            guard hmaSignalTypes.contains(where: { $0.name == name }) else { throw HMAError.badRequest("No such SignalType '\(name)'") }
             guard case .object(let fields) = try await hmaJSON(request) else {
                 throw HMAError.badRequest("this endpoint expects a json object payload")
             }
@@ -201,7 +201,7 @@ extension HMAController {
             return Response(status: .noContent)
         }
         curate.on(.get, "signal_type/index", "hmaSignalTypeIndex") { request, _ -> Response in
-            try Self.indexStatus(engine, only: request.uri.queryParameters.get("signal_type")) { count, ready in
+            try indexStatus(only: request.uri.queryParameters.get("signal_type")) { count, ready in
                 let builtTo: Int64 = ready ? Int64(node.clock.now().timeIntervalSince1970) : 0
                 return .object([
                     "db_size": .int(Int64(count)), "index_size": .int(Int64(count)), "index_out_of_date": .bool(!ready),
@@ -310,7 +310,7 @@ extension HMAController {
         var records: [IndicatorRecord] = []
         var added: [String: HMAValue] = [:]
         for (name, value) in signals.sorted(by: { $0.key < $1.key }) {
-            guard let type = HMASignalNames.signalType(named: name) else { throw HMAError.badRequest("No such signal type \(name)") }
+            guard let type = hmaSignalType(named: name) else { throw HMAError.badRequest("No such signal type \(name)") }
             do throws(SignalValueError) {
                 let normalised = try type.normalise(value)
                 records.append(IndicatorRecord(type: type, value: normalised, provenance: provenance, contentKey: "hma-content"))

@@ -6,9 +6,9 @@ import VigilStore
 
 // Exchanges (`/c/exchanges…`, `/c/exchange/{name}…`): HMA's collaboration routes over the same
 // exchange service as `/v1/exchanges`. As in HMA, an exchange fetches into a bank of its own name
-// (created with it); its `api_json` fields are the exchange's settings. Vigil keeps a credential
-// per exchange (set with `PATCH /v1/exchanges/{name}`), not per API as HMA does, so
-// `/c/exchanges/api/{api}` reports whether any exchange of that kind has one.
+// (created with it); its `api_json` fields are the exchange's settings. As in HMA, a credential is
+// set per API (`POST /c/exchanges/api/{api}`); Vigil also keeps one per exchange (`PATCH
+// /v1/exchanges/{name}`), which, when set, is used instead of its API's.
 extension HMAController {
     func addExchanges(to curate: AuthorisedRoutes) {
         let exchanges = ExchangeService(node: node)
@@ -17,12 +17,28 @@ extension HMAController {
         }
         curate.on(.get, "exchanges/api/:api", "hmaExchangeAPI") { _, context -> Response in
             let api = try context.parameters.require("api")
-            guard node.exchanges.registry.makers[api] != nil else { throw HMAError.badRequest("no such Exchange API '\(api)'") }
-            let all = try await hmaStore { () async throws(StoreError) in try await store.exchanges() }
-            return try HMAValue.object([
-                "supports_authentification": .bool(api != "file"),
-                "has_set_authentification": .bool(all.contains { $0.kind == api && $0.credential != nil }),
-            ]).response()
+            guard let maker = node.exchanges.registry.makers[api] else { throw HMAError.badRequest("no such Exchange API '\(api)'") }
+            return try await hmaAPIAuthentication(maker).response()
+        }
+        // HMA's per-API credential: `{"credential_json": {…}}` sets it (the fields of
+        // python-threatexchange's credential class of the API), `{}` (or any empty value) removes it,
+        // no `credential_json` changes nothing. Every exchange of the kind without a credential of
+        // its own uses it.
+        curate.on(.post, "exchanges/api/:api", "hmaSetExchangeAPICredential") { request, context -> Response in
+            let api = try context.parameters.require("api")
+            guard let maker = node.exchanges.registry.makers[api] else { throw HMAError.badRequest("no such Exchange API '\(api)'") }
+            guard case .object(let fields) = try await hmaJSON(request) else {
+                throw HMAError.badRequest("this endpoint expects a json object payload")
+            }
+            if let given = fields["credential_json"], given != .null {
+                let credential = try Self.credentialText(api: api, given)
+                do {
+                    _ = try await exchanges.setKindCredential(credential, kind: api, by: Self.actor(context))
+                } catch let error as ExchangeConfigurationError {
+                    throw HMAError.badRequest(error.message)
+                }
+            }
+            return try await hmaAPIAuthentication(maker).response()
         }
         curate.on(.post, "exchanges", "hmaCreateExchange") { request, context -> Response in
             guard case .object(let fields) = try await hmaJSON(request) else {
@@ -116,6 +132,49 @@ extension HMAController {
             _ = try await hmaExchange(name)
             _ = try await hmaStore { () async throws(StoreError) in try await exchanges.fetchNow(named: name, by: Self.actor(context)) }
             return try HMAValue.object(["message": .string("Fetch requested")]).response()
+        }
+    }
+
+    /// HMA's answer on an exchange API's credential: whether the kind takes one and whether it is set.
+    func hmaAPIAuthentication(_ maker: any ExchangeClientMaker) async throws -> HMAValue {
+        let set = try await hmaStore { () async throws(StoreError) in try await store.exchangeKindCredentials() }
+        return .object([
+            "supports_authentification": .bool(maker.takesCredential), "has_set_authentification": .bool(set[maker.kind] != nil),
+        ])
+    }
+
+    /// The fields of python-threatexchange's credential class of each API, and how Vigil's client
+    /// reads them as one text (`exchanges/impl/fb_threatexchange_api.py` `FBThreatExchangeCredentials`,
+    /// `ncmec_api.py` `NCMECCredentials`, `stop_ncii_api.py` `StopNCIICredentials`; `vigil`: the other
+    /// node's API key).
+    static let credentialFields: [String: (names: [String], separator: String)] = [
+        "fb_threatexchange": (["api_token"], ""), "ncmec": (["user", "password"], ":"),
+        "stopncii": (["fetch_function_key", "subscription_key"], ","), "vigil": (["api_key"], ""),
+    ]
+
+    /// `credential_json` as the credential's text; nil for `{}` (remove the credential). HMA takes any
+    /// empty value for `{}`; Vigil takes an object only, as its document says.
+    static func credentialText(api: String, _ value: HMAValue) throws -> String? {
+        switch value {
+        case .object(let fields) where fields.isEmpty: return nil
+        case .object(let fields):
+            guard let form = credentialFields[api] else { throw HMAError.badRequest("\(api) does not support credentials") }
+            for name in fields.keys.sorted() where !form.names.contains(name) && fields[name] != .null {
+                throw HMAError.badRequest(
+                    "credential_json: \(api) credentials have no field \(name); they have \(form.names.joined(separator: ", "))")
+            }
+            var parts: [String] = []
+            for name in form.names {
+                guard let text = fields[name]?.string, !text.isEmpty else {
+                    throw HMAError.badRequest("credential_json: \(name) is required (a non-empty string)")
+                }
+                guard form.separator.isEmpty || !text.contains(form.separator) || name == form.names.last else {
+                    throw HMAError.badRequest("credential_json: \(name) may not contain \"\(form.separator)\"")
+                }
+                parts.append(text)
+            }
+            return parts.joined(separator: form.separator)
+        default: throw HMAError.badRequest("credential_json must be an object")
         }
     }
 

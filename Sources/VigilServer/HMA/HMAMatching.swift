@@ -48,7 +48,7 @@ extension HMAController {
             return try HMAValue.object(answer).response()
         }
         match.on(.get, "index/status", "hmaIndexStatus") { request, _ -> Response in
-            try Self.indexStatus(engine, only: request.uri.queryParameters.get("signal_type")) { count, ready in
+            try indexStatus(only: request.uri.queryParameters.get("signal_type")) { count, ready in
                 .object([
                     "present": .bool(ready), "built_to": .int(ready ? Int64(node.clock.now().timeIntervalSince1970) : -1), "size": .int(Int64(count)),
                 ])
@@ -60,7 +60,7 @@ extension HMAController {
             for (typeName, value) in pairs {
                 guard case .array(let hashes) = value else { throw HMAError.badRequest("Comparison hashes for \(typeName) was not a list") }
                 guard hashes.count == 2 else { throw HMAError.badRequest("Comparison hash list length must be exactly 2") }
-                guard let type = HMASignalNames.signalType(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
+                guard let type = hmaSignalType(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
                 guard let left = hashes[0].string, let right = hashes[1].string else {
                     throw HMAError.badRequest("Invalid \(typeName) hash: not a string")
                 }
@@ -93,11 +93,11 @@ extension HMAController {
     }
 
     /// `{signal type: status}` for every type, or only `only` (400 when unknown).
-    static func indexStatus(_ engine: MatchEngine, only: String?, _ status: (Int, Bool) -> HMAValue) throws -> HMAValue {
+    func indexStatus(only: String?, _ status: (Int, Bool) -> HMAValue) throws -> HMAValue {
         let current = engine.status
-        var types = HMASignalNames.all
+        var types = hmaSignalTypes
         if let only {
-            guard let type = HMASignalNames.signalType(named: only) else { throw HMAError.badRequest("No such signal type '\(only)'") }
+            guard let type = hmaSignalType(named: only) else { throw HMAError.badRequest("No such signal type '\(only)'") }
             types = [(only, type)]
         }
         var answer: [String: HMAValue] = [:]
@@ -122,7 +122,7 @@ extension HMAController {
     func hmaLookup(
         signal: String, typeName: String, banks: Set<String>?, raw: Bool, bypassRatio: Bool, rolloutKey: String? = nil
     ) async throws -> [MatchedEntry] {
-        guard let type = HMASignalNames.signalType(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
+        guard let type = hmaSignalType(named: typeName) else { throw HMAError.badRequest("No such SignalType '\(typeName)'") }
         guard HMASignalTypes.isEnabled(HMASignalNames.name(of: type), ratios: engine.signalTypeRatios) else {
             throw HMAError.badRequest("SignalType '\(typeName)' is not enabled")
         }

@@ -66,13 +66,13 @@ extension AccessPolicy {
         // Exchanges: reading them and asking for a fetch is curation; creating, changing and deleting
         // one (a folder the node reads, an address it calls, a credential it keeps) is administration.
         for operation in ["listExchangeKinds", "listExchanges", "getExchange", "fetchExchange"] { rules[operation] = curate }
-        for operation in ["createExchange", "updateExchange", "deleteExchange"] { rules[operation] = admin }
+        for operation in ["createExchange", "updateExchange", "deleteExchange", "setExchangeKindCredential"] { rules[operation] = admin }
         // A list's change feed, pulled by another node's `vigil` exchange: as the export.
         rules["listChanges"] = export
         for operation in ["hmaExchangeAPIs", "hmaExchangeAPI", "hmaExchanges", "hmaExchange", "hmaExchangeStatus", "hmaFetchExchange"] {
             rules[operation] = curate
         }
-        for operation in ["hmaCreateExchange", "hmaUpdateExchange", "hmaDeleteExchange"] { rules[operation] = admin }
+        for operation in ["hmaCreateExchange", "hmaUpdateExchange", "hmaDeleteExchange", "hmaSetExchangeAPICredential"] { rules[operation] = admin }
         // The Centre's routes (served when the node's role includes the Centre).
         let centre: Set<OrganisationKind> = [.centre]
         let recipients: Set<OrganisationKind> = [.police, .europol]

@@ -14,6 +14,7 @@ enum PostgresSchema {
         ("v4-exchanges", version4),
         ("v5-reviews", reviewsVersion),
         ("v7-entry-value-digest-index", version7),
+        ("v6-entry-verdicts", version6ExchangeKindCredentials),
     ]
 
     /// The advisory lock key every node takes while it migrates (so that nodes starting together

@@ -39,9 +39,60 @@ extension PostgresSchema {
         )
         """
     ]
+
+    /// Version 6 (its identifier assigned as `v6-entry-verdicts`; SQLite's v21): the credentials set
+    /// per exchange kind (HMA's `POST /c/exchanges/api/{api}`), sealed as an exchange's own.
+    static let version6ExchangeKindCredentials: [String] = [
+        """
+        CREATE TABLE exchange_kind_credentials (
+            kind TEXT PRIMARY KEY,
+            credential_key_id TEXT NOT NULL,
+            credential_wrapped_key BYTEA NOT NULL,
+            credential_ciphertext BYTEA NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        """
+    ]
 }
 
 extension PostgresTransaction {
+    static func kindCredentials(_ rows: [PostgresRow]) throws(StoreError) -> [String: SealedContent] {
+        var found: [String: SealedContent] = [:]
+        for row in rows {
+            guard let wrapped = try row.bytes(2), let ciphertext = try row.bytes(3) else { continue }
+            let kind: String = try row.column(0)
+            let keyId: String = try row.column(1)
+            found[kind] = SealedContent(masterKeyId: keyId, wrappedKey: wrapped, ciphertext: ciphertext)
+        }
+        return found
+    }
+
+    func exchangeKindCredential(_ kind: String) throws(StoreError) -> SealedContent? {
+        try Self.kindCredentials(
+            try session.rows(
+                """
+                SELECT kind, credential_key_id, credential_wrapped_key, credential_ciphertext FROM exchange_kind_credentials
+                WHERE kind = \(kind)
+                """))[kind]
+    }
+
+    func setExchangeKindCredential(_ credential: SealedContent?, for kind: String) throws(StoreError) {
+        if let credential {
+            let wrapped = ByteBuffer(bytes: credential.wrappedKey)
+            let ciphertext = ByteBuffer(bytes: credential.ciphertext)
+            try session.execute(
+                """
+                INSERT INTO exchange_kind_credentials (kind, credential_key_id, credential_wrapped_key, credential_ciphertext, updated_at)
+                VALUES (\(kind), \(credential.masterKeyId), \(wrapped), \(ciphertext), \(stamp))
+                ON CONFLICT (kind) DO UPDATE SET credential_key_id = EXCLUDED.credential_key_id,
+                    credential_wrapped_key = EXCLUDED.credential_wrapped_key, credential_ciphertext = EXCLUDED.credential_ciphertext,
+                    updated_at = EXCLUDED.updated_at
+                """)
+        } else {
+            try session.execute("DELETE FROM exchange_kind_credentials WHERE kind = \(kind)")
+        }
+    }
+
     static let exchangeColumns = """
         e.id, e.name, e.kind, e.list_id, l.name, e.settings, e.credential_key_id, e.credential_wrapped_key, e.credential_ciphertext, \
         e.enabled, e.interval_seconds, e.checkpoint_state, e.checkpoint_ts, e.fetched_items, e.running_since, e.lease_owner, \
@@ -134,5 +185,12 @@ extension PostgresStore: ExchangeStore {
 
     public func exchange(named name: String) async throws(StoreError) -> StoredExchange {
         try await read { session throws(StoreError) in try PostgresTransaction.fetchExchange(session, named: name) }
+    }
+
+    public func exchangeKindCredentials() async throws(StoreError) -> [String: SealedContent] {
+        try await read { session throws(StoreError) in
+            try PostgresTransaction.kindCredentials(
+                try session.rows("SELECT kind, credential_key_id, credential_wrapped_key, credential_ciphertext FROM exchange_kind_credentials"))
+        }
     }
 }

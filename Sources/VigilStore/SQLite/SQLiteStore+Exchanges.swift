@@ -78,6 +78,42 @@ extension SQLiteStore: ExchangeStore {
         guard let found else { throw .exchangeNotFound(name) }
         return found
     }
+
+    /// Migration v21 (its identifier assigned as `v21-entry-verdicts`): the credentials set per
+    /// exchange kind (HMA's `POST /c/exchanges/api/{api}`), sealed as an exchange's own.
+    static func registerExchangeKindCredentialsMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("v21-entry-verdicts") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE exchange_kind_credentials (
+                        kind TEXT PRIMARY KEY,
+                        credential_key_id TEXT NOT NULL,
+                        credential_wrapped_key BLOB NOT NULL,
+                        credential_ciphertext BLOB NOT NULL,
+                        updated_at TEXT NOT NULL
+                    )
+                    """)
+        }
+    }
+
+    static func fetchKindCredentials(_ db: Database, where clause: String, arguments: StatementArguments) throws -> [String: SealedContent] {
+        var found: [String: SealedContent] = [:]
+        for row in try Row.fetchAll(
+            db, sql: "SELECT kind, credential_key_id, credential_wrapped_key, credential_ciphertext FROM exchange_kind_credentials WHERE \(clause)",
+            arguments: arguments)
+        {
+            let kind: String = row[0]
+            let keyId: String = row[1]
+            let wrapped: Data = row[2]
+            let ciphertext: Data = row[3]
+            found[kind] = SealedContent(masterKeyId: keyId, wrappedKey: Array(wrapped), ciphertext: Array(ciphertext))
+        }
+        return found
+    }
+
+    public func exchangeKindCredentials() async throws(StoreError) -> [String: SealedContent] {
+        try await read { db in try Self.fetchKindCredentials(db, where: "1", arguments: []) }
+    }
 }
 
 extension SQLiteTransaction {
@@ -137,5 +173,27 @@ extension SQLiteTransaction {
             return db.changesCount
         }
         guard changed == 1 else { throw .exchangeNotFound(name) }
+    }
+
+    func exchangeKindCredential(_ kind: String) throws(StoreError) -> SealedContent? {
+        try database { try SQLiteStore.fetchKindCredentials(db, where: "kind = ?", arguments: [kind])[kind] }
+    }
+
+    func setExchangeKindCredential(_ credential: SealedContent?, for kind: String) throws(StoreError) {
+        try database {
+            if let credential {
+                try db.execute(
+                    sql: """
+                        INSERT INTO exchange_kind_credentials (kind, credential_key_id, credential_wrapped_key, credential_ciphertext, updated_at)
+                        VALUES (?, ?, ?, ?, ?)
+                        ON CONFLICT (kind) DO UPDATE SET credential_key_id = excluded.credential_key_id,
+                            credential_wrapped_key = excluded.credential_wrapped_key, credential_ciphertext = excluded.credential_ciphertext,
+                            updated_at = excluded.updated_at
+                        """,
+                    arguments: [kind, credential.masterKeyId, Data(credential.wrappedKey), Data(credential.ciphertext), stamp])
+            } else {
+                try db.execute(sql: "DELETE FROM exchange_kind_credentials WHERE kind = ?", arguments: [kind])
+            }
+        }
     }
 }

@@ -180,6 +180,7 @@ public final class SQLiteStore: TransactionalStore {
         registerEntryContentMigration(&migrator)
         registerExchangesMigration(&migrator)
         registerReviewsMigration(&migrator)
+        registerExchangeKindCredentialsMigration(&migrator)
         return migrator
     }()
 

@@ -75,6 +75,9 @@ public enum SampleSignals {
         case .pdq: pdq
         case .md5: videoMD5
         case .sha256: videoSHA256
+        // python-threatexchange's vPDQ is an extension (`threatexchange/extensions/vpdq`) in its own
+        // text form, which HMA's routes in Vigil do not read yet: no examples are carried.
+        case .vpdq: []
         }
     }
 

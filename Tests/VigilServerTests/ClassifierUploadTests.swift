@@ -25,7 +25,9 @@ struct ClassifierUploadTests {
         var node = try await TestNode.make()
         if let url {
             var settings = ClassifierSettings(url: url)
-            settings.timeout = .seconds(1)  // /slow holds its answer for 3 s
+            // Generous, so that a loaded machine (the full suite) does not turn an answer into a
+            // timeout; the test of /slow (which holds its answer for 3 s) sets its own 1 s.
+            settings.timeout = .seconds(30)
             settings.reviewThresholds = ReviewThresholds(default: 0.9, perLabel: ["violence": 0.5])
             configure(&settings)
             node.settings.classifier = settings
@@ -88,7 +90,7 @@ struct ClassifierUploadTests {
     func aFailingClassifierNeverFailsTheUpload(_ path: String, _ reason: String) async throws {
         let (_, base, server) = try await LocalClassifier.start()
         defer { server.cancel() }
-        let node = try await Self.node(classifier: base + path)
+        let node = try await Self.node(classifier: base + path) { if path == "/slow" { $0.timeout = .seconds(1) } }
         try await node.application.test(.router) { client in
             let (status, answer) = try await Self.upload(client, node)
             #expect(status == .ok)
@@ -103,7 +105,7 @@ struct ClassifierUploadTests {
     }
 
     @Test func anUnreachableClassifierNeverFailsTheUpload() async throws {
-        let node = try await Self.node(classifier: "http://127.0.0.1:1/classify")
+        let node = try await Self.node(classifier: "http://127.0.0.1:1/classify") { $0.timeout = .seconds(2) }
         try await node.application.test(.router) { client in
             let (status, answer) = try await Self.upload(client, node)
             #expect(status == .ok)

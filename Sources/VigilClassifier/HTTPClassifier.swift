@@ -122,8 +122,11 @@ public struct HTTPClassifier: Classifier {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Accept", value: "application/json")
-        guard let body = try? ClassifierWire.request(input) else {
-            return .failure(ClassifierError(.inputTooLarge, "the request could not be encoded"))
+        let body: [UInt8]
+        do {
+            body = try ClassifierWire.request(input)
+        } catch {
+            return .failure(ClassifierError(.inputTooLarge, "the request could not be encoded: \(error)"))
         }
         request.body = .bytes(ByteBuffer(bytes: body))
         let client = client

@@ -17,9 +17,10 @@ struct HTTPClassifierTests {
         -> HTTPClassifier
     {
         var settings = ClassifierSettings(url: url)
-        // Generous: these tests are not about time (the slow one sets its own limit), and a loaded
-        // machine took over 300 ms for a garbage answer on loopback.
-        settings.timeout = .seconds(5)
+        // Generous: these tests are not about time (the slow ones set their own limits). A loaded
+        // machine took over 300 ms for a garbage answer on loopback, and a CI run whose suites all
+        // started at once let 5 s run out before the local service answered.
+        settings.timeout = .seconds(30)
         configure(&settings)
         return try HTTPClassifier(settings: settings, clock: clock)
     }
@@ -217,7 +218,7 @@ struct HTTPClassifierTests {
         defer { server.cancel() }
         let classifier = try Self.classifier(base + "/hold") {
             $0.maxConcurrent = 4
-            $0.timeout = .seconds(10)
+            $0.timeout = .seconds(30)
         }
         let outcomes = await withTaskGroup(of: String.self) { group in
             for _ in 0..<24 {

@@ -185,7 +185,7 @@ struct ClassifierUploadTests {
         defer { server.cancel() }
         let node = try await Self.node(classifier: base + "/hold") {
             $0.maxConcurrent = 2
-            $0.timeout = .seconds(10)
+            $0.timeout = .seconds(30)
         }
         let headers = node.headers(.match, json: false)
         let image = try TestNode.fixture(Self.image)

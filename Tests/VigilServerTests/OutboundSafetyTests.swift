@@ -371,7 +371,7 @@ struct OutboundSafetyTests {
         defer { origin.server.cancel() }
         let fetcher = URLFetcher(
             policy: URLFetchPolicy(
-                allowedHosts: ["loop.test", "other.test", "127.0.0.1"], timeout: .seconds(8), allowPrivate: true, maxConcurrent: 3,
+                allowedHosts: ["loop.test", "other.test", "127.0.0.1"], timeout: .seconds(18), allowPrivate: true, maxConcurrent: 3,
                 maxConcurrentPerOrigin: 2),
             resolver: TableResolver.inside)
         let slow = "http://loop.test:\(origin.port)/slow"

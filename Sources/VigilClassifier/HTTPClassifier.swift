@@ -135,8 +135,8 @@ public struct HTTPClassifier: Classifier {
         let limit = ClassifierLimits.maxAnswerBytes
         let deadline =
             NIODeadline.now() + .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
-        let outcome = await withTaskGroup(of: Outcome?.self) { group in
-            group.addTask {
+        let outcome: Outcome =
+            await withDeadline(timeout) {
                 do {
                     let response = try await client.execute(prepared, deadline: deadline)
                     if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit { return .tooLarge }
@@ -151,21 +151,7 @@ public struct HTTPClassifier: Classifier {
                 } catch {
                     return .failed(String(describing: error).prefix(200).description)
                 }
-            }
-            group.addTask {
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .deadline
-            }
-            var outcome: Outcome = .deadline
-            for await value in group {
-                if let value {
-                    outcome = value
-                    break
-                }
-            }
-            group.cancelAll()
-            return outcome
-        }
+            } ?? .deadline
         switch outcome {
         case .deadline:
             return .failure(ClassifierError(.timeout, "the classifier did not answer within \(timeout) (classifier.timeout)"))

@@ -75,41 +75,26 @@ public struct ExchangeTransport: Sendable {
         let client = client
         let prepared = request
         let deadline = NIODeadline.now() + Self.timeAmount(timeout)
-        let result: Result<(HTTPResponseStatus, HTTPHeaders, [UInt8]), TransportFailure>
         // AsyncHTTPClient's deadline stops at the response head; the race bounds the body too.
-        result = await withTaskGroup(of: Result<(HTTPResponseStatus, HTTPHeaders, [UInt8]), TransportFailure>?.self) { group in
-            group.addTask {
-                do {
-                    let response = try await client.execute(prepared, deadline: deadline)
-                    if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
-                        return .failure(.tooLarge)
-                    }
-                    var bytes: [UInt8] = []
-                    for try await buffer in response.body {
-                        bytes += buffer.readableBytesView
-                        if bytes.count > limit { return .failure(.tooLarge) }
-                    }
-                    return .success((response.status, response.headers, bytes))
-                } catch let error as HTTPClientError where error == .deadlineExceeded {
-                    return .failure(.deadline)
-                } catch {
-                    return .failure(.transport(Self.describe(error)))
+        let raced: Result<(HTTPResponseStatus, HTTPHeaders, [UInt8]), TransportFailure>? = await withDeadline(timeout) {
+            do {
+                let response = try await client.execute(prepared, deadline: deadline)
+                if let length = response.headers.first(name: "content-length").flatMap(Int.init), length > limit {
+                    return .failure(.tooLarge)
                 }
-            }
-            group.addTask { [timeout] in
-                try? await Task.sleep(for: timeout)
-                return Task.isCancelled ? nil : .failure(.deadline)
-            }
-            var outcome: Result<(HTTPResponseStatus, HTTPHeaders, [UInt8]), TransportFailure> = .failure(.deadline)
-            for await value in group {
-                if let value {
-                    outcome = value
-                    break
+                var bytes: [UInt8] = []
+                for try await buffer in response.body {
+                    bytes += buffer.readableBytesView
+                    if bytes.count > limit { return .failure(.tooLarge) }
                 }
+                return .success((response.status, response.headers, bytes))
+            } catch let error as HTTPClientError where error == .deadlineExceeded {
+                return .failure(.deadline)
+            } catch {
+                return .failure(.transport(Self.describe(error)))
             }
-            group.cancelAll()
-            return outcome
         }
+        let result = raced ?? .failure(.deadline)
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
         switch result {
         case .failure(.deadline):

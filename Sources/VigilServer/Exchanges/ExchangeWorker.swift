@@ -207,21 +207,12 @@ public struct ExchangeFetcher: Sendable {
         -> ExchangePage
     {
         let timeout = settings.pageTimeoutSeconds
-        let outcome: Result<ExchangePage, ExchangeError>? = await withTaskGroup(of: Result<ExchangePage, ExchangeError>?.self) { group in
-            group.addTask {
-                do throws(ExchangeError) {
-                    return .success(try await client.fetchPage(after: checkpoint))
-                } catch {
-                    return .failure(error)
-                }
+        let outcome: Result<ExchangePage, ExchangeError>? = await withDeadline(.milliseconds(Int64(timeout * 1_000))) {
+            do throws(ExchangeError) {
+                return .success(try await client.fetchPage(after: checkpoint))
+            } catch {
+                return .failure(error)
             }
-            group.addTask {
-                try? await Task.sleep(for: .milliseconds(Int64(timeout * 1_000)))
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
         }
         guard let outcome else { throw .unavailable("the source did not answer a page within \(Int(timeout)) s") }
         return try outcome.get()

@@ -1,5 +1,7 @@
 import Foundation
 import HTTPTypes
+import Logging
+import Metrics
 import VigilHash
 import VigilMedia
 import VigilPipeline
@@ -79,7 +81,16 @@ private struct TemporaryUpload {
         }
     }
 
+    /// Removes the file. A file that cannot be removed is logged and counted
+    /// (`vigil_video_temporary_files_left_total`): the upload's answer does not depend on it, but
+    /// an operator must see files left in the temporary folder.
     func remove() {
-        try? FileManager.default.removeItem(atPath: path)
+        do {
+            try FileManager.default.removeItem(atPath: path)
+        } catch {
+            Logger(label: "vigil.video").warning(
+                "could not remove a video's temporary file", metadata: ["path": "\(path)", "error": "\(error)"])
+            Counter(label: "vigil_video_temporary_files_left_total").increment()
+        }
     }
 }

@@ -74,17 +74,16 @@ struct URLFetcher: Sendable {
         defer { limiter.leaveNode() }
         let limit = policy.timeout
         let clock = clock
-        return try await withThrowingTaskGroup(of: FetchedContent?.self) { group in
-            group.addTask { try await follow(text, accept: accept) }
-            group.addTask {
-                try await clock.sleep(for: limit)
-                return nil
+        // The whole fetch (every redirect hop and every body) within the limit.
+        let raced: Result<FetchedContent, any Error>? = await withDeadline(limit, clock: clock) {
+            do {
+                return .success(try await follow(text, accept: accept))
+            } catch {
+                return .failure(error)
             }
-            defer { group.cancelAll() }
-            // The first to finish decides: the content, the fetch's error, or the deadline.
-            guard let first = try await group.next(), let content = first else { throw OutboundError.timedOut(limit) }
-            return content
         }
+        guard let raced else { throw OutboundError.timedOut(limit) }
+        return try raced.get()
     }
 
     /// What one request led to.

@@ -293,6 +293,32 @@ struct OutboundSafetyTests {
         }
     }
 
+    /// A name with several addresses is reached at the first that accepts a connection: the
+    /// origin listens on 127.0.0.1 only, and the name's first address, 127.0.0.2, refuses. Before,
+    /// only the first address was tried and the fetch failed. Every address is still checked: one
+    /// refused address among them refuses the name, whichever would have answered.
+    @Test func aHostWhoseFirstAddressRefusesIsReachedAtTheNext() async throws {
+        let origin = try await Origin.start()
+        defer { origin.server.cancel() }
+        let resolver = TableResolver(table: [
+            "two.test": ["127.0.0.2", "127.0.0.1"], "bad-second.test": ["127.0.0.2", "169.254.169.254"],
+        ])
+        let fetcher = URLFetcher(policy: URLFetchPolicy(allowedHosts: ["two.test", "bad-second.test"], allowPrivate: true), resolver: resolver)
+        let content = try await fetcher.content(at: "http://two.test:\(origin.port)/img.jpg")
+        #expect(content.contentType == "image/jpeg" && !content.bytes.isEmpty)
+        await #expect(throws: OutboundError.self) { _ = try await fetcher.content(at: "http://bad-second.test:\(origin.port)/img.jpg") }
+        // One address that refuses and nothing else: the connection error, in words.
+        let single = URLFetcher(
+            policy: URLFetchPolicy(allowedHosts: ["one.test"], timeout: .seconds(20), allowPrivate: true),
+            resolver: TableResolver(table: ["one.test": ["127.0.0.2"]]))
+        do {
+            _ = try await single.content(at: "http://one.test:\(origin.port)/img.jpg")
+            Issue.record("127.0.0.2 has no listener: the fetch cannot succeed")
+        } catch let error as OutboundError {
+            #expect(error.description.contains("one.test"), "\(error)")
+        }
+    }
+
     /// A body that is refused from its head (too long by Content-Length, a type the caller refuses)
     /// ends the fetch at once: it is not read, and the slots are given back.
     @Test func refusalsFromTheHeadEndTheFetchAtOnce() async throws {

@@ -25,12 +25,14 @@ public struct OutboundConnector: Sendable {
         self.connectTimeout = connectTimeout
     }
 
-    /// A URL whose host's addresses were all checked, and the address connections go to.
+    /// A URL whose host's addresses were all checked, and the addresses connections may go to.
     public struct Destination: Sendable {
         /// The URL.
         public var url: OutboundURL
-        /// The checked address connected to.
-        public var address: IPAddress
+        /// Every address of the host, each checked, in the resolver's order.
+        public var addresses: [IPAddress]
+        /// The first checked address: the one connected to unless it does not accept a connection.
+        public var address: IPAddress { addresses[0] }
     }
 
     /// Resolves `url`'s host (an address literal is taken as it is) and checks every address.
@@ -51,26 +53,31 @@ public struct OutboundConnector: Sendable {
                 throw OutboundError.resolution(host: url.host, reason: "the resolver failed")
             }
         }
-        guard let first = addresses.first else { throw OutboundError.resolution(host: url.host, reason: "no address") }
+        guard !addresses.isEmpty else { throw OutboundError.resolution(host: url.host, reason: "no address") }
         // Every address is checked, not only the one used: a name that mixes public and inside
         // addresses is refused as a whole.
         let name = IPAddress(url.host) == nil ? url.host : nil
         for address in addresses {
             if let reason = policy.refusal(of: address, host: name) { throw OutboundError.addressRefused(host: url.host, reason: reason) }
         }
-        return Destination(url: url, address: first)
+        return Destination(url: url, addresses: addresses)
     }
 
-    /// Runs `body` with a client that connects to `destination`'s checked address only, follows no
-    /// redirects and decompresses nothing; shuts the client down afterwards (also when `body`
-    /// throws or is cancelled).
+    /// Runs `body` with a client that connects to one of `destination`'s checked addresses only,
+    /// follows no redirects and decompresses nothing; shuts the client down afterwards (also when
+    /// `body` throws or is cancelled).
+    ///
+    /// A host with one address is connected to directly. A host with several is connected to at
+    /// the first that accepts a TCP connection within ``connectTimeout`` (tried in the resolver's
+    /// order), so a host whose first address is down is still reached, as a browser or curl
+    /// would; when none accepts, the first is used and the request fails with its error.
     public func withClient<T: Sendable>(for destination: Destination, _ body: (HTTPClient) async throws -> T) async throws -> T {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.timeout = .init(connect: .nanoseconds(Self.nanoseconds(connectTimeout)), read: nil)
         // Both spellings of the host the client may look up (it uses the URL's host as written).
         // An IPv4-mapped address is connected to as IPv4 (the same host, and no IPv6 socket needed).
-        let address = destination.address.unmapped.description
+        let address = await reachableAddress(of: destination).unmapped.description
         var override = [destination.url.host: address]
         if let written = destination.url.url.host {
             override[written.hasPrefix("[") ? String(written.dropFirst().dropLast()) : written] = address
@@ -85,6 +92,32 @@ public struct OutboundConnector: Sendable {
             await Self.shutDown(client)
             throw error
         }
+    }
+
+    /// The first of `destination`'s addresses that accepts a TCP connection (the connection is
+    /// closed again at once), or its first address when there is only one or none accepts.
+    func reachableAddress(of destination: Destination) async -> IPAddress {
+        guard destination.addresses.count > 1 else { return destination.address }
+        for address in destination.addresses where await accepts(address, port: destination.url.port) {
+            return address
+        }
+        return destination.address
+    }
+
+    /// Whether `address` accepts a TCP connection on `port` within ``connectTimeout``.
+    private func accepts(_ address: IPAddress, port: Int) async -> Bool {
+        let bootstrap = ClientBootstrap(group: HTTPClient.defaultEventLoopGroup)
+            .connectTimeout(.nanoseconds(Self.nanoseconds(connectTimeout)))
+        let channel: any Channel
+        do {
+            channel = try await bootstrap.connect(to: SocketAddress(ipAddress: address.unmapped.description, port: port)).get()
+        } catch {
+            // Refused, unreachable or too slow: the next address is tried.
+            return false
+        }
+        // The probe's own connection: whether it closes cleanly does not matter to the request.
+        channel.close(promise: nil)
+        return true
     }
 
     /// Shuts `client` down; it has nothing left to lose (its one request is over), so a failure

@@ -84,8 +84,9 @@ let package = Package(
         ),
         .target(
             name: "VigilDomain",
-            // VigilHash's VPDQText checks `vpdq` entry values (both are pure, with no I/O).
-            dependencies: ["VigilHash"],
+            // VigilHash's VPDQText checks `vpdq` entry values, VigilText's ListedTextIndicator
+            // `text_indicator` ones (all three are pure, with no I/O).
+            dependencies: ["VigilHash", "VigilText"],
             swiftSettings: swiftSettings
         ),
         .target(

@@ -1,4 +1,5 @@
 import VigilHash
+import VigilText
 
 /// The kinds of signal an indicator list can hold.
 public enum SignalType: String, Sendable, Codable, CaseIterable, Hashable {
@@ -11,6 +12,10 @@ public enum SignalType: String, Sendable, Codable, CaseIterable, Hashable {
     /// A vPDQ hash of a whole video: one `frameNumber,quality,pdqHex,timestamp` line per hashed
     /// frame (``VPDQText``), matched by the share of frames two videos have in common.
     case vpdq
+    /// One text indicator (``VigilText/ListedTextIndicator``): its language, category, stage,
+    /// phrase and alternatives, weight, explanation and id as one JSON object. Never looked up as a
+    /// hash: conversations are scored against it (`POST /v1/match/conversation`).
+    case textIndicator = "text_indicator"
 
     /// How a value of this type is written: the one rule ``normalise(_:)`` applies.
     public var valueFormat: SignalValueFormat {
@@ -18,6 +23,7 @@ public enum SignalType: String, Sendable, Codable, CaseIterable, Hashable {
         case .pdq, .sha256: .hex(digits: 64)
         case .md5: .hex(digits: 32)
         case .vpdq: .vpdqLines(maxFrames: SignalValueFormat.vpdqMaxFrames, maxBytes: SignalValueFormat.vpdqMaxBytes)
+        case .textIndicator: .textIndicator(maxBytes: ListedTextIndicator.maxBytes)
         }
     }
 
@@ -25,26 +31,46 @@ public enum SignalType: String, Sendable, Codable, CaseIterable, Hashable {
     public var hexLength: Int? {
         switch valueFormat {
         case .hex(let digits): digits
-        case .vpdqLines: nil
+        case .vpdqLines, .textIndicator: nil
         }
     }
 
     /// Whether values are compared by similarity (Hamming distance, or vPDQ's frame shares) rather
-    /// than exactly.
+    /// than exactly (a text indicator is not compared with other values at all).
     public var isPerceptual: Bool {
         switch self {
         case .pdq, .vpdq: true
-        case .md5, .sha256: false
+        case .md5, .sha256, .textIndicator: false
+        }
+    }
+
+    /// Whether content is looked up by a value of this type (`/v1/match/hash`, HMA's lookups, the
+    /// in-memory hash indexes); a text indicator is not a hash: conversations are scored against it.
+    public var isHash: Bool {
+        switch self {
+        case .pdq, .md5, .sha256, .vpdq: true
+        case .textIndicator: false
         }
     }
 
     /// Checks and normalises a value: lowercase hex of the right length, or for `vpdq` the
     /// canonical vPDQ text (each frame's line as ``VPDQText`` writes it, hex in lowercase, ended by
-    /// `\n`; `\r\n` and empty lines accepted), within the frame and byte limits.
+    /// `\n`; `\r\n` and empty lines accepted), within the frame and byte limits; for
+    /// `text_indicator` the indicator's canonical JSON (``VigilText/ListedTextIndicator``, which
+    /// owns the format and checks it).
     public func normalise(_ value: some StringProtocol) throws(SignalValueError) -> String {
         switch valueFormat {
         case .hex(let digits): try normaliseHex(value, digits: digits)
         case .vpdqLines(let maxFrames, let maxBytes): try normaliseVPDQ(value, maxFrames: maxFrames, maxBytes: maxBytes)
+        case .textIndicator: try normaliseTextIndicator(value)
+        }
+    }
+
+    private func normaliseTextIndicator(_ value: some StringProtocol) throws(SignalValueError) -> String {
+        do {
+            return try ListedTextIndicator.read(value).canonical
+        } catch {
+            throw .invalidTextIndicator(error.message)
         }
     }
 
@@ -84,6 +110,8 @@ public enum SignalValueFormat: Sendable, Hashable {
     case hex(digits: Int)
     /// vPDQ lines (``VPDQText``): at most `maxFrames` lines and `maxBytes` bytes of text.
     case vpdqLines(maxFrames: Int, maxBytes: Int)
+    /// One text indicator's JSON (``VigilText/ListedTextIndicator``), at most `maxBytes` bytes.
+    case textIndicator(maxBytes: Int)
 
     /// The most frame lines one `vpdq` value may have: an hour of video at vPDQ's default of one
     /// hashed frame per second.
@@ -103,6 +131,8 @@ public enum SignalValueError: Error, Sendable, Equatable, CustomStringConvertibl
     case invalidVideoHash(String)
     /// A value is over its type's limit (`limit` says which, e.g. "3600 frames").
     case tooLarge(type: SignalType, limit: String, actual: Int)
+    /// A text indicator value is not one (the message says what is wrong).
+    case invalidTextIndicator(String)
 
     /// What is wrong and what a valid value looks like.
     public var description: String {
@@ -115,6 +145,8 @@ public enum SignalValueError: Error, Sendable, Equatable, CustomStringConvertibl
             "\(message) (a vpdq value is vPDQ's lines, frameNumber,quality,pdqHex,timestamp)"
         case .tooLarge(let type, let limit, let actual):
             "a \(type.rawValue) value is at most \(limit), got \(actual)"
+        case .invalidTextIndicator(let message):
+            "\(message) (a text_indicator value is one JSON object: id, language, category, stage, phrase, optional alternatives, weight, explanation)"
         }
     }
 }

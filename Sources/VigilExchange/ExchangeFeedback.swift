@@ -48,7 +48,7 @@ public enum ExchangeFeedback {
         switch type {
         case .pdq: "PDQ"
         case .md5: "MD5"
-        case .sha256, .vpdq: throw .misconfigured("NCMEC takes feedback on PDQ and MD5 fingerprints, not \(type.rawValue)")
+        case .sha256, .vpdq, .textIndicator: throw .misconfigured("NCMEC takes feedback on PDQ and MD5 fingerprints, not \(type.rawValue)")
         }
     }
 

@@ -78,6 +78,8 @@ public enum SampleSignals {
         // python-threatexchange's vPDQ is an extension (`threatexchange/extensions/vpdq`) in its own
         // text form, which HMA's routes in Vigil do not read yet: no examples are carried.
         case .vpdq: []
+        // python-threatexchange has no text indicator signal type (its `raw_text` is matched otherwise).
+        case .textIndicator: []
         }
     }
 

@@ -37,4 +37,6 @@ public struct EngineStatus: Sendable, Hashable {
     public var vpdq: Int
     /// Whether the initial load has finished.
     public var ready: Bool
+    /// Text indicators (text_indicator entries), which conversations are scored against.
+    public var textIndicators: Int = 0
 }

@@ -27,11 +27,13 @@ public final class MatchEngine: Sendable {
         var sha256 = DigestSet(algorithm: .sha256)
         /// The live vpdq entries (see ``VideoEntries``).
         var videos = VideoEntries()
+        /// The live text_indicator entries (see ``TextIndicatorEntries``).
+        var texts = TextIndicatorEntries()
         var sequence: Int64 = 0
         var loaded = false
     }
 
-    private let indexes: Mutex<Indexes>
+    let indexes: Mutex<Indexes>
     /// The vPDQ index over ``Indexes/videos`` as of a generation, built when a lookup needs it.
     private let videoIndex = Mutex<(generation: UInt64, index: VPDQIndex)?>(nil)
     /// The vPDQ matching rules (quality, frame distance, query % and compared % thresholds).
@@ -96,7 +98,7 @@ public final class MatchEngine: Sendable {
         indexes.withLock {
             EngineStatus(
                 sequence: $0.sequence, pdq: $0.pdq.snapshot.base.count + $0.pdq.snapshot.deltaCount, md5: $0.md5.count,
-                sha256: $0.sha256.count, vpdq: $0.videos.count, ready: $0.loaded)
+                sha256: $0.sha256.count, vpdq: $0.videos.count, ready: $0.loaded, textIndicators: $0.texts.count)
         }
     }
 
@@ -138,6 +140,7 @@ public final class MatchEngine: Sendable {
         var md5 = DigestSet(algorithm: .md5)
         var sha256 = DigestSet(algorithm: .sha256)
         var videos = VideoEntries()
+        var texts = TextIndicatorEntries()
         for change in live.values.sorted(by: { $0.entryId < $1.entryId }) {
             do {
                 switch change.type {
@@ -149,6 +152,7 @@ public final class MatchEngine: Sendable {
                 case .md5: try md5.insert(hex: change.value, id: UInt64(change.entryId))
                 case .sha256: try sha256.insert(hex: change.value, id: UInt64(change.entryId))
                 case .vpdq: try videos.insert(change)
+                case .textIndicator: texts.insert(change)
                 }
             } catch {
                 reject(change, error)
@@ -164,6 +168,7 @@ public final class MatchEngine: Sendable {
             state.md5 = md5
             state.sha256 = sha256
             state.videos = videos
+            state.texts = texts
             state.sequence = sequence
             state.loaded = true
         }
@@ -218,6 +223,8 @@ public final class MatchEngine: Sendable {
                     case (.sha256, .remove): try state.sha256.remove(digest: DigestSet.bytes(hex: change.value, algorithm: .sha256), id: id)
                     case (.vpdq, .add): try state.videos.insert(change)
                     case (.vpdq, .remove): state.videos.remove(change.entryId)
+                    case (.textIndicator, .add): state.texts.insert(change)
+                    case (.textIndicator, .remove): state.texts.remove(change.entryId)
                     }
                 } catch {
                     rejected.append((change, error))
@@ -305,7 +312,7 @@ public final class MatchEngine: Sendable {
             switch type {
             case .md5: try state.md5.ids(forHex: hex).map { Int64($0) }
             case .sha256: try state.sha256.ids(forHex: hex).map { Int64($0) }
-            case .pdq, .vpdq: []
+            case .pdq, .vpdq, .textIndicator: []
             }
         }
     }
@@ -361,6 +368,43 @@ struct VideoEntries: Sendable {
         listIds[entryId] = nil
         generation &+= 1
     }
+}
+
+/// The live text_indicator entries the engine holds: each one's value (checked when it was
+/// written; the conversation assessor's builder reads it) and list, and a generation that changes
+/// with every add or remove, so that the assessor built from them knows when it is stale. Hash
+/// lookups never see them.
+public struct TextIndicatorEntries: Sendable {
+    /// One entry: its list and its value (``VigilDomain/SignalType/textIndicator``'s canonical JSON).
+    public struct Entry: Sendable, Hashable {
+        /// The entry's list id.
+        public var listId: Int64
+        /// The value as stored.
+        public var value: String
+    }
+
+    /// The entries by id.
+    public private(set) var entries: [Int64: Entry] = [:]
+    /// Changes with every add or remove (0: none ever).
+    public private(set) var generation: UInt64 = 0
+
+    /// How many there are.
+    public var count: Int { entries.count }
+
+    mutating func insert(_ change: EntryChange) {
+        entries[change.entryId] = Entry(listId: change.listId, value: change.value)
+        generation &+= 1
+    }
+
+    mutating func remove(_ entryId: Int64) {
+        guard entries.removeValue(forKey: entryId) != nil else { return }
+        generation &+= 1
+    }
+}
+
+extension MatchEngine {
+    /// The live text_indicator entries as the feed last left them, with their generation.
+    public var textIndicators: TextIndicatorEntries { indexes.withLock { $0.texts } }
 }
 
 /// A feed value that is not a valid hash of its type.

@@ -112,6 +112,21 @@ public struct MatchService: Sendable {
         for digest in request.digests {
             hits += try engine.matchDigest(digest.type, hex: digest.hex).map { EngineMatch(entryId: $0, listId: 0, distance: 0, variant: "orig") }
         }
+        return try await confirm(hits, lists: lists, request: request)
+    }
+
+    /// Rule 2 for hits found outside the hash indexes (a conversation's text indicators): each
+    /// entry checked against the lists `request` searches (rule 1), in the hits' order.
+    public func confirm(_ hits: [EngineMatch], request: MatchRequest) async throws -> [MatchedEntry] {
+        guard engine.isReady else { throw MatchError.notReady }
+        let lists = try lists(for: request)
+        guard !lists.isEmpty else { return [] }
+        return try await confirm(hits, lists: lists, request: request)
+    }
+
+    /// Rule 2: the hits whose entry is live, on one of `lists`, within its radius and (unless the
+    /// request includes disabled ones) not disabled now.
+    func confirm(_ hits: [EngineMatch], lists: [StoredList], request: MatchRequest) async throws -> [MatchedEntry] {
         guard !hits.isEmpty else { return [] }
         // From memory where the entry cache holds them (the feed keeps it true), else from the store.
         let store = store

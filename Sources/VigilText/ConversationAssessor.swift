@@ -107,6 +107,16 @@ public struct TextAssessment: Sendable, Hashable {
     public var languages: [String]
 }
 
+extension TextAssessment {
+    /// The assessment with only the hits `isKept` keeps, scored again by the same rule (a node drops
+    /// the hits of list indicators whose list or entry is switched off).
+    public func keeping(_ isKept: (TextHit) -> Bool) -> TextAssessment {
+        let kept = hits.filter(isKept)
+        guard kept.count != hits.count else { return self }
+        return ConversationAssessor.score(kept, hints: hints, languages: languages)
+    }
+}
+
 /// Matches conversations against loaded indicator sets (any number, in any languages) and
 /// explains what it found. Built once; reads are thread-safe (immutable).
 public struct ConversationAssessor: Sendable {
@@ -117,6 +127,8 @@ public struct ConversationAssessor: Sendable {
 
     /// The loaded sets' ids, by language.
     public let languages: [String: [String]]
+    /// The sets it was built from, as given (an assessor over more sets starts from them).
+    public let sets: [IndicatorSet]
     let matchers: [String: IndicatorMatcher]
 
     /// An assessor over `sets` (each checked first).
@@ -133,6 +145,7 @@ public struct ConversationAssessor: Sendable {
         }
         matchers = byLanguage.mapValues(IndicatorMatcher.init)
         languages = byLanguage.mapValues { $0.map(\.id) }
+        self.sets = sets
     }
 
     /// Assesses `conversation`.

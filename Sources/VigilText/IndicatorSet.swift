@@ -194,9 +194,7 @@ public struct IndicatorSet: Sendable, Codable, Hashable {
     /// Checks the set: a language code, unique ids, weights in (0, 1], phrases with a word, and
     /// grooming stages from ``GroomingStage``.
     public func validate() throws(TextError) {
-        guard language.count == 2, language.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
-            throw TextError(code: .invalidIndicatorSet, message: "language \"\(language)\" is not an ISO 639-1 code such as en, de or fr")
-        }
+        try Self.checkLanguage(language)
         guard !id.isEmpty, !indicators.isEmpty else {
             throw TextError(code: .invalidIndicatorSet, message: "a set needs an id and at least one indicator")
         }
@@ -205,39 +203,7 @@ public struct IndicatorSet: Sendable, Codable, Hashable {
             guard !indicator.id.isEmpty, seen.insert(indicator.id).inserted else {
                 throw TextError(code: .invalidIndicatorSet, message: "indicator id \"\(indicator.id)\" is empty or used twice")
             }
-            guard indicator.weight > 0, indicator.weight <= 1 else {
-                throw TextError(
-                    code: .invalidIndicatorSet, message: "indicator \(indicator.id): weight \(indicator.weight) is not above 0 and at most 1")
-            }
-            guard PhrasePattern(indicator.phrase).words > 0 else {
-                throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): the phrase has no word")
-            }
-            if let empty = indicator.alternatives.first(where: { PhrasePattern($0).words == 0 }) {
-                throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): the alternative \"\(empty)\" has no word")
-            }
-            // Messages are read with abbreviations expanded, so a phrasing with a short form never matches.
-            for phrasing in indicator.phrasings where !abbreviations.isEmpty {
-                if let short = PhrasePattern(phrasing).parts.lazy.compactMap({ part -> String? in
-                    if case .word(let word) = part, self.abbreviations[word] != nil { return word }
-                    return nil
-                }).first {
-                    throw TextError(
-                        code: .invalidIndicatorSet,
-                        message:
-                            "indicator \(indicator.id): \"\(phrasing)\" uses the abbreviation \"\(short)\", which messages are read as \"\(abbreviations[short] ?? "")\"; write that instead"
-                    )
-                }
-            }
-            if category == .grooming, GroomingStage(rawValue: indicator.stage) == nil {
-                throw TextError(
-                    code: .invalidIndicatorSet,
-                    message:
-                        "indicator \(indicator.id): stage \"\(indicator.stage)\" is not one of \(GroomingStage.allCases.map(\.rawValue).joined(separator: ", "))"
-                )
-            }
-            guard !indicator.explanation.isEmpty else {
-                throw TextError(code: .invalidIndicatorSet, message: "indicator \(indicator.id): an explanation is required (a person reads it)")
-            }
+            try indicator.validate(category: category, abbreviations: abbreviations)
         }
         for (short, long) in abbreviations {
             guard TextNormaliser.tokens(short) == [short], !TextNormaliser.tokens(long).isEmpty else {
@@ -245,6 +211,58 @@ public struct IndicatorSet: Sendable, Codable, Hashable {
                     code: .invalidIndicatorSet,
                     message: "abbreviation \"\(short)\" → \"\(long)\": the short form must be one normalised word, the long form words")
             }
+        }
+    }
+
+    /// Checks a language code: ISO 639-1, two lower-case letters.
+    ///
+    /// - Throws: ``TextError`` `invalid_indicator_set` naming the code.
+    public static func checkLanguage(_ language: String) throws(TextError) {
+        guard language.count == 2, language.allSatisfy({ $0.isASCII && $0.isLowercase }) else {
+            throw TextError(code: .invalidIndicatorSet, message: "language \"\(language)\" is not an ISO 639-1 code such as en, de or fr")
+        }
+    }
+}
+
+extension TextIndicator {
+    /// Checks one indicator of a set of `category` whose messages are read with `abbreviations`
+    /// expanded: a weight in (0, 1], a phrase and alternatives with a word each, no phrasing with an
+    /// abbreviation's short form, a grooming stage from ``GroomingStage``, an explanation. The one
+    /// rule for an indicator, whether it comes in a set file or as a list entry
+    /// (``ListedTextIndicator``).
+    ///
+    /// - Throws: ``TextError`` `invalid_indicator_set` naming the indicator and what is wrong.
+    public func validate(category: IndicatorCategory, abbreviations: [String: String]) throws(TextError) {
+        guard weight > 0, weight <= 1 else {
+            throw TextError(code: .invalidIndicatorSet, message: "indicator \(id): weight \(weight) is not above 0 and at most 1")
+        }
+        guard PhrasePattern(phrase).words > 0 else {
+            throw TextError(code: .invalidIndicatorSet, message: "indicator \(id): the phrase has no word")
+        }
+        if let empty = alternatives.first(where: { PhrasePattern($0).words == 0 }) {
+            throw TextError(code: .invalidIndicatorSet, message: "indicator \(id): the alternative \"\(empty)\" has no word")
+        }
+        // Messages are read with abbreviations expanded, so a phrasing with a short form never matches.
+        for phrasing in phrasings where !abbreviations.isEmpty {
+            if let short = PhrasePattern(phrasing).parts.lazy.compactMap({ part -> String? in
+                if case .word(let word) = part, abbreviations[word] != nil { return word }
+                return nil
+            }).first {
+                throw TextError(
+                    code: .invalidIndicatorSet,
+                    message:
+                        "indicator \(id): \"\(phrasing)\" uses the abbreviation \"\(short)\", which messages are read as \"\(abbreviations[short] ?? "")\"; write that instead"
+                )
+            }
+        }
+        if category == .grooming, GroomingStage(rawValue: stage) == nil {
+            throw TextError(
+                code: .invalidIndicatorSet,
+                message: "indicator \(id): stage \"\(stage)\" is not one of \(GroomingStage.allCases.map(\.rawValue).joined(separator: ", "))"
+            )
+        }
+        guard !explanation.isEmpty else {
+            throw TextError(code: .invalidIndicatorSet, message: "indicator \(id): an explanation is required (a person reads it)")
         }
     }
 }

@@ -137,7 +137,8 @@ struct ServeCommand: AsyncParsableCommand {
                         service: DeliveryWorker(
                             store: store, addresses: settings.webhookAddresses, resolver: settings.hostResolver, clock: clock, logger: logger)),
                 ] + retentionServices(node: node, logger: logger) + filingServices(node: node, logger: logger)
-                    + [.init(service: exchangeWorker(node: node, logger: logger))],
+                    + [.init(service: exchangeWorker(node: node, logger: logger))]
+                    + [.init(service: TextIndicatorFollower(indicators: node.textIndicators))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
@@ -151,7 +152,7 @@ extension ServeCommand {
     func loadTextIndicators(_ configuration: NodeConfiguration, logger: Logger) async throws -> ConversationAssessor? {
         guard let source = TextIndicatorDirectory.forNode(configured: configuration.textIndicatorsDirectory) else {
             logger.warning(
-                "no text indicator sets found (no data/text-indicators next to the binary or here): POST /v1/match/conversation answers 503",
+                "no text indicator sets found (no data/text-indicators next to the binary or here): POST /v1/match/conversation answers 503 until the lists hold text_indicator entries",
                 metadata: ["setting": "text.indicators-directory"])
             return nil
         }

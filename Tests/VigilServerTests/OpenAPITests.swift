@@ -262,9 +262,13 @@ struct OpenAPITests {
             let line = "0,100,\(String(repeating: "a", count: 64)),0.000"
             #expect(try Regex(vpdqPattern).wholeMatch(in: line + "\n" + line.replacingOccurrences(of: "0,100", with: "30,99") + "\n") != nil)
             #expect(try Regex(vpdqPattern).wholeMatch(in: String(repeating: "a", count: 64)) == nil)
-            for other in SignalType.allCases where other != .md5 && other != .vpdq {
+            // Then a text indicator's JSON object, else pdq's and sha256's hex digits.
+            #expect(object(schema, "else", "else", "if", "properties", "type")?["const"] as? String == SignalType.textIndicator.rawValue)
+            let textPattern = try #require(object(schema, "else", "else", "then", "properties", "value")?["pattern"] as? String)
+            #expect(try Regex(textPattern).wholeMatch(in: #"{"id":"a"}"#) != nil && Regex(textPattern).wholeMatch(in: "abc") == nil)
+            for other in SignalType.allCases where other != .md5 && other != .vpdq && other != .textIndicator {
                 #expect(
-                    object(schema, "else", "else", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(other.hexLength ?? 0)}$",
+                    object(schema, "else", "else", "else", "properties", "value")?["pattern"] as? String == "^[0-9a-fA-F]{\(other.hexLength ?? 0)}$",
                     "\(other)")
             }
         }

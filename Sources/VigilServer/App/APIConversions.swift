@@ -18,6 +18,7 @@ extension SignalType {
         case .md5: self = .md5
         case .sha256: self = .sha256
         case .vpdq: self = .vpdq
+        case .textIndicator: self = .textIndicator
         }
     }
 }
@@ -29,6 +30,7 @@ extension Components.Schemas.SignalType {
         case .md5: self = .md5
         case .sha256: self = .sha256
         case .vpdq: self = .vpdq
+        case .textIndicator: self = .textIndicator
         }
     }
 }

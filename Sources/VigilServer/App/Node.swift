@@ -20,9 +20,10 @@ public struct Node: Sendable {
     public var clock: any WallClock
     /// The HTTP server's settings.
     public var settings: ServerSettings
-    /// The text indicator sets loaded at start, as one assessor (nil: none loaded, and
-    /// `POST /v1/match/conversation` answers 503 `no_text_indicators`). See ``TextIndicatorSource``.
-    public var conversationAssessor: ConversationAssessor?
+    /// The text indicators conversations are scored against: the sets loaded at start (see
+    /// ``TextIndicatorSource``) and the `text_indicator` entries of the lists, following the feed
+    /// (with neither, `POST /v1/match/conversation` answers 503 `no_text_indicators`).
+    public var textIndicators: ConversationIndicators
     /// What seals and opens the files of the Centre's reports (nil: the node takes no files).
     public var vault: ContentVault?
     /// What seals and opens exchange credentials with the node's master key (by default the
@@ -37,14 +38,15 @@ public struct Node: Sendable {
     public var retentionHealth = WorkerHealth(
         activity: "retention sweeps", consequence: "expired reports and files are kept past their time")
 
-    /// A node over `store` and `engine`.
+    /// A node over `store` and `engine`, scoring conversations against `conversationAssessor`'s
+    /// sets and the lists' text indicators.
     public init(
         store: any NodeStore, engine: MatchEngine, health: FollowerHealth = FollowerHealth(), clock: any WallClock = SystemClock(),
         settings: ServerSettings = ServerSettings(), vault: ContentVault? = nil, conversationAssessor: ConversationAssessor? = nil
     ) {
         self.vault = vault
         self.secrets = vault
-        self.conversationAssessor = conversationAssessor
+        self.textIndicators = ConversationIndicators(base: conversationAssessor, engine: engine, clock: clock)
         self.store = store
         self.entryWrites = EntryWrites(store: store)
         self.engine = engine

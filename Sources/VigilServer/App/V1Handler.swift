@@ -24,7 +24,7 @@ struct V1Handler: APIProtocol {
         exchange = ExchangeController(store: node.store, service: service)
         matching = MatchingController(
             matching: node.matching, hashing: hashing, uploads: uploads, fetcher: fetcher,
-            conversations: ConversationMatching(assessor: node.conversationAssessor, settings: node.settings.conversations),
+            conversations: ConversationMatching(indicators: node.textIndicators, matching: node.matching, settings: node.settings.conversations),
             classification: UploadClassification(
                 classifier: node.classifier, thresholds: node.settings.classifier?.reviewThresholds ?? ReviewThresholds()))
         self.hashing = HashingController(hashing: hashing, uploads: uploads, fetcher: fetcher)

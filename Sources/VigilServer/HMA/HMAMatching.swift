@@ -108,6 +108,7 @@ extension HMAController {
                 case .md5: current.md5
                 case .sha256: current.sha256
                 case .vpdq: current.vpdq
+                case .textIndicator: current.textIndicators
                 }
             answer[name] = status(count, current.ready)
         }

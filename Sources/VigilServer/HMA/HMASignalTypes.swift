@@ -19,6 +19,8 @@ enum HMASignalTypes {
         case .md5: "'\(value)' is not a valid MD5 hash"
         case .sha256: "'\(value)' is not a valid SHA256 hash"
         case .vpdq: "'\(value.prefix(80))' is not a valid vPDQ hash"
+        // Not an HMA signal type (HMASignalNames has no name for it): no HMA route reaches this.
+        case .textIndicator: "'\(value.prefix(80))' is not a signal HMA looks up"
         }
     }
 }

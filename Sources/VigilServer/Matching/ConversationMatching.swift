@@ -1,16 +1,23 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import VigilAPI
 import VigilDomain
+import VigilMatching
+import VigilStore
 import VigilText
 
-/// `POST /v1/match/conversation`: a conversation scored against the loaded text indicator sets
-/// (``ConversationAssessor``), answered with its stages and the indicators that fired and why. The
-/// answer is a risk signal for a person to check, never a verdict; nothing is stored and no action
-/// policy applies yet.
+/// `POST /v1/match/conversation`: a conversation scored against the node's text indicators (the
+/// sets it loaded and its lists' `text_indicator` entries, ``ConversationIndicators``), answered
+/// with its stages and the indicators that fired and why, a list indicator with its list, entry
+/// and provenance. The answer is a risk signal for a person to check, never a verdict; nothing is
+/// stored and no action policy applies yet.
 struct ConversationMatching: Sendable {
-    /// The assessor over the node's sets (nil: the node loaded none).
-    let assessor: ConversationAssessor?
+    /// The node's indicators (the installed assessor is read, never waited for).
+    let indicators: ConversationIndicators
+    /// The one match service: the list rules (deleted, kill switch, rollout, disabled entries)
+    /// apply to list indicators as to hashes.
+    let matching: MatchService
     /// The route's limits.
     let settings: ConversationSettings
 
@@ -24,30 +31,77 @@ struct ConversationMatching: Sendable {
     ///
     /// - Throws: an ``APIError``: 422 for a conversation ``ConversationRule`` refuses or in a
     ///   language with no set loaded, 503 `no_text_indicators` when the node loaded none.
-    func answer(_ query: Components.Schemas.ConversationQuery) throws -> Components.Schemas.ConversationAnswer {
+    func answer(_ query: Components.Schemas.ConversationQuery) async throws -> Components.Schemas.ConversationAnswer {
         let conversation = try ConversationRule.conversation(query, settings: settings)
-        guard let assessor else { throw Self.notLoaded }
-        let assessment: TextAssessment
+        // The assessor installed now; a stale one starts a rebuild aside and is used meanwhile.
+        indicators.refreshInBackground()
+        let built = indicators.current
+        guard let assessor = built.assessor else { throw Self.notLoaded }
+        var assessment: TextAssessment
         do throws(TextError) {
             assessment = try assessor.assess(conversation)
         } catch {
             throw ErrorMap.answer(error)
         }
-        return Self.answer(assessment, messages: conversation.messages.count, reviewScore: settings.reviewScore)
+        let listed = try await listedHits(assessment, built: built, conversation: conversation)
+        if assessment.hits.contains(where: { built.origin(set: $0.setId, indicator: $0.indicatorId) != nil }) {
+            assessment = assessment.keeping { hit in
+                built.origin(set: hit.setId, indicator: hit.indicatorId).map { listed[$0.entryId] != nil } ?? true
+            }
+        }
+        return Self.answer(assessment, messages: conversation.messages.count, reviewScore: settings.reviewScore, built: built, listed: listed)
+    }
+
+    /// The list indicators among `assessment`'s hits that the list rules keep (the list is live, its
+    /// kill switch on, its rollout includes the conversation, the entry not disabled), by entry id.
+    func listedHits(_ assessment: TextAssessment, built: ConversationIndicators.Built, conversation: Conversation) async throws
+        -> [Int64: MatchedEntry]
+    {
+        var seen = Set<Int64>()
+        let hits = assessment.hits.compactMap { hit -> EngineMatch? in
+            guard let origin = built.origin(set: hit.setId, indicator: hit.indicatorId), seen.insert(origin.entryId).inserted else { return nil }
+            return EngineMatch(entryId: origin.entryId, listId: origin.listId, distance: 0, variant: "orig")
+        }
+        guard !hits.isEmpty else { return [:] }
+        let request = MatchRequest(lists: .all, rolloutKey: Self.rolloutKey(conversation))
+        let confirmed = try await serviceCall { try await matching.confirm(hits, request: request) }
+        return Dictionary(confirmed.map { ($0.entry.id, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// A conversation's staged-rollout key: the SHA-256 of its texts (the same conversation always
+    /// gets the same answer from a list at a partial rollout).
+    static func rolloutKey(_ conversation: Conversation) -> String {
+        var hasher = SHA256()
+        for message in conversation.messages {
+            hasher.update(data: Data(message.text.utf8))
+            hasher.update(data: Data([0]))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
     /// The answer's JSON for `assessment`: each stage with its messages and the indicators that
-    /// fired in them, and an explanation that says what was seen and that a person must check it.
-    static func answer(_ assessment: TextAssessment, messages count: Int, reviewScore: Double) -> Components.Schemas.ConversationAnswer {
+    /// fired in them (a list indicator with its list, entry and provenance), and an explanation
+    /// that says what was seen and that a person must check it.
+    static func answer(
+        _ assessment: TextAssessment, messages count: Int, reviewScore: Double, built: ConversationIndicators.Built? = nil,
+        listed: [Int64: MatchedEntry] = [:]
+    ) -> Components.Schemas.ConversationAnswer {
         let review = assessment.score > 0 && assessment.score >= reviewScore
         let stages = assessment.stages.map { stage in
             let hits = assessment.hits.filter { $0.category == stage.category && $0.stage == stage.stage }
             return Components.Schemas.ConversationStage(
                 stage: stage.stage, category: stage.category.rawValue, score: stage.weight, messages: Array(Set(hits.map(\.message))).sorted(),
-                indicators: hits.map {
-                    Components.Schemas.ConversationIndicator(
-                        set: $0.setId, id: $0.indicatorId, phrase: $0.phrase, weight: $0.weight, message: $0.message, matchedText: $0.matched,
-                        explanation: $0.explanation)
+                indicators: hits.map { hit in
+                    guard let origin = built?.origin(set: hit.setId, indicator: hit.indicatorId), let match = listed[origin.entryId] else {
+                        return Components.Schemas.ConversationIndicator(
+                            set: hit.setId, id: hit.indicatorId, phrase: hit.phrase, weight: hit.weight, message: hit.message,
+                            matchedText: hit.matched,
+                            explanation: hit.explanation)
+                    }
+                    return Components.Schemas.ConversationIndicator(
+                        set: match.list.list.name, id: origin.indicatorId, phrase: hit.phrase, weight: hit.weight, message: hit.message,
+                        matchedText: hit.matched, explanation: hit.explanation, list: match.list.list.name, entryId: match.entry.id,
+                        provenance: .init(match.entry.provenance))
                 })
         }
         let level = Components.Schemas.ConversationAnswer.LevelPayload(rawValue: assessment.level.rawValue) ?? .low

@@ -17,6 +17,10 @@ struct MatchingController: Sendable {
     /// The classifier's part of an uploaded image's match (see ``UploadClassification``).
     let classification: UploadClassification
 
+    /// The answer to a lookup of a type that is not a hash (a text indicator).
+    static let notAHash = APIError.badRequest(
+        "not_a_hash", "a text_indicator is not looked up by value: send the conversation to POST /v1/match/conversation")
+
     /// The hot path: one JSON lookup, answered from the in-memory index.
     func matchHash(_ input: Operations.MatchHash.Input) async throws -> Operations.MatchHash.Output {
         let query =
@@ -24,6 +28,7 @@ struct MatchingController: Sendable {
             case .json(let query): query
             }
         let type = SignalType(query._type)
+        guard type.isHash else { throw Self.notAHash }
         let value: String
         do throws(SignalValueError) { value = try type.normalise(query.value) } catch {
             throw APIError.badRequest("malformed_hash", error.description)
@@ -37,6 +42,7 @@ struct MatchingController: Sendable {
             request = try Self.videoRequest(value)
         case .md5, .sha256:
             request = MatchRequest(digests: [(type, value)])
+        case .textIndicator: throw Self.notAHash
         }
         request.lists = query.lists.map(ListChoice.named) ?? .all
         if let subject = query.subject { request.subject = try Self.filingContext(subject) }
@@ -82,7 +88,7 @@ struct MatchingController: Sendable {
             switch input.body {
             case .json(let query): query
             }
-        return .ok(.init(body: .json(try conversations.answer(query))))
+        return .ok(.init(body: .json(try await conversations.answer(query))))
     }
 
     func compareHashes(_ input: Operations.CompareHashes.Input) async throws -> Operations.CompareHashes.Output {
@@ -103,7 +109,8 @@ struct MatchingController: Sendable {
                 body: .json(
                     .init(
                         ready: status.ready, sequence: status.sequence, pdqEntries: status.pdq, md5Entries: status.md5, sha256Entries: status.sha256,
-                        vpdqEntries: status.vpdq))
+                        vpdqEntries: status.vpdq, textIndicatorEntries: status.textIndicators,
+                        textIndicatorsInUse: conversations.indicators.current.listed))
             ))
     }
 

@@ -294,6 +294,8 @@ public struct ExchangeService: Sendable {
                 let result = try tx.applyReplacingItems(batch.records, toList: list)
                 replaced = result.replaced
                 added = result.added.count
+                // Which exchange brought them: where a reviewer's verdict sends its feedback.
+                try tx.linkEntries(result.added, toExchange: recorded.id)
             }
             var removed = 0
             for (organisation, deletions) in Dictionary(grouping: batch.itemDeletions, by: \.sourceOrganisation).sorted(by: { $0.key < $1.key }) {

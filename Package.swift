@@ -292,6 +292,8 @@ let package = Package(
             name: "VigilExchangeClientsTests",
             dependencies: [
                 "VigilExchangeClients", "VigilExchange", "VigilDomain", "VigilTestSupport",
+                // The feedback worker against the emulators: a node's verdicts sent to each service.
+                "VigilServer", "VigilStore", "VigilMatching", "VigilCentre",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -30,13 +30,18 @@ public struct ItemDeletion: Sendable, Hashable {
     public var sourceItemId: String
     /// When the source deleted it, as the source wrote it (RFC 3339), if given.
     public var deletedAt: String?
+    /// How many of the batch's records came before it in the input, so that it is applied between
+    /// them and the ones after it (an item put, deleted and put again in one page stays); nil: after
+    /// all of the batch's records (a source whose pages are not in time order, as NCMEC's sections).
+    public var afterRecords: Int?
 
     /// Creates a tombstone.
-    public init(record: Int, sourceOrganisation: String, sourceItemId: String, deletedAt: String? = nil) {
+    public init(record: Int, sourceOrganisation: String, sourceItemId: String, deletedAt: String? = nil, afterRecords: Int? = nil) {
         self.record = record
         self.sourceOrganisation = sourceOrganisation
         self.sourceItemId = sourceItemId
         self.deletedAt = deletedAt
+        self.afterRecords = afterRecords
     }
 }
 

@@ -164,7 +164,7 @@ public struct ThreatExchangeUpdates: Sendable {
         let descriptors = Self.descriptors(update["descriptors"])
         let deletion = ItemDeletion(
             record: number, sourceOrganisation: Self.sourceOrganisation, sourceItemId: id,
-            deletedAt: time.map { RFC3339.string(fromUnixSeconds: $0) })
+            deletedAt: time.map { RFC3339.string(fromUnixSeconds: $0) }, afterRecords: batch.records.count)
         if shouldDelete || descriptors.isEmpty || descriptors.allSatisfy({ $0.status == "NON_MALICIOUS" }) {
             batch.itemDeletions.append(deletion)
             return time

@@ -117,6 +117,8 @@ public struct NCMECClientMaker: ExchangeClientMaker {
                 "overlap_seconds": "how far each window reaches back behind the last one, for entries that show up late (default 3600)",
                 "settle_seconds": "how far behind now each window ends (default 5)",
                 "max_window_entries": "a window estimated to hold more entries is split (default 400000)",
+                "negative_feedback_reason":
+                    "the guid of the reason sent with false-positive feedback (GET /v2/feedback/{type}/reasons; default: NCMEC's only reason)",
             ], uniquingKeysWith: { $1 })
     }
 

@@ -124,4 +124,4 @@ public protocol SignalTypeSettingsStore: Sendable {
 /// Every store protocol at once: what a server (provider node or Centre) holds.
 public typealias NodeStore = ListStore & OrganisationStore & KeyStore & ActionPolicyStore & OutboxStore & AuditStore
     & SignalTypeSettingsStore & ReportStore & ReportFileStore & ItemStore & ReferralStore & TransactionalStore & ReportStatisticsStore
-    & RetentionStore & FilingStore & ExchangeStore & ReviewStore
+    & RetentionStore & FilingStore & ExchangeStore & ReviewStore & VerdictStore

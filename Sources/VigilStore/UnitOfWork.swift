@@ -271,6 +271,28 @@ public protocol StoreTransaction {
     func exchangeKindCredential(_ kind: String) throws(StoreError) -> SealedContent?
     /// Sets the credential of exchange kind `kind`, or removes it (nil).
     func setExchangeKindCredential(_ credential: SealedContent?, for kind: String) throws(StoreError)
+
+    // MARK: Verdicts and feedback (their rules: the extension in Verdicts.swift)
+
+    /// Records that exchange `exchangeId` brought entries `entryIds` (an entry keeps its first exchange).
+    func linkEntries(_ entryIds: [Int64], toExchange exchangeId: Int64) throws(StoreError)
+    /// The exchange that brought entry `entryId`, or nil (a file import, a person, an exchange deleted since).
+    func exchangeOfEntry(_ entryId: Int64) throws(StoreError) -> StoredExchange?
+    /// `reviewer`'s verdict on entry `entryId` with its latest feedback message, or nil.
+    func verdict(entryId: Int64, reviewer: String) throws(StoreError) -> StoredEntryVerdict?
+    /// Writes `verdict` (inserted, or replacing the same reviewer's on the same entry, which keeps
+    /// its id and `createdAt`); returns its id.
+    func saveVerdict(_ verdict: NewEntryVerdict, listId: Int64) throws(StoreError) -> Int64
+    /// Marks the pending feedback messages of verdict `verdictId` `superseded`.
+    func supersedePendingFeedback(verdictId: Int64) throws(StoreError)
+    /// Writes a pending feedback message, due now; returns its id (the delivery id).
+    func insertFeedback(verdictId: Int64, entryId: Int64, exchangeId: Int64, verdict: EntryVerdictKind) throws(StoreError) -> Int64
+    /// One feedback message, or nil.
+    func feedback(id: Int64) throws(StoreError) -> StoredFeedback?
+    /// Pending messages due at `now`, oldest first.
+    func dueFeedback(now: Date, limit: Int) throws(StoreError) -> [StoredFeedback]
+    /// Writes a message's state, attempts, next attempt, last error and sending time as given (by id).
+    func saveFeedback(_ feedback: StoredFeedback) throws(StoreError)
 }
 
 extension Date {

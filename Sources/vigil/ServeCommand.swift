@@ -137,7 +137,7 @@ struct ServeCommand: AsyncParsableCommand {
                         service: DeliveryWorker(
                             store: store, addresses: settings.webhookAddresses, resolver: settings.hostResolver, clock: clock, logger: logger)),
                 ] + retentionServices(node: node, logger: logger) + filingServices(node: node, logger: logger)
-                    + [.init(service: exchangeWorker(node: node, logger: logger))]
+                    + [.init(service: exchangeWorker(node: node, logger: logger)), .init(service: FeedbackWorker(node: node, logger: logger))]
                     + [.init(service: TextIndicatorFollower(indicators: node.textIndicators))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))

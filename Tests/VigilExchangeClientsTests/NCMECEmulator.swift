@@ -32,6 +32,8 @@ final class NCMECEmulator: Sendable {
     private let windows = Mutex<[String: [Entry]]>([:])
     /// Feedback received: "member/entry/TYPE: body".
     let feedback = Mutex<[String]>([])
+    /// Scripted answers of the feedback route (before it records anything).
+    let feedbackFaults = Faults()
     /// The negative-feedback reasons offered, guid → name.
     let reasons = Mutex(["01234567-abcd-0123-4567-012345678900": "Not the reported content"])
 
@@ -53,6 +55,7 @@ final class NCMECEmulator: Sendable {
                     + items.joined() + "</availableFeedbackReasons>")
         }
         router.put("/v2/entries/:member/:entry/:type/feedback") { request, context in
+            if let fault = self.feedbackFaults.answer(request) { return fault }
             guard self.authorised(request) else { return Response(status: .unauthorized) }
             let body = try await request.body.collect(upTo: 4096)
             let key = ["member", "entry", "type"].map { context.parameters.get($0) ?? "" }.joined(separator: "/")

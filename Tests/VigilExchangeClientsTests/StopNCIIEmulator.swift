@@ -28,6 +28,8 @@ final class StopNCIIEmulator: Sendable {
     let feedbackKey = "feedback-function-key-generated"
     /// SubmitFeedback bodies received.
     let feedback = Mutex<[String]>([])
+    /// Scripted answers of the feedback route (before it records anything).
+    let feedbackFaults = Faults()
 
     /// Adds a hash's record, or replaces it.
     func put(_ record: Record) { records.withLock { $0["\(record.type):\(record.hash)"] = record } }
@@ -36,6 +38,7 @@ final class StopNCIIEmulator: Sendable {
         let router = Router()
         router.get("/v1/FetchHashes") { request, _ in self.answer(request) }
         router.post("/v1/SubmitFeedback") { request, _ in
+            if let fault = self.feedbackFaults.answer(request) { return fault }
             guard request.headers[HTTPField.Name("Ocp-Apim-Subscription-Key")!] == self.subscriptionKey,
                 request.headers[HTTPField.Name("x-functions-key")!] == self.feedbackKey
             else { return self.json(401, #"{"statusCode": 401}"#) }

@@ -28,6 +28,8 @@ final class ThreatExchangeEmulator: Sendable {
     private let updates = Mutex<[String: Update]>([:])
     /// Reactions received: "descriptor id: form body".
     let reactions = Mutex<[String]>([])
+    /// Scripted answers of the reactions route (before it records anything).
+    let feedbackFaults = Faults()
 
     /// Adds or replaces an indicator's update (same id: its new state).
     func put(_ update: Update) { updates.withLock { $0[update.id] = update } }
@@ -37,6 +39,7 @@ final class ThreatExchangeEmulator: Sendable {
         router.get("/:group/threat_updates") { request, context in self.answer(request, context) }
         // The same parameter name as the GET route's (Hummingbird's router requires it): here a descriptor id.
         router.post("/:group") { request, context in
+            if let fault = self.feedbackFaults.answer(request) { return fault }
             guard queryItems(request)["access_token"] == self.token else {
                 return self.json(400, #"{"error":{"message":"Invalid OAuth access token","type":"OAuthException","code":190}}"#)
             }

@@ -97,7 +97,8 @@ final class ScriptedSource: Sendable {
                         IndicatorRecord(type: .pdq, value: value, provenance: Provenance(sourceOrganisation: "Scripted", sourceItemId: item)))
                 }
             case .delete(let item):
-                batch.itemDeletions.append(ItemDeletion(record: start + offset + 1, sourceOrganisation: "Scripted", sourceItemId: item))
+                batch.itemDeletions.append(
+                    ItemDeletion(record: start + offset + 1, sourceOrganisation: "Scripted", sourceItemId: item, afterRecords: batch.records.count))
             }
         }
         return ExchangePage(

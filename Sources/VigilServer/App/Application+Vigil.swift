@@ -77,6 +77,7 @@ public func buildRouter(
     FilingsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
     ReviewsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
     ExchangesController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
+    VerdictsController(node: node, authoriser: authoriser).addRoutes(to: router, authentication: authentication)
     if node.settings.role.servesCentre {
         // One intake per node: its callers share its group commits.
         let intake = ReportIntake(

@@ -290,14 +290,19 @@ public struct ExchangeService: Sendable {
             let list = recorded.listName
             var replaced = 0
             var added = 0
-            if !batch.records.isEmpty {
-                let result = try tx.applyReplacingItems(batch.records, toList: list)
-                replaced = result.replaced
-                added = result.added.count
-            }
             var removed = 0
-            for (organisation, deletions) in Dictionary(grouping: batch.itemDeletions, by: \.sourceOrganisation).sorted(by: { $0.key < $1.key }) {
-                removed += try tx.removeItems(sourceOrganisation: organisation, itemIds: deletions.map(\.sourceItemId), fromList: list)
+            // Records and item tombstones in the page's order (an item put, deleted and put again stays).
+            for step in batch.steps {
+                if !step.records.isEmpty {
+                    let result = try tx.applyReplacingItems(Array(step.records), toList: list)
+                    replaced += result.replaced
+                    added += result.added.count
+                    // Which exchange brought them: where a reviewer's verdict sends its feedback.
+                    try tx.linkEntries(result.added, toExchange: recorded.id)
+                }
+                for (organisation, deletions) in Dictionary(grouping: step.deletions, by: \.sourceOrganisation).sorted(by: { $0.key < $1.key }) {
+                    removed += try tx.removeItems(sourceOrganisation: organisation, itemIds: deletions.map(\.sourceItemId), fromList: list)
+                }
             }
             if items > 0 || !batch.issues.isEmpty {
                 let deletes = batch.records.count { $0.action == .delete }

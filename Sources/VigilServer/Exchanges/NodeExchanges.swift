@@ -16,6 +16,11 @@ public struct NodeExchanges: Sendable {
     /// The fetcher's rounds (reading and writing the store): failing for long makes the node not ready.
     public var rounds = WorkerHealth(
         activity: "exchange fetch rounds", consequence: "exchanges are not fetched (nothing fetched is lost; they resume from their checkpoints)")
+    /// Wakes the feedback worker (a verdict that wrote a feedback message).
+    public var feedbackWake = ExchangeWake()
+    /// The feedback worker's rounds (reading and writing the store): failing for long makes the node not ready.
+    public var feedbackRounds = WorkerHealth(
+        activity: "exchange feedback rounds", consequence: "verdicts' feedback to the exchanges waits in the database (none is lost)")
 
     /// The built-in kinds: a folder of files, another Vigil node, and HMA's `sample` (python-threatexchange's
     /// example signals).

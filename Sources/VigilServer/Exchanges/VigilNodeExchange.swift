@@ -153,7 +153,8 @@ struct VigilNodeExchangeClient: ExchangeClient {
             let upstream = String(change.entryId)
             switch change.kind {
             case "remove":
-                batch.itemDeletions.append(ItemDeletion(record: index + 1, sourceOrganisation: source, sourceItemId: upstream))
+                batch.itemDeletions.append(
+                    ItemDeletion(record: index + 1, sourceOrganisation: source, sourceItemId: upstream, afterRecords: batch.records.count))
             case "add", "edit":
                 // An entry deleted since is answered without provenance: its remove follows.
                 guard let remote = change.provenance else { continue }

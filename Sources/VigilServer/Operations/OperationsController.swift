@@ -54,6 +54,7 @@ struct OperationsController: Sendable {
         }
         if node.settings.filing != nil { problems += node.filingHealth.problems(at: now, maxFailure: 300) }
         problems += node.exchanges.rounds.problems(at: now, maxFailure: 300)
+        problems += node.exchanges.feedbackRounds.problems(at: now, maxFailure: 300)
         problems += node.storage.problems(at: now)
         problems += node.textIndicators.health.problems(at: now, maxFailure: 300)
         return problems

@@ -73,6 +73,10 @@ extension AccessPolicy {
             rules[operation] = curate
         }
         for operation in ["hmaCreateExchange", "hmaUpdateExchange", "hmaDeleteExchange", "hmaSetExchangeAPICredential"] { rules[operation] = admin }
+        // Verdicts on entries (and the feedback they send to the exchange that brought the entry):
+        // the reviewers who curate the lists, as the review queue's decisions.
+        rules["recordEntryVerdict"] = curate
+        rules["listEntryVerdicts"] = curate
         // The Centre's routes (served when the node's role includes the Centre).
         let centre: Set<OrganisationKind> = [.centre]
         let recipients: Set<OrganisationKind> = [.police, .europol]

@@ -15,6 +15,7 @@ enum PostgresSchema {
         ("v5-reviews", reviewsVersion),
         ("v7-entry-value-digest-index", version7),
         ("v6-entry-verdicts", version6ExchangeKindCredentials),
+        ("v8-verdicts", verdictsVersion),
     ]
 
     /// The advisory lock key every node takes while it migrates (so that nodes starting together

@@ -181,6 +181,7 @@ public final class SQLiteStore: TransactionalStore {
         registerExchangesMigration(&migrator)
         registerReviewsMigration(&migrator)
         registerExchangeKindCredentialsMigration(&migrator)
+        registerVerdictsMigration(&migrator)
         return migrator
     }()
 

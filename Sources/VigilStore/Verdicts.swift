@@ -1,5 +1,5 @@
 public import Foundation
-public import VigilDomain
+import VigilDomain
 
 // Verdicts on entries, and the feedback they send to the exchange that supplied the entry: a
 // reviewer's verdict is one row per (entry, reviewer); where the entry came from an exchange whose

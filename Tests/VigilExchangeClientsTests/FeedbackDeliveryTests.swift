@@ -66,7 +66,7 @@ struct FeedbackDeliveryTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreFactory.all)
+    @Test(arguments: StoreFactory.all)
     func eachServiceGetsItsVerdictOnceWithItsBody(_ factory: StoreFactory) async throws {
         let scene = try await Scene.make(factory)
         var hashes = HashSource(seed: 77)
@@ -129,7 +129,7 @@ struct FeedbackDeliveryTests {
         }
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreFactory.all)
+    @Test(arguments: StoreFactory.all)
     func a5xxIsTriedAgainAfterTheBackOffA4xxIsGivenUpAndAttemptsRunOut(_ factory: StoreFactory) async throws {
         let scene = try await Scene.make(factory)
         var hashes = HashSource(seed: 78)
@@ -180,7 +180,7 @@ struct FeedbackDeliveryTests {
         #expect(stop.feedback.withLock { $0.count } == 1, "only the first verdict reached the service")
     }
 
-    @Test(.timeLimit(.minutes(1)), arguments: StoreFactory.all)
+    @Test(arguments: StoreFactory.all)
     func anEntryFromAFileImportRecordsItsVerdictAndSendsNothing(_ factory: StoreFactory) async throws {
         let scene = try await Scene.make(factory)
         var hashes = HashSource(seed: 79)

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 import VigilDomain
 import VigilStore
@@ -161,6 +162,45 @@ struct VerdictStoreTests {
         try await store.write { tx throws(StoreError) in try tx.deleteExchange(named: "NCMEC_FEED") }
         #expect(try await store.feedback(id: second.id)?.exchangeName == nil)
         #expect(try await Self.record(store, entry: fetched[1], reviewer: "key:7", .truePositive).verdict.feedback == nil)
+    }
+
+    /// Entries fetched before v22-verdicts are linked by the migration to their list's exchange of
+    /// the kind matching their source organisation; others (no such exchange, no source) are not.
+    @Test func theMigrationLinksEntriesFetchedBeforeItByListAndSource() async throws {
+        let path = temporaryDatabasePath("verdict-migration")
+        let ids = try await {
+            let store = try SQLiteStore(path: path, clock: ManualClock())
+            _ = try await store.createList(HashList(name: "shared", kind: .knownAbuseMaterial))
+            return try await store.write { tx throws(StoreError) in
+                _ = try tx.createExchange(NewExchange(name: "NCMEC_FEED", kind: "ncmec", list: "shared"))
+                _ = try tx.createExchange(NewExchange(name: "STOP", kind: "stopncii", list: "shared"))
+                return try tx.apply(
+                    [
+                        IndicatorRecord(type: .pdq, value: Self.pdq(1), provenance: Provenance(sourceOrganisation: "NCMEC", sourceItemId: "a")),
+                        IndicatorRecord(type: .pdq, value: Self.pdq(2), provenance: Provenance(sourceOrganisation: "StopNCII", sourceItemId: "b")),
+                        IndicatorRecord(
+                            type: .pdq, value: Self.pdq(3), provenance: Provenance(sourceOrganisation: "ThreatExchange", sourceItemId: "c")),
+                        IndicatorRecord(type: .pdq, value: Self.pdq(4)),
+                    ], toList: "shared")
+            }
+        }()
+        // The database as it was before v22: without its tables, the migration not applied.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    DROP TABLE exchange_feedback; DROP TABLE entry_verdicts; DROP TABLE exchange_entries;
+                    DELETE FROM grdb_migrations WHERE identifier = 'v22-verdicts';
+                    """)
+        }
+        try queue.close()
+        let store = try SQLiteStore(path: path, clock: ManualClock())
+        let links = try await store.write { tx throws(StoreError) in
+            var names: [String?] = []
+            for id in ids { names.append(try tx.exchangeOfEntry(id)?.name) }
+            return names
+        }
+        #expect(links == ["NCMEC_FEED", "STOP", nil, nil])
     }
 
     /// Many reviewers at once on the same entries, and several workers claiming at once: one

@@ -1,8 +1,8 @@
-public import Foundation
+import Foundation
 public import Logging
 import Metrics
 public import ServiceLifecycle
-public import VigilDomain
+import VigilDomain
 import VigilExchange
 import VigilMatching
 public import VigilStore

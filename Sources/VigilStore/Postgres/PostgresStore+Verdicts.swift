@@ -1,7 +1,7 @@
 import Foundation
 import NIOCore
 import PostgresNIO
-public import VigilDomain
+import VigilDomain
 
 // Verdicts on entries and their feedback messages on PostgreSQL (migration v8-verdicts, SQLite's
 // v22-verdicts); the rules are ``StoreTransaction``'s (Verdicts.swift).

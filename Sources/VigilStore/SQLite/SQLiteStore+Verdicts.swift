@@ -1,6 +1,6 @@
 import Foundation
 import GRDB
-public import VigilDomain
+import VigilDomain
 
 // Verdicts on entries and their feedback messages on SQLite (migration v22-verdicts); the rules
 // are ``StoreTransaction``'s (Verdicts.swift).

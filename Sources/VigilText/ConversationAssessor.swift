@@ -17,13 +17,17 @@ public struct ConversationMessage: Sendable, Codable, Hashable {
     }
 }
 
-/// What the provider knows about the conversation besides its text.
+/// What the provider knows about the conversation besides its text. A hint never makes a score on
+/// its own: it raises the score of a conversation in which an indicator fired, by shrinking what is
+/// left below 1 (``ConversationAssessor``'s rule: `1 − (1 − score)^e`, `e` the hint's exponent).
 public enum ConversationHint: String, Sendable, Codable, CaseIterable, Hashable {
-    /// The recipient's account is a minor's (by declared age or age assurance).
+    /// The recipient's account is a minor's (by declared age or age assurance): exponent 2.
     case recipientIsMinor = "recipient_is_minor"
-    /// The sender's account is new (days old).
+    /// The sender's account is new (days old): exponent 1.5 (a new account is how a groomer who was
+    /// blocked comes back, and how many ordinary people start).
     case senderAccountNew = "sender_account_new"
-    /// The two accounts had no contact before this conversation.
+    /// The two accounts had no contact before this conversation: exponent 1.5 (grooming starts with
+    /// strangers reaching out; so do ordinary new friendships).
     case firstContact = "first_contact"
 }
 
@@ -93,7 +97,8 @@ public struct TextAssessment: Sendable, Hashable {
     }
 
     /// The score, 0 to 1: `1 − Π(1 − wₛ)` over the stages seen, `wₛ` the strongest weight of stage
-    /// `s`; with the hint that the recipient is a minor, `1 − (1 − score)²`.
+    /// `s`; then, when an indicator fired, each hint given raises it: `1 − (1 − score)²` for
+    /// `recipient_is_minor`, `1 − (1 − score)^1.5` for `sender_account_new` and for `first_contact`.
     public var score: Double
     /// The score's band.
     public var level: Level
@@ -182,6 +187,9 @@ public struct ConversationAssessor: Sendable {
         return Self.score(hits, hints: conversation.hints, languages: chosen.map(\.0))
     }
 
+    /// The hints that raise a score with exponent 1.5, in the order they are applied.
+    static let milderHints: [ConversationHint] = [.senderAccountNew, .firstContact]
+
     /// The assessment of `hits` (the scoring rule, in one place).
     static func score(_ hits: [TextHit], hints: [ConversationHint], languages: [String]) -> TextAssessment {
         var evidence: [String: StageEvidence] = [:]
@@ -202,6 +210,15 @@ public struct ConversationAssessor: Sendable {
         if hints.contains(.recipientIsMinor), score > 0 {
             score = 1 - (1 - score) * (1 - score)
             applied.append(.recipientIsMinor)
+        }
+        // Exponent 1.5 each, as (1 − s)·√(1 − s): square roots are correctly rounded, so the score stays
+        // the same to the last bit on every machine. In this fixed order.
+        if !hints.isEmpty {
+            for hint in Self.milderHints where hints.contains(hint) && score > 0 {
+                let rest = 1 - score
+                score = 1 - rest * rest.squareRoot()
+                applied.append(hint)
+            }
         }
         let level: TextAssessment.Level = score >= 0.7 ? .high : score >= 0.3 ? .medium : .low
         return TextAssessment(score: score, level: level, stages: stages, hits: hits, hints: applied, languages: languages)

@@ -118,10 +118,10 @@ struct ConversationAPITests {
             #expect(plain["level"] as? String == "low" && plain["review_required"] as? Bool == false)
             let (_, minor) = try await Self.post(
                 client, node, jsonBody(Self.body("EN", ["how old are you?"], hints: ["recipient_is_minor", "first_contact"])))
-            #expect(minor["hints_applied"] as? [String] == ["recipient_is_minor"])
+            #expect(minor["hints_applied"] as? [String] == ["recipient_is_minor", "first_contact"])
             #expect((minor["score"] as? Double ?? 0) > (plain["score"] as? Double ?? 1))
             #expect(minor["level"] as? String == "medium" && minor["review_required"] as? Bool == true)
-            #expect((minor["explanation"] as? String ?? "").contains("recipient_is_minor raised the score"))
+            #expect((minor["explanation"] as? String ?? "").contains("recipient_is_minor, first_contact raised the score"))
         }
     }
 

@@ -102,6 +102,30 @@ struct ConversationAssessorTests {
         #expect(abs(minor.score - (1 - 0.75 * 0.75)) < 1e-9 && minor.hints == [.recipientIsMinor])
     }
 
+    /// Each hint raises the score of a conversation in which an indicator fired by its exponent
+    /// (minor 2, new account 1.5, first contact 1.5, in that order), and never scores one without.
+    @Test func eachHintRaisesTheScoreByItsRuleAndNeverMakesOne() throws {
+        let assessor = try ConversationAssessor(sets: Self.shippedSets())
+        func score(_ hints: [ConversationHint], _ texts: [String] = ["how old are you"]) throws -> TextAssessment {
+            try assessor.assess(Self.conversation("en", texts, hints: hints))
+        }
+        let first = try score([.firstContact])
+        #expect(abs(first.score - (1 - pow(0.75, 1.5))) < 1e-12 && first.hints == [.firstContact] && first.level == .medium)
+        let new = try score([.senderAccountNew])
+        #expect(new.score == first.score && new.hints == [.senderAccountNew])
+        let both = try score([.firstContact, .senderAccountNew])
+        #expect(abs(both.score - (1 - pow(0.75, 2.25))) < 1e-12 && both.hints == [.senderAccountNew, .firstContact])
+        let all = try score([.firstContact, .recipientIsMinor, .senderAccountNew])
+        #expect(abs(all.score - (1 - pow(0.75, 4.5))) < 1e-12 && all.hints == [.recipientIsMinor, .senderAccountNew, .firstContact])
+        let minor = try score([.recipientIsMinor])
+        #expect(all.level == .high && both.score > minor.score)
+        // The order the provider sends them in does not change a bit of the score.
+        #expect(try score([.senderAccountNew, .recipientIsMinor, .firstContact]).score == all.score)
+        // An ordinary chat stays at 0 whatever the hints say.
+        let ordinary = try score(ConversationHint.allCases, ["are you coming to practice tomorrow?", "see you at 5"])
+        #expect(ordinary.score == 0 && ordinary.hints.isEmpty && ordinary.level == .low)
+    }
+
     /// The same conversation gets the same score to the last bit from every assessment, also when
     /// many run at once (the stages are combined in a fixed order, not a dictionary's, whose order
     /// depends on where its storage lies), so the node's answers are the same bytes.

@@ -48,12 +48,17 @@ if [ ! -s "$long" ]; then
 fi
 videos=("$ROOT"/Tests/Fixtures/vpdq/*.mp4 "$long")
 
-echo "load average before: $(bench_loadavg)" >&2
+load_before="$(bench_loadavg)"
+echo "load average before: $load_before" >&2
 "$BIN" --reps "$reps" --modes 1,0 --colour portable,native "${videos[@]}" > "$OUT/vpdq-vigil.tsv"
 "$PY" "$HERE/bench_vpdq.py" --reps "$reps" --modes 1,0 "${videos[@]}" > "$OUT/vpdq-python.tsv"
-echo "load average after: $(bench_loadavg)" >&2
+load_after="$(bench_loadavg)"
+echo "load average after: $load_after" >&2
+cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ *//')"
 {
-  echo "vPDQ hashing, $(nproc) cores, $(ffmpeg -version | head -n1 | cut -d' ' -f1-3), median of $reps runs:"
+  echo "vPDQ hashing on $(nproc) cores (${cpu:-unknown CPU}), $(ffmpeg -version | head -n1 | cut -d' ' -f1-3), median of $reps runs;"
+  echo "load average (1, 5, 15 min) $load_before before, $load_after after (above the core count, other work shared the machine)."
+  echo "Vigil: release build, hashing tasks = cores, ffmpeg's default decoding threads; vpdq: its defaults (hashing threads = cores)."
   echo
   python3 "$HERE/table.py" "$OUT/vpdq-vigil.tsv" "$OUT/vpdq-python.tsv" "${videos[@]}"
 } | tee "$OUT/vpdq-results.md"

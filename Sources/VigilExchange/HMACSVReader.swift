@@ -103,7 +103,8 @@ public struct HMACSVReader: IndicatorReader {
                 batch.issues.append(
                     ImportIssue(
                         record: line,
-                        message: "signal type \"\(name.prefix(40))\" is not one Vigil holds (pdq, md5/video_md5, sha256/video_sha256); row skipped"))
+                        message:
+                            "signal type \"\(name.prefix(40))\" is not one Vigil holds (pdq, md5/video_md5, sha256/video_sha256, vpdq); row skipped"))
                 return
             }
             rowType = known

@@ -4,9 +4,12 @@ public import VigilDomain
 /// Vigil's types, used by the HMA routes and by HMA's CSV format alike.
 public enum HMASignalNames {
     /// Vigil's types under their HMA names, in answer order.
-    public static let all: [(name: String, type: SignalType)] = [("pdq", .pdq), ("video_md5", .md5), ("video_sha256", .sha256)]
+    public static let all: [(name: String, type: SignalType)] = [
+        ("pdq", .pdq), ("video_md5", .md5), ("video_sha256", .sha256), ("vpdq", .vpdq),
+    ]
 
-    /// The Vigil type for an HMA name, or nil for types Vigil does not hold (`raw_text`, `url`,
+    /// The Vigil type for an HMA name (`vpdq` is python-threatexchange's vPDQ extension), or nil for
+    /// types Vigil does not hold (`raw_text`, `url`,
     /// `url_md5`, `trend_query`, ...). Vigil's own names (`md5`) and python-threatexchange's
     /// `video_sha256` are accepted too, in any case.
     public static func signalType(named name: String) -> SignalType? {
@@ -14,6 +17,7 @@ public enum HMASignalNames {
         case "pdq": .pdq
         case "video_md5", "md5": .md5
         case "video_sha256", "sha256": .sha256
+        case "vpdq": .vpdq
         default: nil
         }
     }

@@ -166,6 +166,8 @@ public struct VPDQParseError: Error, Sendable, Hashable, CustomStringConvertible
         public static let invalidTimestamp = Code("invalid_timestamp")
         /// A frame number is not greater than the one before it.
         public static let framesOutOfOrder = Code("frames_out_of_order")
+        /// The text is not a JSON list of strings (python-threatexchange's signal string, ``VPDQSignalString``).
+        public static let notAList = Code("not_a_list")
     }
 
     /// What kind of failure it is.

@@ -25,8 +25,20 @@ public struct VideoHashResult: Sendable {
     public var text: String { VPDQText.format(features) }
 }
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Decodes a video with ffmpeg (``VideoFrameSource``) and hashes its frames with vPDQ
-/// (``VPDQHasher``): frames are hashed as they arrive, while ffmpeg decodes the next one.
+/// (``VPDQHasher``). Decoding and hashing overlap: each frame read from ffmpeg is hashed on a task
+/// of its own while the next one is read, with at most ``hashingTasks`` frames in work (a bounded
+/// queue: past it, reading waits for the oldest hash), so ffmpeg's decoding and the hashing use
+/// the machine's cores together. The features come back in frame order, the same whatever the
+/// number of tasks.
 ///
 /// ```swift
 /// let hasher = VideoHasher(hasher: VPDQHasher(secondsPerHash: 1))
@@ -38,41 +50,75 @@ public struct VideoHasher: Sendable {
     public let hasher: VPDQHasher
     /// How frames are decoded, with which limits.
     public let source: VideoFrameSource
+    /// The most frames hashed at once (at least 1), on Swift's cooperative pool.
+    public let hashingTasks: Int
 
-    /// Creates a video hasher; by default one frame per second, default limits, ffmpeg from `PATH`.
-    public init(hasher: VPDQHasher = VPDQHasher(), decodeOptions: VideoDecodeOptions = VideoDecodeOptions()) {
+    /// The machine's online cores (at least 1): the default number of hashing tasks.
+    public static var defaultHashingTasks: Int {
+        max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// Creates a video hasher; by default one frame per second, default limits, ffmpeg from `PATH`,
+    /// and as many frames hashed at once as the machine has cores.
+    public init(
+        hasher: VPDQHasher = VPDQHasher(), decodeOptions: VideoDecodeOptions = VideoDecodeOptions(),
+        hashingTasks: Int = VideoHasher.defaultHashingTasks
+    ) {
         self.hasher = hasher
         self.source = VideoFrameSource(options: decodeOptions)
+        self.hashingTasks = max(1, hashingTasks)
     }
 
     /// Decodes and hashes the video at `path`.
     ///
     /// - Throws: ``HashingError`` whose ``HashingError/media`` is the ``MediaError`` (not a video,
     ///   no video stream, over a limit, timed out, ffmpeg missing, …); `CancellationError` when the
-    ///   task is cancelled (ffmpeg is killed first).
+    ///   task is cancelled (ffmpeg is killed first, and the frames in work are dropped).
     public func hash(fileAt path: String) async throws -> VideoHashResult {
         let hasher = self.hasher
-        let workspace = PDQWorkspace()
-        var features: [VPDQFeature] = []
+        let limit = hashingTasks
         var step = 1
         var framesPerSecond = 0.0
+        var slots: [VPDQFeature?] = []
         let summary: VideoReadSummary
         do {
-            summary = try await source.read(
-                contentsOf: path,
-                frameStep: { info in
-                    // Called once, after the probe and before the first frame.
-                    framesPerSecond = info.frameRate.framesPerSecond
-                    step = hasher.frameStep(framesPerSecond: framesPerSecond)
-                    return step
-                },
-                onFrame: { frame in
-                    features.append(try Self.hashFrame(frame, hasher: hasher, framesPerSecond: framesPerSecond, workspace: workspace))
-                })
+            summary = try await withThrowingTaskGroup(of: HashedFrame.self) { group in
+                var inWork = 0
+                // Workspaces go from a finished task to the next one (one per task in work).
+                var idle: [WorkspaceLease] = []
+                func collect(_ done: HashedFrame) {
+                    slots[done.slot] = done.feature
+                    idle.append(done.lease)
+                    inWork -= 1
+                }
+                let summary = try await source.read(
+                    contentsOf: path,
+                    frameStep: { info in
+                        // Called once, after the probe and before the first frame.
+                        framesPerSecond = info.frameRate.framesPerSecond
+                        step = hasher.frameStep(framesPerSecond: framesPerSecond)
+                        return step
+                    },
+                    onFrame: { frame in
+                        if inWork >= limit, let done = try await group.next() { collect(done) }
+                        let slot = slots.count
+                        slots.append(nil)
+                        let lease = idle.popLast() ?? WorkspaceLease()
+                        let fps = framesPerSecond
+                        inWork += 1
+                        group.addTask {
+                            HashedFrame(
+                                slot: slot, feature: try Self.hashFrame(frame, hasher: hasher, framesPerSecond: fps, workspace: lease.workspace),
+                                lease: lease)
+                        }
+                    })
+                while let done = try await group.next() { collect(done) }
+                return summary
+            }
         } catch let error as MediaError {
             throw HashingError.media(error)
         }
-        return VideoHashResult(features: features, info: summary.info, frameStep: step, damage: summary.damage)
+        return VideoHashResult(features: slots.compactMap { $0 }, info: summary.info, frameStep: step, damage: summary.damage)
     }
 
     private static func hashFrame(_ frame: VideoFrame, hasher: VPDQHasher, framesPerSecond: Double, workspace: PDQWorkspace) throws
@@ -86,4 +132,18 @@ public struct VideoHasher: Sendable {
             throw HashingError.pixels(error)
         }
     }
+}
+
+/// One hashed frame: its place in delivery order, its feature, and the workspace to hand on.
+private struct HashedFrame: Sendable {
+    var slot: Int
+    var feature: VPDQFeature
+    var lease: WorkspaceLease
+}
+
+/// A PDQ workspace handed from one hashing task to the next. `PDQWorkspace` is not thread-safe;
+/// this is sound because a lease is held by exactly one task at a time: the task that hashes with
+/// it, then (after `group.next()` returned it) the reading task, which gives it to the next task.
+private struct WorkspaceLease: @unchecked Sendable {
+    let workspace = PDQWorkspace()
 }

@@ -130,4 +130,16 @@ struct VideoConformanceTests {
         let wanted = expected.lines.enumerated().filter { $0.offset % 30 == 0 }.map(\.element)
         #expect(result.features.map(VPDQText.line) == wanted)
     }
+
+    /// Frames hashed one at a time, or several at once while the next are read: the same lines in
+    /// the same order (the reference's), whatever the number of hashing tasks.
+    @Test(arguments: [1, 3, 8])
+    func hashingTasksDoNotChangeTheResult(tasks: Int) async throws {
+        let video = SampleVideo.all[1]
+        let hasher = VideoHasher(hasher: .everyFrame, hashingTasks: tasks)
+        #expect(hasher.hashingTasks == tasks)
+        let result = try await hasher.hash(fileAt: video.path)
+        #expect(result.features.map(VPDQText.line) == (try video.expected("ffmpeg5.1-cpath")).lines)
+        #expect(result.features.map(\.frameNumber) == Array(0..<206))
+    }
 }

@@ -234,7 +234,7 @@ struct HMACompatibilityTests {
                 #expect(response.json.count == 1)
             }
             try await client.execute(uri: "/m/index/status", method: .get, headers: node.headers(.match)) {
-                #expect(Set($0.json.keys) == ["pdq", "video_md5", "video_sha256"])
+                #expect(Set($0.json.keys) == ["pdq", "video_md5", "video_sha256", "vpdq"])
             }
             try await client.execute(uri: "/m/index/status?signal_type=tmk", method: .get, headers: node.headers(.match)) {
                 #expect($0.status == .badRequest)
@@ -495,6 +495,15 @@ struct HMACompatibilityTests {
                 uri: "/h/hash", method: .post, headers: Self.multipartHeaders(node, .hash),
                 body: Self.multipart([("video", "v.mp4", Array("hello".utf8))])
             ) {
+                // A video is hashed into video_md5 and vpdq; bytes that are no video cannot give the
+                // vpdq, and the answer says so rather than leaving the signal out.
+                #expect($0.status == .unsupportedMediaType)
+                #expect(($0.json["message"] as? String ?? "").contains("not an MP4"), "\(Self.text($0))")
+            }
+            try await client.execute(
+                uri: "/h/hash?types=video_md5", method: .post, headers: Self.multipartHeaders(node, .hash),
+                body: Self.multipart([("video", "v.mp4", Array("hello".utf8))])
+            ) {
                 #expect($0.json["video_md5"] as? String == "5d41402abc4b2a76b9719d911017c592")
             }
             try await client.execute(
@@ -569,7 +578,7 @@ struct HMACompatibilityTests {
         try await node.application.test(.router) { client in
             try await client.execute(uri: "/c/signal_type", method: .get, headers: node.headers(.curate)) { response in
                 let types = Self.anyJSON(response) as? [[String: Any]] ?? []
-                #expect(types.compactMap { $0["name"] as? String } == ["pdq", "video_md5", "video_sha256"])
+                #expect(types.compactMap { $0["name"] as? String } == ["pdq", "video_md5", "video_sha256", "vpdq"])
                 #expect(types.allSatisfy { $0["enabled_ratio"] is NSNumber })
             }
             // Stored and read back as HMA does; a negative ratio disables the type for lookups and hashing.

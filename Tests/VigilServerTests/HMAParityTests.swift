@@ -274,7 +274,7 @@ struct HMAParityTests {
         try await node.application.test(.router) { client in
             try await client.execute(uri: "/c/signal_type", method: .get, headers: node.headers(.curate)) {
                 let names = (Self.json($0) as? [[String: Any]] ?? []).compactMap { $0["name"] as? String }
-                #expect(names == ["pdq", "video_md5", "video_sha256"])
+                #expect(names == ["pdq", "video_md5", "video_sha256", "vpdq"])
             }
             // A flat image's PDQ has quality 0: HMA answers "" and refuses to look it up or bank it.
             let flat = try TestNode.fixture("generated/045-png-rgb-grey128-64x64-grey128.png")

@@ -198,7 +198,7 @@ struct NodeConfigurationTests {
     /// `hma.signal-types`: every type by default; a list by python-threatexchange's names, kept in
     /// answer order; an unknown, repeated or empty list stops the node naming the key.
     @Test func hmaSignalTypes() async throws {
-        #expect(try await NodeConfiguration.load(environment: [:]).server.hmaSignalTypes == [.pdq, .md5, .sha256])
+        #expect(try await NodeConfiguration.load(environment: [:]).server.hmaSignalTypes == [.pdq, .md5, .sha256, .vpdq])
         let chosen = try await NodeConfiguration.load(environment: ["VIGIL_HMA_SIGNAL_TYPES": "video_md5, pdq"])
         #expect(chosen.server.hmaSignalTypes == [.pdq, .md5])
         for value in ["pdq,url", "pdq,pdq", " , "] {

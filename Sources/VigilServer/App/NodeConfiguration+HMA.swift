@@ -5,8 +5,8 @@ import VigilExchange
 
 // The key of HMA's skin (see NodeConfiguration's table).
 extension NodeConfiguration {
-    /// Reads `hma.signal-types`: python-threatexchange's names (`pdq`, `video_md5`, `video_sha256`),
-    /// at least one, none twice.
+    /// Reads `hma.signal-types`: python-threatexchange's names (`pdq`, `video_md5`, `video_sha256`,
+    /// `vpdq`), at least one, none twice.
     ///
     /// - Throws: ``ConfigurationError`` naming an unknown or repeated type, or an empty list.
     mutating func readHMA(_ reader: ConfigReader) async throws {

@@ -45,7 +45,7 @@ import VigilMedia
 /// | `fetch.max-concurrent` | `VIGIL_FETCH_MAX_CONCURRENT` | 8 fetches at once on the node (then 503 `fetch_busy`) |
 /// | `fetch.max-concurrent-per-origin` | `VIGIL_FETCH_MAX_CONCURRENT_PER_ORIGIN` | 4 fetches at once from one scheme, host and port (then 429 `fetch_origin_busy`) |
 /// | `webhooks.allow-private` | `VIGIL_WEBHOOKS_ALLOW_PRIVATE` | false: webhooks to loopback, private or link-local addresses are refused |
-/// | `hma.signal-types` | `VIGIL_HMA_SIGNAL_TYPES` (comma-separated) | `pdq,video_md5,video_sha256`: the signal types HMA's routes serve, by python-threatexchange's names (HMA's own default is `pdq,video_md5`) |
+/// | `hma.signal-types` | `VIGIL_HMA_SIGNAL_TYPES` (comma-separated) | `pdq,video_md5,video_sha256,vpdq`: the signal types HMA's routes serve, by python-threatexchange's names (HMA's own default is `pdq,video_md5`) |
 /// | `decode.max-pixels` | `VIGIL_DECODE_MAX_PIXELS` | 50,000,000 |
 /// | `decode.max-pixels-per-byte` | `VIGIL_DECODE_MAX_PIXELS_PER_BYTE` | 100,000 (then 422 `decompression_bomb`) |
 /// | `index.tuning` | `VIGIL_INDEX_TUNING` | `speed` (or `compact`: about a third of the memory) |

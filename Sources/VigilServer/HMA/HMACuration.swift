@@ -235,7 +235,10 @@ extension HMAController {
             "bank": Self.bankConfig(bank),
         ]
         if signals {
-            answer["signals"] = .object(Dictionary(entries.map { (HMASignalNames.name(of: $0.type), HMAValue.string($0.value)) }) { a, _ in a })
+            answer["signals"] = .object(
+                Dictionary(entries.map { (HMASignalNames.name(of: $0.type), HMAValue.string(HMASignalTypes.hmaValue($0.type, $0.value))) }) { a, _ in
+                    a
+                })
         }
         if metadata, let stored = HMAContentMetadata(first.provenance) { answer["metadata"] = stored.answer }
         if let note = first.provenance.note { answer["note"] = .string(note) }
@@ -312,11 +315,11 @@ extension HMAController {
         for (name, value) in signals.sorted(by: { $0.key < $1.key }) {
             guard let type = hmaSignalType(named: name) else { throw HMAError.badRequest("No such signal type \(name)") }
             do throws(SignalValueError) {
-                let normalised = try type.normalise(value)
+                let normalised = try HMASignalTypes.storedValue(type, value)
                 records.append(IndicatorRecord(type: type, value: normalised, provenance: provenance, contentKey: "hma-content"))
-                added[HMASignalNames.name(of: type)] = .string(normalised)
+                added[HMASignalNames.name(of: type)] = .string(HMASignalTypes.hmaValue(type, normalised))
             } catch {
-                throw HMAError.badRequest("Invalid \(name) signal: \(HMASignalTypes.invalidMessage(type, value))")
+                throw HMAError.badRequest("Invalid \(name) signal: \(HMASignalTypes.invalidMessage(type, value, error))")
             }
         }
         let ids = try await storeCall { () async throws(StoreError) in try await service.apply(records, toList: bank.list.name, by: actor) }

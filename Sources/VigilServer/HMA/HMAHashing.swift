@@ -94,19 +94,21 @@ extension HMAController {
         return (file, fields)
     }
 
-    /// Hashes an upload by its field name (`photo` → pdq, `video` → video_md5), optionally only
-    /// the comma-separated `types`.
+    /// Hashes an upload by its field name (`photo` → pdq, `video` → video_md5 and vpdq), optionally
+    /// only the comma-separated `types`. Only the types this node's HMA routes serve are hashed; a
+    /// video's vpdq is python-threatexchange's signal string of one frame per second.
     func hmaHash(_ file: MultipartPart, types: String?) async throws -> [String: String] {
         guard let contentType = HMASignalTypes.contentTypes.first(where: { $0.name == file.name }) else {
             throw HMAError.badRequest("no such content_type: '\(file.name)'")
         }
         // HMA hashes only the enabled signal types of the content type (a negative enabled_ratio disables one).
         let ratios = engine.signalTypeRatios
-        var wanted = contentType.signals.filter { HMASignalTypes.isEnabled($0, ratios: ratios) }
+        let served = contentType.signals.filter { hmaSignalType(named: $0) != nil }
+        var wanted = served.filter { HMASignalTypes.isEnabled($0, ratios: ratios) }
         if let types {
             wanted = []
             for name in types.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) where !name.isEmpty {
-                guard contentType.signals.contains(name), HMASignalTypes.isEnabled(name, ratios: ratios) else {
+                guard served.contains(name), HMASignalTypes.isEnabled(name, ratios: ratios) else {
                     throw HMAError.badRequest("signal type '\(name)' doesn't exist or is disabled")
                 }
                 wanted.append(name)
@@ -122,6 +124,11 @@ extension HMAController {
                 // match on, and HMA answers its PDQ as "" (a lookup or add of it is then refused).
                 let pdq = try await hashing.hash(file.body, dihedral: false).pdq
                 hashes[name] = pdq.quality < Self.pdqQualityThreshold ? "" : pdq.hash.hex
+            case "vpdq":
+                // HMA hashes with VPDQSignal.hash_from_file (one frame per second); the node's
+                // video settings (limits, colour path) apply as on /v1.
+                let video = try await hashing.hashVideo(file.body)
+                hashes[name] = VPDQSignalString.format(video.result.features)
             default: hashes[name] = Hex.encode(Insecure.MD5.hash(data: file.body))
             }
         }

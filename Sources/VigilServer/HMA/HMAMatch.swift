@@ -5,8 +5,14 @@ import VigilStore
 extension MatchedEntry {
     /// The match as HMA answers it: `{"bank_content_id": …, "distance": "…"}`, the content's id
     /// (one for all its signals) and the distance as python-threatexchange prints it for the type:
-    /// PDQ's Hamming distance, "-" for the exact digests.
+    /// PDQ's Hamming distance, vPDQ's `query%[compared%]` (`"100%[50%]"`), "-" for the exact digests.
     var hmaPayload: HMAValue {
-        .object(["bank_content_id": .int(entry.content), "distance": .string(entry.type == .pdq ? String(distance) : "-")])
+        let shown: String =
+            switch entry.type {
+            case .pdq: String(distance)
+            case .vpdq: video.map(HMASignalTypes.vpdqDistance) ?? "-"
+            case .md5, .sha256: "-"
+            }
+        return .object(["bank_content_id": .int(entry.content), "distance": .string(shown)])
     }
 }

@@ -67,14 +67,25 @@ extension HMAController {
                 let a: String
                 let b: String
                 do throws(SignalValueError) {
-                    a = try type.normalise(left)
-                    b = try type.normalise(right)
+                    a = try HMASignalTypes.storedValue(type, left)
+                    b = try HMASignalTypes.storedValue(type, right)
                 } catch {
                     throw HMAError.badRequest("Invalid \(typeName) hash: \(error.description)")
                 }
                 if type == .pdq, let x = PDQHash(hex: a), let y = PDQHash(hex: b) {
                     let distance = x.distance(to: y)
                     answer[typeName] = .array([.bool(distance <= HashList.defaultRadius), .object(["distance": .int(Int64(distance))])])
+                } else if type == .vpdq, let x = try? VPDQText.parse(a), let y = try? VPDQText.parse(b) {
+                    // VPDQSignal.compare_hash: the first is the query, python-threatexchange's thresholds.
+                    let options = VPDQMatchOptions()
+                    let result = VPDQMatcher.compare(query: x, compared: y, options: options)
+                    answer[typeName] = .array([
+                        .bool(options.accepts(queryMatchPercent: result.queryMatchPercent, comparedMatchPercent: result.comparedMatchPercent)),
+                        .object([
+                            "query_match_percent": .double(result.queryMatchPercent),
+                            "compared_match_percent": .double(result.comparedMatchPercent),
+                        ]),
+                    ])
                 } else {
                     answer[typeName] = .array([.bool(a == b), .object([:])])
                 }
@@ -128,14 +139,18 @@ extension HMAController {
             throw HMAError.badRequest("SignalType '\(typeName)' is not enabled")
         }
         let value: String
-        do throws(SignalValueError) { value = try type.normalise(signal) } catch {
-            throw HMAError.badRequest("invalid signal: \(HMASignalTypes.invalidMessage(type, signal))")
+        do throws(SignalValueError) { value = try HMASignalTypes.storedValue(type, signal) } catch {
+            throw HMAError.badRequest("invalid signal: \(HMASignalTypes.invalidMessage(type, signal, error))")
         }
         guard engine.isReady else { throw HMAError(.serviceUnavailable, "index not yet ready") }
         var request: MatchRequest
         if type == .pdq {
             guard let hash = PDQHash(hex: value) else { throw HMAError.badRequest("invalid signal: not a PDQ hash") }
             request = MatchRequest(pdq: [hash], rolloutKey: rolloutKey)
+        } else if type == .vpdq {
+            let features: [VPDQFeature]
+            do { features = try VPDQText.parse(value) } catch { throw HMAError.badRequest("invalid signal: \(error.message)") }
+            request = MatchRequest(vpdq: features, rolloutKey: rolloutKey)
         } else {
             request = MatchRequest(digests: [(type, value)], rolloutKey: rolloutKey)
         }

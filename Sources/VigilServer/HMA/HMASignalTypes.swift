@@ -1,4 +1,5 @@
 import VigilDomain
+import VigilHash
 
 /// HMA's content types and its rule for enabled signal types (the names themselves are
 /// `VigilExchange.HMASignalNames`, the one table).
@@ -8,19 +9,58 @@ enum HMASignalTypes {
         (ratios[name] ?? 1) >= 0
     }
 
-    /// HMA's content types and the signal types each hashes to.
-    static let contentTypes: [(name: String, signals: [String])] = [("photo", ["pdq"]), ("video", ["video_md5"])]
+    /// HMA's content types and the signal types each hashes to (python-threatexchange's
+    /// `VideoContent` signals: `video_md5` and the `vpdq` extension).
+    static let contentTypes: [(name: String, signals: [String])] = [("photo", ["pdq"]), ("video", ["video_md5", "vpdq"])]
 
     /// python-threatexchange's message for a value that is not a valid signal of `type` (clients
-    /// match on it): PDQ's "invalid PDQ hash", the digests' "'…' is not a valid MD5 hash".
-    static func invalidMessage(_ type: SignalType, _ value: String) -> String {
+    /// match on it): PDQ's "invalid PDQ hash", the digests' "'…' is not a valid MD5 hash"; for
+    /// vPDQ, what is wrong with it.
+    static func invalidMessage(_ type: SignalType, _ value: String, _ error: SignalValueError? = nil) -> String {
         switch type {
         case .pdq: "invalid PDQ hash"
         case .md5: "'\(value)' is not a valid MD5 hash"
         case .sha256: "'\(value)' is not a valid SHA256 hash"
-        case .vpdq: "'\(value.prefix(80))' is not a valid vPDQ hash"
+        case .vpdq: "'\(value.prefix(80))' is not a valid vPDQ hash" + (error.map { ": \($0.description)" } ?? "")
         // Not an HMA signal type (HMASignalNames has no name for it): no HMA route reaches this.
         case .textIndicator: "'\(value.prefix(80))' is not a signal HMA looks up"
         }
+    }
+
+    /// Vigil's stored value for a signal as an HMA client sends it. A `vpdq` signal is
+    /// python-threatexchange's JSON list of `"pdqHex,quality,timestamp"` strings
+    /// (``VPDQSignalString``; its frames are numbered 0, 1, 2, … by position), or Vigil's own vPDQ
+    /// lines; either is checked against the vpdq limits and stored as lines. Others are hex.
+    static func storedValue(_ type: SignalType, _ signal: String) throws(SignalValueError) -> String {
+        guard type == .vpdq, signal.utf8.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "[")
+        else { return try type.normalise(signal) }
+        guard signal.utf8.count <= SignalValueFormat.vpdqMaxBytes else {
+            throw .tooLarge(type: type, limit: "\(SignalValueFormat.vpdqMaxBytes) bytes", actual: signal.utf8.count)
+        }
+        let features: [VPDQFeature]
+        do {
+            features = try VPDQSignalString.parse(signal)
+        } catch {
+            throw .invalidVideoHash(error.message + " (HMA's vpdq signal is a JSON list of \"pdqHex,quality,timestamp\" strings)")
+        }
+        return try type.normalise(VPDQText.format(features))
+    }
+
+    /// A stored value as HMA answers it: a vpdq entry's lines as python-threatexchange's signal
+    /// string, anything else as stored.
+    static func hmaValue(_ type: SignalType, _ stored: String) -> String {
+        // Stored vpdq values were checked when they were written; one that no longer parses is
+        // answered as it is rather than hidden.
+        guard type == .vpdq, let features = try? VPDQText.parse(stored) else { return stored }
+        return VPDQSignalString.format(features)
+    }
+
+    /// python-threatexchange's `VPDQSimilarityInfo.pretty_str()`: `"{query:.0f}%[{compared:.0f}%]"`.
+    static func vpdqDistance(_ result: VPDQMatchResult) -> String {
+        func percent(_ value: Double) -> String {
+            let rounded = value.rounded(.toNearestOrEven)
+            return rounded.isFinite ? String(Int(rounded)) : String(value)
+        }
+        return "\(percent(result.queryMatchPercent))%[\(percent(result.comparedMatchPercent))%]"
     }
 }

@@ -39,6 +39,10 @@ public struct VideoSettings: Sendable, Equatable {
     public var hasher: VideoHasher {
         let limits = VideoLimits(maxBytes: maxBytes, maxPixels: maxPixels, maxFrames: maxFrames, timeLimit: .seconds(timeLimitSeconds))
         let tools = ffmpegDirectory.map(FFmpegTools.installed(in:)) ?? FFmpegTools()
-        return VideoHasher(hasher: VPDQHasher(secondsPerHash: secondsPerHash), decodeOptions: VideoDecodeOptions(limits: limits, tools: tools))
+        // One frame in work per video: the hashing runs on the calling task's cooperative pool (the
+        // video holds one place of the hashing pool), where lookups run too; it still overlaps
+        // with ffmpeg's decoding of the next frames.
+        return VideoHasher(
+            hasher: VPDQHasher(secondsPerHash: secondsPerHash), decodeOptions: VideoDecodeOptions(limits: limits, tools: tools), hashingTasks: 1)
     }
 }

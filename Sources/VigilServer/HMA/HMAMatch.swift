@@ -11,7 +11,8 @@ extension MatchedEntry {
             switch entry.type {
             case .pdq: String(distance)
             case .vpdq: video.map(HMASignalTypes.vpdqDistance) ?? "-"
-            case .md5, .sha256: "-"
+            // A text indicator is never an HMA match (no HMA route looks one up); "-" if one were.
+            case .md5, .sha256, .textIndicator: "-"
             }
         return .object(["bank_content_id": .int(entry.content), "distance": .string(shown)])
     }

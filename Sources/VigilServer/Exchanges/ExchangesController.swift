@@ -103,23 +103,9 @@ struct ExchangeChangeBody: Decodable {
         case intervalSeconds = "interval_seconds"
     }
 
-    /// Any field name, to find the ones the body may not hold.
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
     /// Reads the fields, refusing one the document does not name (a typo would otherwise change nothing, silently).
     init(from decoder: any Decoder) throws {
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
-            throw DecodingError.dataCorrupted(
-                .init(
-                    codingPath: [key],
-                    debugDescription: "unknown field \"\(key.stringValue)\"; the fields are \(known.sorted().joined(separator: ", "))"))
-        }
+        try ClosedBody.refuseUnknownMembers(of: decoder, allowed: CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         settings = try container.decodeIfPresent([String: String].self, forKey: .settings)
         credential = try container.decodeIfPresent(String.self, forKey: .credential)

@@ -20,19 +20,9 @@ struct VerdictsController: Sendable {
             case verdict
         }
 
-        struct AnyKey: CodingKey {
-            var stringValue: String
-            var intValue: Int? { nil }
-            init(stringValue: String) { self.stringValue = stringValue }
-            init?(intValue: Int) { nil }
-        }
-
         init(from decoder: any Decoder) throws {
             // The document allows no other member (a reviewer field is refused: the reviewer is the caller).
-            let known = Set(CodingKeys.allCases.map(\.stringValue))
-            for key in try decoder.container(keyedBy: AnyKey.self).allKeys where !known.contains(key.stringValue) {
-                throw DecodingError.dataCorrupted(.init(codingPath: [key], debugDescription: "unknown member \(key.stringValue)"))
-            }
+            try ClosedBody.refuseUnknownMembers(of: decoder, allowed: CodingKeys.self)
             verdict = try decoder.container(keyedBy: CodingKeys.self).decode(EntryVerdictKind.self, forKey: .verdict)
         }
     }

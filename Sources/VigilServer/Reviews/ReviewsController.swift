@@ -24,21 +24,10 @@ struct ReviewsController: Sendable {
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             // The document allows no other member: a misspelt one is refused, not ignored.
-            let known = Set(CodingKeys.allCases.map(\.stringValue))
-            let all = try decoder.container(keyedBy: AnyKey.self)
-            if let unknown = all.allKeys.first(where: { !known.contains($0.stringValue) }) {
-                throw DecodingError.dataCorrupted(.init(codingPath: [unknown], debugDescription: "unknown member \(unknown.stringValue)"))
-            }
+            try ClosedBody.refuseUnknownMembers(of: decoder, allowed: CodingKeys.self)
             outcome = try c.decode(ReviewOutcome.self, forKey: .outcome)
             note = try c.decodeIfPresent(String.self, forKey: .note)
         }
-    }
-
-    struct AnyKey: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
     }
 
     func addRoutes(to router: Router<VigilRequestContext>, authentication: AuthenticationMiddleware) {

@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "vigil", targets: ["vigil"]),
+        .executable(name: "vigil-framer", targets: ["vigil-framer"]),
         .library(name: "VigilHash", targets: ["VigilHash"]),
         .library(name: "VigilMedia", targets: ["VigilMedia"]),
         .library(name: "VigilPipeline", targets: ["VigilPipeline"]),
@@ -48,6 +49,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
         // VigilMedia runs ffmpeg and ffprobe as child processes (no shell) to decode video frames.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // AsyncChannel: frames from a long-lived vigil-framer child reach their reader with backpressure.
+        .package(url: "https://github.com/apple/swift-async-algorithms", from: "1.0.0"),
         // Its FilePath names the executable (swift-subprocess's own dependency).
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         // VigilStore's second implementation: PostgreSQL, for several nodes on one database.
@@ -73,6 +76,7 @@ let package = Package(
             dependencies: [
                 "CImageCodecs", "VigilHex",
                 .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "AsyncAlgorithms", package: "swift-async-algorithms"),
                 .product(name: "SystemPackage", package: "swift-system", condition: .when(platforms: [.linux])),
             ],
             swiftSettings: swiftSettings
@@ -197,6 +201,14 @@ let package = Package(
         // C kernels for VigilIndex (prefetch; Hamming distances that pick the POPCNT instruction at
         // run time, so no target needs CPU-specific flags, which a versioned dependency may not carry).
         .target(name: "CVigilSupport"),
+        // Vigil's video frame server (C, libavformat/libavcodec/libswscale from Debian's FFmpeg
+        // development packages): a long-lived child process VigilMedia's framer backend talks to.
+        .executableTarget(
+            name: "vigil-framer",
+            linkerSettings: [
+                .linkedLibrary("avformat"), .linkedLibrary("avcodec"), .linkedLibrary("swscale"), .linkedLibrary("avutil"),
+            ]
+        ),
         .target(
             name: "VigilIndex",
             dependencies: ["CVigilSupport", "VigilHex"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Vigil needs to build and test on Debian 12: SQLite's headers, the C image codecs (libjpeg-turbo's
 # TurboJPEG API, libpng, libwebp, giflib), ffmpeg (the ffmpeg and ffprobe executables VigilMedia runs to decode
-# video frames for vPDQ), PostgreSQL's server (the store contract suite runs on a throwaway cluster of it,
+# video frames for vPDQ, and FFmpeg's libraries and headers for vigil-framer, its long-lived frame server), PostgreSQL's server (the store contract suite runs on a throwaway cluster of it,
 # scripts/postgres-cluster.sh), Python's venv for the reference yardsticks, and checks
 # that a Swift 6 toolchain is on PATH. Uses sudo only when not already root. Safe to re-run.
 set -euo pipefail
@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
     build-essential pkg-config
     libturbojpeg0-dev libjpeg62-turbo-dev libpng-dev libwebp-dev libgif-dev libsqlite3-dev
-    ffmpeg
+    ffmpeg libavformat-dev libavcodec-dev libswscale-dev libavutil-dev
     postgresql
     python3 python3-venv python3-pip
 )

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# vPDQ benchmark: Vigil's VideoHasher (release build; ffmpeg child process + Swift PDQ) against PyPI
-# vpdq 0.2.5 (Meta's C++ vPDQ, in-process libavcodec), in the same run, on the three sample videos
-# of Tests/Fixtures/vpdq and a longer generated clip (30 s of lavfi testsrc2 at 1280x720, 30 fps,
-# made once into Benchmarks/out/vpdq). One frame per second and every frame; Vigil with both colour
-# paths (portable = plain C, its default; native = SIMD, as vpdq). Markdown table on stdout, also
-# saved to Benchmarks/out/vpdq-results.md; the load average before and after on stderr.
+# vPDQ benchmark: Vigil's VideoHasher (release build; Swift PDQ on frames from vigil-framer, the
+# long-lived frame server, or from ffprobe and ffmpeg started per video) against PyPI vpdq 0.2.5
+# (Meta's C++ vPDQ, in-process libavcodec), in the same run, on the three sample videos of
+# Tests/Fixtures/vpdq and a longer generated clip (30 s of lavfi testsrc2 at 1280x720, 30 fps, made
+# once into Benchmarks/out/vpdq). One frame per second and every frame; Vigil with both colour paths
+# (portable = plain C, the default; native = SIMD, as vpdq). Markdown table on stdout, also saved to
+# Benchmarks/out/vpdq-results.md; the load average before and after on stderr.
 #
 #   Benchmarks/vpdq/run.sh [--reps 3]
 #
@@ -37,7 +38,9 @@ fi
 
 if [ "${VIGIL_BENCH_SKIP_BUILD:-0}" != 1 ]; then
   swift build -c release --package-path Benchmarks --product VPDQBench >&2
+  swift build -c release --product vigil-framer >&2
 fi
+FRAMER="$(swift build -c release --show-bin-path)/vigil-framer"
 BIN="$(swift build -c release --package-path Benchmarks --show-bin-path)/VPDQBench"
 
 mkdir -p "$OUT/vpdq"
@@ -50,7 +53,8 @@ videos=("$ROOT"/Tests/Fixtures/vpdq/*.mp4 "$long")
 
 load_before="$(bench_loadavg)"
 echo "load average before: $load_before" >&2
-"$BIN" --reps "$reps" --modes 1,0 --colour portable,native "${videos[@]}" > "$OUT/vpdq-vigil.tsv"
+"$BIN" --reps "$reps" --modes 1,0 --colour portable,native --backends framer,ffmpeg --framer "$FRAMER" \
+  "${videos[@]}" > "$OUT/vpdq-vigil.tsv"
 "$PY" "$HERE/bench_vpdq.py" --reps "$reps" --modes 1,0 "${videos[@]}" > "$OUT/vpdq-python.tsv"
 load_after="$(bench_loadavg)"
 echo "load average after: $load_after" >&2
@@ -58,7 +62,9 @@ cpu="$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2 | sed 's/^ 
 {
   echo "vPDQ hashing on $(nproc) cores (${cpu:-unknown CPU}), $(ffmpeg -version | head -n1 | cut -d' ' -f1-3), median of $reps runs;"
   echo "load average (1, 5, 15 min) $load_before before, $load_after after (above the core count, other work shared the machine)."
-  echo "Vigil: release build, hashing tasks = cores, ffmpeg's default decoding threads; vpdq: its defaults (hashing threads = cores)."
+  echo "Vigil: release build, hashing tasks = cores, the decoders' default threads (vigil-framer: libavcodec's frame"
+  echo "and slice threads, one per core; it skips unhashed non-reference frames; its processes started by the first run"
+  echo "and kept); vpdq: its defaults (hashing threads = cores), in one Python process."
   echo
   python3 "$HERE/table.py" "$OUT/vpdq-vigil.tsv" "$OUT/vpdq-python.tsv" "${videos[@]}"
 } | tee "$OUT/vpdq-results.md"

@@ -1,12 +1,24 @@
 """Joins VPDQBench's and bench_vpdq.py's rows into a markdown table (Benchmarks/vpdq/run.sh).
 
     table.py VIGIL.tsv VPDQ.tsv VIDEO...
+
+Vigil's rows come from two backends: "vigil" (ffprobe and ffmpeg started per video) and
+"vigil-framer" (the long-lived vigil-framer frame server), each with the portable and the native
+colour path; vpdq's from PyPI vpdq (native, in-process).
 """
 import csv
 import json
 import os
 import subprocess
 import sys
+
+COLUMNS = [
+    ("vigil-framer", "native", "framer native"),
+    ("vigil-framer", "portable", "framer portable"),
+    ("vigil", "native", "ffmpeg native"),
+    ("vigil", "portable", "ffmpeg portable"),
+    ("vpdq", "simd", "vpdq 0.2.5"),
+]
 
 
 def probe(path: str) -> dict:
@@ -27,29 +39,32 @@ def rows(path: str) -> dict:
 
 
 def main() -> None:
-    vigil, python = rows(sys.argv[1]), rows(sys.argv[2])
+    found = {**rows(sys.argv[1]), **rows(sys.argv[2])}
     videos = sys.argv[3:]
-    modes = sorted({key[3] for key in vigil}, reverse=True)
-    print("| video | size | s | frames | mode | hashed | Vigil portable: fr/s (× realtime) | Vigil native | vpdq 0.2.5 | "
-          "Vigil native / vpdq | Vigil portable / vpdq | CPU s: Vigil portable / native / vpdq |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    modes = sorted({key[3] for key in found}, reverse=True)
+    columns = [c for c in COLUMNS if any(k[0] == c[0] and k[1] == c[1] for k in found)]
+    vigil = [c for c in columns if c[0] != "vpdq"]
+    print("| video | size | s | frames | mode | hashed | " + " | ".join(f"{c[2]}: fr/s (× realtime)" for c in columns)
+          + " | " + " | ".join(f"{c[2]} / vpdq" for c in vigil) + " | CPU s: " + " / ".join(c[2] for c in columns) + " |")
+    print("|" + "---|" * (6 + len(columns) + len(vigil) + 1))
     for video in videos:
         name, info = os.path.basename(video), probe(video)
         for mode in modes:
             cells, walls, cpus, hashed = [], {}, {}, "?"
-            for key in [("vigil", "portable"), ("vigil", "native"), ("vpdq", "simd")]:
-                row = (vigil if key[0] == "vigil" else python).get((key[0], key[1], name, mode))
+            for tool, colour, label in columns:
+                row = found.get((tool, colour, name, mode))
                 if row is None:
                     cells.append("–")
                     continue
                 wall, frames = float(row["wall_s"]), int(row["frames"])
-                walls[key[1]], cpus[key[1]], hashed = wall, float(row["cpu_s"]), row["frames"]
+                walls[label], cpus[label], hashed = wall, float(row["cpu_s"]), row["frames"]
                 cells.append(f"{frames / wall:.1f} ({info['duration'] / wall:.1f}×)")
-            ratio = lambda a: f"{walls['simd'] / walls[a]:.2f}" if a in walls and "simd" in walls else "–"
-            cpu = " / ".join(f"{cpus[k]:.2f}" if k in cpus else "–" for k in ["portable", "native", "simd"])
+            ratios = [f"{walls['vpdq 0.2.5'] / walls[c[2]]:.2f}" if c[2] in walls and "vpdq 0.2.5" in walls else "–"
+                      for c in vigil]
+            cpu = " / ".join(f"{cpus[c[2]]:.2f}" if c[2] in cpus else "–" for c in columns)
             label = "every frame" if mode == 0 else f"1 per {mode:g} s"
             print(f"| {name} | {info['size']} | {info['duration']:.1f} | {info['frames']} | {label} | {hashed} | "
-                  f"{cells[0]} | {cells[1]} | {cells[2]} | {ratio('native')} | {ratio('portable')} | {cpu} |")
+                  + " | ".join(cells) + " | " + " | ".join(ratios) + f" | {cpu} |")
     print()
     print("fr/s = frames hashed per wall-clock second; × realtime = video duration / wall time; "
           "ratios are speed ratios (vpdq's wall time / Vigil's: above 1, Vigil is faster).")

@@ -11,6 +11,10 @@ public struct VideoReadSummary: Sendable {
     /// ``MediaError/Code/corrupt``). A damaged copy of a video is still worth hashing, so this is
     /// a warning, not a failure; `nil` after a clean decode.
     public var damage: MediaError?
+    /// How many frames the decoder produced, delivered or not, when the decoder says
+    /// (`vigil-framer` does; fewer than the video has when it skipped unhashed frames); `nil` from
+    /// ffmpeg's command-line tool.
+    public var decodedFrames: Int? = nil
 }
 
 /// Decodes video frames by running Debian's `ffmpeg` and `ffprobe` as child processes.
@@ -39,10 +43,19 @@ public struct VideoReadSummary: Sendable {
 public struct VideoFrameSource: Sendable {
     /// The options every read uses.
     public let options: VideoDecodeOptions
+    /// The framer children this source keeps between reads, when its backend is the framer.
+    let framers: FramerPool?
 
-    /// Creates a frame source with the given options.
+    /// Creates a frame source with the given options. With the ``VideoDecoderBackend/framer(_:)``
+    /// backend, copies of the source share its running framer processes.
     public init(options: VideoDecodeOptions = VideoDecodeOptions()) {
         self.options = options
+        if case .framer(let framer) = options.backend {
+            framers = FramerPool(
+                options: framer, colourConversion: options.colourConversion, decoderThreads: options.decoderThreads, limits: options.limits)
+        } else {
+            framers = nil
+        }
     }
 
     /// The container of `bytes` judged by magic bytes only, or nil if it is no supported video.
@@ -75,11 +88,17 @@ public struct VideoFrameSource: Sendable {
     ///   decoded; `.timedOut`; anything `onFrame` throws; `CancellationError` when the task is cancelled.
     public func read(
         contentsOf path: String,
+        skippingUnhashedFrames: Bool = true,
         frameStep: (VideoInfo) -> Int = { _ in 1 },
         onFrame: (VideoFrame) async throws -> Void
     ) async throws -> VideoReadSummary {
         let deadline = ContinuousClock.now + options.limits.timeLimit
         let container = try checkFile(path)
+        if let framers, case .framer(let framer) = options.backend {
+            return try await readWithFramer(
+                pool: framers, path: path, container: container, deadline: deadline,
+                skipping: skippingUnhashedFrames && framer.skipsUnhashedFrames, frameStep: frameStep, onFrame: onFrame)
+        }
         let info = try await probe(path: path, container: container, deadline: deadline)
         let step = max(1, frameStep(info))
         let limits = options.limits
@@ -156,7 +175,7 @@ public struct VideoFrameSource: Sendable {
     }
 
     /// The limits that can be checked before decoding.
-    private func check(_ info: VideoInfo) throws(MediaError) {
+    func check(_ info: VideoInfo) throws(MediaError) {
         let limits = options.limits
         guard info.width > 0, info.height > 0 else { throw .invalidFrameSize(width: info.width, height: info.height) }
         let (pixels, overflow) = info.width.multipliedReportingOverflow(by: info.height)

@@ -69,6 +69,16 @@ public enum VideoColourConversion: Sendable, Equatable {
     case native
 }
 
+/// Which program decodes video frames.
+public enum VideoDecoderBackend: Sendable, Equatable {
+    /// `ffprobe`, then `ffmpeg`, started for each video (``VideoDecodeOptions/tools``). The default.
+    case ffmpegTools
+    /// `vigil-framer`, Vigil's frame server: a long-lived child process (started once, then kept for
+    /// the next videos) that decodes with FFmpeg's libraries and can leave undecoded the frames no
+    /// hashed frame needs. The same frames, bytes and errors as ``ffmpegTools``, with less work.
+    case framer(FramerOptions)
+}
+
 /// Options for ``VideoFrameSource``.
 public struct VideoDecodeOptions: Sendable, Equatable {
     /// Size, frame, byte and time limits.
@@ -79,17 +89,22 @@ public struct VideoDecodeOptions: Sendable, Equatable {
     public var colourConversion: VideoColourConversion
     /// ffmpeg's decoding threads (`-threads`); `nil` leaves ffmpeg's own choice (one per core).
     public var decoderThreads: Int?
+    /// Which program decodes the frames.
+    public var backend: VideoDecoderBackend
 
-    /// Creates options; by default: default limits, the tools on `PATH`, portable colour conversion.
+    /// Creates options; by default: default limits, the tools on `PATH`, portable colour conversion,
+    /// ffprobe and ffmpeg started per video.
     public init(
         limits: VideoLimits = VideoLimits(),
         tools: FFmpegTools = FFmpegTools(),
         colourConversion: VideoColourConversion = .portable,
-        decoderThreads: Int? = nil
+        decoderThreads: Int? = nil,
+        backend: VideoDecoderBackend = .ffmpegTools
     ) {
         self.limits = limits
         self.tools = tools
         self.colourConversion = colourConversion
         self.decoderThreads = decoderThreads
+        self.backend = backend
     }
 }

@@ -69,12 +69,29 @@ public struct VideoHasher: Sendable {
         self.hashingTasks = max(1, hashingTasks)
     }
 
+    /// Creates a video hasher that reads frames from `source`: hashers made from one source share
+    /// its running `vigil-framer` processes when its backend is the framer.
+    public init(hasher: VPDQHasher, source: VideoFrameSource, hashingTasks: Int = VideoHasher.defaultHashingTasks) {
+        self.hasher = hasher
+        self.source = source
+        self.hashingTasks = max(1, hashingTasks)
+    }
+
     /// Decodes and hashes the video at `path`.
     ///
     /// - Throws: ``HashingError`` whose ``HashingError/media`` is the ``MediaError`` (not a video,
     ///   no video stream, over a limit, timed out, ffmpeg missing, …); `CancellationError` when the
     ///   task is cancelled (ffmpeg is killed first, and the frames in work are dropped).
     public func hash(fileAt path: String) async throws -> VideoHashResult {
+        do {
+            return try await hash(fileAt: path, skipping: true)
+        } catch is VideoFrameSource.FrameNumberingFailed {
+            // The framer skipped frames and could not vouch for its numbering: count every frame.
+            return try await hash(fileAt: path, skipping: false)
+        }
+    }
+
+    private func hash(fileAt path: String, skipping: Bool) async throws -> VideoHashResult {
         let hasher = self.hasher
         let limit = hashingTasks
         var step = 1
@@ -93,6 +110,7 @@ public struct VideoHasher: Sendable {
                 }
                 let summary = try await source.read(
                     contentsOf: path,
+                    skippingUnhashedFrames: skipping,
                     frameStep: { info in
                         // Called once, after the probe and before the first frame.
                         framesPerSecond = info.frameRate.framesPerSecond

@@ -59,6 +59,25 @@ struct VideoBadInputTests {
         }
     }
 
+    /// The decoder backends every input test runs with.
+    enum Backend: String, CaseIterable, Sendable, CustomTestStringConvertible {
+        case ffmpeg, framer
+
+        var testDescription: String { rawValue }
+
+        /// Options with `limits` for this backend; the framer is the one `swift build` put beside
+        /// the test runner.
+        func options(limits: VideoLimits = VideoLimits()) throws -> VideoDecodeOptions {
+            switch self {
+            case .ffmpeg:
+                return VideoDecodeOptions(limits: limits)
+            case .framer:
+                let framer = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests (swift build)")
+                return VideoDecodeOptions(limits: limits, backend: .framer(framer))
+            }
+        }
+    }
+
     static func read(_ path: String, options: VideoDecodeOptions = VideoDecodeOptions()) async throws -> (VideoReadSummary, [Int]) {
         var numbers: [Int] = []
         let summary = try await VideoFrameSource(options: options).read(contentsOf: path) { frame in
@@ -124,52 +143,55 @@ struct VideoBadInputTests {
         try String(contentsOfFile: file, encoding: .utf8).split(whereSeparator: \.isWhitespace).compactMap { pid_t(String($0)) }
     }
 
-    @Test("a clean clip decodes every frame, or every k-th, at its size")
-    func cleanClip() async throws {
+    @Test("a clean clip decodes every frame, or every k-th, at its size", arguments: Backend.allCases)
+    func cleanClip(backend: Backend) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clip = folder.appendingPathComponent("clip.mp4").path
         try ClipMaker.testPattern(at: clip, seconds: 2)
-        let (summary, numbers) = try await Self.read(clip)
+        let (summary, numbers) = try await Self.read(clip, options: try backend.options())
         #expect(summary.info.width == 320 && summary.info.height == 240 && summary.info.codec == "h264")
         #expect(summary.info.frameRate == FrameRate(numerator: 25, denominator: 1))
         #expect(summary.info.declaredFrameCount == 50)
         #expect(numbers == Array(0..<50))
         #expect(summary.damage == nil)
         var stepped: [Int] = []
-        _ = try await VideoFrameSource().read(contentsOf: clip, frameStep: { _ in 7 }, onFrame: { stepped.append($0.number) })
+        _ = try await VideoFrameSource(options: try backend.options()).read(
+            contentsOf: clip, frameStep: { _ in 7 }, onFrame: { stepped.append($0.number) })
         #expect(stepped == [0, 7, 14, 21, 28, 35, 42, 49])
     }
 
-    @Test("zero-length, not a video, too large a file")
-    func fileChecks() async throws {
+    @Test("zero-length, not a video, too large a file", arguments: Backend.allCases)
+    func fileChecks(backend: Backend) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = folder.appendingPathComponent("empty.mp4").path
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
-        #expect(await Self.code { _ = try await Self.read(empty) } == .empty)
+        #expect(await Self.code { _ = try await Self.read(empty, options: try backend.options()) } == .empty)
 
         let text = folder.appendingPathComponent("notes.mp4").path
         #expect(FileManager.default.createFile(atPath: text, contents: Data("not a video at all, just text".utf8)))
-        #expect(await Self.code { _ = try await Self.read(text) } == .unrecognisedFormat)
+        #expect(await Self.code { _ = try await Self.read(text, options: try backend.options()) } == .unrecognisedFormat)
 
-        #expect(await Self.code { _ = try await Self.read(folder.path) } == .unreadable)
-        #expect(await Self.code { _ = try await Self.read(folder.appendingPathComponent("missing.mp4").path) } == .unreadable)
+        #expect(await Self.code { _ = try await Self.read(folder.path, options: try backend.options()) } == .unreadable)
+        #expect(
+            await Self.code { _ = try await Self.read(folder.appendingPathComponent("missing.mp4").path, options: try backend.options()) }
+                == .unreadable)
 
         let clip = folder.appendingPathComponent("clip.mp4").path
         try ClipMaker.testPattern(at: clip, seconds: 1)
-        let small = VideoDecodeOptions(limits: VideoLimits(maxBytes: 1000))
+        let small = try backend.options(limits: VideoLimits(maxBytes: 1000))
         #expect(await Self.code { _ = try await Self.read(clip, options: small) } == .fileTooLarge)
     }
 
-    @Test("an audio-only file has no video stream")
-    func audioOnly() async throws {
+    @Test("an audio-only file has no video stream", arguments: Backend.allCases)
+    func audioOnly(backend: Backend) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
         let audio = folder.appendingPathComponent("tone.mp4").path
         try ClipMaker.ffmpeg(["-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:a", "aac", audio])
         do {
-            _ = try await Self.read(audio)
+            _ = try await Self.read(audio, options: try backend.options())
             Issue.record("an audio-only file decoded")
         } catch let error as MediaError {
             #expect(error.code == .noVideoStream)
@@ -177,17 +199,17 @@ struct VideoBadInputTests {
         }
     }
 
-    @Test("frames over the size limits and videos over the frame limit are refused")
-    func limits() async throws {
+    @Test("frames over the size limits and videos over the frame limit are refused", arguments: Backend.allCases)
+    func limits(backend: Backend) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clip = folder.appendingPathComponent("clip.mp4").path
         try ClipMaker.testPattern(at: clip, seconds: 2)
         for limits in [VideoLimits(maxWidth: 319), VideoLimits(maxHeight: 200), VideoLimits(maxPixels: 320 * 240 - 1)] {
-            #expect(await Self.code { _ = try await Self.read(clip, options: VideoDecodeOptions(limits: limits)) } == .frameTooLarge)
+            #expect(await Self.code { _ = try await Self.read(clip, options: try backend.options(limits: limits)) } == .frameTooLarge)
         }
         // MP4 declares its frame count: refused before decoding.
-        let few = VideoDecodeOptions(limits: VideoLimits(maxFrames: 10))
+        let few = try backend.options(limits: VideoLimits(maxFrames: 10))
         #expect(await Self.code { _ = try await Self.read(clip, options: few) } == .tooManyFrames)
         // Matroska does not: refused while decoding, when frame 10 arrives.
         let mkv = folder.appendingPathComponent("clip.mkv").path
@@ -200,8 +222,8 @@ struct VideoBadInputTests {
         #expect(seen == Array(0..<10))
     }
 
-    @Test("truncated files: no index is an error; a cut tail decodes what is there and says so")
-    func truncated() async throws {
+    @Test("truncated files: no index is an error; a cut tail decodes what is there and says so", arguments: Backend.allCases)
+    func truncated(backend: Backend) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clip = folder.appendingPathComponent("clip.mp4").path
@@ -210,21 +232,21 @@ struct VideoBadInputTests {
         // The index (moov) is at the end: cut it off and nothing can be decoded.
         let cut = folder.appendingPathComponent("cut.mp4").path
         try bytes.prefix(bytes.count / 2).write(to: URL(fileURLWithPath: cut))
-        #expect(await Self.code { _ = try await Self.read(cut) } == .truncated)
+        #expect(await Self.code { _ = try await Self.read(cut, options: try backend.options()) } == .truncated)
         // With the index first (faststart), the first half still decodes, with a warning.
         let fast = folder.appendingPathComponent("fast.mp4").path
         try ClipMaker.ffmpeg(["-i", clip, "-c", "copy", "-movflags", "+faststart", fast])
         let fastBytes = try Data(contentsOf: URL(fileURLWithPath: fast))
         let fastCut = folder.appendingPathComponent("fast-cut.mp4").path
         try fastBytes.prefix(fastBytes.count / 2).write(to: URL(fileURLWithPath: fastCut))
-        let (summary, numbers) = try await Self.read(fastCut)
+        let (summary, numbers) = try await Self.read(fastCut, options: try backend.options())
         #expect(summary.damage?.code == .truncated)
         #expect(numbers.count > 10 && numbers.count < 100)
         #expect(numbers == Array(0..<numbers.count))
     }
 
-    @Test("corrupt data: nothing decodable is an error; damaged frames are decoded with a warning")
-    func corrupt() async throws {
+    @Test("corrupt data: nothing decodable is an error; damaged frames are decoded with a warning", arguments: Backend.allCases)
+    func corrupt(backend: Backend) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clip = folder.appendingPathComponent("clip.mp4").path
@@ -236,13 +258,13 @@ struct VideoBadInputTests {
         for index in 100..<(original.count - 3000) { noise[index] = UInt8.random(in: 0...255, using: &random) }
         let garbage = folder.appendingPathComponent("garbage.mp4").path
         try Data(noise).write(to: URL(fileURLWithPath: garbage))
-        #expect(await Self.code { _ = try await Self.read(garbage) } == .corrupt)
+        #expect(await Self.code { _ = try await Self.read(garbage, options: try backend.options()) } == .corrupt)
         // A few hundred bytes flipped: frames still decode (concealed), and the damage is reported.
         var flipped = original
         for _ in 0..<200 { flipped[Int.random(in: 2000..<(original.count - 3000), using: &random)] ^= 0xFF }
         let damaged = folder.appendingPathComponent("damaged.mp4").path
         try Data(flipped).write(to: URL(fileURLWithPath: damaged))
-        let (summary, numbers) = try await Self.read(damaged)
+        let (summary, numbers) = try await Self.read(damaged, options: try backend.options())
         #expect(summary.damage != nil)
         #expect(!numbers.isEmpty)
     }
@@ -319,5 +341,102 @@ struct VideoBadInputTests {
         let pids = try Self.pids(in: pidFile)
         #expect(pids.count == 2)
         for pid in pids { #expect(try await Self.isGoneSoon(pid), "process \(pid) is still running") }
+    }
+}
+
+/// What only the framer backend has: a long-lived child that must not outlive a failed read.
+@Suite("vigil-framer: missing, hanging, cancelled, reused", .serialized)
+struct FramerProcessTests {
+    typealias Bad = VideoBadInputTests
+
+    @Test("a missing vigil-framer is a clear error")
+    func missing() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 1)
+        for executable in ["/nonexistent/bin/vigil-framer", "vigil-no-such-framer"] {
+            let options = VideoDecodeOptions(backend: .framer(FramerOptions(executable: executable)))
+            #expect(await Bad.code { _ = try await Bad.read(clip, options: options) } == .decoderMissing)
+        }
+    }
+
+    @Test("a framer that never answers is killed at the time limit, with its child, and reaped")
+    func hanging() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 1)
+        let pidFile = folder.appendingPathComponent("pids").path
+        let tool = try Bad.hangingTool(in: folder, pidFile: pidFile)
+        let limit = Duration.seconds(2)
+        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: limit), backend: .framer(FramerOptions(executable: tool)))
+        let clock = ContinuousClock()
+        let start = clock.now
+        let code = await Bad.code { _ = try await Bad.read(clip, options: options) }
+        let elapsed = clock.now - start
+        #expect(code == .timedOut)
+        #expect(elapsed >= limit && elapsed < limit + .seconds(8), "took \(elapsed)")
+        let pids = try Bad.pids(in: pidFile)
+        #expect(pids.count == 2)
+        for pid in pids { #expect(try await Bad.isGoneSoon(pid), "process \(pid) is still running") }
+    }
+
+    @Test("cancelling the task kills the framer at once")
+    func cancellation() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 1)
+        let pidFile = folder.appendingPathComponent("pids").path
+        let fifo = folder.appendingPathComponent("started").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let tool = try Bad.hangingTool(in: folder, pidFile: pidFile, fifo: fifo)
+        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: .seconds(600)), backend: .framer(FramerOptions(executable: tool)))
+        let task = Task { try await Bad.read(clip, options: options) }
+        let started = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
+            Thread.detachNewThread {
+                continuation.resume(returning: Bad.readBlocking(fifo))
+            }
+        }
+        #expect(started.hasPrefix("started"))
+        task.cancel()
+        switch await task.result {
+        case .success: Issue.record("a cancelled read succeeded")
+        case .failure(let error): #expect(error is CancellationError, "got \(error)")
+        }
+        let pids = try Bad.pids(in: pidFile)
+        #expect(pids.count == 2)
+        for pid in pids { #expect(try await Bad.isGoneSoon(pid), "process \(pid) is still running") }
+    }
+
+    @Test("one source serves many reads, in turn and at once, and survives a failed one")
+    func reuseAndConcurrency() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 2)
+        let empty = folder.appendingPathComponent("noise.mp4").path
+        var noise = [UInt8](try Data(contentsOf: URL(fileURLWithPath: clip)))
+        var random = SplitMix64(seed: 0xF4A_3E2)
+        for index in 100..<(noise.count - 3000) { noise[index] = UInt8.random(in: 0...255, using: &random) }
+        try Data(noise).write(to: URL(fileURLWithPath: empty))
+        let options = try Bad.Backend.framer.options()
+        let source = VideoFrameSource(options: options)
+        func frames(_ path: String) async throws -> [Int] {
+            var numbers: [Int] = []
+            _ = try await source.read(contentsOf: path, frameStep: { _ in 5 }, onFrame: { numbers.append($0.number) })
+            return numbers
+        }
+        let expected = Array(stride(from: 0, to: 50, by: 5))
+        for _ in 0..<3 {
+            #expect(try await frames(clip) == expected)
+            #expect(await Bad.code { _ = try await frames(empty) } == .corrupt)
+        }
+        let results = try await withThrowingTaskGroup(of: [Int].self) { group in
+            for _ in 0..<12 { group.addTask { try await frames(clip) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 12 && results.allSatisfy { $0 == expected })
     }
 }

@@ -1,9 +1,13 @@
-// VPDQBench: vPDQ hashing speed of Vigil's VideoHasher (ffmpeg child process + Swift PDQ), per
-// video and per sampling mode, with both colour-conversion paths. Prints one tab-separated row per
-// (colour, file, mode): the median wall-clock and CPU time (this process plus its reaped children,
-// ffmpeg and ffprobe) over --reps runs. See Benchmarks/vpdq/run.sh, which adds PyPI vpdq and the table.
+// VPDQBench: vPDQ hashing speed of Vigil's VideoHasher (Swift PDQ on frames from ffmpeg child
+// processes, or from vigil-framer, the long-lived frame server), per video and per sampling mode,
+// with both colour-conversion paths. Prints one tab-separated row per (backend, colour, file, mode):
+// the median wall-clock and CPU time over --reps runs. CPU time is this process's plus its reaped
+// children's (ffmpeg and ffprobe); vigil-framer lives on between runs, so its CPU time is read from
+// /proc (utime + stime of the framer processes that are its children). See Benchmarks/vpdq/run.sh,
+// which adds PyPI vpdq and the table.
 //
-//   VPDQBench [--reps 3] [--modes 1,0] [--colour portable,native] VIDEO...
+//   VPDQBench [--reps 3] [--modes 1,0] [--colour portable,native] [--backends ffmpeg,framer]
+//             [--framer PATH] VIDEO...
 import Foundation
 import VigilHash
 import VigilMedia
@@ -48,6 +52,24 @@ func cpuSeconds() -> Double {
     return total
 }
 
+/// CPU seconds used so far by the running children of this process (vigil-framer), from /proc.
+func runningChildrenCPUSeconds() -> Double {
+    let me = getpid()
+    let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+    var total = 0.0
+    guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return 0 }
+    for entry in entries where Int32(entry) != nil {
+        guard let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { continue }
+        // Fields after the command: state, ppid, ..., utime (14th field overall), stime (15th).
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, Int32(fields[1]) == me, let user = Double(fields[11]), let system = Double(fields[12]) else { continue }
+        total += (user + system) / ticks
+    }
+    return total
+}
+
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
@@ -58,6 +80,8 @@ let modes = argument("--modes", default: "1,0").split(separator: ",").compactMap
 let colours: [(String, VideoColourConversion)] = argument("--colour", default: "portable,native").split(separator: ",").map {
     $0 == "native" ? ("native", .native) : ("portable", .portable)
 }
+let backends = argument("--backends", default: "ffmpeg").split(separator: ",").map(String.init)
+let framerPath = argument("--framer", default: "")
 let files = videos()
 guard !files.isEmpty else {
     FileHandle.standardError.write(Data("usage: VPDQBench [--reps N] [--modes 1,0] [--colour portable,native] VIDEO...\n".utf8))
@@ -65,28 +89,43 @@ guard !files.isEmpty else {
 }
 
 print("tool\tcolour\tfile\tseconds_per_hash\tframes\twall_s\tcpu_s")
-for (colourName, colour) in colours {
-    for file in files {
-        for mode in modes {
-            let hasher = VideoHasher(hasher: VPDQHasher(secondsPerHash: mode), decodeOptions: VideoDecodeOptions(colourConversion: colour))
-            var walls: [Double] = []
-            var cpus: [Double] = []
-            var frames = 0
-            for _ in 0..<reps {
-                let cpuStart = cpuSeconds()
-                let start = ContinuousClock.now
-                do {
-                    frames = try await hasher.hash(fileAt: file).features.count
-                } catch {
-                    FileHandle.standardError.write(Data("VPDQBench: \(file): \(error)\n".utf8))
-                    exit(1)
-                }
-                let elapsed = ContinuousClock.now - start
-                walls.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
-                cpus.append(cpuSeconds() - cpuStart)
+for backendName in backends {
+    for (colourName, colour) in colours {
+        let backend: VideoDecoderBackend
+        if backendName == "framer" {
+            guard !framerPath.isEmpty else {
+                FileHandle.standardError.write(Data("VPDQBench: --backends framer needs --framer PATH\n".utf8))
+                exit(2)
             }
-            let name = URL(fileURLWithPath: file).lastPathComponent
-            print("vigil\t\(colourName)\t\(name)\t\(mode)\t\(frames)\t\(median(walls))\t\(median(cpus))")
+            backend = .framer(FramerOptions(executable: framerPath))
+        } else {
+            backend = .ffmpegTools
+        }
+        // One frame source per backend and colour: the framer processes it starts serve every video after.
+        let source = VideoFrameSource(options: VideoDecodeOptions(colourConversion: colour, backend: backend))
+        for file in files {
+            for mode in modes {
+                let hasher = VideoHasher(hasher: VPDQHasher(secondsPerHash: mode), source: source)
+                var walls: [Double] = []
+                var cpus: [Double] = []
+                var frames = 0
+                for _ in 0..<reps {
+                    let cpuStart = cpuSeconds() + runningChildrenCPUSeconds()
+                    let start = ContinuousClock.now
+                    do {
+                        frames = try await hasher.hash(fileAt: file).features.count
+                    } catch {
+                        FileHandle.standardError.write(Data("VPDQBench: \(file): \(error)\n".utf8))
+                        exit(1)
+                    }
+                    let elapsed = ContinuousClock.now - start
+                    walls.append(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                    cpus.append(cpuSeconds() + runningChildrenCPUSeconds() - cpuStart)
+                }
+                let name = URL(fileURLWithPath: file).lastPathComponent
+                let tool = backendName == "framer" ? "vigil-framer" : "vigil"
+                print("\(tool)\t\(colourName)\t\(name)\t\(mode)\t\(frames)\t\(median(walls))\t\(median(cpus))")
+            }
         }
     }
 }

@@ -1,0 +1,424 @@
+import AsyncAlgorithms
+import Subprocess
+import Synchronization
+import VigilHex
+
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How to run `vigil-framer`, Vigil's long-lived video frame server (``VideoDecoderBackend/framer(_:)``).
+public struct FramerOptions: Sendable, Equatable {
+    /// The `vigil-framer` executable: a path, or a bare name looked up on `PATH`.
+    public var executable: String
+    /// Whether, when only every k-th frame is hashed (k > 1), the decoder may leave undecoded the
+    /// non-reference frames that are not hashed. The frames delivered are the same bytes either way;
+    /// the framer checks its numbering and, when it cannot vouch for it, the read is done again
+    /// without skipping (see ``VideoFrameSource/FrameNumberingFailed``).
+    public var skipsUnhashedFrames: Bool
+    /// The most framer processes kept running between reads (each serves one read at a time).
+    public var idleProcesses: Int
+
+    /// Creates framer options.
+    public init(executable: String, skipsUnhashedFrames: Bool = true, idleProcesses: Int = 2) {
+        self.executable = executable
+        self.skipsUnhashedFrames = skipsUnhashedFrames
+        self.idleProcesses = max(0, idleProcesses)
+    }
+
+    /// `vigil-framer` in the folder of the running executable (where `swift build` puts both
+    /// `vigil` and `vigil-framer`), or `nil` when it is not there.
+    public static func besideRunningExecutable() -> FramerOptions? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        let bytes = buffer[..<count].map { UInt8(bitPattern: $0) }
+        guard let slash = bytes.lastIndex(of: UInt8(ascii: "/")) else { return nil }
+        let candidate = String(decoding: bytes[...slash], as: UTF8.self) + "vigil-framer"
+        guard access(candidate, X_OK) == 0 else { return nil }
+        return FramerOptions(executable: candidate)
+    }
+}
+
+/// What `vigil-framer` writes: one record per answer (see `Sources/vigil-framer/main.c`).
+enum FramerRecord: Sendable {
+    /// The streams of an opened file, one ffprobe-style `key=value|…` line each.
+    case info(String)
+    /// A decoded frame.
+    case frame(VideoFrame)
+    /// The end of a decode: a `key=value|…` summary line, then the library's error messages.
+    case end(String)
+    /// A refused request: a reason line (`open_failed`, `bad_request`), then the messages.
+    case refused(String)
+}
+
+/// Cuts `vigil-framer`'s output into records: a tag byte, an 8-byte little-endian length, the payload.
+struct FramerRecordParser {
+    /// The longest payload accepted (a frame of the largest allowed size, plus its header).
+    let maxPayload: Int
+    private var header: [UInt8] = []
+    private var tag: UInt8 = 0
+    private var payload: [UInt8] = []
+    private var expected = -1
+
+    init(maxPayload: Int) {
+        self.maxPayload = maxPayload
+        header.reserveCapacity(9)
+    }
+
+    /// Whether the output stopped inside a record.
+    var hasPartialRecord: Bool { !header.isEmpty || expected >= 0 }
+
+    /// Appends `bytes` and returns the records they completed.
+    mutating func append(_ bytes: UnsafeRawBufferPointer) throws(MediaError) -> [FramerRecord] {
+        var records: [FramerRecord] = []
+        var offset = 0
+        while offset < bytes.count {
+            if expected < 0 {
+                let take = min(9 - header.count, bytes.count - offset)
+                header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + take]))
+                offset += take
+                guard header.count == 9 else { break }
+                var length: UInt64 = 0
+                for index in (1...8).reversed() { length = length << 8 | UInt64(header[index]) }
+                guard length <= UInt64(maxPayload) else {
+                    throw .decoderFailed(tool: "vigil-framer", detail: "a record of \(length) bytes, over the limit of \(maxPayload)")
+                }
+                tag = header[0]
+                header.removeAll(keepingCapacity: true)
+                expected = Int(length)
+                payload = []
+                payload.reserveCapacity(expected)
+            }
+            let take = min(expected - payload.count, bytes.count - offset)
+            payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + take]))
+            offset += take
+            if payload.count == expected {
+                records.append(try record())
+                expected = -1
+                payload = []
+            }
+        }
+        return records
+    }
+
+    private func record() throws(MediaError) -> FramerRecord {
+        switch tag {
+        case UInt8(ascii: "I"): return .info(String(decoding: payload, as: UTF8.self))
+        case UInt8(ascii: "E"): return .end(String(decoding: payload, as: UTF8.self))
+        case UInt8(ascii: "X"): return .refused(String(decoding: payload, as: UTF8.self))
+        case UInt8(ascii: "F"):
+            guard payload.count >= 16 else { throw .decoderFailed(tool: "vigil-framer", detail: "a frame record without its header") }
+            func integer(_ range: Range<Int>) -> Int {
+                range.reversed().reduce(0) { $0 << 8 | Int(payload[$1]) }
+            }
+            let number = integer(0..<8)
+            let width = integer(8..<12)
+            let height = integer(12..<16)
+            guard number >= 0, width > 0, height > 0, payload.count - 16 == width * height * 3 else {
+                throw .decoderFailed(tool: "vigil-framer", detail: "a frame record whose size does not match its \(width)x\(height) header")
+            }
+            return .frame(VideoFrame(number: number, width: width, height: height, pixels: Array(payload[16...])))
+        default:
+            throw .decoderFailed(tool: "vigil-framer", detail: "an unknown record tag \(tag)")
+        }
+    }
+}
+
+/// One running `vigil-framer` child: requests go in as lines on its standard input, records come
+/// out of its standard output through ``records``, one at a time (the child waits while its reader
+/// does not take them).
+///
+/// The child runs in a session of its own; ``kill()`` kills its process group, and
+/// swift-subprocess reaps it. When it ends for any reason, ``records`` fails with what happened.
+final class FramerProcess: Sendable {
+    /// The child's records, in order.
+    let records = AsyncThrowingChannel<FramerRecord, any Error>()
+    private let commands = AsyncChannel<[UInt8]>()
+    private let control = Mutex(Control())
+
+    private struct Control {
+        var kill: (@Sendable () -> Void)?
+        var killRequested = false
+        var ended = false
+    }
+
+    /// Starts the child (in a task of its own, which holds this object as long as the child runs).
+    init(executable: String, arguments: [String], maxRecordBytes: Int) {
+        Task {
+            await self.serve(executable: executable, arguments: arguments, maxRecordBytes: maxRecordBytes)
+        }
+    }
+
+    /// Whether the child may take another request (it neither ended nor was killed).
+    var isUsable: Bool {
+        control.withLock { !$0.ended && !$0.killRequested }
+    }
+
+    /// Sends one request line (a newline is added).
+    func send(_ line: String) async {
+        await commands.send(Array((line + "\n").utf8))
+    }
+
+    /// Kills the child's process group; pending and later records end.
+    func kill() {
+        let kill = control.withLock { control in
+            control.killRequested = true
+            return control.kill
+        }
+        kill?()
+        records.finish()
+        commands.finish()
+    }
+
+    /// Closes the child's standard input: it exits after its current request.
+    func close() {
+        commands.finish()
+    }
+
+    private func serve(executable: String, arguments: [String], maxRecordBytes: Int) async {
+        let records = self.records
+        let commands = self.commands
+        var platform = PlatformOptions()
+        platform.createSession = true
+        platform.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: ToolProcess.killGrace)]
+        let program: Executable = executable.contains("/") ? .path(FilePath(executable)) : .name(executable)
+        let failure: any Error
+        do {
+            let result = try await Subprocess.run(
+                program, arguments: Arguments(arguments), platformOptions: platform,
+                input: .inputWriter, output: .sequence, error: .discarded
+            ) { execution in
+                let writer = execution.standardInputWriter
+                // A failed kill means the process is already gone, which is what a kill wants.
+                let killer: @Sendable () -> Void = { _ = try? execution.send(signal: .kill, toProcessGroup: true) }
+                let killedBeforeStart = control.withLock { control in
+                    control.kill = killer
+                    return control.killRequested
+                }
+                if killedBeforeStart { killer() }
+                try await withThrowingTaskGroup(of: Bool.self) { group in
+                    group.addTask {
+                        for await line in commands { _ = try await writer.write(line) }
+                        try await writer.finish()
+                        return false
+                    }
+                    group.addTask {
+                        var parser = FramerRecordParser(maxPayload: maxRecordBytes)
+                        for try await chunk in execution.standardOutput {
+                            let completed = try chunk.withUnsafeBytes { bytes throws(MediaError) in try parser.append(bytes) }
+                            for record in completed { await records.send(record) }
+                        }
+                        if parser.hasPartialRecord {
+                            throw MediaError.decoderFailed(tool: "vigil-framer", detail: "its output ended inside a record")
+                        }
+                        return true
+                    }
+                    // The reader ends when the child's output closes (it exited or was killed):
+                    // then nothing more will be written either.
+                    while let readerEnded = try await group.next() {
+                        if readerEnded { group.cancelAll() }
+                    }
+                }
+            }
+            switch result.terminationStatus {
+            case .exited(let code):
+                failure = MediaError.decoderFailed(tool: "vigil-framer", detail: "it exited with status \(code)")
+            case .signaled(let signal):
+                failure = MediaError.decoderFailed(tool: "vigil-framer", detail: "killed by signal \(signal)")
+            }
+        } catch let error as SubprocessError where error.code == .executableNotFound {
+            failure = MediaError.decoderMissing(tool: "vigil-framer", path: executable)
+        } catch let error as MediaError {
+            failure = error
+        } catch {
+            failure = MediaError.decoderFailed(tool: "vigil-framer", detail: "\(error)")
+        }
+        control.withLock { control in
+            control.ended = true
+            control.kill = nil
+        }
+        commands.finish()
+        records.fail(failure)
+    }
+}
+
+/// Running `vigil-framer` children kept between reads: a read takes one (or starts one) and gives it
+/// back when it ended cleanly; a read that failed half-way kills its child instead.
+final class FramerPool: Sendable {
+    let options: FramerOptions
+    let arguments: [String]
+    let maxRecordBytes: Int
+    private let idle = Mutex<[FramerProcess]>([])
+
+    init(options: FramerOptions, colourConversion: VideoColourConversion, decoderThreads: Int?, limits: VideoLimits) {
+        self.options = options
+        var arguments: [String] = []
+        if colourConversion == .portable { arguments.append("--portable") }
+        if let threads = decoderThreads { arguments += ["--threads", String(max(0, threads))] }
+        self.arguments = arguments
+        // A frame of the largest allowed size with its 16-byte header; text records are far smaller.
+        let (bytes, overflow) = limits.maxPixels.multipliedReportingOverflow(by: 3)
+        maxRecordBytes = overflow ? Int.max : max(bytes + 16, 1 << 20)
+    }
+
+    deinit {
+        for process in idle.withLock({ $0 }) { process.close() }
+    }
+
+    /// An idle child, or a new one.
+    func checkOut() -> FramerProcess {
+        while let process = idle.withLock({ $0.popLast() }) {
+            if process.isUsable { return process }
+        }
+        return FramerProcess(executable: options.executable, arguments: arguments, maxRecordBytes: maxRecordBytes)
+    }
+
+    /// Gives a child back after a clean read; it is closed when enough are idle already.
+    func checkIn(_ process: FramerProcess) {
+        guard process.isUsable else { return }
+        let kept = idle.withLock { idle in
+            guard idle.count < options.idleProcesses else { return false }
+            idle.append(process)
+            return true
+        }
+        if !kept { process.close() }
+    }
+}
+
+extension VideoFrameSource {
+    /// Thrown by ``read(contentsOf:skippingUnhashedFrames:frameStep:onFrame:)`` when the framer
+    /// skipped undecoded frames and then could not vouch for the frame numbers it gave (a frame's
+    /// timestamp was not among the packets', a hashed frame was missing, the decoder reported
+    /// damage) after some frames were delivered. The frames delivered so far must be dropped and the video read again with
+    /// `skippingUnhashedFrames: false`, which numbers frames by counting, as vPDQ does.
+    public struct FrameNumberingFailed: Error, Sendable, CustomStringConvertible {
+        /// The framer's summary line.
+        public var detail: String
+        /// How many frames were handed to the frame handler before (never 0: with none handed
+        /// over, the source reads again itself).
+        public var deliveredFrames: Int
+
+        /// A description for logs.
+        public var description: String { "vigil-framer could not vouch for its frame numbers while skipping frames (\(detail))" }
+    }
+
+    /// Step 2 to 4 through a `vigil-framer` child: the same checks and answers as the ffmpeg path.
+    func readWithFramer(
+        pool: FramerPool, path: String, container: VideoContainer, deadline: ContinuousClock.Instant, skipping: Bool,
+        frameStep: (VideoInfo) -> Int, onFrame: (VideoFrame) async throws -> Void
+    ) async throws -> VideoReadSummary {
+        let limit = options.limits.timeLimit
+        guard ContinuousClock.now < deadline else { throw MediaError.timedOut(limit: limit, stage: "decoding frames") }
+        let process = pool.checkOut()
+        let timedOut = Flag()
+        do {
+            let summary = try await withThrowingTaskGroup(of: Void.self) { group in
+                // The watchdog: kills the child when the deadline passes.
+                group.addTask {
+                    do {
+                        try await Task.sleep(until: deadline, clock: .continuous)
+                    } catch {
+                        return  // cancelled: the read ended in time
+                    }
+                    timedOut.set()
+                    process.kill()
+                }
+                defer { group.cancelAll() }
+                do {
+                    return try await converse(
+                        with: process, path: path, container: container, skipping: skipping, frameStep: frameStep, onFrame: onFrame)
+                } catch let error as FrameNumberingFailed where error.deliveredFrames == 0 {
+                    // Nothing was handed over yet: read again here, counting every frame.
+                    return try await converse(
+                        with: process, path: path, container: container, skipping: false, frameStep: frameStep, onFrame: onFrame)
+                }
+            }
+            pool.checkIn(process)
+            return summary
+        } catch {
+            process.kill()
+            if timedOut.isSet { throw MediaError.timedOut(limit: limit, stage: "decoding frames") }
+            try Task.checkCancellation()
+            throw error
+        }
+    }
+
+    private func converse(
+        with process: FramerProcess, path: String, container: VideoContainer, skipping: Bool,
+        frameStep: (VideoInfo) -> Int, onFrame: (VideoFrame) async throws -> Void
+    ) async throws -> VideoReadSummary {
+        var records = process.records.makeAsyncIterator()
+        func next() async throws -> FramerRecord {
+            guard let record = try await records.next() else {
+                try Task.checkCancellation()
+                throw MediaError.decoderFailed(tool: "vigil-framer", detail: "its output ended early")
+            }
+            return record
+        }
+        await process.send("open \(container.demuxer) \(Hex.encode(Array(path.utf8)))")
+        let info: VideoInfo
+        switch try await next() {
+        case .info(let text):
+            info = try ProbeReport(parsing: text).videoInfo(container: container)
+        case .refused(let text):
+            let (reason, messages) = Self.split(text)
+            throw FFmpegDiagnostics.damage(in: messages, container: container)
+                ?? .corruptVideo(container, detail: "vigil-framer could not open it (\(reason))")
+        case .frame, .end:
+            throw MediaError.decoderFailed(tool: "vigil-framer", detail: "it answered an open with something else")
+        }
+        try check(info)
+        let step = max(1, frameStep(info))
+        let limits = options.limits
+        await process.send("decode \(step) \(limits.maxFrames) \(skipping && step > 1 ? 1 : 0)")
+        var delivered = 0
+        var last = -1
+        while true {
+            switch try await next() {
+            case .frame(let frame):
+                guard frame.width == info.width, frame.height == info.height, frame.number > last, frame.number % step == 0 else {
+                    throw MediaError.decoderFailed(
+                        tool: "vigil-framer", detail: "frame \(frame.number) (\(frame.width)x\(frame.height)) is not the one expected")
+                }
+                last = frame.number
+                delivered += 1
+                try await onFrame(frame)
+            case .end(let text):
+                let (summary, messages) = Self.split(text)
+                let fields = ProbeReport(parsing: summary).streams.first ?? [:]
+                let damage = FFmpegDiagnostics.damage(in: messages, container: container)
+                switch fields["status"] {
+                case "ok":
+                    if delivered == 0 { throw damage ?? .corruptVideo(container, detail: "no frame could be decoded") }
+                    return VideoReadSummary(
+                        info: info, deliveredFrames: delivered, damage: damage, decodedFrames: fields["decoded"].flatMap { Int($0) })
+                case "too_many_frames":
+                    throw MediaError.tooManyFrames(frames: limits.maxFrames + 1, limit: limits.maxFrames, declared: false)
+                case "inconsistent":
+                    throw FrameNumberingFailed(detail: summary, deliveredFrames: delivered)
+                default:
+                    throw damage ?? .decoderFailed(tool: "vigil-framer", detail: summary)
+                }
+            case .info, .refused:
+                throw MediaError.decoderFailed(tool: "vigil-framer", detail: "it answered a decode with something else")
+            }
+        }
+    }
+
+    /// The first line of `text` and the rest.
+    private static func split(_ text: String) -> (String, String) {
+        guard let newline = text.firstIndex(of: "\n") else { return (text, "") }
+        return (String(text[..<newline]), String(text[text.index(after: newline)...]))
+    }
+}

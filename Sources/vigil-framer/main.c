@@ -1,0 +1,544 @@
+// vigil-framer: Vigil's video frame server.
+//
+// A long-lived child process that decodes videos with libavformat and libavcodec and writes their
+// frames as RGB24 to standard output, for VigilMedia's `FramerDecoder`. It keeps the decoder out of
+// the Vigil process (a crash or an exploit in a decoder takes only this process with it) while
+// paying the libraries' start-up once for many videos, and it can leave undecoded the frames that
+// no one will hash and no other frame needs (non-reference frames, when only every k-th frame is
+// hashed).
+//
+// Protocol (one request at a time; every record is a one-byte tag, an 8-byte little-endian payload
+// length, then the payload):
+//
+//   stdin:  "open DEMUXER HEXPATH\n"   -> 'I' record: one line per stream, ffprobe's compact
+//                                          key=value|... form (index, codec_type, codec_name, width,
+//                                          height, avg_frame_rate, r_frame_rate, nb_frames, duration)
+//                                      or 'X' record: "open_failed\n" + the library's messages
+//           "decode STEP MAXFRAMES SKIP\n" (after an 'I')
+//                                      -> 'F' records: frame number (8 bytes LE), width, height
+//                                          (4 bytes LE each), then width*height*3 bytes RGB24
+//                                      -> 'E' record: "key=value|..." summary line, then the
+//                                          library's error messages, one per line
+//           "close\n" (after an 'I')   -> 'E' record with "decoded=0"
+//
+// Frame numbers follow vPDQ: the n-th frame the decoder outputs is frame n (from 0). With SKIP=1,
+// STEP > 1 and an H.264 or HEVC stream whose packets all carry distinct timestamps, frame numbers
+// are the frames' ranks in presentation order (read from a first pass over the packets), and the
+// decoder skips non-reference frames whose rank is not a multiple of STEP. If anything there does
+// not add up (a frame's timestamp was not among the packets', ranks out of order, a hashed frame
+// missing, the decoder reporting an error), the 'E' record says status=inconsistent and the caller
+// decodes again with SKIP=0.
+//
+// Options: --portable (av_force_cpu_flags(0): plain C code in the decoder and in libswscale, the
+// same bytes on every CPU), --threads N (decoder threads; 0 = one per core, the default).
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libavcodec/avcodec.h>
+#include <libavformat/avformat.h>
+#include <libavutil/cpu.h>
+#include <libavutil/imgutils.h>
+#include <libswscale/swscale.h>
+
+enum { LOG_TAIL = 8192, LINE_MAX_BYTES = 16384 };
+
+// The library's error messages for the current request (the end of them, when there are many).
+static struct {
+    char text[LOG_TAIL];
+    size_t length;
+    int count;
+} request_log;
+
+static void log_reset(void) {
+    request_log.length = 0;
+    request_log.text[0] = 0;
+    request_log.count = 0;
+}
+
+static void log_append(const char *line) {
+    size_t n = strlen(line);
+    if (n == 0) return;
+    if (n >= LOG_TAIL) {
+        line += n - (LOG_TAIL - 2);
+        n = LOG_TAIL - 2;
+    }
+    if (request_log.length + n + 1 >= LOG_TAIL) {
+        // Keep the newest lines: drop from the front.
+        size_t drop = request_log.length + n + 2 - LOG_TAIL;
+        memmove(request_log.text, request_log.text + drop, request_log.length - drop);
+        request_log.length -= drop;
+    }
+    memcpy(request_log.text + request_log.length, line, n);
+    request_log.length += n;
+    if (request_log.text[request_log.length - 1] != '\n') request_log.text[request_log.length++] = '\n';
+    request_log.text[request_log.length] = 0;
+}
+
+static void log_callback(void *avcl, int level, const char *format, va_list arguments) {
+    if (level > AV_LOG_ERROR) return;
+    char line[1024];
+    int prefix = 1;
+    av_log_format_line2(avcl, level, format, arguments, line, sizeof line, &prefix);
+    request_log.count += 1;
+    log_append(line);
+}
+
+static void log_printf(const char *format, ...) {
+    char line[1024];
+    va_list arguments;
+    va_start(arguments, format);
+    vsnprintf(line, sizeof line, format, arguments);
+    va_end(arguments);
+    request_log.count += 1;
+    log_append(line);
+}
+
+// --- Output records ---
+
+static void write_all(const void *bytes, size_t count) {
+    const uint8_t *p = bytes;
+    while (count > 0) {
+        ssize_t n = write(STDOUT_FILENO, p, count);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            _exit(0);  // the reader is gone: nothing left to do
+        }
+        p += n;
+        count -= (size_t)n;
+    }
+}
+
+static void put_u64(uint8_t *to, uint64_t value) {
+    for (int i = 0; i < 8; i++) to[i] = (uint8_t)(value >> (8 * i));
+}
+
+static void put_u32(uint8_t *to, uint32_t value) {
+    for (int i = 0; i < 4; i++) to[i] = (uint8_t)(value >> (8 * i));
+}
+
+static void write_header(char tag, uint64_t length) {
+    uint8_t header[9];
+    header[0] = (uint8_t)tag;
+    put_u64(header + 1, length);
+    write_all(header, sizeof header);
+}
+
+static void write_text_record(char tag, const char *first, const char *second) {
+    size_t a = strlen(first), b = second ? strlen(second) : 0;
+    write_header(tag, a + b);
+    write_all(first, a);
+    if (b) write_all(second, b);
+}
+
+// --- Requests ---
+
+static int read_line(char *line, size_t capacity) {
+    size_t n = 0;
+    for (;;) {
+        char c;
+        ssize_t got = read(STDIN_FILENO, &c, 1);
+        if (got == 0) return 0;
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            return 0;
+        }
+        if (c == '\n') break;
+        if (n + 1 >= capacity) return -1;
+        line[n++] = c;
+    }
+    line[n] = 0;
+    return 1;
+}
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Decodes HEX into out (NUL-terminated); 0 when it is not an even-length hex string without NULs.
+static int unhex(const char *hex, char *out, size_t capacity) {
+    size_t n = strlen(hex);
+    if (n % 2 || n / 2 + 1 > capacity) return 0;
+    for (size_t i = 0; i < n / 2; i++) {
+        int high = hex_value(hex[2 * i]), low = hex_value(hex[2 * i + 1]);
+        if (high < 0 || low < 0 || (high == 0 && low == 0)) return 0;
+        out[i] = (char)(high * 16 + low);
+    }
+    out[n / 2] = 0;
+    return 1;
+}
+
+// --- The open video ---
+
+typedef struct {
+    char path[LINE_MAX_BYTES];
+    const AVInputFormat *format;
+    AVFormatContext *input;
+    int stream;  // the first video stream, or -1
+} Video;
+
+static int open_input(Video *video) {
+    AVDictionary *options = NULL;
+    av_dict_set(&options, "protocol_whitelist", "file", 0);
+    char url[LINE_MAX_BYTES + 8];
+    snprintf(url, sizeof url, "file:%s", video->path);
+    video->input = NULL;
+    int error = avformat_open_input(&video->input, url, video->format, &options);
+    av_dict_free(&options);
+    if (error < 0) {
+        char message[256];
+        av_strerror(error, message, sizeof message);
+        log_printf("%s: %s", url, message);
+        return error;
+    }
+    error = avformat_find_stream_info(video->input, NULL);
+    if (error < 0) {
+        char message[256];
+        av_strerror(error, message, sizeof message);
+        log_printf("%s: could not find stream information: %s", url, message);
+        avformat_close_input(&video->input);
+        return error;
+    }
+    video->stream = -1;
+    for (unsigned i = 0; i < video->input->nb_streams; i++) {
+        if (video->input->streams[i]->codecpar->codec_type == AVMEDIA_TYPE_VIDEO) {
+            video->stream = (int)i;
+            break;
+        }
+    }
+    return 0;
+}
+
+static const char *media_type_name(enum AVMediaType type) {
+    const char *name = av_get_media_type_string(type);
+    return name ? name : "unknown";
+}
+
+static void write_info(const Video *video) {
+    char *text = NULL;
+    size_t length = 0;
+    FILE *out = open_memstream(&text, &length);
+    if (!out) _exit(3);
+    for (unsigned i = 0; i < video->input->nb_streams; i++) {
+        const AVStream *stream = video->input->streams[i];
+        const AVCodecParameters *parameters = stream->codecpar;
+        const char *codec = avcodec_get_name(parameters->codec_id);
+        fprintf(out, "index=%u|codec_type=%s|codec_name=%s", i, media_type_name(parameters->codec_type), codec ? codec : "unknown");
+        if (parameters->codec_type == AVMEDIA_TYPE_VIDEO) {
+            fprintf(out, "|width=%d|height=%d|avg_frame_rate=%d/%d|r_frame_rate=%d/%d", parameters->width, parameters->height,
+                    stream->avg_frame_rate.num, stream->avg_frame_rate.den, stream->r_frame_rate.num, stream->r_frame_rate.den);
+            if (stream->nb_frames > 0) fprintf(out, "|nb_frames=%lld", (long long)stream->nb_frames);
+            if (stream->duration != AV_NOPTS_VALUE && stream->time_base.den > 0) {
+                fprintf(out, "|duration=%.6f", (double)stream->duration * av_q2d(stream->time_base));
+            }
+        }
+        fputc('\n', out);
+    }
+    fclose(out);
+    write_header('I', length);
+    write_all(text, length);
+    free(text);
+}
+
+// --- Decoding ---
+
+typedef struct {
+    int64_t *sorted;  // the video packets' timestamps, ascending
+    size_t count;
+} Ranks;
+
+static int compare_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+// The rank of `pts` among the packets' timestamps, or -1 when it is not one of them.
+static int64_t rank_of(const Ranks *ranks, int64_t pts) {
+    size_t low = 0, high = ranks->count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (ranks->sorted[middle] < pts) low = middle + 1;
+        else high = middle;
+    }
+    return (low < ranks->count && ranks->sorted[low] == pts) ? (int64_t)low : -1;
+}
+
+// First pass for skipping: every video packet's timestamp. 0 when skipping cannot be trusted here.
+static int collect_ranks(Video *video, Ranks *ranks, int64_t max_frames) {
+    size_t capacity = 1024;
+    ranks->sorted = malloc(capacity * sizeof(int64_t));
+    ranks->count = 0;
+    if (!ranks->sorted) return 0;
+    AVPacket *packet = av_packet_alloc();
+    if (!packet) return 0;
+    int usable = 1;
+    while (usable && av_read_frame(video->input, packet) >= 0) {
+        if (packet->stream_index == video->stream) {
+            if (packet->pts == AV_NOPTS_VALUE || (int64_t)ranks->count >= max_frames) usable = 0;
+            else {
+                if (ranks->count == capacity) {
+                    capacity *= 2;
+                    int64_t *grown = realloc(ranks->sorted, capacity * sizeof(int64_t));
+                    if (!grown) usable = 0;
+                    else ranks->sorted = grown;
+                }
+                if (usable) ranks->sorted[ranks->count++] = packet->pts;
+            }
+        }
+        av_packet_unref(packet);
+    }
+    av_packet_free(&packet);
+    if (!usable || ranks->count == 0) return 0;
+    qsort(ranks->sorted, ranks->count, sizeof(int64_t), compare_i64);
+    for (size_t i = 1; i < ranks->count; i++) {
+        if (ranks->sorted[i] == ranks->sorted[i - 1]) return 0;
+    }
+    return 1;
+}
+
+typedef struct {
+    int width, height;  // the declared size every frame is delivered at
+    struct SwsContext *scaler;
+    uint8_t *rgb;  // aligned RGB24 picture
+    int rgb_linesize;
+    uint8_t *record;  // one frame record's payload
+    size_t record_bytes;
+} Converter;
+
+static int converter_init(Converter *converter, int width, int height) {
+    memset(converter, 0, sizeof *converter);
+    converter->width = width;
+    converter->height = height;
+    uint8_t *planes[4];
+    int linesizes[4];
+    if (av_image_alloc(planes, linesizes, width, height, AV_PIX_FMT_RGB24, 64) < 0) return 0;
+    converter->rgb = planes[0];
+    converter->rgb_linesize = linesizes[0];
+    converter->record_bytes = 16 + (size_t)width * (size_t)height * 3;
+    converter->record = malloc(converter->record_bytes);
+    return converter->record != NULL;
+}
+
+static void converter_free(Converter *converter) {
+    sws_freeContext(converter->scaler);
+    if (converter->rgb) av_freep(&converter->rgb);
+    free(converter->record);
+}
+
+// Converts `frame` to RGB24 at the declared size (scaling back a frame whose size changed, as
+// vPDQ's fixed scaler does) and writes it as frame `number`.
+static int send_frame(Converter *converter, const AVFrame *frame, int64_t number) {
+    converter->scaler = sws_getCachedContext(converter->scaler, frame->width, frame->height, frame->format, converter->width,
+                                             converter->height, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
+    if (!converter->scaler) {
+        log_printf("vigil-framer: no conversion from %s %dx%d to rgb24", av_get_pix_fmt_name(frame->format), frame->width,
+                   frame->height);
+        return 0;
+    }
+    uint8_t *planes[4] = {converter->rgb, NULL, NULL, NULL};
+    int linesizes[4] = {converter->rgb_linesize, 0, 0, 0};
+    sws_scale(converter->scaler, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, planes, linesizes);
+    uint8_t *p = converter->record;
+    put_u64(p, (uint64_t)number);
+    put_u32(p + 8, (uint32_t)converter->width);
+    put_u32(p + 12, (uint32_t)converter->height);
+    size_t row = (size_t)converter->width * 3;
+    for (int y = 0; y < converter->height; y++) {
+        memcpy(p + 16 + (size_t)y * row, converter->rgb + (size_t)y * (size_t)converter->rgb_linesize, row);
+    }
+    write_header('F', converter->record_bytes);
+    write_all(converter->record, converter->record_bytes);
+    return 1;
+}
+
+typedef struct {
+    int64_t step, max_frames;
+    const Ranks *ranks;  // NULL: frames are numbered by counting
+    int64_t decoded;     // frames the decoder output
+    int64_t sent;
+    int64_t last_rank;
+    int inconsistent, too_many, failed;
+} DecodeState;
+
+// Takes every frame the decoder has ready. While draining (after the last packet), an error is
+// one damaged frame among those still in the decoder's threads: the rest are still taken.
+static void receive_frames(AVCodecContext *decoder, AVFrame *frame, Converter *converter, DecodeState *state, int draining) {
+    int errors = 0;
+    while (!state->failed && !state->too_many) {
+        int error = avcodec_receive_frame(decoder, frame);
+        if (error == AVERROR(EAGAIN) || error == AVERROR_EOF) return;
+        if (error < 0) {
+            // Damage in one packet (with frame threads, a packet's error comes out here): say so
+            // and go on with the next packet, as ffmpeg's command-line tool does.
+            char message[256];
+            av_strerror(error, message, sizeof message);
+            log_printf("vigil-framer: error while decoding: %s", message);
+            if (!draining || ++errors > 64) return;
+            continue;
+        }
+        int64_t number = state->decoded;
+        state->decoded += 1;
+        if (state->ranks) {
+            int64_t pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
+            int64_t rank = rank_of(state->ranks, pts);
+            if (rank < 0 || rank <= state->last_rank) {
+                state->inconsistent = 1;
+                av_frame_unref(frame);
+                return;
+            }
+            state->last_rank = rank;
+            number = rank;
+        }
+        if (number >= state->max_frames) {
+            state->too_many = 1;
+        } else if (number % state->step == 0) {
+            if (!send_frame(converter, frame, number)) state->failed = 1;
+            else state->sent += 1;
+        }
+        av_frame_unref(frame);
+    }
+}
+
+static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int threads) {
+    AVStream *stream = video->input->streams[video->stream];
+    const AVCodecParameters *parameters = stream->codecpar;
+    Ranks ranks = {NULL, 0};
+    int ranked = 0;
+    if (skip && step > 1 && (parameters->codec_id == AV_CODEC_ID_H264 || parameters->codec_id == AV_CODEC_ID_HEVC)) {
+        ranked = collect_ranks(video, &ranks, max_frames);
+        // Start again from the first byte for the decoding pass.
+        avformat_close_input(&video->input);
+        if (open_input(video) < 0 || video->stream < 0) {
+            free(ranks.sorted);
+            write_text_record('E', "status=failed|decoded=0|sent=0\n", request_log.text);
+            return;
+        }
+        stream = video->input->streams[video->stream];
+        parameters = stream->codecpar;
+    }
+    const AVCodec *codec = avcodec_find_decoder(parameters->codec_id);
+    AVCodecContext *decoder = codec ? avcodec_alloc_context3(codec) : NULL;
+    Converter converter;
+    int ready = decoder != NULL && avcodec_parameters_to_context(decoder, parameters) >= 0;
+    if (ready) {
+        decoder->thread_count = threads;
+        decoder->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+        ready = avcodec_open2(decoder, codec, NULL) >= 0;
+    }
+    if (!codec) log_printf("vigil-framer: no decoder for codec %s", avcodec_get_name(parameters->codec_id));
+    else if (!ready) log_printf("vigil-framer: the %s decoder could not be opened", codec->name);
+    if (ready && !converter_init(&converter, parameters->width, parameters->height)) {
+        log_printf("vigil-framer: out of memory for a %dx%d frame", parameters->width, parameters->height);
+        converter_free(&converter);
+        ready = 0;
+    }
+    if (!ready) {
+        avcodec_free_context(&decoder);
+        free(ranks.sorted);
+        write_text_record('E', "status=failed|decoded=0|sent=0\n", request_log.text);
+        return;
+    }
+    int errors_before = request_log.count;
+    DecodeState state = {step, max_frames, ranked ? &ranks : NULL, 0, 0, -1, 0, 0, 0};
+    AVPacket *packet = av_packet_alloc();
+    AVFrame *frame = av_frame_alloc();
+    int read_error = 0;
+    while (packet && frame && !state.failed && !state.too_many && !state.inconsistent) {
+        int error = av_read_frame(video->input, packet);
+        if (error < 0) {
+            if (error != AVERROR_EOF) read_error = error;
+            break;
+        }
+        if (packet->stream_index == video->stream) {
+            if (state.ranks) {
+                int64_t rank = rank_of(&ranks, packet->pts);
+                decoder->skip_frame = (rank >= 0 && rank % step != 0) ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+            }
+            // A packet the decoder refuses is damage (it says why in the log); go on with the next.
+            avcodec_send_packet(decoder, packet);
+            receive_frames(decoder, frame, &converter, &state, 0);
+        }
+        av_packet_unref(packet);
+    }
+    if (read_error) {
+        char message[256];
+        av_strerror(read_error, message, sizeof message);
+        log_printf("%s: %s", video->path, message);
+    }
+    if (!state.failed && !state.too_many && !state.inconsistent && decoder) {
+        avcodec_send_packet(decoder, NULL);  // flush
+        receive_frames(decoder, frame, &converter, &state, 1);
+    }
+    if (state.ranks && !state.inconsistent && !state.too_many) {
+        // Every multiple of the step below the packet count must have been sent, with no error.
+        int64_t expected = ((int64_t)ranks.count + step - 1) / step;
+        if (state.sent != expected || request_log.count != errors_before) state.inconsistent = 1;
+    }
+    const char *status = state.failed ? "failed" : state.too_many ? "too_many_frames" : state.inconsistent ? "inconsistent" : "ok";
+    char summary[256];
+    snprintf(summary, sizeof summary, "status=%s|decoded=%lld|sent=%lld|ranked=%d\n", status, (long long)state.decoded,
+             (long long)state.sent, state.ranks != NULL);
+    write_text_record('E', summary, request_log.text);
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&decoder);
+    converter_free(&converter);
+    free(ranks.sorted);
+}
+
+int main(int argc, char **argv) {
+    int threads = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--portable") == 0) av_force_cpu_flags(0);
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
+        else {
+            fprintf(stderr, "usage: vigil-framer [--portable] [--threads N]\n");
+            return 2;
+        }
+    }
+    signal(SIGPIPE, SIG_IGN);
+    av_log_set_callback(log_callback);
+    static char line[LINE_MAX_BYTES * 2 + 64];
+    for (;;) {
+        int got = read_line(line, sizeof line);
+        if (got == 0) return 0;
+        log_reset();
+        char demuxer[64], hex[sizeof line];
+        Video video;
+        if (got < 0 || sscanf(line, "open %63s %s", demuxer, hex) != 2 || !unhex(hex, video.path, sizeof video.path)) {
+            write_text_record('X', "bad_request\n", line);
+            return 2;
+        }
+        video.format = av_find_input_format(demuxer);
+        if (!video.format) {
+            write_text_record('X', "bad_request\n", "unknown demuxer\n");
+            return 2;
+        }
+        if (open_input(&video) < 0) {
+            write_text_record('X', "open_failed\n", request_log.text);
+            continue;
+        }
+        write_info(&video);
+        if (read_line(line, sizeof line) <= 0) return 0;
+        long long step = 0, max_frames = 0;
+        int skip = 0;
+        if (strcmp(line, "close") == 0 || video.stream < 0) {
+            write_text_record('E', "status=closed|decoded=0|sent=0\n", NULL);
+        } else if (sscanf(line, "decode %lld %lld %d", &step, &max_frames, &skip) == 3 && step >= 1 && max_frames >= 1) {
+            decode(&video, step, max_frames, skip, threads);
+        } else {
+            write_text_record('X', "bad_request\n", line);
+            return 2;
+        }
+        avformat_close_input(&video.input);
+    }
+}

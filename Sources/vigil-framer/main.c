@@ -23,8 +23,10 @@
 //
 // Frame numbers follow vPDQ: the n-th frame the decoder outputs is frame n (from 0). With SKIP=1,
 // STEP > 1 and an H.264 or HEVC stream whose packets all carry distinct timestamps, frame numbers
-// are the frames' ranks in presentation order (read from a first pass over the packets), and the
-// decoder skips non-reference frames whose rank is not a multiple of STEP. If anything there does
+// are the frames' ranks in presentation order (read from a first pass over the packets), the
+// decoder skips non-reference frames whose rank is not a multiple of STEP, and decoding stops once
+// the last hashed frame is out (damage after it is not looked for). A file whose first pass drew a
+// complaint from the demuxer is decoded in full, counting. If anything there does
 // not add up (a frame's timestamp was not among the packets', ranks out of order, a hashed frame
 // missing, the decoder reporting an error), the 'E' record says status=inconsistent and the caller
 // decodes again with SKIP=0.
@@ -414,7 +416,10 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
     Ranks ranks = {NULL, 0};
     int ranked = 0;
     if (skip && step > 1 && (parameters->codec_id == AV_CODEC_ID_H264 || parameters->codec_id == AV_CODEC_ID_HEVC)) {
+        int errors_before_ranking = request_log.count;
         ranked = collect_ranks(video, &ranks, max_frames);
+        // A file the demuxer complained about (cut short, damaged) is decoded in full, counting.
+        if (request_log.count != errors_before_ranking) ranked = 0;
         // Start again from the first byte for the decoding pass.
         avformat_close_input(&video->input);
         if (open_input(video) < 0 || video->stream < 0) {
@@ -452,6 +457,7 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
     AVPacket *packet = av_packet_alloc();
     AVFrame *frame = av_frame_alloc();
     int read_error = 0;
+    int64_t expected = ((int64_t)ranks.count + step - 1) / step;  // hashed frames, when ranked
     while (packet && frame && !state.failed && !state.too_many && !state.inconsistent) {
         int error = av_read_frame(video->input, packet);
         if (error < 0) {
@@ -468,19 +474,20 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
             receive_frames(decoder, frame, &converter, &state, 0);
         }
         av_packet_unref(packet);
+        // Every hashed frame is out: no later frame is needed by one.
+        if (state.ranks && state.sent == expected) break;
     }
     if (read_error) {
         char message[256];
         av_strerror(read_error, message, sizeof message);
         log_printf("%s: %s", video->path, message);
     }
-    if (!state.failed && !state.too_many && !state.inconsistent && decoder) {
+    if (!state.failed && !state.too_many && !state.inconsistent && !(state.ranks && state.sent == expected)) {
         avcodec_send_packet(decoder, NULL);  // flush
         receive_frames(decoder, frame, &converter, &state, 1);
     }
     if (state.ranks && !state.inconsistent && !state.too_many) {
         // Every multiple of the step below the packet count must have been sent, with no error.
-        int64_t expected = ((int64_t)ranks.count + step - 1) / step;
         if (state.sent != expected || request_log.count != errors_before) state.inconsistent = 1;
     }
     const char *status = state.failed ? "failed" : state.too_many ? "too_many_frames" : state.inconsistent ? "inconsistent" : "ok";

@@ -75,6 +75,15 @@ struct HashCommand: AsyncParsableCommand {
     @Option(help: "Videos: the folder holding ffmpeg and ffprobe (default: found on PATH).")
     var ffmpegFolder: String?
 
+    @Option(
+        help:
+            "Videos: the frame decoder, ffmpeg (ffprobe and ffmpeg per video) or framer (vigil-framer, kept running; it skips frames no hashed frame needs)."
+    )
+    var decoder = "ffmpeg"
+
+    @Option(help: "Videos: the vigil-framer executable (default: the one beside vigil).")
+    var framerPath: String?
+
     @Argument(help: "Image or video files, or folders.")
     var paths: [String]
 
@@ -87,6 +96,10 @@ struct HashCommand: AsyncParsableCommand {
         if maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
         if maxVideoBytes < 1 { throw ValidationError("--max-video-bytes must be at least 1") }
         if paths.isEmpty { throw ValidationError("give at least one file or folder") }
+        if decoder != "ffmpeg" && decoder != "framer" { throw ValidationError("--decoder must be ffmpeg or framer") }
+        if decoder == "framer" && framerPath == nil && FramerOptions.besideRunningExecutable() == nil {
+            throw ValidationError("no vigil-framer beside vigil: build it (swift build --product vigil-framer) or give --framer-path")
+        }
     }
 
     func run() async throws {
@@ -99,6 +112,10 @@ struct HashCommand: AsyncParsableCommand {
         let options = HashOptions(
             convention: convention.convention, fast: fast, dihedral: dihedral, digests: !noDigests,
             limits: DecodeLimits(maxPixels: maxPixels, maxBytes: maxBytes))
+        var backend = VideoDecoderBackend.ffmpegTools
+        if decoder == "framer", let framer = framerPath.map({ FramerOptions(executable: $0) }) ?? FramerOptions.besideRunningExecutable() {
+            backend = .framer(framer)
+        }
         let output = OrderedOutput(count: inputs.count, json: json)
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(inputs.count, 1))
         let hashers = Hashers(
@@ -107,7 +124,7 @@ struct HashCommand: AsyncParsableCommand {
                 hasher: VPDQHasher(secondsPerHash: secondsPerHash, trimsBlackBorders: trimBorders),
                 decodeOptions: VideoDecodeOptions(
                     limits: VideoLimits(maxBytes: maxVideoBytes, maxFrames: maxFrames, timeLimit: .seconds(videoTimeLimit)),
-                    tools: ffmpegFolder.map { FFmpegTools.installed(in: $0) } ?? FFmpegTools())))
+                    tools: ffmpegFolder.map { FFmpegTools.installed(in: $0) } ?? FFmpegTools(), backend: backend)))
         let queue = WorkQueue(count: inputs.count)
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<workers {

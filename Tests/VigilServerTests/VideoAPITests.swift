@@ -5,6 +5,7 @@ import HummingbirdTesting
 import NIOCore
 import Testing
 import VigilDomain
+import VigilMedia
 import VigilServer
 import VigilStore
 import VigilTestSupport
@@ -36,11 +37,13 @@ struct VideoAPITests {
         return clips
     }
 
-    @Test("a listed video is found by its copies, through the upload and by its vPDQ value, with its policy")
-    func videosMatchThroughTheRoutes() async throws {
+    @Test(
+        "a listed video is found by its copies, through the upload and by its vPDQ value, with its policy",
+        arguments: VideoSettings.Decoder.allCases)
+    func videosMatchThroughTheRoutes(decoder: VideoSettings.Decoder) async throws {
         let clips = try Self.makeClips()
         defer { try? FileManager.default.removeItem(at: clips.folder) }
-        let node = try await TestNode.make(settings: Self.settings)
+        let node = try await TestNode.make(settings: try Self.settings(decoder))
         try await node.application.test(.router) { client in
             try await client.execute(
                 uri: "/v1/lists", method: .post, headers: node.headers(.curate), body: jsonBody(["name": "videos", "kind": "known_abuse_material"])
@@ -132,17 +135,22 @@ struct VideoAPITests {
         }
     }
 
-    /// The test node's settings with small video limits (so a "huge" frame is small to make).
-    static var settings: ServerSettings {
+    /// The test node's settings with small video limits (so a "huge" frame is small to make), with
+    /// `decoder` (the framer: the one `swift build` put beside the tests).
+    static func settings(_ decoder: VideoSettings.Decoder) throws -> ServerSettings {
         var settings = TestNode.defaultSettings
         settings.maxBodyBytes = 8 << 20
         settings.video.maxPixels = 640 * 480
         settings.video.timeLimitSeconds = 30
+        settings.video.decoder = decoder
+        if decoder == .framer {
+            settings.video.framerPath = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests").executable
+        }
         return settings
     }
 
-    @Test("broken videos are a 4xx with a reason; nothing is stored and the node keeps serving")
-    func brokenVideosAreRefused() async throws {
+    @Test("broken videos are a 4xx with a reason; nothing is stored and the node keeps serving", arguments: VideoSettings.Decoder.allCases)
+    func brokenVideosAreRefused(decoder: VideoSettings.Decoder) async throws {
         let clips = Clips(folder: try ClipMaker.temporaryFolder("clips-bad"))
         defer { try? FileManager.default.removeItem(at: clips.folder) }
         try ClipMaker.testPattern(at: clips.path("good.mp4"), seconds: 2)
@@ -159,7 +167,7 @@ struct VideoAPITests {
             noise.append(UInt8(truncatingIfNeeded: state >> 24))
         }
         let corrupt = ByteBuffer(bytes: noise)
-        let node = try await TestNode.make(settings: Self.settings)
+        let node = try await TestNode.make(settings: try Self.settings(decoder))
         try await node.application.test(.router) { client in
             let cases: [(String, ByteBuffer, HTTPResponse.Status, [String])] = [
                 ("zero-length", ByteBuffer(), .badRequest, ["empty_body"]),

@@ -34,6 +34,15 @@ extension NodeConfiguration {
         if video.ffmpegDirectory?.isEmpty == true {
             throw ConfigurationError(key: "video.ffmpeg-directory", problem: "must not be empty (leave it out to find ffmpeg on PATH)")
         }
+        let decoder = try await Self.value(reader, "video.decoder", default: video.decoder.rawValue) { try await reader.fetchString(forKey: $0) }
+        guard let chosen = VideoSettings.Decoder(rawValue: decoder) else {
+            throw ConfigurationError(key: "video.decoder", problem: "'\(decoder)' is neither 'ffmpeg' nor 'framer'")
+        }
+        video.decoder = chosen
+        video.framerPath = try await Self.value(reader, "video.framer-path", default: video.framerPath) { try await reader.fetchString(forKey: $0) }
+        if video.framerPath?.isEmpty == true {
+            throw ConfigurationError(key: "video.framer-path", problem: "must not be empty (leave it out to use the vigil-framer beside vigil)")
+        }
         server.video = video
     }
 }

@@ -36,7 +36,7 @@ extension MediaHashing {
                 .contentTooLarge, code: MediaError.Code.fileTooLarge.rawValue,
                 "the video is \(bytes.count) bytes; this node hashes videos of at most \(video.maxBytes) bytes (video.max-bytes)")
         }
-        let hasher = video.hasher
+        let hasher = videoHasher
         let result: VideoHashResult
         do {
             result = try await pool.runAdmitted {

@@ -14,6 +14,9 @@ public struct MediaHashing: Sendable {
     public let pool: HashingPool
     /// How videos are hashed (see `MediaHashing+Video.swift`).
     public let video: VideoSettings
+    /// The video hasher `video` describes, made once: with `video.decoder = framer` it keeps its
+    /// `vigil-framer` processes running between uploads.
+    let videoHasher: VideoHasher
 
     /// Hashing under `limits` on `pool`, videos under `video`.
     public init(limits: DecodeLimits, maxPixelsPerInputByte: Int = 100_000, pool: HashingPool, video: VideoSettings = VideoSettings()) {
@@ -21,6 +24,7 @@ public struct MediaHashing: Sendable {
         self.maxPixelsPerInputByte = maxPixelsPerInputByte
         self.pool = pool
         self.video = video
+        self.videoHasher = video.hasher
     }
 
     /// Hashes a file's bytes (PDQ, optionally its dihedral variants, MD5 and SHA-256) on the pool;

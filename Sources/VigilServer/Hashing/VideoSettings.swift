@@ -25,6 +25,20 @@ public struct VideoSettings: Sendable, Equatable {
     public var comparedMatchPercent = 0.0
     /// The folder holding `ffmpeg` and `ffprobe` (`video.ffmpeg-directory`; nil: found on `PATH`).
     public var ffmpegDirectory: String?
+    /// Which program decodes frames (`video.decoder`): `ffmpeg` (ffprobe and ffmpeg started per
+    /// video, the default) or `framer` (`vigil-framer`, kept running between uploads; it skips the
+    /// frames no hashed frame needs).
+    public var decoder = Decoder.ffmpeg
+    /// The `vigil-framer` executable (`video.framer-path`; nil: the one beside the running `vigil`).
+    public var framerPath: String?
+
+    /// The programs that can decode frames.
+    public enum Decoder: String, Sendable, Equatable, CaseIterable {
+        /// ffprobe and ffmpeg, started for each video.
+        case ffmpeg
+        /// vigil-framer, kept running.
+        case framer
+    }
 
     /// The defaults: 32 MiB, 1920x1080 frames, 18,000 frames (10 min at 30 fps), 60 s, one frame
     /// per second, 80 % / 0 %.
@@ -42,7 +56,15 @@ public struct VideoSettings: Sendable, Equatable {
         // One frame in work per video: the hashing runs on the calling task's cooperative pool (the
         // video holds one place of the hashing pool), where lookups run too; it still overlaps
         // with ffmpeg's decoding of the next frames.
+        var backend = VideoDecoderBackend.ffmpegTools
+        if decoder == .framer {
+            // A missing framer answers each video with `decoder_missing`, as a missing ffmpeg does.
+            backend = .framer(
+                framerPath.map { FramerOptions(executable: $0) } ?? FramerOptions.besideRunningExecutable()
+                    ?? FramerOptions(executable: "vigil-framer"))
+        }
         return VideoHasher(
-            hasher: VPDQHasher(secondsPerHash: secondsPerHash), decodeOptions: VideoDecodeOptions(limits: limits, tools: tools), hashingTasks: 1)
+            hasher: VPDQHasher(secondsPerHash: secondsPerHash), decodeOptions: VideoDecodeOptions(limits: limits, tools: tools, backend: backend),
+            hashingTasks: 1)
     }
 }

@@ -15,6 +15,7 @@ build: deps
 
 release: deps
 	$(SWIFT) build -c release --product vigil
+	$(SWIFT) build -c release --product vigil-framer
 
 # Vigil's main job on the embedded default: the provider node on SQLite (./vigil-data) with a list
 # of the bundled benign sample images; it prints a demo key and a curl command that matches.

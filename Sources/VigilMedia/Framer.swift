@@ -70,10 +70,11 @@ struct FramerRecordParser {
     private var tag: UInt8 = 0
     private var payload: [UInt8] = []
     private var expected = -1
+    private var frame = (number: 0, width: 0, height: 0)
 
     init(maxPayload: Int) {
         self.maxPayload = maxPayload
-        header.reserveCapacity(9)
+        header.reserveCapacity(25)
     }
 
     /// Whether the output stopped inside a record.
@@ -85,18 +86,27 @@ struct FramerRecordParser {
         var offset = 0
         while offset < bytes.count {
             if expected < 0 {
-                let take = min(9 - header.count, bytes.count - offset)
+                // The record's header: 9 bytes, and a frame's own 16 (number, width, height), so
+                // that its pixels land in an array of their own with no further copy.
+                let headerLength = header.first == UInt8(ascii: "F") && header.count >= 9 ? 25 : 9
+                let take = min(headerLength - header.count, bytes.count - offset)
                 header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + take]))
                 offset += take
-                guard header.count == 9 else { break }
-                var length: UInt64 = 0
-                for index in (1...8).reversed() { length = length << 8 | UInt64(header[index]) }
-                guard length <= UInt64(maxPayload) else {
+                guard header.count == headerLength else { continue }
+                let length = integer(header, 1..<9)
+                guard length <= maxPayload, length >= 0 else {
                     throw .decoderFailed(tool: "vigil-framer", detail: "a record of \(length) bytes, over the limit of \(maxPayload)")
+                }
+                if header[0] == UInt8(ascii: "F") {
+                    guard length >= 16 else { throw .decoderFailed(tool: "vigil-framer", detail: "a frame record without its header") }
+                    if headerLength == 9 { continue }  // read the frame's own header first
+                    frame = (integer(header, 9..<17), integer(header, 17..<21), integer(header, 21..<25))
+                    expected = length - 16
+                } else {
+                    expected = length
                 }
                 tag = header[0]
                 header.removeAll(keepingCapacity: true)
-                expected = Int(length)
                 payload = []
                 payload.reserveCapacity(expected)
             }
@@ -112,23 +122,23 @@ struct FramerRecordParser {
         return records
     }
 
+    /// The little-endian unsigned integer in `bytes[range]` (at most 8 bytes; the top bit of an
+    /// 8-byte one makes it negative, which the callers refuse).
+    private func integer(_ bytes: [UInt8], _ range: Range<Int>) -> Int {
+        Int(truncatingIfNeeded: range.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) })
+    }
+
     private func record() throws(MediaError) -> FramerRecord {
         switch tag {
         case UInt8(ascii: "I"): return .info(String(decoding: payload, as: UTF8.self))
         case UInt8(ascii: "E"): return .end(String(decoding: payload, as: UTF8.self))
         case UInt8(ascii: "X"): return .refused(String(decoding: payload, as: UTF8.self))
         case UInt8(ascii: "F"):
-            guard payload.count >= 16 else { throw .decoderFailed(tool: "vigil-framer", detail: "a frame record without its header") }
-            func integer(_ range: Range<Int>) -> Int {
-                range.reversed().reduce(0) { $0 << 8 | Int(payload[$1]) }
-            }
-            let number = integer(0..<8)
-            let width = integer(8..<12)
-            let height = integer(12..<16)
-            guard number >= 0, width > 0, height > 0, payload.count - 16 == width * height * 3 else {
+            let (number, width, height) = frame
+            guard number >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16, payload.count == width * height * 3 else {
                 throw .decoderFailed(tool: "vigil-framer", detail: "a frame record whose size does not match its \(width)x\(height) header")
             }
-            return .frame(VideoFrame(number: number, width: width, height: height, pixels: Array(payload[16...])))
+            return .frame(VideoFrame(number: number, width: width, height: height, pixels: payload))
         default:
             throw .decoderFailed(tool: "vigil-framer", detail: "an unknown record tag \(tag)")
         }

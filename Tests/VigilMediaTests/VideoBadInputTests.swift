@@ -441,3 +441,62 @@ struct FramerProcessTests {
         #expect(results.count == 12 && results.allSatisfy { $0 == expected })
     }
 }
+
+@Suite("vigil-framer's records are read whatever the pipe's chunks")
+struct FramerRecordParserTests {
+    static func record(_ tag: Character, _ payload: [UInt8]) -> [UInt8] {
+        var bytes = [UInt8(ascii: tag.unicodeScalars.first ?? "?")]
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: UInt64(payload.count) >> UInt64(shift))) }
+        return bytes + payload
+    }
+
+    static func little(_ value: Int, bytes count: Int) -> [UInt8] {
+        (0..<count).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
+    }
+
+    @Test func chunksOfEverySize() throws {
+        let pixels: [UInt8] = Array(0..<18)  // 3x2 RGB
+        let frame = Self.little(30, bytes: 8) + Self.little(3, bytes: 4) + Self.little(2, bytes: 4) + pixels
+        let stream =
+            Self.record("I", Array("index=0|codec_type=video\n".utf8)) + Self.record("F", frame)
+            + Self.record("E", Array("status=ok|decoded=31\n".utf8))
+        for size in 1...stream.count {
+            var parser = FramerRecordParser(maxPayload: 1 << 20)
+            var records: [FramerRecord] = []
+            for start in stride(from: 0, to: stream.count, by: size) {
+                let chunk = Array(stream[start..<min(start + size, stream.count)])
+                records += try chunk.withUnsafeBytes { try parser.append($0) }
+            }
+            #expect(!parser.hasPartialRecord)
+            #expect(records.count == 3, "chunks of \(size)")
+            guard records.count == 3 else { continue }
+            if case .info(let text) = records[0] { #expect(text.hasPrefix("index=0")) } else { Issue.record("not info") }
+            if case .frame(let decoded) = records[1] {
+                #expect(decoded.number == 30 && decoded.width == 3 && decoded.height == 2 && decoded.pixels == pixels)
+            } else {
+                Issue.record("not a frame")
+            }
+            if case .end(let text) = records[2] { #expect(text.contains("decoded=31")) } else { Issue.record("not end") }
+        }
+    }
+
+    @Test func badRecordsAreRefused() {
+        func refuses(_ bytes: [UInt8], limit: Int = 1 << 20) -> Bool {
+            var parser = FramerRecordParser(maxPayload: limit)
+            do {
+                _ = try bytes.withUnsafeBytes { try parser.append($0) }
+                return false
+            } catch {
+                return true
+            }
+        }
+        #expect(refuses(Self.record("Q", [1, 2, 3])), "unknown tag")
+        #expect(refuses(Self.record("I", Array(repeating: 65, count: 100)), limit: 99), "over the limit")
+        #expect(refuses(Self.record("F", Array(repeating: 0, count: 8))), "a frame without its header")
+        let wrongSize = Self.little(0, bytes: 8) + Self.little(4, bytes: 4) + Self.little(4, bytes: 4) + [1, 2, 3]
+        #expect(refuses(Self.record("F", wrongSize)), "pixels that do not fill the frame")
+        var huge = Self.record("E", [])
+        huge[8] = 0x80
+        #expect(refuses(huge), "a length with the top bit set")
+    }
+}

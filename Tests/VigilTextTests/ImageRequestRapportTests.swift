@@ -31,14 +31,14 @@ struct ImageRequestRapportTests {
         ("de", "hast du ein aktuelles foto von dir"), ("de", "schickst du mir ein selfie"), ("de", "mach mal kurz die kamera an"),
         ("de", "wie siehst du eigentlich aus"), ("de", "ein selfie nur für mich"), ("de", "ich zeig es keinem, versprochen"),
         ("de", "schicke mir ein paar bilder von dir"), ("de", "machst du die cam an?"), ("de", "lass uns videochatten"),
-        ("de", "Schickst du mir noch ein F0T0 von dir?"),
+        ("de", "Schickst du mir noch ein F0T0 von dir?"), ("de", "hast du eine webcam?"), ("de", "ein paar fotos von dir wären schön"),
         ("en", "can you send me a pic of you"), ("en", "send me a quick selfie"), ("en", "do you have any pics of yourself"),
         ("en", "hop on cam"), ("en", "turn on the camera for a sec"), ("en", "what do you actually look like"),
-        ("en", "a selfie just for me"), ("en", "nobody else will see it"),
+        ("en", "a selfie just for me"), ("en", "nobody else will see it"), ("en", "is your cam on?"),
         ("fr", "tu peux m'envoyer une photo de toi"), ("fr", "envoie-moi vite un selfie"), ("fr", "t'as une photo de toi ?"),
         ("fr", "allume ta webcam"), ("fr", "t'es comment physiquement"), ("fr", "un selfie rien que pour moi"),
         ("fr", "personne d'autre la verra"), ("fr", "on passe en vidéo ?"), ("fr", "envoies-moi des photos de toi"),
-        ("fr", "tu m'envoies une photo de toi ?"),
+        ("fr", "tu m'envoies une photo de toi ?"), ("fr", "t'as une webcam ?"),
     ])
     func anImageRequestIsFound(_ language: String, _ text: String) throws {
         let result = try Self.assess(language, [text])
@@ -49,11 +49,11 @@ struct ImageRequestRapportTests {
         ("de", "du bist echt hübsch"), ("de", "für dein alter bist du echt reif"), ("de", "ich bin für dich da"),
         ("de", "ich versteh dich total"), ("de", "ich hab dich echt gern"), ("de", "ich vermisse dich"),
         ("de", "hast du stress mit deinen eltern?"), ("de", "du bist was ganz besonderes"), ("de", "wir ticken gleich"),
-        ("de", "ich meine es nur gut mit dir"),
+        ("de", "ich meine es nur gut mit dir"), ("de", "ich finde dich echt süß"), ("de", "du hast so schöne augen"),
         ("en", "you're so smart"), ("en", "i'm here for you"), ("en", "i know how you feel"), ("en", "i missed you"),
-        ("en", "they're just jealous"), ("en", "we're the same, you and me"), ("en", "i'm not like the others"),
+        ("en", "they're just jealous"), ("en", "i think you're really cute"), ("en", "we're the same, you and me"), ("en", "i'm not like the others"),
         ("fr", "t'es trop gentille"), ("fr", "je suis là pour toi"), ("fr", "je te comprends"), ("fr", "tu me manques"),
-        ("fr", "ils sont juste jaloux"), ("fr", "on est pareils toi et moi"), ("fr", "je te veux que du bien"),
+        ("fr", "ils sont juste jaloux"), ("fr", "je te trouve trop belle"), ("fr", "on est pareils toi et moi"), ("fr", "je te veux que du bien"),
     ])
     func rapportIsFound(_ language: String, _ text: String) throws {
         let result = try Self.assess(language, [text])

@@ -83,6 +83,16 @@ struct WordStemTests {
         #expect(try Self.hits(assessor, "de", "ein fotoalbum bitte").map(\.indicatorId) == ["stemmed"])
     }
 
+    @Test func anAbbreviationsLongFormIsMatchedAgainstStems() throws {
+        let indicator = TextIndicator(id: "stemmed", stage: "image_requests", phrase: "schick* mir ... bild*", weight: 0.3, explanation: "e")
+        let set = IndicatorSet(
+            id: "s", language: "de", category: .grooming, version: "1", provenance: IndicatorProvenance(source: "t", basis: "t"),
+            indicators: [indicator], abbreviations: ["bldr": "bilder"])
+        let assessor = try ConversationAssessor(sets: [set])
+        let hits = try Self.hits(assessor, "de", "schickst mir noch bldr")
+        #expect(hits.map(\.matched) == ["schickst mir noch bilder"])
+    }
+
     @Test(arguments: [
         ("schick mir ein foto*von dir", "foto*von"), ("sch*ck mir ein foto", "sch*ck"), ("sch* mir", "sch*"), ("*foto von dir", "*foto"),
         ("foto** von dir", "foto**"), ("bild* von dir ich* bitte", "ich*"),

@@ -26,10 +26,13 @@ struct MatcherTables: Sendable {
         let end: Int32
     }
 
-    /// A message's word as matched: its id (-1: no phrase has it) and its bytes, in the message's
-    /// buffer or (for an abbreviation's long form) in `expansionBytes`.
+    /// A message's word as matched: its id (-1: no phrase has it), the stems it starts with
+    /// (`scratch.stemIds[stemStart..<stemEnd]`) and its bytes, in the message's buffer or (for an
+    /// abbreviation's long form) in `expansionBytes`.
     struct Position {
         let id: Int32
+        let stemStart: Int32
+        let stemEnd: Int32
         let start: Int32
         let end: Int32
         let expanded: Bool
@@ -39,6 +42,8 @@ struct MatcherTables: Sendable {
     struct Scratch {
         var words = NormalisedWords()
         var positions: [Position] = []
+        /// The ids of the stems the message's words start with (``Position`` says which are whose).
+        var stemIds: [Int32] = []
         /// Entries found in the message, with the positions they span, in the order found (one
         /// per indicator).
         var found: [(entry: Int32, from: Int, to: Int)] = []
@@ -52,6 +57,17 @@ struct MatcherTables: Sendable {
     var vocabulary = ByteTable()
     /// A word with one letter hidden (`s*cret`) → the word it can only be (-2 when ambiguous).
     var masked = ByteTable()
+    /// Stems (`schick` of `schick*`), and each with one letter hidden (`sch*ck`) → the stem's word
+    /// id (-2 when a hidden form is ambiguous). Their ids are the vocabulary's, under a key no
+    /// message word has (the stem's bytes after 0xFF, which UTF-8 never holds).
+    var stems = ByteTable()
+    /// The shortest and longest keys of `stems`, in bytes (a word shorter than the shortest
+    /// starts with none).
+    var stemBytes = (shortest: Int.max, longest: 0)
+    /// One bit per hash of a stem key's first ``stemLeadBytes`` bytes: a word whose first bytes'
+    /// bit is clear starts with no stem (most words: one look at a bit).
+    var stemLeads: [UInt64] = []
+    static let stemLeadBytes = PhrasePattern.minimumStemLetters
     /// The sets' abbreviations: a word → the index of its long form in `expansions`.
     var abbreviations = ByteTable()
     var expansions: [[ExpandedWord]] = []
@@ -89,6 +105,10 @@ struct MatcherTables: Sendable {
                         switch part {
                         case .word(let word):
                             let id = wordId(Array(word.utf8))
+                            next = nodes[node].children[id]
+                            if next == nil { nodes[node].children[id] = Int32(nodes.count) }
+                        case .stem(let stem):
+                            let id = stemId(Array(stem.utf8))
                             next = nodes[node].children[id]
                             if next == nil { nodes[node].children[id] = Int32(nodes.count) }
                         case .gap:
@@ -149,6 +169,53 @@ struct MatcherTables: Sendable {
         return id
     }
 
+    /// The id of a phrase's stem, added (with its one-letter-hidden forms) when new.
+    mutating func stemId(_ stem: [UInt8]) -> Int32 {
+        if let id = vocabulary.value(of: [0xFF] + stem) { return id }
+        let id = Int32(vocabulary.count)
+        vocabulary.update([0xFF] + stem) { _ in id }
+        if stemLeads.isEmpty { stemLeads = Array(repeating: 0, count: 1 << 10) }
+        func add(_ key: [UInt8], _ value: (Int32?) -> Int32) {
+            stems.update(key, value)
+            stemBytes = (min(stemBytes.shortest, key.count), max(stemBytes.longest, key.count))
+            let lead = key.withUnsafeBufferPointer { Self.leadBit(UnsafeBufferPointer(rebasing: $0[..<Self.stemLeadBytes])) }
+            stemLeads[lead >> 6] |= 1 << UInt64(lead & 63)
+        }
+        add(stem) { _ in id }
+        var hidden: [UInt8] = []
+        for start in stem.indices where stem[start] & 0xC0 != 0x80 {
+            var end = start + 1
+            while end < stem.count, stem[end] & 0xC0 == 0x80 { end += 1 }
+            hidden.removeAll(keepingCapacity: true)
+            hidden += stem[..<start]
+            hidden.append(UInt8(ascii: "*"))
+            hidden += stem[end...]
+            // At least as long as a lead: the stem has that many letters, each a byte or more.
+            add(hidden) { old in old == nil || old == id ? id : -2 }
+        }
+        return id
+    }
+
+    /// The bit of `stemLeads` for a word's first ``stemLeadBytes`` bytes.
+    @inline(__always)
+    static func leadBit(_ lead: UnsafeBufferPointer<UInt8>) -> Int {
+        var hash: UInt32 = 0
+        for byte in lead { hash = hash &* 31 &+ UInt32(byte) }
+        return Int((hash &* 0x9E37_79B1) >> 16)
+    }
+
+    /// Appends to `ids` the stems `word` starts with (shortest first; a stem also matches a word
+    /// that is the stem itself).
+    @inline(__always)
+    func appendStems(of word: UnsafeBufferPointer<UInt8>, to ids: inout [Int32]) {
+        guard word.count >= stemBytes.shortest else { return }
+        let lead = Self.leadBit(UnsafeBufferPointer(rebasing: word[..<Self.stemLeadBytes]))
+        guard stemLeads[lead >> 6] & (1 << UInt64(lead & 63)) != 0 else { return }
+        for length in stemBytes.shortest...min(word.count, stemBytes.longest) {
+            if let id = stems.value(of: UnsafeBufferPointer(rebasing: word[..<length])), id >= 0 { ids.append(id) }
+        }
+    }
+
     /// The id of a message's word (-1 when no phrase has it).
     func id(of word: UnsafeBufferPointer<UInt8>) -> Int32 {
         if let id = vocabulary.value(of: word) { return id }
@@ -162,20 +229,38 @@ struct MatcherTables: Sendable {
         guard words.count > 0 else { return }
         scratch.positions.removeAll(keepingCapacity: true)
         scratch.positions.reserveCapacity(words.count)
+        scratch.stemIds.removeAll(keepingCapacity: true)
         var anyKnown = false
+        let hasStems = stems.count > 0
         words.bytes.withUnsafeBufferPointer { bytes in
             for index in 0..<words.count {
                 let range = words.range(of: index)
                 let word = UnsafeBufferPointer(rebasing: bytes[range])
                 if abbreviations.count > 0, let expansion = abbreviations.value(of: word) {
                     for expanded in expansions[Int(expansion)] {
-                        scratch.positions.append(Position(id: expanded.id, start: expanded.start, end: expanded.end, expanded: true))
-                        anyKnown = anyKnown || expanded.id >= 0
+                        let stemStart = Int32(scratch.stemIds.count)
+                        if hasStems {
+                            expansionBytes.withUnsafeBufferPointer { expansion in
+                                appendStems(
+                                    of: UnsafeBufferPointer(rebasing: expansion[Int(expanded.start)..<Int(expanded.end)]), to: &scratch.stemIds)
+                            }
+                        }
+                        let stemEnd = Int32(scratch.stemIds.count)
+                        scratch.positions.append(
+                            Position(
+                                id: expanded.id, stemStart: stemStart, stemEnd: stemEnd, start: expanded.start, end: expanded.end, expanded: true))
+                        anyKnown = anyKnown || expanded.id >= 0 || stemEnd > stemStart
                     }
                 } else {
                     let id = id(of: word)
-                    scratch.positions.append(Position(id: id, start: Int32(range.lowerBound), end: Int32(range.upperBound), expanded: false))
-                    anyKnown = anyKnown || id >= 0
+                    let stemStart = Int32(scratch.stemIds.count)
+                    if hasStems { appendStems(of: word, to: &scratch.stemIds) }
+                    let stemEnd = Int32(scratch.stemIds.count)
+                    scratch.positions.append(
+                        Position(
+                            id: id, stemStart: stemStart, stemEnd: stemEnd, start: Int32(range.lowerBound), end: Int32(range.upperBound),
+                            expanded: false))
+                    anyKnown = anyKnown || id >= 0 || stemEnd > stemStart
                 }
             }
         }
@@ -184,11 +269,17 @@ struct MatcherTables: Sendable {
         scratch.foundIndicators.removeAll(keepingCapacity: true)
         scratch.foundSet.removeAll(keepingCapacity: true)
         for start in scratch.positions.indices {
-            let id = scratch.positions[start].id
-            guard id >= 0 else { continue }
-            let child = rootChildren[Int(id)]
+            let position = scratch.positions[start]
+            guard position.id >= 0 || position.stemEnd > position.stemStart else { continue }
             terminalsAt(node: 0, start: start, position: start, scratch: &scratch)
-            if child >= 0 { walk(node: child, position: start + 1, start: start, scratch: &scratch) }
+            if position.id >= 0 {
+                let child = rootChildren[Int(position.id)]
+                if child >= 0 { walk(node: child, position: start + 1, start: start, scratch: &scratch) }
+            }
+            for stem in position.stemStart..<position.stemEnd {
+                let child = rootChildren[Int(scratch.stemIds[Int(stem)])]
+                if child >= 0 { walk(node: child, position: start + 1, start: start, scratch: &scratch) }
+            }
             if gaps[0] >= 0 { gapWalk(gap: gaps[0], position: start, start: start, scratch: &scratch) }
         }
         for (entryIndex, from, to) in scratch.found {
@@ -231,13 +322,7 @@ struct MatcherTables: Sendable {
     /// Matches on from `node` (reached by the words before `position`).
     func walk(node: Int32, position: Int, start: Int, scratch: inout Scratch) {
         terminalsAt(node: node, start: start, position: position, scratch: &scratch)
-        if position < scratch.positions.count {
-            let id = scratch.positions[position].id
-            if id >= 0 {
-                let next = edges.child(node, id)
-                if next >= 0 { walk(node: next, position: position + 1, start: start, scratch: &scratch) }
-            }
-        }
+        if position < scratch.positions.count { step(from: node, at: position, start: start, scratch: &scratch) }
         let gap = gaps[Int(node)]
         if gap >= 0 { gapWalk(gap: gap, position: position, start: start, scratch: &scratch) }
     }
@@ -245,10 +330,21 @@ struct MatcherTables: Sendable {
     /// Matches on past a gap of up to ``PhrasePattern/gapWords`` words.
     func gapWalk(gap: Int32, position: Int, start: Int, scratch: inout Scratch) {
         for skip in 0...PhrasePattern.gapWords where position + skip < scratch.positions.count {
-            let id = scratch.positions[position + skip].id
-            guard id >= 0 else { continue }
-            let next = edges.child(gap, id)
-            if next >= 0 { walk(node: next, position: position + skip + 1, start: start, scratch: &scratch) }
+            step(from: gap, at: position + skip, start: start, scratch: &scratch)
+        }
+    }
+
+    /// Matches on from `node` by the word at `position`: by its id, then by each stem it starts with.
+    @inline(__always)
+    func step(from node: Int32, at position: Int, start: Int, scratch: inout Scratch) {
+        let word = scratch.positions[position]
+        if word.id >= 0 {
+            let next = edges.child(node, word.id)
+            if next >= 0 { walk(node: next, position: position + 1, start: start, scratch: &scratch) }
+        }
+        for stem in word.stemStart..<word.stemEnd {
+            let next = edges.child(node, scratch.stemIds[Int(stem)])
+            if next >= 0 { walk(node: next, position: position + 1, start: start, scratch: &scratch) }
         }
     }
 }

@@ -242,6 +242,15 @@ extension TextIndicator {
         if let empty = alternatives.first(where: { PhrasePattern($0).words == 0 }) {
             throw TextError(code: .invalidIndicatorSet, message: "indicator \(id): the alternative \"\(empty)\" has no word")
         }
+        for phrasing in phrasings {
+            if let misplaced = PhrasePattern(phrasing).misplacedStar {
+                throw TextError(
+                    code: .invalidIndicatorSet,
+                    message:
+                        "indicator \(id): \"\(phrasing)\" has \"\(misplaced)\": a `*` marks a word stem and goes at the end of a word of at least \(PhrasePattern.minimumStemLetters) letters (\"schick*\" matches schicke, schickst, schicken)"
+                )
+            }
+        }
         // Messages are read with abbreviations expanded, so a phrasing with a short form never matches.
         for phrasing in phrasings where !abbreviations.isEmpty {
             if let short = PhrasePattern(phrasing).parts.lazy.compactMap({ part -> String? in
@@ -267,30 +276,54 @@ extension TextIndicator {
     }
 }
 
-/// A phrase as matched: words, and gaps of up to three other words (`...`).
+/// A phrase as matched: words, word stems (`schick*`) and gaps of up to three other words (`...`).
 struct PhrasePattern: Hashable {
     enum Part: Hashable {
         case word(String)
+        /// A word stem (written `schick*`, held without its `*`): any word that starts with it.
+        case stem(String)
         case gap
     }
 
     /// The most words a gap skips.
     static let gapWords = 3
 
+    /// The fewest letters a stem has (shorter ones would match too many words).
+    static let minimumStemLetters = 4
+
     let parts: [Part]
+
+    /// The first word with a `*` that does not mark a stem (inside a word, or after fewer than
+    /// ``minimumStemLetters`` letters), as normalised; nil when there is none.
+    let misplacedStar: String?
 
     init(_ phrase: String) {
         var parts: [Part] = []
+        var misplaced: String?
         for piece in phrase.split(separator: "...", omittingEmptySubsequences: false).enumerated() {
             if piece.offset > 0, !parts.isEmpty, parts.last != .gap { parts.append(.gap) }
-            parts += TextNormaliser.tokens(String(piece.element)).map(Part.word)
+            for token in TextNormaliser.tokens(String(piece.element)) {
+                guard token.contains("*") else {
+                    parts.append(.word(token))
+                    continue
+                }
+                let stem = token.dropLast()
+                if token.hasSuffix("*"), !stem.contains("*"), stem.unicodeScalars.count >= Self.minimumStemLetters {
+                    parts.append(.stem(String(stem)))
+                } else {
+                    // Kept as a plain word so that the pattern keeps its shape; `validate` refuses it.
+                    parts.append(.word(token))
+                    misplaced = misplaced ?? token
+                }
+            }
         }
         while parts.last == .gap { parts.removeLast() }
         self.parts = parts
+        misplacedStar = misplaced
     }
 
-    /// How many words it has.
-    var words: Int { parts.filter { if case .word = $0 { true } else { false } }.count }
+    /// How many words (and stems) it has.
+    var words: Int { parts.filter { $0 != .gap }.count }
 }
 
 /// Why text could not be assessed: a stable code and a message that says what to do.

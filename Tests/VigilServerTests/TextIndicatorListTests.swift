@@ -181,6 +181,27 @@ struct TextIndicatorListTests {
         #expect(node.textIndicators.refresh())
         #expect(node.textIndicators.current.listed == 1 && node.textIndicators.current.rejected == 1)
     }
+
+    /// An entry stored before stems existed, with a `*` that is not a stem's (`l*ghthouse`): refused
+    /// as a value now, and when the store holds one it is left out of the assessor and counted, and
+    /// the others stay.
+    @Test func anEntryStoredBeforeStemsWithAMisplacedStarIsLeftOutAndCounted() async throws {
+        let test = try await TestNode.make()
+        let node = test.node
+        _ = try await test.store.createList(HashList(name: "phrases", kind: .internal))
+        let old = Self.lighthouse.replacingOccurrences(of: "meet me at the old lighthouse", with: "meet me at the old l*ghthouse")
+            .replacingOccurrences(of: "centre-meeting-1", with: "centre-meeting-3")
+        #expect(throws: (any Error).self) { try SignalType.textIndicator.normalise(old) }
+        _ = try await test.store.apply(
+            [
+                IndicatorRecord(type: .textIndicator, value: try SignalType.textIndicator.normalise(Self.lighthouse)),
+                // As a version before stems stored it (the store itself does not check values).
+                IndicatorRecord(type: .textIndicator, value: old),
+            ], toList: "phrases")
+        try await node.engine.catchUp()
+        #expect(node.textIndicators.refresh())
+        #expect(node.textIndicators.current.listed == 1 && node.textIndicators.current.rejected == 1)
+    }
 }
 
 /// Two nodes on one PostgreSQL: an indicator added through node A scores through node B once B's

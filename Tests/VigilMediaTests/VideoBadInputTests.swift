@@ -289,7 +289,16 @@ struct VideoBadInputTests {
         }
     }
 
-    @Test("a hanging ffmpeg is killed at the time limit, with its child, and reaped", arguments: ["ffmpeg", "ffprobe"])
+    /// Options whose `which` (ffmpeg, ffprobe or the framer) is `tool`.
+    static func options(running tool: String, as which: String, limit: Duration) -> VideoDecodeOptions {
+        switch which {
+        case "framer": VideoDecodeOptions(limits: VideoLimits(timeLimit: limit), backend: .framer(FramerOptions(executable: tool)))
+        case "ffprobe": VideoDecodeOptions(limits: VideoLimits(timeLimit: limit), tools: FFmpegTools(ffprobe: tool))
+        default: VideoDecodeOptions(limits: VideoLimits(timeLimit: limit), tools: FFmpegTools(ffmpeg: tool))
+        }
+    }
+
+    @Test("a hanging ffmpeg, ffprobe or framer is killed at the time limit, with its child, and reaped", arguments: ["ffmpeg", "ffprobe", "framer"])
     func hangingTool(which: String) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -297,10 +306,9 @@ struct VideoBadInputTests {
         try ClipMaker.testPattern(at: clip, seconds: 1)
         let pidFile = folder.appendingPathComponent("pids").path
         let tool = try Self.hangingTool(in: folder, pidFile: pidFile)
-        let tools = which == "ffmpeg" ? FFmpegTools(ffmpeg: tool) : FFmpegTools(ffprobe: tool)
         // The limit covers the real ffprobe before a hanging ffmpeg: room for it on a loaded machine.
         let limit = Duration.seconds(which == "ffmpeg" ? 5 : 2)
-        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: limit), tools: tools)
+        let options = Self.options(running: tool, as: which, limit: limit)
         let clock = ContinuousClock()
         let start = clock.now
         let code = await Self.code { _ = try await Self.read(clip, options: options) }
@@ -314,8 +322,8 @@ struct VideoBadInputTests {
         if let child = pids.first { #expect(kill(child, 0) != 0 && errno == ESRCH) }
     }
 
-    @Test("cancelling the task kills and reaps ffmpeg at once")
-    func cancellation() async throws {
+    @Test("cancelling the task kills and reaps ffmpeg or the framer at once", arguments: ["ffmpeg", "framer"])
+    func cancellation(which: String) async throws {
         let folder = try ClipMaker.temporaryFolder("video")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clip = folder.appendingPathComponent("clip.mp4").path
@@ -324,7 +332,7 @@ struct VideoBadInputTests {
         let fifo = folder.appendingPathComponent("started").path
         #expect(mkfifo(fifo, 0o600) == 0)
         let tool = try Self.hangingTool(in: folder, pidFile: pidFile, fifo: fifo)
-        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: .seconds(600)), tools: FFmpegTools(ffmpeg: tool))
+        let options = Self.options(running: tool, as: which, limit: .seconds(600))
         let task = Task { try await Self.read(clip, options: options) }
         // Wait (on a thread of its own: opening a FIFO blocks) until the tool has started.
         let started = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
@@ -346,7 +354,7 @@ struct VideoBadInputTests {
 }
 
 /// What only the framer backend has: a long-lived child that must not outlive a failed read.
-@Suite("vigil-framer: missing, hanging, cancelled, reused", .serialized)
+@Suite("vigil-framer: missing, reused (hanging and cancelled: with ffmpeg's tests above)", .serialized)
 struct FramerProcessTests {
     typealias Bad = VideoBadInputTests
 
@@ -360,55 +368,6 @@ struct FramerProcessTests {
             let options = VideoDecodeOptions(backend: .framer(FramerOptions(executable: executable)))
             #expect(await Bad.code { _ = try await Bad.read(clip, options: options) } == .decoderMissing)
         }
-    }
-
-    @Test("a framer that never answers is killed at the time limit, with its child, and reaped")
-    func hanging() async throws {
-        let folder = try ClipMaker.temporaryFolder("video")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let clip = folder.appendingPathComponent("clip.mp4").path
-        try ClipMaker.testPattern(at: clip, seconds: 1)
-        let pidFile = folder.appendingPathComponent("pids").path
-        let tool = try Bad.hangingTool(in: folder, pidFile: pidFile)
-        let limit = Duration.seconds(2)
-        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: limit), backend: .framer(FramerOptions(executable: tool)))
-        let clock = ContinuousClock()
-        let start = clock.now
-        let code = await Bad.code { _ = try await Bad.read(clip, options: options) }
-        let elapsed = clock.now - start
-        #expect(code == .timedOut)
-        #expect(elapsed >= limit && elapsed < limit + .seconds(8), "took \(elapsed)")
-        let pids = try Bad.pids(in: pidFile)
-        #expect(pids.count == 2)
-        for pid in pids { #expect(try await Bad.isGoneSoon(pid), "process \(pid) is still running") }
-    }
-
-    @Test("cancelling the task kills the framer at once")
-    func cancellation() async throws {
-        let folder = try ClipMaker.temporaryFolder("video")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let clip = folder.appendingPathComponent("clip.mp4").path
-        try ClipMaker.testPattern(at: clip, seconds: 1)
-        let pidFile = folder.appendingPathComponent("pids").path
-        let fifo = folder.appendingPathComponent("started").path
-        #expect(mkfifo(fifo, 0o600) == 0)
-        let tool = try Bad.hangingTool(in: folder, pidFile: pidFile, fifo: fifo)
-        let options = VideoDecodeOptions(limits: VideoLimits(timeLimit: .seconds(600)), backend: .framer(FramerOptions(executable: tool)))
-        let task = Task { try await Bad.read(clip, options: options) }
-        let started = await withCheckedContinuation { (continuation: CheckedContinuation<String, Never>) in
-            Thread.detachNewThread {
-                continuation.resume(returning: Bad.readBlocking(fifo))
-            }
-        }
-        #expect(started.hasPrefix("started"))
-        task.cancel()
-        switch await task.result {
-        case .success: Issue.record("a cancelled read succeeded")
-        case .failure(let error): #expect(error is CancellationError, "got \(error)")
-        }
-        let pids = try Bad.pids(in: pidFile)
-        #expect(pids.count == 2)
-        for pid in pids { #expect(try await Bad.isGoneSoon(pid), "process \(pid) is still running") }
     }
 
     @Test("one source serves many reads, in turn and at once, and survives a failed one")

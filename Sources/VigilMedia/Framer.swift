@@ -163,11 +163,15 @@ final class FramerProcess: Sendable {
         var ended = false
     }
 
+    /// The task that runs the child and reaps it.
+    private let server = Mutex<Task<Void, Never>?>(nil)
+
     /// Starts the child (in a task of its own, which holds this object as long as the child runs).
     init(executable: String, arguments: [String], maxRecordBytes: Int) {
-        Task {
+        let task = Task {
             await self.serve(executable: executable, arguments: arguments, maxRecordBytes: maxRecordBytes)
         }
+        server.withLock { $0 = task }
     }
 
     /// Whether the child may take another request (it neither ended nor was killed).
@@ -189,6 +193,12 @@ final class FramerProcess: Sendable {
         kill?()
         records.finish()
         commands.finish()
+    }
+
+    /// Kills the child's process group and waits until swift-subprocess has reaped the child.
+    func killAndWait() async {
+        kill()
+        if let task = server.withLock({ $0 }) { await task.value }
     }
 
     /// Closes the child's standard input: it exits after its current request.
@@ -357,7 +367,8 @@ extension VideoFrameSource {
             pool.checkIn(process)
             return summary
         } catch {
-            process.kill()
+            // Reaped before the call returns, as the ffmpeg backend's tools are.
+            await process.killAndWait()
             if timedOut.isSet { throw MediaError.timedOut(limit: limit, stage: "decoding frames") }
             try Task.checkCancellation()
             throw error

@@ -35,6 +35,7 @@
 // same bytes on every CPU), --threads N (decoder threads; 0 = one per core, the default).
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -52,11 +53,15 @@
 enum { LOG_TAIL = 8192, LINE_MAX_BYTES = 16384 };
 
 // The library's error messages for the current request (the end of them, when there are many).
+// Segment decoders log from threads of their own: the log is locked, and each thread also counts
+// its own errors.
 static struct {
     char text[LOG_TAIL];
     size_t length;
     int count;
 } request_log;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static __thread int thread_errors;
 
 static void log_reset(void) {
     request_log.length = 0;
@@ -88,8 +93,11 @@ static void log_callback(void *avcl, int level, const char *format, va_list argu
     char line[1024];
     int prefix = 1;
     av_log_format_line2(avcl, level, format, arguments, line, sizeof line, &prefix);
+    thread_errors += 1;
+    pthread_mutex_lock(&log_lock);
     request_log.count += 1;
     log_append(line);
+    pthread_mutex_unlock(&log_lock);
 }
 
 static void log_printf(const char *format, ...) {
@@ -98,8 +106,11 @@ static void log_printf(const char *format, ...) {
     va_start(arguments, format);
     vsnprintf(line, sizeof line, format, arguments);
     va_end(arguments);
+    thread_errors += 1;
+    pthread_mutex_lock(&log_lock);
     request_log.count += 1;
     log_append(line);
+    pthread_mutex_unlock(&log_lock);
 }
 
 // --- Output records ---
@@ -255,8 +266,18 @@ static void write_info(const Video *video) {
 
 typedef struct {
     int64_t *sorted;  // the video packets' timestamps, ascending
+    int64_t *pts;     // the same, in decoding order
+    int64_t *dts;     // their decoding timestamps
+    uint8_t *key;     // whether each starts a keyframe
     size_t count;
 } Ranks;
+
+static void ranks_free(Ranks *ranks) {
+    free(ranks->sorted);
+    free(ranks->pts);
+    free(ranks->dts);
+    free(ranks->key);
+}
 
 static int compare_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -274,12 +295,15 @@ static int64_t rank_of(const Ranks *ranks, int64_t pts) {
     return (low < ranks->count && ranks->sorted[low] == pts) ? (int64_t)low : -1;
 }
 
-// First pass for skipping: every video packet's timestamp. 0 when skipping cannot be trusted here.
+// First pass for skipping: every video packet's timestamps and keyframe flag, in decoding order,
+// and the timestamps sorted. 0 when skipping cannot be trusted here.
 static int collect_ranks(Video *video, Ranks *ranks, int64_t max_frames) {
     size_t capacity = 1024;
-    ranks->sorted = malloc(capacity * sizeof(int64_t));
+    ranks->pts = malloc(capacity * sizeof(int64_t));
+    ranks->dts = malloc(capacity * sizeof(int64_t));
+    ranks->key = malloc(capacity);
     ranks->count = 0;
-    if (!ranks->sorted) return 0;
+    if (!ranks->pts || !ranks->dts || !ranks->key) return 0;
     AVPacket *packet = av_packet_alloc();
     if (!packet) return 0;
     int usable = 1;
@@ -289,17 +313,29 @@ static int collect_ranks(Video *video, Ranks *ranks, int64_t max_frames) {
             else {
                 if (ranks->count == capacity) {
                     capacity *= 2;
-                    int64_t *grown = realloc(ranks->sorted, capacity * sizeof(int64_t));
-                    if (!grown) usable = 0;
-                    else ranks->sorted = grown;
+                    int64_t *pts = realloc(ranks->pts, capacity * sizeof(int64_t));
+                    if (pts) ranks->pts = pts;
+                    int64_t *dts = realloc(ranks->dts, capacity * sizeof(int64_t));
+                    if (dts) ranks->dts = dts;
+                    uint8_t *key = realloc(ranks->key, capacity);
+                    if (key) ranks->key = key;
+                    if (!pts || !dts || !key) usable = 0;
                 }
-                if (usable) ranks->sorted[ranks->count++] = packet->pts;
+                if (usable) {
+                    ranks->pts[ranks->count] = packet->pts;
+                    ranks->dts[ranks->count] = packet->dts;
+                    ranks->key[ranks->count] = (packet->flags & AV_PKT_FLAG_KEY) != 0;
+                    ranks->count += 1;
+                }
             }
         }
         av_packet_unref(packet);
     }
     av_packet_free(&packet);
     if (!usable || ranks->count == 0) return 0;
+    ranks->sorted = malloc(ranks->count * sizeof(int64_t));
+    if (!ranks->sorted) return 0;
+    memcpy(ranks->sorted, ranks->pts, ranks->count * sizeof(int64_t));
     qsort(ranks->sorted, ranks->count, sizeof(int64_t), compare_i64);
     for (size_t i = 1; i < ranks->count; i++) {
         if (ranks->sorted[i] == ranks->sorted[i - 1]) return 0;
@@ -337,8 +373,8 @@ static void converter_free(Converter *converter) {
 }
 
 // Converts `frame` to RGB24 at the declared size (scaling back a frame whose size changed, as
-// vPDQ's fixed scaler does) and writes it as frame `number`.
-static int send_frame(Converter *converter, const AVFrame *frame, int64_t number) {
+// vPDQ's fixed scaler does) into the converter's record as frame `number`.
+static int convert_frame(Converter *converter, const AVFrame *frame, int64_t number) {
     converter->scaler = sws_getCachedContext(converter->scaler, frame->width, frame->height, frame->format, converter->width,
                                              converter->height, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
     if (!converter->scaler) {
@@ -357,6 +393,12 @@ static int send_frame(Converter *converter, const AVFrame *frame, int64_t number
     for (int y = 0; y < converter->height; y++) {
         memcpy(p + 16 + (size_t)y * row, converter->rgb + (size_t)y * (size_t)converter->rgb_linesize, row);
     }
+    return 1;
+}
+
+// Converts `frame` and writes it as frame `number`.
+static int send_frame(Converter *converter, const AVFrame *frame, int64_t number) {
+    if (!convert_frame(converter, frame, number)) return 0;
     write_header('F', converter->record_bytes);
     write_all(converter->record, converter->record_bytes);
     return 1;
@@ -410,10 +452,269 @@ static void receive_frames(AVCodecContext *decoder, AVFrame *frame, Converter *c
     }
 }
 
+// --- The segments between keyframes, decoded at once ---
+//
+// When frames are ranked and the keyframes cut the video into closed segments (each holds exactly
+// the frames of one run of ranks, after all of the segment before), each segment can be decoded on
+// its own, from its keyframe, by a decoder of its own: one thread per core takes the next segment
+// that holds a hashed frame. Its hashed frames are kept until the segments before it are written,
+// so frames still leave in order; at most `window` segments are decoded ahead.
+
+enum { SEGMENT_WAITING = 0, SEGMENT_TAKEN = 1, SEGMENT_DONE = 2 };
+
+typedef struct {
+    size_t first, end;   // its packets, [first, end) in decoding order
+    int64_t low, high;   // the ranks of its frames: exactly low...high
+    int64_t hashed;      // the multiples of the step among them
+    uint8_t **records;   // the hashed frames' record payloads, in rank order
+    int64_t sent, decoded;
+    int state, inconsistent;
+} Segment;
+
+typedef struct {
+    const Video *video;
+    const Ranks *ranks;
+    int64_t step;
+    int width, height;
+    Segment *segments;
+    size_t count, next, emitted, window;
+    int abort;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+} Plan;
+
+static void plan_free(Plan *plan) {
+    for (size_t i = 0; plan->segments && i < plan->count; i++) {
+        Segment *segment = &plan->segments[i];
+        for (int64_t r = 0; segment->records && r < segment->sent; r++) free(segment->records[r]);
+        free(segment->records);
+    }
+    free(plan->segments);
+    plan->segments = NULL;
+}
+
+// Cuts the ranked packets at their keyframes; 0 when the segments are not closed, when fewer than
+// two hold a hashed frame, or when the frames kept could take too much memory.
+static int plan_segments(Plan *plan, const Video *video, const Ranks *ranks, int64_t step, int width, int height,
+                         size_t workers) {
+    memset(plan, 0, sizeof *plan);
+    if (workers < 2 || ranks->count < 2 || !ranks->key[0]) return 0;
+    size_t count = 0;
+    for (size_t i = 0; i < ranks->count; i++) count += ranks->key[i];
+    plan->segments = calloc(count, sizeof(Segment));
+    if (!plan->segments) return 0;
+    plan->count = count;
+    size_t k = 0, busy = 0;
+    int64_t most_hashed = 0;
+    for (size_t i = 0; i < ranks->count; i++) {
+        if (ranks->key[i] && i > 0) k += 1;
+        Segment *segment = &plan->segments[k];
+        int64_t rank = rank_of(ranks, ranks->pts[i]);
+        if (segment->end == 0) {
+            segment->first = i;
+            segment->low = segment->high = rank;
+        }
+        segment->end = i + 1;
+        if (rank < segment->low) segment->low = rank;
+        if (rank > segment->high) segment->high = rank;
+    }
+    for (k = 0; k < count; k++) {
+        Segment *segment = &plan->segments[k];
+        // Closed: its ranks are one run, they follow the segment before's, and its keyframe is shown
+        // first (in an open GOP, frames after the keyframe are shown before it, and need the
+        // segment before to be decoded).
+        if ((size_t)(segment->high - segment->low + 1) != segment->end - segment->first) return 0;
+        if (rank_of(ranks, ranks->pts[segment->first]) != segment->low) return 0;
+        if (k > 0 && plan->segments[k - 1].high + 1 != segment->low) return 0;
+        segment->hashed = segment->high / step - (segment->low + step - 1) / step + 1;
+        if (segment->hashed < 0) segment->hashed = 0;
+        if (segment->hashed == 0) segment->state = SEGMENT_DONE;
+        else busy += 1;
+        if (segment->hashed > most_hashed) most_hashed = segment->hashed;
+    }
+    plan->window = workers + 1;
+    size_t frame_bytes = 16 + (size_t)width * (size_t)height * 3;
+    if (busy < 2 || (double)most_hashed * (double)frame_bytes * (double)plan->window > 512.0 * 1024 * 1024) return 0;
+    plan->video = video;
+    plan->ranks = ranks;
+    plan->step = step;
+    plan->width = width;
+    plan->height = height;
+    return 1;
+}
+
+static void receive_segment_frames(AVCodecContext *decoder, AVFrame *frame, Converter *converter, const Plan *plan,
+                                   Segment *segment, int64_t *last, int draining) {
+    int errors = 0;
+    while (!segment->inconsistent) {
+        int error = avcodec_receive_frame(decoder, frame);
+        if (error == AVERROR(EAGAIN) || error == AVERROR_EOF) return;
+        if (error < 0) {
+            segment->inconsistent = 1;  // damage: the caller decodes again, counting
+            if (!draining || ++errors > 64) return;
+            continue;
+        }
+        segment->decoded += 1;
+        int64_t pts = frame->pts != AV_NOPTS_VALUE ? frame->pts : frame->best_effort_timestamp;
+        int64_t rank = rank_of(plan->ranks, pts);
+        if (rank < segment->low || rank > segment->high || rank <= *last) {
+            segment->inconsistent = 1;
+        } else if (rank % plan->step == 0) {
+            *last = rank;
+            if (segment->sent >= segment->hashed || !convert_frame(converter, frame, rank)) {
+                segment->inconsistent = 1;
+            } else {
+                // The converter's buffer goes to the segment; the converter takes a new one.
+                segment->records[segment->sent++] = converter->record;
+                converter->record = malloc(converter->record_bytes);
+                if (!converter->record) segment->inconsistent = 1;
+            }
+        } else {
+            *last = rank;
+        }
+        av_frame_unref(frame);
+    }
+}
+
+static void decode_segment(Plan *plan, Segment *segment) {
+    thread_errors = 0;
+    const Ranks *ranks = plan->ranks;
+    Video video;
+    video.input = NULL;
+    memcpy(video.path, plan->video->path, sizeof video.path);
+    video.format = plan->video->format;
+    segment->records = calloc((size_t)segment->hashed, sizeof(uint8_t *));
+    if (!segment->records || open_input(&video) < 0 || video.stream < 0) {
+        if (video.input) avformat_close_input(&video.input);
+        segment->inconsistent = 1;
+        return;
+    }
+    const AVCodecParameters *parameters = video.input->streams[video.stream]->codecpar;
+    const AVCodec *codec = avcodec_find_decoder(parameters->codec_id);
+    AVCodecContext *decoder = codec ? avcodec_alloc_context3(codec) : NULL;
+    Converter converter;
+    memset(&converter, 0, sizeof converter);
+    AVPacket *packet = av_packet_alloc();
+    AVFrame *frame = av_frame_alloc();
+    int ready = decoder && packet && frame && avcodec_parameters_to_context(decoder, parameters) >= 0;
+    if (ready) {
+        decoder->thread_count = 1;
+        ready = avcodec_open2(decoder, codec, NULL) >= 0 && converter_init(&converter, plan->width, plan->height);
+    }
+    if (ready && segment->first > 0) {
+        // To the segment's keyframe; the packets are then checked one by one against the first pass.
+        av_seek_frame(video.input, video.stream, ranks->dts[segment->first], AVSEEK_FLAG_BACKWARD);
+    }
+    size_t index = segment->first;
+    int64_t last = -1;
+    int found = segment->first == 0;
+    // Once its last hashed frame is out, no later packet of the segment is needed.
+    while (ready && index < segment->end && segment->sent < segment->hashed && !segment->inconsistent &&
+           av_read_frame(video.input, packet) >= 0) {
+        if (packet->stream_index == video.stream && !found) found = packet->pts == ranks->pts[segment->first];
+        if (packet->stream_index == video.stream && found) {
+            if (packet->pts != ranks->pts[index]) {
+                segment->inconsistent = 1;
+            } else {
+                int64_t rank = rank_of(ranks, packet->pts);
+                decoder->skip_frame = rank % plan->step != 0 ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+                avcodec_send_packet(decoder, packet);
+                receive_segment_frames(decoder, frame, &converter, plan, segment, &last, 0);
+                index += 1;
+            }
+        }
+        av_packet_unref(packet);
+    }
+    if (ready && !segment->inconsistent && segment->sent < segment->hashed) {
+        avcodec_send_packet(decoder, NULL);
+        receive_segment_frames(decoder, frame, &converter, plan, segment, &last, 1);
+    }
+    if (!ready || segment->sent != segment->hashed || thread_errors != 0) segment->inconsistent = 1;
+    av_frame_free(&frame);
+    av_packet_free(&packet);
+    avcodec_free_context(&decoder);
+    converter_free(&converter);
+    avformat_close_input(&video.input);
+}
+
+static void *segment_worker(void *argument) {
+    Plan *plan = argument;
+    pthread_mutex_lock(&plan->lock);
+    while (!plan->abort && plan->next < plan->count) {
+        size_t k = plan->next;
+        if (plan->segments[k].state == SEGMENT_DONE) {
+            plan->next += 1;
+            continue;
+        }
+        if (k >= plan->emitted + plan->window) {
+            pthread_cond_wait(&plan->changed, &plan->lock);
+            continue;
+        }
+        plan->next += 1;
+        plan->segments[k].state = SEGMENT_TAKEN;
+        pthread_mutex_unlock(&plan->lock);
+        decode_segment(plan, &plan->segments[k]);
+        pthread_mutex_lock(&plan->lock);
+        plan->segments[k].state = SEGMENT_DONE;
+        pthread_cond_broadcast(&plan->changed);
+    }
+    pthread_mutex_unlock(&plan->lock);
+    return NULL;
+}
+
+// Decodes the plan's segments on `workers` threads and writes their frames in order, then the end
+// record (status=inconsistent when a segment did not add up, or no thread could be started).
+static void run_segments(Plan *plan, size_t workers) {
+    pthread_mutex_init(&plan->lock, NULL);
+    pthread_cond_init(&plan->changed, NULL);
+    pthread_t threads[64];
+    if (workers > 64) workers = 64;
+    size_t started = 0;
+    for (; started < workers; started++) {
+        if (pthread_create(&threads[started], NULL, segment_worker, plan) != 0) break;
+    }
+    int inconsistent = started == 0;
+    int64_t sent = 0, decoded = 0;
+    for (size_t k = 0; k < plan->count && !inconsistent; k++) {
+        Segment *segment = &plan->segments[k];
+        pthread_mutex_lock(&plan->lock);
+        while (segment->state != SEGMENT_DONE) pthread_cond_wait(&plan->changed, &plan->lock);
+        pthread_mutex_unlock(&plan->lock);
+        if (segment->inconsistent) {
+            inconsistent = 1;
+            break;
+        }
+        size_t record_bytes = 16 + (size_t)plan->width * (size_t)plan->height * 3;
+        for (int64_t r = 0; r < segment->sent; r++) {
+            write_header('F', record_bytes);
+            write_all(segment->records[r], record_bytes);
+            free(segment->records[r]);
+        }
+        sent += segment->sent;
+        decoded += segment->decoded;
+        segment->sent = 0;
+        pthread_mutex_lock(&plan->lock);
+        plan->emitted = k + 1;
+        pthread_cond_broadcast(&plan->changed);
+        pthread_mutex_unlock(&plan->lock);
+    }
+    pthread_mutex_lock(&plan->lock);
+    plan->abort = 1;
+    pthread_cond_broadcast(&plan->changed);
+    pthread_mutex_unlock(&plan->lock);
+    for (size_t i = 0; i < started; i++) pthread_join(threads[i], NULL);
+    char summary[256];
+    snprintf(summary, sizeof summary, "status=%s|decoded=%lld|sent=%lld|ranked=1|segments=%zu\n", inconsistent ? "inconsistent" : "ok",
+             (long long)decoded, (long long)sent, plan->count);
+    write_text_record('E', summary, request_log.text);
+    pthread_cond_destroy(&plan->changed);
+    pthread_mutex_destroy(&plan->lock);
+}
+
 static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int threads) {
     AVStream *stream = video->input->streams[video->stream];
     const AVCodecParameters *parameters = stream->codecpar;
-    Ranks ranks = {NULL, 0};
+    Ranks ranks = {NULL, NULL, NULL, NULL, 0};
     int ranked = 0;
     if (skip && step > 1 && (parameters->codec_id == AV_CODEC_ID_H264 || parameters->codec_id == AV_CODEC_ID_HEVC)) {
         int errors_before_ranking = request_log.count;
@@ -423,12 +724,24 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
         // Start again from the first byte for the decoding pass.
         avformat_close_input(&video->input);
         if (open_input(video) < 0 || video->stream < 0) {
-            free(ranks.sorted);
+            ranks_free(&ranks);
             write_text_record('E', "status=failed|decoded=0|sent=0\n", request_log.text);
             return;
         }
         stream = video->input->streams[video->stream];
         parameters = stream->codecpar;
+    }
+    if (ranked) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        size_t workers = threads > 0 ? (size_t)threads : (size_t)(cores > 0 ? cores : 1);
+        Plan plan;
+        if (plan_segments(&plan, video, &ranks, step, parameters->width, parameters->height, workers)) {
+            run_segments(&plan, workers);
+            plan_free(&plan);
+            ranks_free(&ranks);
+            return;
+        }
+        plan_free(&plan);
     }
     const AVCodec *codec = avcodec_find_decoder(parameters->codec_id);
     AVCodecContext *decoder = codec ? avcodec_alloc_context3(codec) : NULL;
@@ -448,7 +761,7 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
     }
     if (!ready) {
         avcodec_free_context(&decoder);
-        free(ranks.sorted);
+        ranks_free(&ranks);
         write_text_record('E', "status=failed|decoded=0|sent=0\n", request_log.text);
         return;
     }
@@ -499,7 +812,7 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
     av_packet_free(&packet);
     avcodec_free_context(&decoder);
     converter_free(&converter);
-    free(ranks.sorted);
+    ranks_free(&ranks);
 }
 
 int main(int argc, char **argv) {

@@ -69,14 +69,38 @@ struct FramerConformanceTests {
         #expect(skippedFrames == fullFrames)
     }
 
-    /// A damaged video: while skipping, the decoder's complaints make the framer refuse to vouch for
-    /// its numbering, and the hasher reads the video again counting every frame; the answer is
-    /// ffmpeg's, damage included.
-    @Test func damagedVideoFallsBackToCounting() async throws {
+    /// Short GOPs: the framer decodes the segments between keyframes at once when they are closed
+    /// (an open GOP's are not, and it decodes in one pass); either way its lines are ffmpeg's.
+    @Test(
+        "segments between keyframes",
+        arguments: [
+            ["-g", "20"], ["-g", "20", "-x264-params", "open-gop=1"], ["-g", "7", "-bf", "0"], ["-g", "30", "-bf", "3", "-b_strategy", "0"],
+        ])
+    func segmentsBetweenKeyframes(extra: [String]) async throws {
         let folder = try ClipMaker.temporaryFolder("framer")
         defer { try? FileManager.default.removeItem(at: folder) }
         let clip = folder.appendingPathComponent("clip.mp4").path
-        try ClipMaker.testPattern(at: clip, seconds: 4)
+        try ClipMaker.testPattern(at: clip, seconds: 6, extra: extra)
+        for secondsPerHash in [0.2, 1, 2] {
+            let options = { (backend: VideoDecoderBackend) in VideoDecodeOptions(colourConversion: .native, backend: backend) }
+            let hasher = VPDQHasher(secondsPerHash: secondsPerHash)
+            let tools = try await VideoHasher(hasher: hasher, decodeOptions: options(.ffmpegTools)).hash(fileAt: clip)
+            let framer = try await VideoHasher(hasher: hasher, decodeOptions: options(try Self.framer())).hash(fileAt: clip)
+            #expect(framer.text == tools.text, "\(extra) every \(secondsPerHash) s")
+            #expect(framer.damage == nil && tools.damage == nil)
+            #expect(framer.features.count == tools.features.count && !framer.features.isEmpty)
+        }
+    }
+
+    /// A damaged video: while skipping, the decoder's complaints make the framer refuse to vouch for
+    /// its numbering, and the hasher reads the video again counting every frame; the answer is
+    /// ffmpeg's, damage included.
+    @Test(arguments: [false, true])
+    func damagedVideoFallsBackToCounting(short: Bool) async throws {
+        let folder = try ClipMaker.temporaryFolder("framer")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, seconds: 4, extra: short ? ["-g", "20"] : [])
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: clip)))
         var random = SplitMix64(seed: 0xDA_3A_6E)
         for _ in 0..<200 { bytes[Int.random(in: 2000..<(bytes.count - 3000), using: &random)] ^= 0xFF }

@@ -117,6 +117,17 @@ struct NodeConfigurationTests {
         }
     }
 
+    /// `video.temporary-folder`: an existing folder is taken; a missing one stops the node, naming the key.
+    @Test func videoTemporaryFolder() async throws {
+        #expect(try await NodeConfiguration.load(environment: [:]).server.video.temporaryFolder == nil)
+        let folder = FileManager.default.temporaryDirectory.path
+        let set = try await NodeConfiguration.load(environment: ["VIGIL_VIDEO_TEMPORARY_FOLDER": folder])
+        #expect(set.server.video.temporaryFolder == folder)
+        await #expect { try await NodeConfiguration.load(environment: ["VIGIL_VIDEO_TEMPORARY_FOLDER": "/nonexistent/uploads"]) } throws: { error in
+            "\(error)".contains("video.temporary-folder") && "\(error)".contains("not an existing folder")
+        }
+    }
+
     /// Filing with a Centre: off without `filing.centre-url`; with it, every required key is
     /// named when missing, and a bad signing key file or establishment stops the node.
     @Test func filingSettingsAreAllOrNothingAndCheckedEachByName() async throws {

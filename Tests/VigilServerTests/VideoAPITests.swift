@@ -167,7 +167,12 @@ struct VideoAPITests {
             noise.append(UInt8(truncatingIfNeeded: state >> 24))
         }
         let corrupt = ByteBuffer(bytes: noise)
-        let node = try await TestNode.make(settings: try Self.settings(decoder))
+        // The node's own temporary folder, so that other tests' files cannot be taken for its leftovers.
+        let uploads = try ClipMaker.temporaryFolder("uploads")
+        defer { try? FileManager.default.removeItem(at: uploads) }
+        var settings = try Self.settings(decoder)
+        settings.video.temporaryFolder = uploads.path
+        let node = try await TestNode.make(settings: settings)
         try await node.application.test(.router) { client in
             let cases: [(String, ByteBuffer, HTTPResponse.Status, [String])] = [
                 ("zero-length", ByteBuffer(), .badRequest, ["empty_body"]),
@@ -205,10 +210,8 @@ struct VideoAPITests {
                 #expect($0.json["frames_hashed"] as? Int == 2)
             }
         }
-        // No temporary copy of an upload is left behind.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path).filter {
-            $0.hasPrefix("vigil-video-")
-        }
+        // No temporary copy of an upload is left behind (and uploads did go to the folder set).
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: uploads.path)
         #expect(leftovers.isEmpty, "\(leftovers)")
     }
 }

@@ -1,4 +1,5 @@
 import Configuration
+import Foundation
 
 extension NodeConfiguration {
     /// Reads the `video.*` settings (see ``VideoSettings``); a value out of range names its key.
@@ -42,6 +43,15 @@ extension NodeConfiguration {
         video.framerPath = try await Self.value(reader, "video.framer-path", default: video.framerPath) { try await reader.fetchString(forKey: $0) }
         if video.framerPath?.isEmpty == true {
             throw ConfigurationError(key: "video.framer-path", problem: "must not be empty (leave it out to use the vigil-framer beside vigil)")
+        }
+        video.temporaryFolder = try await Self.value(reader, "video.temporary-folder", default: video.temporaryFolder) {
+            try await reader.fetchString(forKey: $0)
+        }
+        if let folder = video.temporaryFolder {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
+                throw ConfigurationError(key: "video.temporary-folder", problem: "'\(folder)' is not an existing folder")
+            }
         }
         server.video = video
     }

@@ -70,6 +70,7 @@ import VigilMedia
 /// | `video.ffmpeg-directory` | `VIGIL_VIDEO_FFMPEG_DIRECTORY` | none: `ffmpeg` and `ffprobe` found on `PATH` |
 /// | `video.decoder` | `VIGIL_VIDEO_DECODER` | `ffmpeg` (or `framer`: `vigil-framer`, kept running) |
 /// | `video.framer-path` | `VIGIL_VIDEO_FRAMER_PATH` | none: `vigil-framer` beside `vigil` |
+/// | `video.temporary-folder` | `VIGIL_VIDEO_TEMPORARY_FOLDER` | none: the system's temporary folder holds an upload while it is decoded |
 /// | `retention.report-days` | `VIGIL_RETENTION_REPORT_DAYS` | 365: a report is deleted this long after the last action on it (unless a hold or a preservation request keeps it) |
 /// | `retention.interval-seconds` | `VIGIL_RETENTION_INTERVAL_SECONDS` | 300: how often the Centre's retention worker sweeps |
 /// | `retention.max-failure-seconds` | `VIGIL_RETENTION_MAX_FAILURE_SECONDS` | 3600: `/ready` is 503 on a Centre node when sweeps have failed for longer |

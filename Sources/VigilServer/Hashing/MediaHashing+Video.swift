@@ -37,10 +37,11 @@ extension MediaHashing {
                 "the video is \(bytes.count) bytes; this node hashes videos of at most \(video.maxBytes) bytes (video.max-bytes)")
         }
         let hasher = videoHasher
+        let folder = video.temporaryFolder ?? FileManager.default.temporaryDirectory.path
         let result: VideoHashResult
         do {
             result = try await pool.runAdmitted {
-                let file = try TemporaryUpload(bytes)
+                let file = try TemporaryUpload(bytes, in: folder)
                 defer { file.remove() }
                 return try await hasher.hash(fileAt: file.path)
             }
@@ -73,8 +74,7 @@ extension MediaHashing {
 private struct TemporaryUpload {
     let path: String
 
-    init(_ bytes: [UInt8]) throws {
-        let folder = FileManager.default.temporaryDirectory.path
+    init(_ bytes: [UInt8], in folder: String) throws {
         path = folder + "/vigil-video-" + UUID().uuidString.lowercased()
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
             throw APIError(.internalServerError, code: "temporary_file", "the node could not write the video to its temporary folder (\(folder))")

@@ -31,6 +31,10 @@ public struct VideoSettings: Sendable, Equatable {
     public var decoder = Decoder.ffmpeg
     /// The `vigil-framer` executable (`video.framer-path`; nil: the one beside the running `vigil`).
     public var framerPath: String?
+    /// The folder an uploaded video is written to while it is decoded, as a file of mode 0600
+    /// removed afterwards (`video.temporary-folder`; nil: the system's temporary folder). Point it
+    /// at an encrypted or memory-backed file system to keep uploads off plain disks.
+    public var temporaryFolder: String?
 
     /// The programs that can decode frames.
     public enum Decoder: String, Sendable, Equatable, CaseIterable {

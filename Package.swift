@@ -262,7 +262,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilMediaTests",
-            dependencies: ["VigilMedia", "VigilTestSupport"],
+            dependencies: ["VigilMedia", "VigilTestSupport", .product(name: "AsyncAlgorithms", package: "swift-async-algorithms")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -28,12 +28,19 @@ public struct FramerOptions: Sendable, Equatable {
     public var skipsUnhashedFrames: Bool
     /// The most framer processes kept running between reads (each serves one read at a time).
     public var idleProcesses: Int
+    /// Whether frames are handed over in shared memory: four frame-sized slots of a memory file
+    /// the framer makes (Linux's `memfd`, sealed against shrinking), read through
+    /// `/proc/PID/fd`, with only a short record per frame on the pipe. Where the system does
+    /// not allow it, and when false, frames go through the pipe. Either way the frames are the
+    /// same bytes.
+    public var sharedMemory: Bool
 
     /// Creates framer options.
-    public init(executable: String, skipsUnhashedFrames: Bool = true, idleProcesses: Int = 2) {
+    public init(executable: String, skipsUnhashedFrames: Bool = true, idleProcesses: Int = 2, sharedMemory: Bool = true) {
         self.executable = executable
         self.skipsUnhashedFrames = skipsUnhashedFrames
         self.idleProcesses = max(0, idleProcesses)
+        self.sharedMemory = sharedMemory
     }
 
     /// `vigil-framer` in the folder of the running executable (where `swift build` puts both
@@ -60,6 +67,12 @@ enum FramerRecord: Sendable {
     case end(String)
     /// A refused request: a reason line (`open_failed`, `bad_request`), then the messages.
     case refused(String)
+    /// The framer's memory file for frames: its descriptor number in the framer, and its slots.
+    /// ``FramerProcess`` takes it; it never reaches a read.
+    case memoryFile(descriptor: Int, slots: Int, slotBytes: Int)
+    /// A frame lying in a slot of the memory file. ``FramerProcess`` copies it out, gives the slot
+    /// back, and hands on a ``frame(_:)``.
+    case sharedFrame(number: Int, width: Int, height: Int, slot: Int)
 }
 
 /// Cuts `vigil-framer`'s output into records: a tag byte, an 8-byte little-endian length, the payload.
@@ -133,6 +146,24 @@ struct FramerRecordParser {
         case UInt8(ascii: "I"): return .info(String(decoding: payload, as: UTF8.self))
         case UInt8(ascii: "E"): return .end(String(decoding: payload, as: UTF8.self))
         case UInt8(ascii: "X"): return .refused(String(decoding: payload, as: UTF8.self))
+        case UInt8(ascii: "M"):
+            guard payload.count == 24 else { throw .decoderFailed(tool: "vigil-framer", detail: "a memory-file record of \(payload.count) bytes") }
+            let (descriptor, slots, slotBytes) = (integer(payload, 0..<8), integer(payload, 8..<16), integer(payload, 16..<24))
+            guard (0...Int(Int32.max)).contains(descriptor), (1...64).contains(slots), slotBytes > 0,
+                !slots.multipliedReportingOverflow(by: slotBytes).overflow
+            else {
+                throw .decoderFailed(tool: "vigil-framer", detail: "a memory file of \(slots) slots of \(slotBytes) bytes (descriptor \(descriptor))")
+            }
+            return .memoryFile(descriptor: descriptor, slots: slots, slotBytes: slotBytes)
+        case UInt8(ascii: "G"):
+            guard payload.count == 20 else { throw .decoderFailed(tool: "vigil-framer", detail: "a shared-frame record of \(payload.count) bytes") }
+            let (number, width, height, slot) = (
+                integer(payload, 0..<8), integer(payload, 8..<12), integer(payload, 12..<16), integer(payload, 16..<20)
+            )
+            guard number >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else {
+                throw .decoderFailed(tool: "vigil-framer", detail: "a shared frame of \(width)x\(height)")
+            }
+            return .sharedFrame(number: number, width: width, height: height, slot: slot)
         case UInt8(ascii: "F"):
             let (number, width, height) = frame
             guard number >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16, payload.count == width * height * 3 else {
@@ -161,6 +192,7 @@ final class FramerProcess: Sendable {
         var kill: (@Sendable () -> Void)?
         var killRequested = false
         var ended = false
+        var sharedMemory = false
     }
 
     /// The task that runs the child and reaps it.
@@ -177,6 +209,12 @@ final class FramerProcess: Sendable {
     /// Whether the child may take another request (it neither ended nor was killed).
     var isUsable: Bool {
         control.withLock { !$0.ended && !$0.killRequested }
+    }
+
+    /// Whether the child hands frames over in shared memory (its memory file was opened and
+    /// mapped): a `decode` request may then ask for it.
+    var sharesMemory: Bool {
+        control.withLock { $0.sharedMemory }
     }
 
     /// Sends one request line (a newline is added).
@@ -235,9 +273,28 @@ final class FramerProcess: Sendable {
                     }
                     group.addTask {
                         var parser = FramerRecordParser(maxPayload: maxRecordBytes)
+                        var shared: SharedFrames?
                         for try await chunk in execution.standardOutput {
                             let completed = try chunk.withUnsafeBytes { bytes throws(MediaError) in try parser.append(bytes) }
-                            for record in completed { await records.send(record) }
+                            for record in completed {
+                                switch record {
+                                case .memoryFile(let descriptor, let slots, let slotBytes):
+                                    // Not mapped (no /proc, or not allowed): the frames come through the pipe.
+                                    shared = SharedFrames(
+                                        process: execution.processIdentifier.value, descriptor: descriptor, slots: slots, slotBytes: slotBytes)
+                                    let mapped = shared != nil
+                                    self.control.withLock { $0.sharedMemory = mapped }
+                                case .sharedFrame(let number, let width, let height, let slot):
+                                    guard let shared else {
+                                        throw MediaError.decoderFailed(tool: "vigil-framer", detail: "a frame in shared memory, with none mapped")
+                                    }
+                                    let frame = try shared.frame(number: number, width: width, height: height, slot: slot)
+                                    await commands.send(Array("free \(slot)\n".utf8))
+                                    await records.send(.frame(frame))
+                                default:
+                                    await records.send(record)
+                                }
+                            }
                         }
                         if parser.hasPartialRecord {
                             throw MediaError.decoderFailed(tool: "vigil-framer", detail: "its output ended inside a record")
@@ -286,10 +343,12 @@ final class FramerPool: Sendable {
         var arguments: [String] = []
         if colourConversion == .portable { arguments.append("--portable") }
         if let threads = decoderThreads { arguments += ["--threads", String(max(0, threads))] }
-        self.arguments = arguments
         // A frame of the largest allowed size with its 16-byte header; text records are far smaller.
         let (bytes, overflow) = limits.maxPixels.multipliedReportingOverflow(by: 3)
         maxRecordBytes = overflow ? Int.max : max(bytes + 16, 1 << 20)
+        // Slots for frames of the largest allowed size (pages are used only once written).
+        if options.sharedMemory, !overflow, bytes > 0, bytes <= 1 << 36 { arguments += ["--ring", String(bytes)] }
+        self.arguments = arguments
     }
 
     deinit {
@@ -396,13 +455,13 @@ extension VideoFrameSource {
             let (reason, messages) = Self.split(text)
             throw FFmpegDiagnostics.damage(in: messages, container: container)
                 ?? .corruptVideo(container, detail: "vigil-framer could not open it (\(reason))")
-        case .frame, .end:
+        case .frame, .end, .memoryFile, .sharedFrame:
             throw MediaError.decoderFailed(tool: "vigil-framer", detail: "it answered an open with something else")
         }
         try check(info)
         let step = max(1, frameStep(info))
         let limits = options.limits
-        await process.send("decode \(step) \(limits.maxFrames) \(skipping && step > 1 ? 1 : 0)")
+        await process.send("decode \(step) \(limits.maxFrames) \(skipping && step > 1 ? 1 : 0) \(process.sharesMemory ? 1 : 0)")
         var delivered = 0
         var last = -1
         while true {
@@ -431,7 +490,7 @@ extension VideoFrameSource {
                 default:
                     throw damage ?? .decoderFailed(tool: "vigil-framer", detail: summary)
                 }
-            case .info, .refused:
+            case .info, .refused, .memoryFile, .sharedFrame:
                 throw MediaError.decoderFailed(tool: "vigil-framer", detail: "it answered a decode with something else")
             }
         }

@@ -14,7 +14,7 @@
 //                                          key=value|... form (index, codec_type, codec_name, width,
 //                                          height, avg_frame_rate, r_frame_rate, nb_frames, duration)
 //                                      or 'X' record: "open_failed\n" + the library's messages
-//           "decode STEP MAXFRAMES SKIP\n" (after an 'I')
+//           "decode STEP MAXFRAMES SKIP [RING]\n" (after an 'I')
 //                                      -> 'F' records: frame number (8 bytes LE), width, height
 //                                          (4 bytes LE each), then width*height*3 bytes RGB24
 //                                      -> 'E' record: "key=value|..." summary line, then the
@@ -31,10 +31,22 @@
 // missing, the decoder reporting an error), the 'E' record says status=inconsistent and the caller
 // decodes again with SKIP=0.
 //
+// Frames in shared memory (--ring SLOTBYTES): at start-up the framer makes a memory file (memfd)
+// of 4 slots of SLOTBYTES (rounded up to whole pages), sealed against shrinking, and says so in an
+// 'M' record: its descriptor number, the slot count and the slot size (8 bytes LE each). The reader
+// opens it through /proc/PID/fd/N. A "decode STEP MAXFRAMES SKIP 1" request then gets 'G' records
+// instead of 'F' ones (when a frame fits a slot): frame number (8 bytes), width, height and slot
+// (4 bytes each); the frame's RGB24 rows lie tightly packed at slot * slot size. The slot is the
+// framer's again once the reader sends "free SLOT\n"; with every slot taken the framer waits for
+// one. "free" lines may come at any time.
+//
 // Options: --portable (av_force_cpu_flags(0): plain C code in the decoder and in libswscale, the
-// same bytes on every CPU), --threads N (decoder threads; 0 = one per core, the default).
+// same bytes on every CPU), --threads N (decoder threads; 0 = one per core, the default),
+// --ring SLOTBYTES.
 
+#define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,6 +54,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <libavcodec/avcodec.h>
@@ -152,22 +165,115 @@ static void write_text_record(char tag, const char *first, const char *second) {
 
 // --- Requests ---
 
+// Standard input, read in blocks: "free" lines come once per frame.
+static struct {
+    char bytes[4096];
+    size_t start, end;
+} input;
+
+// The next line without its newline: 1, or 0 at the end of the input, or -1 for a line too long.
 static int read_line(char *line, size_t capacity) {
     size_t n = 0;
     for (;;) {
-        char c;
-        ssize_t got = read(STDIN_FILENO, &c, 1);
-        if (got == 0) return 0;
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            return 0;
+        if (input.start == input.end) {
+            ssize_t got = read(STDIN_FILENO, input.bytes, sizeof input.bytes);
+            if (got == 0) return 0;
+            if (got < 0) {
+                if (errno == EINTR) continue;
+                return 0;
+            }
+            input.start = 0;
+            input.end = (size_t)got;
         }
+        char c = input.bytes[input.start++];
         if (c == '\n') break;
         if (n + 1 >= capacity) return -1;
         line[n++] = c;
     }
     line[n] = 0;
     return 1;
+}
+
+// --- Frames in shared memory ---
+
+enum { RING_SLOTS = 4 };
+
+static struct {
+    int fd;             // the memory file, -1 without --ring
+    int on;             // the current request's frames go through it
+    uint64_t slot_bytes;
+    uint8_t *base;      // the framer's mapping of the whole file
+    size_t mapped;
+    int busy[RING_SLOTS];
+} ring = {-1, 0, 0, NULL, 0, {0}};
+
+// Takes a "free SLOT" line; 0 when the line is something else.
+static int ring_take_free(const char *line) {
+    int slot;
+    char extra;
+    if (sscanf(line, "free %d%c", &slot, &extra) != 1) return 0;
+    if (slot >= 0 && slot < RING_SLOTS) ring.busy[slot] = 0;
+    return 1;
+}
+
+// The next request line, after any "free" lines.
+static int read_request(char *line, size_t capacity) {
+    for (;;) {
+        int got = read_line(line, capacity);
+        if (got != 1 || !ring_take_free(line)) return got;
+    }
+}
+
+// Makes the memory file: RING_SLOTS slots of `slot_bytes`, sealed against shrinking (so the reader's
+// mapping can never lose its pages), and says so in an 'M' record. Pages are only used once written.
+static void ring_create(uint64_t slot_bytes) {
+#ifdef __linux__
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    slot_bytes = (slot_bytes + page - 1) / page * page;
+    if (slot_bytes == 0 || slot_bytes > ((uint64_t)1 << 40) / RING_SLOTS) return;
+    size_t size = (size_t)(slot_bytes * RING_SLOTS);
+    int fd = memfd_create("vigil-framer-frames", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return;
+    void *base = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) == 0) {
+        base = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    }
+    if (base == MAP_FAILED) {
+        close(fd);
+        return;
+    }
+    ring.fd = fd;
+    ring.base = base;
+    ring.mapped = size;
+    ring.slot_bytes = slot_bytes;
+    uint8_t payload[24];
+    put_u64(payload, (uint64_t)fd);
+    put_u64(payload + 8, RING_SLOTS);
+    put_u64(payload + 16, slot_bytes);
+    write_header('M', sizeof payload);
+    write_all(payload, sizeof payload);
+#else
+    (void)slot_bytes;
+#endif
+}
+
+// A free slot, now taken, waiting for the reader to give one back.
+static int ring_acquire(void) {
+    static char line[256];
+    for (;;) {
+        for (int i = 0; i < RING_SLOTS; i++) {
+            if (!ring.busy[i]) {
+                ring.busy[i] = 1;
+                return i;
+            }
+        }
+        int got = read_line(line, sizeof line);
+        if (got == 0) _exit(0);  // the reader is gone
+        if (got < 0 || !ring_take_free(line)) {
+            write_text_record('X', "bad_request\n", "only free lines may come while frames are out\n");
+            _exit(2);
+        }
+    }
 }
 
 static int hex_value(char c) {
@@ -373,8 +479,8 @@ static void converter_free(Converter *converter) {
 }
 
 // Converts `frame` to RGB24 at the declared size (scaling back a frame whose size changed, as
-// vPDQ's fixed scaler does) into the converter's record as frame `number`.
-static int convert_frame(Converter *converter, const AVFrame *frame, int64_t number) {
+// vPDQ's fixed scaler does) into the converter's picture.
+static int scale_frame(Converter *converter, const AVFrame *frame) {
     converter->scaler = sws_getCachedContext(converter->scaler, frame->width, frame->height, frame->format, converter->width,
                                              converter->height, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
     if (!converter->scaler) {
@@ -385,22 +491,66 @@ static int convert_frame(Converter *converter, const AVFrame *frame, int64_t num
     uint8_t *planes[4] = {converter->rgb, NULL, NULL, NULL};
     int linesizes[4] = {converter->rgb_linesize, 0, 0, 0};
     sws_scale(converter->scaler, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, planes, linesizes);
-    uint8_t *p = converter->record;
-    put_u64(p, (uint64_t)number);
-    put_u32(p + 8, (uint32_t)converter->width);
-    put_u32(p + 12, (uint32_t)converter->height);
-    size_t row = (size_t)converter->width * 3;
-    for (int y = 0; y < converter->height; y++) {
-        memcpy(p + 16 + (size_t)y * row, converter->rgb + (size_t)y * (size_t)converter->rgb_linesize, row);
-    }
     return 1;
 }
 
-// Converts `frame` and writes it as frame `number`.
+// The converter's picture, its rows tightly packed, at `to`.
+static void pack_rows(const Converter *converter, uint8_t *to) {
+    size_t row = (size_t)converter->width * 3;
+    for (int y = 0; y < converter->height; y++) {
+        memcpy(to + (size_t)y * row, converter->rgb + (size_t)y * (size_t)converter->rgb_linesize, row);
+    }
+}
+
+static void put_frame_header(uint8_t *to, int64_t number, int width, int height) {
+    put_u64(to, (uint64_t)number);
+    put_u32(to + 8, (uint32_t)width);
+    put_u32(to + 12, (uint32_t)height);
+}
+
+// Converts `frame` into the converter's record as frame `number`.
+static int convert_frame(Converter *converter, const AVFrame *frame, int64_t number) {
+    if (!scale_frame(converter, frame)) return 0;
+    put_frame_header(converter->record, number, converter->width, converter->height);
+    pack_rows(converter, converter->record + 16);
+    return 1;
+}
+
+// Says that the frame whose 16-byte header is `header` lies in `slot`: a 'G' record.
+static void write_shared_frame(const uint8_t *header, int slot) {
+    uint8_t record[20];
+    memcpy(record, header, 16);
+    put_u32(record + 16, (uint32_t)slot);
+    write_header('G', sizeof record);
+    write_all(record, sizeof record);
+}
+
+// Writes a frame record kept in memory (number, width, height, then the rows): through the ring
+// as a 'G' record, or as an 'F' record.
+static void emit_record(const uint8_t *record, size_t bytes) {
+    if (!ring.on) {
+        write_header('F', bytes);
+        write_all(record, bytes);
+        return;
+    }
+    int slot = ring_acquire();
+    memcpy(ring.base + (size_t)slot * ring.slot_bytes, record + 16, bytes - 16);
+    write_shared_frame(record, slot);
+}
+
+// Converts `frame` and writes it as frame `number` (into a ring slot directly, when the ring is on).
 static int send_frame(Converter *converter, const AVFrame *frame, int64_t number) {
-    if (!convert_frame(converter, frame, number)) return 0;
-    write_header('F', converter->record_bytes);
-    write_all(converter->record, converter->record_bytes);
+    if (!ring.on) {
+        if (!convert_frame(converter, frame, number)) return 0;
+        emit_record(converter->record, converter->record_bytes);
+        return 1;
+    }
+    if (!scale_frame(converter, frame)) return 0;
+    int slot = ring_acquire();
+    pack_rows(converter, ring.base + (size_t)slot * ring.slot_bytes);
+    uint8_t header[16];
+    put_frame_header(header, number, converter->width, converter->height);
+    write_shared_frame(header, slot);
     return 1;
 }
 
@@ -686,8 +836,7 @@ static void run_segments(Plan *plan, size_t workers) {
         }
         size_t record_bytes = 16 + (size_t)plan->width * (size_t)plan->height * 3;
         for (int64_t r = 0; r < segment->sent; r++) {
-            write_header('F', record_bytes);
-            write_all(segment->records[r], record_bytes);
+            emit_record(segment->records[r], record_bytes);
             free(segment->records[r]);
         }
         sent += segment->sent;
@@ -711,7 +860,7 @@ static void run_segments(Plan *plan, size_t workers) {
     pthread_mutex_destroy(&plan->lock);
 }
 
-static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int threads) {
+static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int threads, int shared) {
     AVStream *stream = video->input->streams[video->stream];
     const AVCodecParameters *parameters = stream->codecpar;
     Ranks ranks = {NULL, NULL, NULL, NULL, 0};
@@ -731,6 +880,9 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
         stream = video->input->streams[video->stream];
         parameters = stream->codecpar;
     }
+    // Frames are delivered at the stream's declared size: through the ring when one fits a slot.
+    ring.on = shared && ring.fd >= 0 && (uint64_t)parameters->width * (uint64_t)parameters->height * 3 <= ring.slot_bytes;
+    for (int i = 0; i < RING_SLOTS; i++) ring.busy[i] = 0;  // the reader took every earlier frame
     if (ranked) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         size_t workers = threads > 0 ? (size_t)threads : (size_t)(cores > 0 ? cores : 1);
@@ -817,19 +969,23 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
 
 int main(int argc, char **argv) {
     int threads = 0;
+    long long slot_bytes = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--portable") == 0) av_force_cpu_flags(0);
         else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (strcmp(argv[i], "--ring") == 0 && i + 1 < argc) slot_bytes = atoll(argv[++i]);
         else {
-            fprintf(stderr, "usage: vigil-framer [--portable] [--threads N]\n");
+            fprintf(stderr, "usage: vigil-framer [--portable] [--threads N] [--ring SLOTBYTES]\n");
             return 2;
         }
     }
     signal(SIGPIPE, SIG_IGN);
+    // Without a memory file (or --ring), no 'M' record: every frame goes as an 'F' record.
+    if (slot_bytes > 0) ring_create((uint64_t)slot_bytes);
     av_log_set_callback(log_callback);
     static char line[LINE_MAX_BYTES * 2 + 64];
     for (;;) {
-        int got = read_line(line, sizeof line);
+        int got = read_request(line, sizeof line);
         if (got == 0) return 0;
         log_reset();
         char demuxer[64], hex[sizeof line];
@@ -848,13 +1004,13 @@ int main(int argc, char **argv) {
             continue;
         }
         write_info(&video);
-        if (read_line(line, sizeof line) <= 0) return 0;
+        if (read_request(line, sizeof line) <= 0) return 0;
         long long step = 0, max_frames = 0;
-        int skip = 0;
+        int skip = 0, use_ring = 0;
         if (strcmp(line, "close") == 0 || video.stream < 0) {
             write_text_record('E', "status=closed|decoded=0|sent=0\n", NULL);
-        } else if (sscanf(line, "decode %lld %lld %d", &step, &max_frames, &skip) == 3 && step >= 1 && max_frames >= 1) {
-            decode(&video, step, max_frames, skip, threads);
+        } else if (sscanf(line, "decode %lld %lld %d %d", &step, &max_frames, &skip, &use_ring) >= 3 && step >= 1 && max_frames >= 1) {
+            decode(&video, step, max_frames, skip, threads, use_ring == 1);
         } else {
             write_text_record('X', "bad_request\n", line);
             return 2;

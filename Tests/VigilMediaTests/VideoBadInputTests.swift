@@ -1,3 +1,4 @@
+import AsyncAlgorithms
 import Foundation
 import Testing
 import VigilTestSupport
@@ -399,6 +400,56 @@ struct FramerProcessTests {
         }
         #expect(results.count == 12 && results.allSatisfy { $0 == expected })
     }
+
+    @Test("frames come through shared memory, the same bytes as through the pipe")
+    func sharedMemory() async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, size: "320x240", seconds: 2)
+        let framer = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests")
+        func frames(shared: Bool, step: Int) async throws -> [Int: [UInt8]] {
+            var options = framer
+            options.sharedMemory = shared
+            let source = VideoFrameSource(options: VideoDecodeOptions(backend: .framer(options)))
+            var frames: [Int: [UInt8]] = [:]
+            _ = try await source.read(contentsOf: clip, frameStep: { _ in step }, onFrame: { frames[$0.number] = $0.pixels })
+            return frames
+        }
+        // Every frame (more frames than slots, so slots are given back and reused) and every 7th.
+        for step in [1, 7] {
+            let shared = try await frames(shared: true, step: step)
+            let piped = try await frames(shared: false, step: step)
+            #expect(shared.count == (50 + step - 1) / step && shared == piped, "every \(step)")
+        }
+        // The framer did make its memory file, and the reader mapped it (or not, when asked not to).
+        for shared in [true, false] {
+            var options = framer
+            options.sharedMemory = shared
+            let pool = FramerPool(options: options, colourConversion: .native, decoderThreads: nil, limits: VideoLimits())
+            let process = pool.checkOut()
+            await process.send("open mov,mp4,m4a,3gp,3g2,mj2 \(clip.utf8.map { String(format: "%02x", $0) }.joined())")
+            var records = process.records.makeAsyncIterator()
+            guard case .info = try await records.next() else {
+                Issue.record("no info record")
+                await process.killAndWait()
+                continue
+            }
+            #expect(process.sharesMemory == shared)
+            await process.killAndWait()
+        }
+    }
+
+    @Test("a memory file that is not sealed against shrinking is not mapped")
+    func unsealedFileIsRefused() throws {
+        let path = try ClipMaker.temporaryFolder("video").appendingPathComponent("slots").path
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        try Data(repeating: 7, count: 4 * 4096).write(to: URL(fileURLWithPath: path))
+        let descriptor = open(path, O_RDONLY)
+        try #require(descriptor >= 0)
+        defer { close(descriptor) }
+        #expect(SharedFrames(process: getpid(), descriptor: Int(descriptor), slots: 4, slotBytes: 4096) == nil)
+    }
 }
 
 @Suite("vigil-framer's records are read whatever the pipe's chunks")
@@ -457,5 +508,25 @@ struct FramerRecordParserTests {
         var huge = Self.record("E", [])
         huge[8] = 0x80
         #expect(refuses(huge), "a length with the top bit set")
+        #expect(refuses(Self.record("M", Self.little(3, bytes: 8) + Self.little(0, bytes: 8) + Self.little(4096, bytes: 8))), "no slots")
+        #expect(refuses(Self.record("M", Self.little(3, bytes: 8))), "a short memory-file record")
+        #expect(
+            refuses(Self.record("G", Self.little(0, bytes: 8) + Self.little(0, bytes: 4) + Self.little(2, bytes: 4) + Self.little(0, bytes: 4))),
+            "no width")
+        #expect(refuses(Self.record("G", Self.little(0, bytes: 16))), "a short shared-frame record")
+    }
+
+    @Test func sharedMemoryRecords() throws {
+        let stream =
+            Self.record("M", Self.little(3, bytes: 8) + Self.little(4, bytes: 8) + Self.little(8192, bytes: 8))
+            + Self.record("G", Self.little(60, bytes: 8) + Self.little(32, bytes: 4) + Self.little(24, bytes: 4) + Self.little(2, bytes: 4))
+        var parser = FramerRecordParser(maxPayload: 1 << 20)
+        let records = try stream.withUnsafeBytes { try parser.append($0) }
+        guard records.count == 2, case .memoryFile(3, 4, 8192) = records[0],
+            case .sharedFrame(number: 60, width: 32, height: 24, slot: 2) = records[1]
+        else {
+            Issue.record("\(records)")
+            return
+        }
     }
 }

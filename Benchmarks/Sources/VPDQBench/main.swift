@@ -6,7 +6,7 @@
 // /proc (utime + stime of the framer processes that are its children). See Benchmarks/vpdq/run.sh,
 // which adds PyPI vpdq and the table.
 //
-//   VPDQBench [--reps 3] [--modes 1,0] [--colour portable,native] [--backends ffmpeg,framer]
+//   VPDQBench [--reps 3] [--modes 1,0] [--colour portable,native] [--backends ffmpeg,framer,framer-pipe]
 //             [--framer PATH] VIDEO...
 import Foundation
 import VigilHash
@@ -92,12 +92,13 @@ print("tool\tcolour\tfile\tseconds_per_hash\tframes\twall_s\tcpu_s")
 for backendName in backends {
     for (colourName, colour) in colours {
         let backend: VideoDecoderBackend
-        if backendName == "framer" {
+        if backendName == "framer" || backendName == "framer-pipe" {
             guard !framerPath.isEmpty else {
-                FileHandle.standardError.write(Data("VPDQBench: --backends framer needs --framer PATH\n".utf8))
+                FileHandle.standardError.write(Data("VPDQBench: --backends \(backendName) needs --framer PATH\n".utf8))
                 exit(2)
             }
-            backend = .framer(FramerOptions(executable: framerPath))
+            // framer: frames in shared memory (the default); framer-pipe: every frame through the pipe.
+            backend = .framer(FramerOptions(executable: framerPath, sharedMemory: backendName == "framer"))
         } else {
             backend = .ffmpegTools
         }
@@ -123,7 +124,7 @@ for backendName in backends {
                     cpus.append(cpuSeconds() + runningChildrenCPUSeconds() - cpuStart)
                 }
                 let name = URL(fileURLWithPath: file).lastPathComponent
-                let tool = backendName == "framer" ? "vigil-framer" : "vigil"
+                let tool = backendName == "framer" ? "vigil-framer" : backendName == "framer-pipe" ? "vigil-framer-pipe" : "vigil"
                 print("\(tool)\t\(colourName)\t\(name)\t\(mode)\t\(frames)\t\(median(walls))\t\(median(cpus))")
             }
         }

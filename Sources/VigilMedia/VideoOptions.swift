@@ -77,6 +77,15 @@ public enum VideoDecoderBackend: Sendable, Equatable {
     /// the next videos) that decodes with FFmpeg's libraries and can leave undecoded the frames no
     /// hashed frame needs. The same frames, bytes and errors as ``ffmpegTools``, with less work.
     case framer(FramerOptions)
+
+    /// The choice Vigil makes when none is configured (`auto`): `vigil-framer` when `framerPath`
+    /// names one or one lies beside the running executable (where `swift build` and
+    /// `make release` put it), else ``ffmpegTools``. Both give the same frames and errors.
+    public static func preferred(framerPath: String? = nil) -> VideoDecoderBackend {
+        if let framerPath { return .framer(FramerOptions(executable: framerPath)) }
+        if let beside = FramerOptions.besideRunningExecutable() { return .framer(beside) }
+        return .ffmpegTools
+    }
 }
 
 /// Options for ``VideoFrameSource``.

@@ -77,9 +77,9 @@ struct HashCommand: AsyncParsableCommand {
 
     @Option(
         help:
-            "Videos: the frame decoder, ffmpeg (ffprobe and ffmpeg per video) or framer (vigil-framer, kept running; it skips frames no hashed frame needs)."
+            "Videos: the frame decoder: auto (vigil-framer when there is one, else ffmpeg), ffmpeg (ffprobe and ffmpeg per video) or framer (vigil-framer, kept running; it skips frames no hashed frame needs). The same frames either way."
     )
-    var decoder = "ffmpeg"
+    var decoder = "auto"
 
     @Option(help: "Videos: the vigil-framer executable (default: the one beside vigil).")
     var framerPath: String?
@@ -96,7 +96,7 @@ struct HashCommand: AsyncParsableCommand {
         if maxFrames < 1 { throw ValidationError("--max-frames must be at least 1") }
         if maxVideoBytes < 1 { throw ValidationError("--max-video-bytes must be at least 1") }
         if paths.isEmpty { throw ValidationError("give at least one file or folder") }
-        if decoder != "ffmpeg" && decoder != "framer" { throw ValidationError("--decoder must be ffmpeg or framer") }
+        if !["auto", "ffmpeg", "framer"].contains(decoder) { throw ValidationError("--decoder must be auto, ffmpeg or framer") }
         if decoder == "framer" && framerPath == nil && FramerOptions.besideRunningExecutable() == nil {
             throw ValidationError("no vigil-framer beside vigil: build it (swift build --product vigil-framer) or give --framer-path")
         }
@@ -112,10 +112,8 @@ struct HashCommand: AsyncParsableCommand {
         let options = HashOptions(
             convention: convention.convention, fast: fast, dihedral: dihedral, digests: !noDigests,
             limits: DecodeLimits(maxPixels: maxPixels, maxBytes: maxBytes))
-        var backend = VideoDecoderBackend.ffmpegTools
-        if decoder == "framer", let framer = framerPath.map({ FramerOptions(executable: $0) }) ?? FramerOptions.besideRunningExecutable() {
-            backend = .framer(framer)
-        }
+        // validate() made sure `framer` has one.
+        let backend: VideoDecoderBackend = decoder == "ffmpeg" ? .ffmpegTools : .preferred(framerPath: framerPath)
         let output = OrderedOutput(count: inputs.count, json: json)
         let workers = min(jobs ?? ProcessInfo.processInfo.activeProcessorCount, max(inputs.count, 1))
         let hashers = Hashers(

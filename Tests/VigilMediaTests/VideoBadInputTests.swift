@@ -440,6 +440,14 @@ struct FramerProcessTests {
         }
     }
 
+    @Test("auto takes the framer named, else the one beside the executable")
+    func preferredBackend() throws {
+        #expect(VideoDecoderBackend.preferred(framerPath: "/opt/vigil/vigil-framer") == .framer(FramerOptions(executable: "/opt/vigil/vigil-framer")))
+        // `swift build --build-tests` puts vigil-framer beside the test bundle.
+        let beside = try #require(FramerOptions.besideRunningExecutable())
+        #expect(VideoDecoderBackend.preferred() == .framer(beside))
+    }
+
     @Test("a memory file that is not sealed against shrinking is not mapped")
     func unsealedFileIsRefused() throws {
         let path = try ClipMaker.temporaryFolder("video").appendingPathComponent("slots").path

@@ -31,6 +31,7 @@ struct NodeConfigurationTests {
         #expect(configuration.server.urlFetch.maxRedirects == 5)
         #expect(configuration.server.urlFetch.maxConcurrent == 8 && configuration.server.urlFetch.maxConcurrentPerOrigin == 4)
         #expect(configuration.indexTuning == .speed)
+        #expect(configuration.server.video.decoder == .auto)
     }
 
     @Test func layersFlagsOverEnvironmentOverFile() async throws {

@@ -37,7 +37,7 @@ extension NodeConfiguration {
         }
         let decoder = try await Self.value(reader, "video.decoder", default: video.decoder.rawValue) { try await reader.fetchString(forKey: $0) }
         guard let chosen = VideoSettings.Decoder(rawValue: decoder) else {
-            throw ConfigurationError(key: "video.decoder", problem: "'\(decoder)' is neither 'ffmpeg' nor 'framer'")
+            throw ConfigurationError(key: "video.decoder", problem: "'\(decoder)' is not 'auto', 'ffmpeg' or 'framer'")
         }
         video.decoder = chosen
         video.framerPath = try await Self.value(reader, "video.framer-path", default: video.framerPath) { try await reader.fetchString(forKey: $0) }

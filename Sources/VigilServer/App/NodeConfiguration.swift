@@ -68,7 +68,7 @@ import VigilMedia
 /// | `video.seconds-per-hash` | `VIGIL_VIDEO_SECONDS_PER_HASH` | 1: vPDQ hashes one frame per second (0: every frame) |
 /// | `video.query-match-percent`, `video.compared-match-percent` | `VIGIL_VIDEO_QUERY_MATCH_PERCENT`, … | 80, 0: a video matches a vpdq entry from these shares of matching frames |
 /// | `video.ffmpeg-directory` | `VIGIL_VIDEO_FFMPEG_DIRECTORY` | none: `ffmpeg` and `ffprobe` found on `PATH` |
-/// | `video.decoder` | `VIGIL_VIDEO_DECODER` | `ffmpeg` (or `framer`: `vigil-framer`, kept running) |
+/// | `video.decoder` | `VIGIL_VIDEO_DECODER` | `auto`: `vigil-framer` (kept running) when there is one, else ffmpeg; or `ffmpeg`, `framer` |
 /// | `video.framer-path` | `VIGIL_VIDEO_FRAMER_PATH` | none: `vigil-framer` beside `vigil` |
 /// | `video.temporary-folder` | `VIGIL_VIDEO_TEMPORARY_FOLDER` | none: the system's temporary folder holds an upload while it is decoded |
 /// | `retention.report-days` | `VIGIL_RETENTION_REPORT_DAYS` | 365: a report is deleted this long after the last action on it (unless a hold or a preservation request keeps it) |

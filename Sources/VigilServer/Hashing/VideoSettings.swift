@@ -25,10 +25,11 @@ public struct VideoSettings: Sendable, Equatable {
     public var comparedMatchPercent = 0.0
     /// The folder holding `ffmpeg` and `ffprobe` (`video.ffmpeg-directory`; nil: found on `PATH`).
     public var ffmpegDirectory: String?
-    /// Which program decodes frames (`video.decoder`): `ffmpeg` (ffprobe and ffmpeg started per
-    /// video, the default) or `framer` (`vigil-framer`, kept running between uploads; it skips the
-    /// frames no hashed frame needs).
-    public var decoder = Decoder.ffmpeg
+    /// Which program decodes frames (`video.decoder`): `auto` (the default: `vigil-framer` when
+    /// `video.framer-path` names one or one lies beside `vigil`, else ffmpeg), `ffmpeg` (ffprobe
+    /// and ffmpeg started per video) or `framer` (`vigil-framer`, kept running between uploads;
+    /// it skips the frames no hashed frame needs). Both give the same frames and errors.
+    public var decoder = Decoder.auto
     /// The `vigil-framer` executable (`video.framer-path`; nil: the one beside the running `vigil`).
     public var framerPath: String?
     /// The folder an uploaded video is written to while it is decoded, as a file of mode 0600
@@ -38,6 +39,8 @@ public struct VideoSettings: Sendable, Equatable {
 
     /// The programs that can decode frames.
     public enum Decoder: String, Sendable, Equatable, CaseIterable {
+        /// vigil-framer when there is one, else ffmpeg (``VideoDecoderBackend/preferred(framerPath:)``).
+        case auto
         /// ffprobe and ffmpeg, started for each video.
         case ffmpeg
         /// vigil-framer, kept running.
@@ -60,8 +63,11 @@ public struct VideoSettings: Sendable, Equatable {
         // One frame in work per video: the hashing runs on the calling task's cooperative pool (the
         // video holds one place of the hashing pool), where lookups run too; it still overlaps
         // with ffmpeg's decoding of the next frames.
-        var backend = VideoDecoderBackend.ffmpegTools
-        if decoder == .framer {
+        let backend: VideoDecoderBackend
+        switch decoder {
+        case .auto: backend = .preferred(framerPath: framerPath)
+        case .ffmpeg: backend = .ffmpegTools
+        case .framer:
             // A missing framer answers each video with `decoder_missing`, as a missing ffmpeg does.
             backend = .framer(
                 framerPath.map { FramerOptions(executable: $0) } ?? FramerOptions.besideRunningExecutable()

@@ -400,20 +400,9 @@ extension VideoFrameSource {
         let limit = options.limits.timeLimit
         guard ContinuousClock.now < deadline else { throw MediaError.timedOut(limit: limit, stage: "decoding frames") }
         let process = pool.checkOut()
-        let timedOut = Flag()
+        let watchdog = Watchdog(deadline: deadline)
         do {
-            let summary = try await withThrowingTaskGroup(of: Void.self) { group in
-                // The watchdog: kills the child when the deadline passes.
-                group.addTask {
-                    do {
-                        try await Task.sleep(until: deadline, clock: .continuous)
-                    } catch {
-                        return  // cancelled: the read ended in time
-                    }
-                    timedOut.set()
-                    process.kill()
-                }
-                defer { group.cancelAll() }
+            let summary = try await watchdog.guarding(kill: { process.kill() }) {
                 do {
                     return try await converse(
                         with: process, path: path, container: container, skipping: skipping, frameStep: frameStep, onFrame: onFrame)
@@ -428,7 +417,7 @@ extension VideoFrameSource {
         } catch {
             // Reaped before the call returns, as the ffmpeg backend's tools are.
             await process.killAndWait()
-            if timedOut.isSet { throw MediaError.timedOut(limit: limit, stage: "decoding frames") }
+            if watchdog.hasFired { throw MediaError.timedOut(limit: limit, stage: "decoding frames") }
             try Task.checkCancellation()
             throw error
         }

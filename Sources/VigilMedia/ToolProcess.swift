@@ -57,7 +57,7 @@ enum ToolProcess {
         stage: String,
         onOutput: (SubprocessOutputSequence.Buffer) async throws -> Void
     ) async throws -> ToolOutcome {
-        let timedOut = Flag()
+        let watchdog = Watchdog(deadline: deadline)
         var platform = PlatformOptions()
         platform.createSession = true
         platform.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: killGrace)]
@@ -74,48 +74,33 @@ enum ToolProcess {
                 output: .sequence,
                 error: .sequence
             ) { execution in
-                try await withThrowingTaskGroup(of: String?.self) { group in
-                    // The watchdog: kills the process group when the deadline passes.
-                    group.addTask {
+                // A failed kill means the process is already gone, which is what a kill wants.
+                try await watchdog.guarding(kill: { _ = try? execution.send(signal: .kill, toProcessGroup: true) }) {
+                    try await withThrowingTaskGroup(of: String.self) { group in
+                        // Standard error is drained concurrently, or a chatty tool would block on it.
+                        group.addTask {
+                            var tail = ByteTail(limit: standardErrorTail)
+                            for try await chunk in execution.standardError {
+                                chunk.withUnsafeBytes { tail.append($0) }
+                            }
+                            return tail.text
+                        }
                         do {
-                            try await Task.sleep(until: deadline, clock: .continuous)
+                            for try await chunk in execution.standardOutput {
+                                try await onOutput(chunk)
+                            }
                         } catch {
-                            return nil  // cancelled: the run ended in time
+                            // Stop the tool at once: the stderr reader and the process exit then end too.
+                            try? execution.send(signal: .kill, toProcessGroup: true)
+                            throw error
                         }
-                        timedOut.set()
-                        try? execution.send(signal: .kill, toProcessGroup: true)
-                        return nil
+                        // Standard output is closed; standard error closes when the process exits (or the
+                        // watchdog kills it).
+                        return try await group.next() ?? ""
                     }
-                    // Standard error is drained concurrently, or a chatty tool would block on it.
-                    group.addTask {
-                        var tail = ByteTail(limit: standardErrorTail)
-                        for try await chunk in execution.standardError {
-                            chunk.withUnsafeBytes { tail.append($0) }
-                        }
-                        return tail.text
-                    }
-                    do {
-                        for try await chunk in execution.standardOutput {
-                            try await onOutput(chunk)
-                        }
-                    } catch {
-                        // Stop the tool at once: the stderr reader and the process exit then end too.
-                        try? execution.send(signal: .kill, toProcessGroup: true)
-                        throw error
-                    }
-                    // Standard output is closed; standard error closes when the process exits (or the
-                    // watchdog kills it). Then the watchdog is no longer needed.
-                    var standardError = ""
-                    while let finished = try await group.next() {
-                        if let text = finished {
-                            standardError = text
-                            group.cancelAll()
-                        }
-                    }
-                    return standardError
                 }
             }
-            if timedOut.isSet { throw MediaError.timedOut(limit: timeLimit, stage: stage) }
+            if watchdog.hasFired { throw MediaError.timedOut(limit: timeLimit, stage: stage) }
             // Cancelled: swift-subprocess has killed and reaped the tool; say so rather than "killed".
             try Task.checkCancellation()
             switch result.terminationStatus {
@@ -125,16 +110,55 @@ enum ToolProcess {
                 return ToolOutcome(exitCode: nil, signal: signal, standardError: result.closureResult)
             }
         } catch let error as SubprocessError {
-            if timedOut.isSet { throw MediaError.timedOut(limit: timeLimit, stage: stage) }
+            if watchdog.hasFired { throw MediaError.timedOut(limit: timeLimit, stage: stage) }
             try Task.checkCancellation()
             if error.code == .executableNotFound {
                 throw MediaError.decoderMissing(tool: invocation.tool, path: invocation.executable)
             }
             throw MediaError.decoderFailed(tool: invocation.tool, detail: "\(error)")
         } catch {
-            if timedOut.isSet { throw MediaError.timedOut(limit: timeLimit, stage: stage) }
+            if watchdog.hasFired { throw MediaError.timedOut(limit: timeLimit, stage: stage) }
             try Task.checkCancellation()
             throw error
+        }
+    }
+}
+
+/// Kills a child process when a deadline passes. ``guarding(kill:_:)`` runs an operation beside a
+/// timer; if the deadline comes first, the timer calls `kill` (which ends the child, and so the
+/// operation reading from it) and ``hasFired`` says so afterwards. The timer stops with the
+/// operation. Used by the ffmpeg tools' runs and by `vigil-framer`'s reads.
+final class Watchdog: Sendable {
+    /// When the child is killed.
+    let deadline: ContinuousClock.Instant
+    private let fired = Flag()
+
+    /// A watchdog for `deadline`.
+    init(deadline: ContinuousClock.Instant) {
+        self.deadline = deadline
+    }
+
+    /// Whether the deadline passed and `kill` was called.
+    var hasFired: Bool { fired.isSet }
+
+    /// Runs `operation`, calling `kill` if the deadline passes before it ends.
+    nonisolated(nonsending) func guarding<Result>(
+        kill: @escaping @Sendable () -> Void, _ operation: () async throws -> Result
+    ) async throws -> Result {
+        let deadline = self.deadline
+        let fired = self.fired
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                do {
+                    try await Task.sleep(until: deadline, clock: .continuous)
+                } catch {
+                    return  // cancelled: the operation ended in time
+                }
+                fired.set()
+                kill()
+            }
+            defer { group.cancelAll() }
+            return try await operation()
         }
     }
 }

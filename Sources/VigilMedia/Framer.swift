@@ -402,7 +402,8 @@ extension VideoFrameSource {
         let process = pool.checkOut()
         let watchdog = Watchdog(deadline: deadline)
         do {
-            let summary = try await watchdog.guarding(kill: { process.kill() }) {
+            let kill: @Sendable () -> Void = { process.kill() }
+            let summary = try await watchdog.guarding(kill: kill) {
                 do {
                     return try await converse(
                         with: process, path: path, container: container, skipping: skipping, frameStep: frameStep, onFrame: onFrame)

@@ -75,7 +75,8 @@ enum ToolProcess {
                 error: .sequence
             ) { execution in
                 // A failed kill means the process is already gone, which is what a kill wants.
-                try await watchdog.guarding(kill: { _ = try? execution.send(signal: .kill, toProcessGroup: true) }) {
+                let kill: @Sendable () -> Void = { _ = try? execution.send(signal: .kill, toProcessGroup: true) }
+                return try await watchdog.guarding(kill: kill) {
                     try await withThrowingTaskGroup(of: String.self) { group in
                         // Standard error is drained concurrently, or a chatty tool would block on it.
                         group.addTask {

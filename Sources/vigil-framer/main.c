@@ -558,6 +558,25 @@ static int send_frame(Converter *converter, const AVFrame *frame, int64_t number
     return 1;
 }
 
+// A decoder for `parameters` with `threads` threads (0: one per core; frame and slice threads), or
+// NULL, the reason logged, when there is none or it cannot be opened.
+static AVCodecContext *open_decoder(const AVCodecParameters *parameters, int threads) {
+    const AVCodec *codec = avcodec_find_decoder(parameters->codec_id);
+    if (!codec) {
+        log_printf("vigil-framer: no decoder for codec %s", avcodec_get_name(parameters->codec_id));
+        return NULL;
+    }
+    AVCodecContext *decoder = avcodec_alloc_context3(codec);
+    if (decoder && avcodec_parameters_to_context(decoder, parameters) >= 0) {
+        decoder->thread_count = threads;
+        decoder->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
+        if (avcodec_open2(decoder, codec, NULL) >= 0) return decoder;
+    }
+    log_printf("vigil-framer: the %s decoder could not be opened", codec->name);
+    avcodec_free_context(&decoder);
+    return NULL;
+}
+
 typedef struct {
     int64_t step, max_frames;
     const Ranks *ranks;  // NULL: frames are numbered by counting
@@ -743,18 +762,12 @@ static void decode_segment(Plan *plan, Segment *segment) {
         segment->inconsistent = 1;
         return;
     }
-    const AVCodecParameters *parameters = plan->video->input->streams[plan->video->stream]->codecpar;
-    const AVCodec *codec = avcodec_find_decoder(parameters->codec_id);
-    AVCodecContext *decoder = codec ? avcodec_alloc_context3(codec) : NULL;
+    AVCodecContext *decoder = open_decoder(plan->video->input->streams[plan->video->stream]->codecpar, 1);
     Converter converter;
     memset(&converter, 0, sizeof converter);
     AVPacket *packet = av_packet_alloc();
     AVFrame *frame = av_frame_alloc();
-    int ready = decoder && packet && frame && avcodec_parameters_to_context(decoder, parameters) >= 0;
-    if (ready) {
-        decoder->thread_count = 1;
-        ready = avcodec_open2(decoder, codec, NULL) >= 0 && converter_init(&converter, plan->width, plan->height);
-    }
+    int ready = decoder && packet && frame && converter_init(&converter, plan->width, plan->height);
     if (ready && segment->first > 0) {
         // To the segment's keyframe; the packets are then checked one by one against the first pass.
         av_seek_frame(video.input, video.stream, ranks->dts[segment->first], AVSEEK_FLAG_BACKWARD);
@@ -898,17 +911,10 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
         }
         plan_free(&plan);
     }
-    const AVCodec *codec = avcodec_find_decoder(parameters->codec_id);
-    AVCodecContext *decoder = codec ? avcodec_alloc_context3(codec) : NULL;
+    AVCodecContext *decoder = open_decoder(parameters, threads);
     Converter converter;
-    int ready = decoder != NULL && avcodec_parameters_to_context(decoder, parameters) >= 0;
-    if (ready) {
-        decoder->thread_count = threads;
-        decoder->thread_type = FF_THREAD_FRAME | FF_THREAD_SLICE;
-        ready = avcodec_open2(decoder, codec, NULL) >= 0;
-    }
-    if (!codec) log_printf("vigil-framer: no decoder for codec %s", avcodec_get_name(parameters->codec_id));
-    else if (!ready) log_printf("vigil-framer: the %s decoder could not be opened", codec->name);
+    memset(&converter, 0, sizeof converter);
+    int ready = decoder != NULL;
     if (ready && !converter_init(&converter, parameters->width, parameters->height)) {
         log_printf("vigil-framer: out of memory for a %dx%d frame", parameters->width, parameters->height);
         converter_free(&converter);

@@ -107,6 +107,55 @@ struct TextIndicatorListTests {
         }
     }
 
+    @Test func aListedIndicatorActsThroughItsListsPolicy() async throws {
+        let test = try await TestNode.make()
+        let node = test.node
+        try await buildApplication(node: node).test(.router) { client in
+            try await client.execute(
+                uri: "/v1/lists", method: .post, headers: test.headers(.curate), body: jsonBody(["name": "phrases", "kind": "internal"])
+            ) { #expect($0.status == .created) }
+            try await client.execute(
+                uri: "/v1/lists/phrases/action", method: .put, headers: test.headers(.curate), body: jsonBody(["action": "quarantine"])
+            ) { #expect($0.status == .ok, "\($0.json)") }
+            let id: Int = try await client.execute(
+                uri: "/v1/lists/phrases/entries", method: .post, headers: test.headers(.curate),
+                body: jsonBody(["entries": [["type": "text_indicator", "value": Self.lighthouse, "provenance": ["source_item_id": "ind-8"]]]])
+            ) { response in
+                #expect(response.status == .created, "\(response.json)")
+                return (response.json["ids"] as? [Int])?.first ?? 0
+            }
+            #expect(node.textIndicators.refresh())
+            func converse(_ body: [String: Any]) async throws -> [String: Any] {
+                try await client.execute(uri: "/v1/match/conversation", method: .post, headers: test.headers(.match), body: jsonBody(body)) {
+                    #expect($0.status == .ok, "\($0.json)")
+                    return $0.json
+                }
+            }
+            // The listed phrase: the list's action, and the conversation queued for review.
+            let answer = try await converse(Self.conversation)
+            #expect(Self.listed(answer).map(\.entry) == [id])
+            let actions = answer["actions"] as? [[String: Any]] ?? []
+            #expect(actions.count == 1 && actions.first?["list"] as? String == "phrases" && actions.first?["action"] as? String == "quarantine")
+            let review = try #require(answer["review"] as? [String: Any], "\(answer)")
+            let reviewId = try #require(review["id"] as? Int)
+            let reason = (review["reasons"] as? [[String: Any]])?.first
+            #expect(reason?["kind"] as? String == "list_match" && reason?["list"] as? String == "phrases" && reason?["entry_ids"] as? [Int] == [id])
+            try await client.execute(uri: "/v1/reviews/\(reviewId)", method: .get, headers: test.headers(.curate)) { response in
+                #expect(response.status == .ok)
+                #expect(response.json["media_type"] as? String == "text/vnd.vigil.conversation")
+                // The review item holds no words of the conversation.
+                let stored = try JSONSerialization.data(withJSONObject: response.json)
+                #expect(!String(decoding: stored, as: UTF8.self).contains("lighthouse"))
+            }
+            // A conversation that fires only the shipped sets: no list acts, nothing is queued.
+            let shipped = try await converse([
+                "language": "en", "messages": [["sender": "a", "text": "how old are you? dont tell your parents about me"]],
+            ])
+            #expect((shipped["score"] as? Double ?? 0) > 0, "\(shipped)")
+            #expect((shipped["actions"] as? [Any])?.isEmpty == true && shipped["review"] == nil, "\(shipped)")
+        }
+    }
+
     @Test func textIndicatorsAreRefusedWhereAHashIsMeantAndCheckedWhereTheyAreAdded() async throws {
         let test = try await TestNode.make()
         try await test.application.test(.router) { client in

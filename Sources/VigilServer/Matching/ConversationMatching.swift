@@ -10,8 +10,10 @@ import VigilText
 /// `POST /v1/match/conversation`: a conversation scored against the node's text indicators (the
 /// sets it loaded and its lists' `text_indicator` entries, ``ConversationIndicators``), answered
 /// with its stages and the indicators that fired and why, a list indicator with its list, entry
-/// and provenance. The answer is a risk signal for a person to check, never a verdict; nothing is
-/// stored and no action policy applies yet.
+/// and provenance. The answer is a risk signal for a person to check, never a verdict. The lists
+/// whose entries fired act through their policies as for a hash match (``MatchService/record``):
+/// a webhook message, a filing, a review item for a quarantine list, recorded before the answer;
+/// what is recorded identifies the conversation by the SHA-256 of its texts, never by its words.
 struct ConversationMatching: Sendable {
     /// The node's indicators (the installed assessor is read, never waited for).
     let indicators: ConversationIndicators
@@ -49,8 +51,23 @@ struct ConversationMatching: Sendable {
                 built.origin(set: hit.setId, indicator: hit.indicatorId).map { listed[$0.entryId] != nil } ?? true
             }
         }
-        return Self.answer(assessment, messages: conversation.messages.count, reviewScore: settings.reviewScore, built: built, listed: listed)
+        let key = Self.rolloutKey(conversation)
+        let recorded = try await serviceCall {
+            try await matching.record(
+                on: listed.values.sorted { $0.entry.id < $1.entry.id }, query: ["type": "conversation", "sha256": key],
+                mediaType: Self.mediaType)
+        }
+        var answer = Self.answer(
+            assessment, messages: conversation.messages.count, reviewScore: settings.reviewScore, built: built, listed: listed)
+        answer.actions = recorded.actions.map {
+            Components.Schemas.Action(list: $0.list, action: $0.action.rawValue, deliveryId: $0.deliveryId, filingId: $0.filingId)
+        }
+        answer.review = recorded.review.map(Components.Schemas.QueuedReview.init)
+        return answer
     }
+
+    /// The media type a conversation's review item carries.
+    static let mediaType = "text/vnd.vigil.conversation"
 
     /// The list indicators among `assessment`'s hits that the list rules keep (the list is live, its
     /// kill switch on, its rollout includes the conversation, the entry not disabled), by entry id.
@@ -108,7 +125,7 @@ struct ConversationMatching: Sendable {
         return Components.Schemas.ConversationAnswer(
             score: assessment.score, level: level, reviewRequired: review,
             explanation: explanation(assessment, messages: count, reviewRequired: review, reviewScore: reviewScore), stages: stages,
-            languages: assessment.languages, hintsApplied: assessment.hints.map(\.rawValue))
+            languages: assessment.languages, hintsApplied: assessment.hints.map(\.rawValue), actions: [])
     }
 
     /// One paragraph for the person who reads the answer.

@@ -95,7 +95,7 @@ let package = Package(
         ),
         .target(
             name: "VigilExchange",
-            dependencies: ["VigilDomain", "VigilHex"],
+            dependencies: ["VigilDomain", "VigilHash", "VigilHex"],
             swiftSettings: swiftSettings
         ),
         // The HTTP clients of Meta ThreatExchange, NCMEC hash sharing and StopNCII (the protocols

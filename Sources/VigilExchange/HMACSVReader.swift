@@ -115,7 +115,8 @@ public struct HMACSVReader: IndicatorReader {
         }
         let value: String
         do {
-            value = try rowType.normalise(raw)
+            // A vpdq signal_str in python-threatexchange's form or Vigil's lines, as the HMA routes read it.
+            value = try HMASignalNames.storedValue(rowType, raw)
         } catch {
             batch.issues.append(ImportIssue(record: line, message: "\(error.description); row skipped"))
             return

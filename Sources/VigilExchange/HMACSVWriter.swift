@@ -4,7 +4,9 @@ public import VigilDomain
 /// `signal_type,signal_str,collab,category,tags,source_item_id,note` — python-threatexchange's
 /// `dataset --csv` columns first, then Vigil's two. `collab` is `provenance.sourceOrganisation`;
 /// `category` and `tags` are left empty. Fields with commas, quotes, line breaks or edge spaces are
-/// quoted. Other provenance fields are not kept; use ``JSONLinesWriter`` for all of them.
+/// quoted. A vpdq value is written as python-threatexchange's signal string (HMA's form,
+/// ``HMASignalNames/hmaValue(_:_:)``), which has no frame numbers: they come back as 0, 1, 2, …
+/// Other provenance fields are not kept; use ``JSONLinesWriter`` for all of them.
 public struct HMACSVWriter: IndicatorWriter {
     /// The header's column names, in order.
     public static let columns = HMACSVReader.referenceColumns + ["source_item_id", "note"]
@@ -22,7 +24,8 @@ public struct HMACSVWriter: IndicatorWriter {
     public func write(_ record: IndicatorRecord, to output: inout [UInt8]) throws(ExportError) {
         guard record.action == .add else { throw .deletionNotSupported(format: .hmaCSV, value: record.value) }
         let cells = [
-            HMASignalNames.name(of: record.type), record.value, record.provenance.sourceOrganisation ?? "", "", "",
+            HMASignalNames.name(of: record.type), HMASignalNames.hmaValue(record.type, record.value), record.provenance.sourceOrganisation ?? "", "",
+            "",
             record.provenance.sourceItemId ?? "", record.provenance.note ?? "",
         ]
         for (index, cell) in cells.enumerated() {

@@ -38,6 +38,23 @@ struct HMACSVTests {
         #expect(reason.contains("never closed"))
     }
 
+    /// A vpdq entry travels in HMA's own form (python-threatexchange's signal string) and comes back
+    /// as the same entry; a file holding Vigil's vPDQ lines is read too.
+    @Test func vpdqTravelsAsHMAsSignalString() throws {
+        let lines = try SignalType.vpdq.normalise("0,100,\(Hex.p1),0.0\n1,90,\(Hex.p2),1.0\n2,100,\(Hex.p3),2.0")
+        let writer = HMACSVWriter()
+        var bytes = writer.header()
+        try writer.write(IndicatorRecord(type: .vpdq, value: lines, provenance: Provenance(sourceOrganisation: "Hotline")), to: &bytes)
+        let text = String(decoding: bytes, as: UTF8.self)
+        #expect(text.contains("vpdq,\"[\"\"\(Hex.p1),100,0.0\"\", \"\"\(Hex.p2),90,1.0\"\", \"\"\(Hex.p3),100,2.0\"\"]\",Hotline"), "\(text)")
+        let back = feed(HMACSVReader(), bytes)
+        #expect(back.error == nil && back.batch.issues.isEmpty)
+        #expect(back.batch.records == [IndicatorRecord(type: .vpdq, value: lines, provenance: Provenance(sourceOrganisation: "Hotline"))])
+        // Vigil's own lines in signal_str (quoted: they hold line breaks) are read as well.
+        let own = importAll(HMACSVReader(), "signal_type,signal_str\nvpdq,\"\(lines)\"\n")
+        #expect(own.batch.records.map(\.value) == [lines], "\(own.batch.issues)")
+    }
+
     @Test func oversizedRecordStopsWithTooLarge() {
         let outcome = importAll(HMACSVReader(maxRecordBytes: 200), "signal_str\n\"" + String(repeating: "a", count: 500))
         #expect(outcome.error == .tooLarge(format: .hmaCSV, record: 2, line: 2, limit: 200))

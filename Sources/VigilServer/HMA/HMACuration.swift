@@ -236,7 +236,7 @@ extension HMAController {
         ]
         if signals {
             answer["signals"] = .object(
-                Dictionary(entries.map { (HMASignalNames.name(of: $0.type), HMAValue.string(HMASignalTypes.hmaValue($0.type, $0.value))) }) { a, _ in
+                Dictionary(entries.map { (HMASignalNames.name(of: $0.type), HMAValue.string(HMASignalNames.hmaValue($0.type, $0.value))) }) { a, _ in
                     a
                 })
         }
@@ -315,9 +315,9 @@ extension HMAController {
         for (name, value) in signals.sorted(by: { $0.key < $1.key }) {
             guard let type = hmaSignalType(named: name) else { throw HMAError.badRequest("No such signal type \(name)") }
             do throws(SignalValueError) {
-                let normalised = try HMASignalTypes.storedValue(type, value)
+                let normalised = try HMASignalNames.storedValue(type, value)
                 records.append(IndicatorRecord(type: type, value: normalised, provenance: provenance, contentKey: "hma-content"))
-                added[HMASignalNames.name(of: type)] = .string(HMASignalTypes.hmaValue(type, normalised))
+                added[HMASignalNames.name(of: type)] = .string(HMASignalNames.hmaValue(type, normalised))
             } catch {
                 throw HMAError.badRequest("Invalid \(name) signal: \(HMASignalTypes.invalidMessage(type, value, error))")
             }

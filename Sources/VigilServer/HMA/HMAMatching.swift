@@ -67,8 +67,8 @@ extension HMAController {
                 let a: String
                 let b: String
                 do throws(SignalValueError) {
-                    a = try HMASignalTypes.storedValue(type, left)
-                    b = try HMASignalTypes.storedValue(type, right)
+                    a = try HMASignalNames.storedValue(type, left)
+                    b = try HMASignalNames.storedValue(type, right)
                 } catch {
                     throw HMAError.badRequest("Invalid \(typeName) hash: \(error.description)")
                 }
@@ -139,7 +139,7 @@ extension HMAController {
             throw HMAError.badRequest("SignalType '\(typeName)' is not enabled")
         }
         let value: String
-        do throws(SignalValueError) { value = try HMASignalTypes.storedValue(type, signal) } catch {
+        do throws(SignalValueError) { value = try HMASignalNames.storedValue(type, signal) } catch {
             throw HMAError.badRequest("invalid signal: \(HMASignalTypes.invalidMessage(type, signal, error))")
         }
         guard engine.isReady else { throw HMAError(.serviceUnavailable, "index not yet ready") }

@@ -27,34 +27,6 @@ enum HMASignalTypes {
         }
     }
 
-    /// Vigil's stored value for a signal as an HMA client sends it. A `vpdq` signal is
-    /// python-threatexchange's JSON list of `"pdqHex,quality,timestamp"` strings
-    /// (``VPDQSignalString``; its frames are numbered 0, 1, 2, … by position), or Vigil's own vPDQ
-    /// lines; either is checked against the vpdq limits and stored as lines. Others are hex.
-    static func storedValue(_ type: SignalType, _ signal: String) throws(SignalValueError) -> String {
-        guard type == .vpdq, signal.utf8.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }) == UInt8(ascii: "[")
-        else { return try type.normalise(signal) }
-        guard signal.utf8.count <= SignalValueFormat.vpdqMaxBytes else {
-            throw .tooLarge(type: type, limit: "\(SignalValueFormat.vpdqMaxBytes) bytes", actual: signal.utf8.count)
-        }
-        let features: [VPDQFeature]
-        do {
-            features = try VPDQSignalString.parse(signal)
-        } catch {
-            throw .invalidVideoHash(error.message + " (HMA's vpdq signal is a JSON list of \"pdqHex,quality,timestamp\" strings)")
-        }
-        return try type.normalise(VPDQText.format(features))
-    }
-
-    /// A stored value as HMA answers it: a vpdq entry's lines as python-threatexchange's signal
-    /// string, anything else as stored.
-    static func hmaValue(_ type: SignalType, _ stored: String) -> String {
-        // Stored vpdq values were checked when they were written; one that no longer parses is
-        // answered as it is rather than hidden.
-        guard type == .vpdq, let features = try? VPDQText.parse(stored) else { return stored }
-        return VPDQSignalString.format(features)
-    }
-
     /// python-threatexchange's `VPDQSimilarityInfo.pretty_str()`: `"{query:.0f}%[{compared:.0f}%]"`.
     static func vpdqDistance(_ result: VPDQMatchResult) -> String {
         func percent(_ value: Double) -> String {

@@ -35,7 +35,9 @@ struct FilingTests {
                 profile: FilingProfile(
                     provider: ReportingProvider(name: "Example Hosting", contact: "abuse@hosting.example", establishment: "IE"),
                     legalBasis: "Regulation (EU) 2021/1232"))
-            settings.filing?.requestTimeoutSeconds = 2
+            // The default (30 s): no test here waits on a Centre that hangs (an unreachable one refuses
+            // at once), and a loaded CI machine took longer than 2 s to answer a status read.
+            settings.filing?.requestTimeoutSeconds = 30
             var test = TestNode(path: path, store: store, engine: engine, keys: [.match: key, .report: key], settings: settings)
             test.clock = clock
             _ = try await store.createList(HashList(name: "known", kind: .knownAbuseMaterial))

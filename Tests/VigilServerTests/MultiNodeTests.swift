@@ -149,6 +149,11 @@ struct MultiNodeTests {
             }
         }
         #expect(lags.count == 10, "catch-up times on nodes B and C: \(lags.map { String(format: "%.3f s", $0) })")
+        // The followers stop before their stores do (else they go on asking a store that is closing).
+        for follower in followers {
+            follower.cancel()
+            _ = await follower.result
+        }
         for node in [a, b, c] { await node.store.shutdown() }
     }
 

@@ -318,6 +318,11 @@ struct TextIndicatorMultiNodeTests {
             }
         }
         #expect(bNode.textIndicators.rebuildCounts.failures == 0)
+        // The followers stop before their stores do (else they go on asking a store that is closing).
+        follower.cancel()
+        textFollower.cancel()
+        _ = await follower.result
+        _ = await textFollower.result
         for node in [a, b] { await node.store.shutdown() }
     }
 }

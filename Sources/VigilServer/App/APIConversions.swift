@@ -161,10 +161,14 @@ extension Components.Schemas.MatchAnswer {
                     queryMatchPercent: match.video?.queryMatchPercent, comparedMatchPercent: match.video?.comparedMatchPercent,
                     explanation: match.video.map(VideoMatchExplanation.text))
             },
-            actions: outcome.actions.map {
-                Components.Schemas.Action(list: $0.list, action: $0.action.rawValue, deliveryId: $0.deliveryId, filingId: $0.filingId)
-            },
+            actions: outcome.actions.map(Components.Schemas.Action.init),
             review: outcome.review.map(Components.Schemas.QueuedReview.init))
+    }
+}
+
+extension Components.Schemas.Action {
+    init(_ taken: ActionTaken) {
+        self.init(list: taken.list, action: taken.action.rawValue, deliveryId: taken.deliveryId, filingId: taken.filingId)
     }
 }
 

@@ -45,13 +45,14 @@ struct ConversationMatching: Sendable {
         } catch {
             throw ErrorMap.answer(error)
         }
-        let listed = try await listedHits(assessment, built: built, conversation: conversation)
+        // The conversation's SHA-256: its rollout key and, in what is recorded, its name.
+        let key = Self.rolloutKey(conversation)
+        let listed = try await listedHits(assessment, built: built, rolloutKey: key)
         if assessment.hits.contains(where: { built.origin(set: $0.setId, indicator: $0.indicatorId) != nil }) {
             assessment = assessment.keeping { hit in
                 built.origin(set: hit.setId, indicator: hit.indicatorId).map { listed[$0.entryId] != nil } ?? true
             }
         }
-        let key = Self.rolloutKey(conversation)
         let recorded = try await serviceCall {
             try await matching.record(
                 on: listed.values.sorted { $0.entry.id < $1.entry.id }, query: ["type": "conversation", "sha256": key],
@@ -59,9 +60,7 @@ struct ConversationMatching: Sendable {
         }
         var answer = Self.answer(
             assessment, messages: conversation.messages.count, reviewScore: settings.reviewScore, built: built, listed: listed)
-        answer.actions = recorded.actions.map {
-            Components.Schemas.Action(list: $0.list, action: $0.action.rawValue, deliveryId: $0.deliveryId, filingId: $0.filingId)
-        }
+        answer.actions = recorded.actions.map(Components.Schemas.Action.init)
         answer.review = recorded.review.map(Components.Schemas.QueuedReview.init)
         return answer
     }
@@ -71,7 +70,7 @@ struct ConversationMatching: Sendable {
 
     /// The list indicators among `assessment`'s hits that the list rules keep (the list is live, its
     /// kill switch on, its rollout includes the conversation, the entry not disabled), by entry id.
-    func listedHits(_ assessment: TextAssessment, built: ConversationIndicators.Built, conversation: Conversation) async throws
+    func listedHits(_ assessment: TextAssessment, built: ConversationIndicators.Built, rolloutKey: String) async throws
         -> [Int64: MatchedEntry]
     {
         var seen = Set<Int64>()
@@ -80,7 +79,7 @@ struct ConversationMatching: Sendable {
             return EngineMatch(entryId: origin.entryId, listId: origin.listId, distance: 0, variant: "orig")
         }
         guard !hits.isEmpty else { return [:] }
-        let request = MatchRequest(lists: .all, rolloutKey: Self.rolloutKey(conversation))
+        let request = MatchRequest(lists: .all, rolloutKey: rolloutKey)
         let confirmed = try await serviceCall { try await matching.confirm(hits, request: request) }
         return Dictionary(confirmed.map { ($0.entry.id, $0) }, uniquingKeysWith: { a, _ in a })
     }

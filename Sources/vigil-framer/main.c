@@ -203,9 +203,8 @@ static struct {
     int on;             // the current request's frames go through it
     uint64_t slot_bytes;
     uint8_t *base;      // the framer's mapping of the whole file
-    size_t mapped;
     int busy[RING_SLOTS];
-} ring = {-1, 0, 0, NULL, 0, {0}};
+} ring = {-1, 0, 0, NULL, {0}};
 
 // Takes a "free SLOT" line; 0 when the line is something else.
 static int ring_take_free(const char *line) {
@@ -244,7 +243,6 @@ static void ring_create(uint64_t slot_bytes) {
     }
     ring.fd = fd;
     ring.base = base;
-    ring.mapped = size;
     ring.slot_bytes = slot_bytes;
     uint8_t payload[24];
     put_u64(payload, (uint64_t)fd);

@@ -83,7 +83,7 @@ let package = Package(
         ),
         .target(
             name: "VigilHash",
-            dependencies: ["VigilHex", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CPDQKernels", "VigilHex", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -201,6 +201,9 @@ let package = Package(
         // C kernels for VigilIndex (prefetch; Hamming distances that pick the POPCNT instruction at
         // run time, so no target needs CPU-specific flags, which a versioned dependency may not carry).
         .target(name: "CVigilSupport"),
+        // C kernels for VigilHash's PDQ pipeline (RGB to luma), each compiled for the baseline CPU
+        // and for AVX2, picked at run time, as CVigilSupport's are.
+        .target(name: "CPDQKernels"),
         // Vigil's video frame server (C, libavformat/libavcodec/libswscale from Debian's FFmpeg
         // development packages): a long-lived child process VigilMedia's framer backend talks to.
         .executableTarget(

@@ -1,5 +1,7 @@
 // From pixels to the 64x64 downsample: luma, the two-pass Jarosz blur, and decimation.
 
+import CPDQKernels
+
 /// A borrowed view of row-major, tightly packed 8-bit pixels.
 struct PixelImage {
     let pixels: UnsafeBufferPointer<UInt8>
@@ -293,7 +295,8 @@ struct GreyRows: LumaRows {
     }
 }
 
-/// RGB pixels, luma with float32 products and sums (Meta's C++ `fillFloatLumaFromRGB`).
+/// RGB pixels, luma with float32 products and sums (Meta's C++ `fillFloatLumaFromRGB`), computed by
+/// the C kernel (SIMD where the processor has it; the same bits either way).
 struct RGBRowsFloat32: LumaRows {
     let image: PixelImage
 
@@ -301,19 +304,12 @@ struct RGBRowsFloat32: LumaRows {
     func fill(row: Int, into destination: UnsafeMutablePointer<Float>) {
         let width = image.width
         guard let source = image.pixels.baseAddress.map({ $0 + row * width * 3 }) else { return }
-        let r: Float = 0.299
-        let g: Float = 0.587
-        let b: Float = 0.114
-        for x in 0..<width {
-            let red: Float = r * Float(source[3 * x])
-            let green: Float = g * Float(source[3 * x + 1])
-            let blue: Float = b * Float(source[3 * x + 2])
-            destination[x] = (red + green) + blue
-        }
+        vigil_luma_rgb24_float32(source, destination, width)
     }
 }
 
-/// RGB pixels, luma in float64 rounded once to float32 (pdqhash's numpy expression).
+/// RGB pixels, luma in float64 rounded once to float32 (pdqhash's numpy expression), computed by
+/// the C kernel.
 struct RGBRowsFloat64: LumaRows {
     let image: PixelImage
 
@@ -321,12 +317,7 @@ struct RGBRowsFloat64: LumaRows {
     func fill(row: Int, into destination: UnsafeMutablePointer<Float>) {
         let width = image.width
         guard let source = image.pixels.baseAddress.map({ $0 + row * width * 3 }) else { return }
-        for x in 0..<width {
-            let red: Double = Double(source[3 * x]) * 0.299
-            let green: Double = Double(source[3 * x + 1]) * 0.587
-            let blue: Double = Double(source[3 * x + 2]) * 0.114
-            destination[x] = Float((red + green) + blue)
-        }
+        vigil_luma_rgb24_float64(source, destination, width)
     }
 }
 

@@ -57,125 +57,6 @@ public struct FramerOptions: Sendable, Equatable {
     }
 }
 
-/// What `vigil-framer` writes: one record per answer (see `Sources/vigil-framer/main.c`).
-enum FramerRecord: Sendable {
-    /// The streams of an opened file, one ffprobe-style `key=value|…` line each.
-    case info(String)
-    /// A decoded frame.
-    case frame(VideoFrame)
-    /// The end of a decode: a `key=value|…` summary line, then the library's error messages.
-    case end(String)
-    /// A refused request: a reason line (`open_failed`, `bad_request`), then the messages.
-    case refused(String)
-    /// The framer's memory file for frames: its descriptor number in the framer, and its slots.
-    /// ``FramerProcess`` takes it; it never reaches a read.
-    case memoryFile(descriptor: Int, slots: Int, slotBytes: Int)
-    /// A frame lying in a slot of the memory file. ``FramerProcess`` copies it out, gives the slot
-    /// back, and hands on a ``frame(_:)``.
-    case sharedFrame(number: Int, width: Int, height: Int, slot: Int)
-}
-
-/// Cuts `vigil-framer`'s output into records: a tag byte, an 8-byte little-endian length, the payload.
-struct FramerRecordParser {
-    /// The longest payload accepted (a frame of the largest allowed size, plus its header).
-    let maxPayload: Int
-    private var header: [UInt8] = []
-    private var tag: UInt8 = 0
-    private var payload: [UInt8] = []
-    private var expected = -1
-    private var frame = (number: 0, width: 0, height: 0)
-
-    init(maxPayload: Int) {
-        self.maxPayload = maxPayload
-        header.reserveCapacity(25)
-    }
-
-    /// Whether the output stopped inside a record.
-    var hasPartialRecord: Bool { !header.isEmpty || expected >= 0 }
-
-    /// Appends `bytes` and returns the records they completed.
-    mutating func append(_ bytes: UnsafeRawBufferPointer) throws(MediaError) -> [FramerRecord] {
-        var records: [FramerRecord] = []
-        var offset = 0
-        while offset < bytes.count {
-            if expected < 0 {
-                // The record's header: 9 bytes, and a frame's own 16 (number, width, height), so
-                // that its pixels land in an array of their own with no further copy.
-                let headerLength = header.first == UInt8(ascii: "F") && header.count >= 9 ? 25 : 9
-                let take = min(headerLength - header.count, bytes.count - offset)
-                header.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + take]))
-                offset += take
-                guard header.count == headerLength else { continue }
-                let length = integer(header, 1..<9)
-                guard length <= maxPayload, length >= 0 else {
-                    throw .decoderFailed(tool: "vigil-framer", detail: "a record of \(length) bytes, over the limit of \(maxPayload)")
-                }
-                if header[0] == UInt8(ascii: "F") {
-                    guard length >= 16 else { throw .decoderFailed(tool: "vigil-framer", detail: "a frame record without its header") }
-                    if headerLength == 9 { continue }  // read the frame's own header first
-                    frame = (integer(header, 9..<17), integer(header, 17..<21), integer(header, 21..<25))
-                    expected = length - 16
-                } else {
-                    expected = length
-                }
-                tag = header[0]
-                header.removeAll(keepingCapacity: true)
-                payload = []
-                payload.reserveCapacity(expected)
-            }
-            let take = min(expected - payload.count, bytes.count - offset)
-            payload.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + take]))
-            offset += take
-            if payload.count == expected {
-                records.append(try record())
-                expected = -1
-                payload = []
-            }
-        }
-        return records
-    }
-
-    /// The little-endian unsigned integer in `bytes[range]` (at most 8 bytes; the top bit of an
-    /// 8-byte one makes it negative, which the callers refuse).
-    private func integer(_ bytes: [UInt8], _ range: Range<Int>) -> Int {
-        Int(truncatingIfNeeded: range.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) })
-    }
-
-    private func record() throws(MediaError) -> FramerRecord {
-        switch tag {
-        case UInt8(ascii: "I"): return .info(String(decoding: payload, as: UTF8.self))
-        case UInt8(ascii: "E"): return .end(String(decoding: payload, as: UTF8.self))
-        case UInt8(ascii: "X"): return .refused(String(decoding: payload, as: UTF8.self))
-        case UInt8(ascii: "M"):
-            guard payload.count == 24 else { throw .decoderFailed(tool: "vigil-framer", detail: "a memory-file record of \(payload.count) bytes") }
-            let (descriptor, slots, slotBytes) = (integer(payload, 0..<8), integer(payload, 8..<16), integer(payload, 16..<24))
-            guard (0...Int(Int32.max)).contains(descriptor), (1...64).contains(slots), slotBytes > 0,
-                !slots.multipliedReportingOverflow(by: slotBytes).overflow
-            else {
-                throw .decoderFailed(tool: "vigil-framer", detail: "a memory file of \(slots) slots of \(slotBytes) bytes (descriptor \(descriptor))")
-            }
-            return .memoryFile(descriptor: descriptor, slots: slots, slotBytes: slotBytes)
-        case UInt8(ascii: "G"):
-            guard payload.count == 20 else { throw .decoderFailed(tool: "vigil-framer", detail: "a shared-frame record of \(payload.count) bytes") }
-            let (number, width, height, slot) = (
-                integer(payload, 0..<8), integer(payload, 8..<12), integer(payload, 12..<16), integer(payload, 16..<20)
-            )
-            guard number >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else {
-                throw .decoderFailed(tool: "vigil-framer", detail: "a shared frame of \(width)x\(height)")
-            }
-            return .sharedFrame(number: number, width: width, height: height, slot: slot)
-        case UInt8(ascii: "F"):
-            let (number, width, height) = frame
-            guard number >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16, payload.count == width * height * 3 else {
-                throw .decoderFailed(tool: "vigil-framer", detail: "a frame record whose size does not match its \(width)x\(height) header")
-            }
-            return .frame(VideoFrame(number: number, width: width, height: height, pixels: payload))
-        default:
-            throw .decoderFailed(tool: "vigil-framer", detail: "an unknown record tag \(tag)")
-        }
-    }
-}
-
 /// One running `vigil-framer` child: requests go in as lines on its standard input, records come
 /// out of its standard output through ``records``, one at a time (the child waits while its reader
 /// does not take them).
@@ -185,7 +66,10 @@ struct FramerRecordParser {
 final class FramerProcess: Sendable {
     /// The child's records, in order.
     let records = AsyncThrowingChannel<FramerRecord, any Error>()
-    private let commands = AsyncChannel<[UInt8]>()
+    /// Request lines and the "free SLOT" lines of lent frames, which are queued from `deinit`s and
+    /// so cannot wait: an unbounded stream (the lines are short and few).
+    private let commands: AsyncStream<[UInt8]>
+    private let commandInput: AsyncStream<[UInt8]>.Continuation
     private let control = Mutex(Control())
 
     private struct Control {
@@ -193,6 +77,7 @@ final class FramerProcess: Sendable {
         var killRequested = false
         var ended = false
         var sharedMemory = false
+        var lendsFrames = false
     }
 
     /// The task that runs the child and reaps it.
@@ -200,6 +85,7 @@ final class FramerProcess: Sendable {
 
     /// Starts the child (in a task of its own, which holds this object as long as the child runs).
     init(executable: String, arguments: [String], maxRecordBytes: Int) {
+        (commands, commandInput) = AsyncStream.makeStream(of: [UInt8].self)
         let task = Task {
             await self.serve(executable: executable, arguments: arguments, maxRecordBytes: maxRecordBytes)
         }
@@ -217,9 +103,15 @@ final class FramerProcess: Sendable {
         control.withLock { $0.sharedMemory }
     }
 
+    /// Whether frames in shared memory reach the reader in place (lent until dropped) or copied at
+    /// once; set before each `decode` request.
+    func lendFrames(_ lend: Bool) {
+        control.withLock { $0.lendsFrames = lend }
+    }
+
     /// Sends one request line (a newline is added).
-    func send(_ line: String) async {
-        await commands.send(Array((line + "\n").utf8))
+    func send(_ line: String) {
+        commandInput.yield(Array((line + "\n").utf8))
     }
 
     /// Kills the child's process group; pending and later records end.
@@ -230,7 +122,7 @@ final class FramerProcess: Sendable {
         }
         kill?()
         records.finish()
-        commands.finish()
+        commandInput.finish()
     }
 
     /// Kills the child's process group and waits until swift-subprocess has reaped the child.
@@ -241,12 +133,13 @@ final class FramerProcess: Sendable {
 
     /// Closes the child's standard input: it exits after its current request.
     func close() {
-        commands.finish()
+        commandInput.finish()
     }
 
     private func serve(executable: String, arguments: [String], maxRecordBytes: Int) async {
         let records = self.records
         let commands = self.commands
+        let commandInput = self.commandInput
         var platform = PlatformOptions()
         platform.createSession = true
         platform.teardownSequence = [.send(signal: .kill, toProcessGroup: true, allowedDurationToNextStep: ToolProcess.killGrace)]
@@ -288,8 +181,16 @@ final class FramerProcess: Sendable {
                                     guard let shared else {
                                         throw MediaError.decoderFailed(tool: "vigil-framer", detail: "a frame in shared memory, with none mapped")
                                     }
-                                    let frame = try shared.frame(number: number, width: width, height: height, slot: slot)
-                                    await commands.send(Array("free \(slot)\n".utf8))
+                                    // The slot goes back when the frame is dropped; frames of a
+                                    // reader that does not borrow them are copied at once.
+                                    let lends = self.control.withLock { $0.lendsFrames }
+                                    let frame = try { () throws(MediaError) -> VideoFrame in
+                                        let line = Array("free \(slot)\n".utf8)
+                                        let lent = try shared.lend(number: number, width: width, height: height, slot: slot) {
+                                            commandInput.yield(line)
+                                        }
+                                        return lends ? lent : lent.owned()
+                                    }()
                                     await records.send(.frame(frame))
                                 default:
                                     await records.send(record)
@@ -325,7 +226,7 @@ final class FramerProcess: Sendable {
             control.ended = true
             control.kill = nil
         }
-        commands.finish()
+        commandInput.finish()
         records.fail(failure)
     }
 }
@@ -342,12 +243,17 @@ final class FramerPool: Sendable {
         self.options = options
         var arguments: [String] = []
         if colourConversion == .portable { arguments.append("--portable") }
-        if let threads = decoderThreads { arguments += ["--threads", String(max(0, threads))] }
+        if let threads = decoderThreads { arguments += ["--threads", String(min(1024, max(0, threads)))] }
         // A frame of the largest allowed size with its 16-byte header; text records are far smaller.
         let (bytes, overflow) = limits.maxPixels.multipliedReportingOverflow(by: 3)
         maxRecordBytes = overflow ? Int.max : max(bytes + 16, 1 << 20)
         // Slots for frames of the largest allowed size (pages are used only once written).
-        if options.sharedMemory, !overflow, bytes > 0, bytes <= 1 << 36 { arguments += ["--ring", String(bytes)] }
+        // Two more slots than cores: a reader hashing lent frames on every core still leaves the
+        // framer a slot to decode into.
+        if options.sharedMemory, !overflow, bytes > 0, bytes <= 1 << 36 {
+            let cores = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+            arguments += ["--ring", String(bytes), "--slots", String(min(64, max(4, cores + 2)))]
+        }
         self.arguments = arguments
     }
 
@@ -395,7 +301,7 @@ extension VideoFrameSource {
     /// Step 2 to 4 through a `vigil-framer` child: the same checks and answers as the ffmpeg path.
     func readWithFramer(
         pool: FramerPool, path: String, container: VideoContainer, deadline: ContinuousClock.Instant, skipping: Bool,
-        frameStep: (VideoInfo) -> Int, onFrame: (VideoFrame) async throws -> Void
+        lending: Bool, frameStep: (VideoInfo) -> Int, onFrame: (VideoFrame) async throws -> Void
     ) async throws -> VideoReadSummary {
         let limit = options.limits.timeLimit
         guard ContinuousClock.now < deadline else { throw MediaError.timedOut(limit: limit, stage: "decoding frames") }
@@ -406,11 +312,13 @@ extension VideoFrameSource {
             let summary = try await watchdog.guarding(kill: kill) {
                 do {
                     return try await converse(
-                        with: process, path: path, container: container, skipping: skipping, frameStep: frameStep, onFrame: onFrame)
+                        with: process, path: path, container: container, skipping: skipping, lending: lending, frameStep: frameStep,
+                        onFrame: onFrame)
                 } catch let error as FrameNumberingFailed where error.deliveredFrames == 0 {
                     // Nothing was handed over yet: read again here, counting every frame.
                     return try await converse(
-                        with: process, path: path, container: container, skipping: false, frameStep: frameStep, onFrame: onFrame)
+                        with: process, path: path, container: container, skipping: false, lending: lending, frameStep: frameStep,
+                        onFrame: onFrame)
                 }
             }
             pool.checkIn(process)
@@ -425,7 +333,7 @@ extension VideoFrameSource {
     }
 
     private func converse(
-        with process: FramerProcess, path: String, container: VideoContainer, skipping: Bool,
+        with process: FramerProcess, path: String, container: VideoContainer, skipping: Bool, lending: Bool,
         frameStep: (VideoInfo) -> Int, onFrame: (VideoFrame) async throws -> Void
     ) async throws -> VideoReadSummary {
         var records = process.records.makeAsyncIterator()
@@ -436,7 +344,7 @@ extension VideoFrameSource {
             }
             return record
         }
-        await process.send("open \(container.demuxer) \(Hex.encode(Array(path.utf8)))")
+        process.send("open \(container.demuxer) \(Hex.encode(Array(path.utf8)))")
         let info: VideoInfo
         switch try await next() {
         case .info(let text):
@@ -451,7 +359,8 @@ extension VideoFrameSource {
         try check(info)
         let step = max(1, frameStep(info))
         let limits = options.limits
-        await process.send("decode \(step) \(limits.maxFrames) \(skipping && step > 1 ? 1 : 0) \(process.sharesMemory ? 1 : 0)")
+        process.lendFrames(lending)
+        process.send("decode \(step) \(limits.maxFrames) \(skipping && step > 1 ? 1 : 0) \(process.sharesMemory ? 1 : 0)")
         var delivered = 0
         var last = -1
         while true {

@@ -13,7 +13,9 @@ import Darwin
 /// is mapped only when it is sealed against shrinking and at least as large as its slots, so the
 /// framer, however it misbehaves, cannot take pages away from under a read (which would be a
 /// `SIGBUS` in Vigil); at worst it changes a frame's pixels, as it could through the pipe.
-final class SharedFrames {
+///
+/// Sendable: every property is set once, and the mapping is only read.
+final class SharedFrames: @unchecked Sendable {
     private let base: UnsafeRawPointer
     private let size: Int
     private let descriptor: Int32
@@ -55,19 +57,38 @@ final class SharedFrames {
         close(descriptor)
     }
 
-    /// A copy of the `width` x `height` frame in `slot`, as frame `number`; after it the slot may
-    /// be given back.
-    func frame(number: Int, width: Int, height: Int, slot: Int) throws(MediaError) -> VideoFrame {
+    /// The `width` x `height` frame in `slot`, as frame `number`, its pixels lent in place:
+    /// `giveBack` runs (once) when the last copy of the frame is dropped, and must hand the slot
+    /// back to the framer. The frame keeps this mapping alive, so its pixels stay readable even if
+    /// the framer dies first.
+    func lend(number: Int, width: Int, height: Int, slot: Int, giveBack: @escaping @Sendable () -> Void) throws(MediaError) -> VideoFrame {
         let (pixels, overflow) = width.multipliedReportingOverflow(by: height)
         let (bytes, overflow2) = pixels.multipliedReportingOverflow(by: 3)
         guard slot >= 0, slot < slots, !overflow, !overflow2, bytes <= slotBytes else {
             throw .decoderFailed(tool: "vigil-framer", detail: "a \(width)x\(height) frame in slot \(slot) of \(slots) of \(slotBytes) bytes")
         }
-        let source = base + slot * slotBytes
-        let copy = [UInt8](unsafeUninitializedCapacity: bytes) { buffer, count in
-            if let destination = buffer.baseAddress { memcpy(destination, source, bytes) }
-            count = bytes
-        }
-        return VideoFrame(number: number, width: width, height: height, pixels: copy)
+        let buffer = UnsafeBufferPointer(start: (base + slot * slotBytes).assumingMemoryBound(to: UInt8.self), count: bytes)
+        return VideoFrame(number: number, width: width, height: height, lent: LentPixels(buffer: buffer, mapping: self, giveBack: giveBack))
+    }
+}
+
+/// A frame's pixels in a slot of vigil-framer's memory file, lent to Vigil: the slot is given back
+/// when this object goes away. Sendable because the pixels are only read (the mapping is
+/// read-only, and the framer does not write a slot before it is given back) and the hand-back
+/// closure is itself Sendable.
+final class LentPixels: @unchecked Sendable {
+    /// The frame's bytes, in the mapping.
+    let buffer: UnsafeBufferPointer<UInt8>
+    private let mapping: SharedFrames
+    private let giveBack: @Sendable () -> Void
+
+    init(buffer: UnsafeBufferPointer<UInt8>, mapping: SharedFrames, giveBack: @escaping @Sendable () -> Void) {
+        self.buffer = buffer
+        self.mapping = mapping
+        self.giveBack = giveBack
+    }
+
+    deinit {
+        giveBack()
     }
 }

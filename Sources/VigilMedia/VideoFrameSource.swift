@@ -92,12 +92,30 @@ public struct VideoFrameSource: Sendable {
         frameStep: (VideoInfo) -> Int = { _ in 1 },
         onFrame: (VideoFrame) async throws -> Void
     ) async throws -> VideoReadSummary {
+        try await read(
+            contentsOf: path, skippingUnhashedFrames: skippingUnhashedFrames, lendingFrames: false, frameStep: frameStep, onFrame: onFrame)
+    }
+
+    /// ``read(contentsOf:skippingUnhashedFrames:frameStep:onFrame:)``, where `lendingFrames` lets
+    /// frames from vigil-framer's memory file reach `onFrame` in place, with no copy
+    /// (``VideoFrame/isLent``): each holds one of the framer's few slots until its last copy is
+    /// dropped, and the framer waits while none is free. So a caller that lends must drop every
+    /// frame soon, whatever else it waits for, and never keep more than two or three: one that
+    /// keeps them all stalls the read until its time limit.
+    public func read(
+        contentsOf path: String,
+        skippingUnhashedFrames: Bool = true,
+        lendingFrames: Bool,
+        frameStep: (VideoInfo) -> Int = { _ in 1 },
+        onFrame: (VideoFrame) async throws -> Void
+    ) async throws -> VideoReadSummary {
         let deadline = ContinuousClock.now + options.limits.timeLimit
         let container = try checkFile(path)
         if let framers, case .framer(let framer) = options.backend {
             return try await readWithFramer(
                 pool: framers, path: path, container: container, deadline: deadline,
-                skipping: skippingUnhashedFrames && framer.skipsUnhashedFrames, frameStep: frameStep, onFrame: onFrame)
+                skipping: skippingUnhashedFrames && framer.skipsUnhashedFrames, lending: lendingFrames, frameStep: frameStep,
+                onFrame: onFrame)
         }
         let info = try await probe(path: path, container: container, deadline: deadline)
         let step = max(1, frameStep(info))

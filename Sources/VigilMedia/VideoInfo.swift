@@ -78,8 +78,26 @@ public struct VideoFrame: Sendable {
     public var width: Int
     /// The height in pixels.
     public var height: Int
-    /// `width * height * 3` bytes: red, green, blue.
-    public var pixels: [UInt8]
+    /// The pixels: an array of this frame's own, or a slot of vigil-framer's memory file lent
+    /// until the last copy of the frame is dropped (only frames read with `lendingFrames`).
+    private var storage: Storage
+
+    private enum Storage: Sendable {
+        case owned([UInt8])
+        case lent(LentPixels)
+    }
+
+    /// `width * height * 3` bytes: red, green, blue. Reading it copies a lent frame's pixels;
+    /// ``withUnsafePixels(_:)`` does not.
+    public var pixels: [UInt8] {
+        get {
+            switch storage {
+            case .owned(let pixels): pixels
+            case .lent(let lent): Array(lent.buffer)
+            }
+        }
+        set { storage = .owned(newValue) }
+    }
 
     /// Creates a frame.
     ///
@@ -89,6 +107,39 @@ public struct VideoFrame: Sendable {
         self.number = number
         self.width = width
         self.height = height
-        self.pixels = pixels
+        self.storage = .owned(pixels)
+    }
+
+    /// A frame whose pixels are `lent`'s (`width * height * 3` bytes, checked by the lender).
+    init(number: Int, width: Int, height: Int, lent: LentPixels) {
+        self.number = number
+        self.width = width
+        self.height = height
+        self.storage = .lent(lent)
+    }
+
+    /// Whether the pixels are lent from vigil-framer's memory file (the slot is taken while this
+    /// frame, or a copy of it, lives).
+    public var isLent: Bool {
+        if case .lent = storage { return true }
+        return false
+    }
+
+    /// The same frame with pixels of its own: a lent frame's pixels are copied (and its slot is
+    /// given back once the original is dropped); an owned frame is returned as it is.
+    public func owned() -> VideoFrame {
+        guard case .lent(let lent) = storage else { return self }
+        return VideoFrame(number: number, width: width, height: height, pixels: Array(lent.buffer))
+    }
+
+    /// Calls `body` with the pixels in place, without a copy.
+    public func withUnsafePixels<R, E: Error>(_ body: (UnsafeBufferPointer<UInt8>) throws(E) -> R) throws(E) -> R {
+        switch storage {
+        case .owned(let pixels):
+            let result: Result<R, E> = pixels.withUnsafeBufferPointer { buffer in Result { () throws(E) -> R in try body(buffer) } }
+            return try result.get()
+        case .lent(let lent):
+            return try withExtendedLifetime(lent) { () throws(E) -> R in try body(lent.buffer) }
+        }
     }
 }

@@ -108,9 +108,12 @@ public struct VideoHasher: Sendable {
                     idle.append(done.lease)
                     inWork -= 1
                 }
+                // Frames are hashed in place: each task drops its frame when done, and at most
+                // `limit` are in work, so the framer's slots come back.
                 let summary = try await source.read(
                     contentsOf: path,
                     skippingUnhashedFrames: skipping,
+                    lendingFrames: true,
                     frameStep: { info in
                         // Called once, after the probe and before the first frame.
                         framesPerSecond = info.frameRate.framesPerSecond
@@ -143,9 +146,11 @@ public struct VideoHasher: Sendable {
         -> VPDQFeature
     {
         do {
-            return try hasher.hash(
-                rgb: frame.pixels, width: frame.width, height: frame.height, frameNumber: frame.number,
-                framesPerSecond: framesPerSecond, workspace: workspace)
+            return try frame.withUnsafePixels { pixels throws(PDQInputError) in
+                try hasher.hash(
+                    rgb: pixels, width: frame.width, height: frame.height, frameNumber: frame.number,
+                    framesPerSecond: framesPerSecond, workspace: workspace)
+            }
         } catch {
             throw HashingError.pixels(error)
         }

@@ -32,17 +32,20 @@
 // decodes again with SKIP=0.
 //
 // Frames in shared memory (--ring SLOTBYTES): at start-up the framer makes a memory file (memfd)
-// of 4 slots of SLOTBYTES (rounded up to whole pages), sealed against shrinking, and says so in an
-// 'M' record: its descriptor number, the slot count and the slot size (8 bytes LE each). The reader
-// opens it through /proc/PID/fd/N. A "decode STEP MAXFRAMES SKIP 1" request then gets 'G' records
-// instead of 'F' ones (when a frame fits a slot): frame number (8 bytes), width, height and slot
-// (4 bytes each); the frame's RGB24 rows lie tightly packed at slot * slot size. The slot is the
-// framer's again once the reader sends "free SLOT\n"; with every slot taken the framer waits for
-// one. "free" lines may come at any time.
+// of 4 slots (--slots N: 1 to 64) of SLOTBYTES (rounded up to whole pages), sealed against
+// shrinking, and says so in an 'M' record: its descriptor number, the slot count and the slot
+// size (8 bytes LE each). The reader opens it through /proc/PID/fd/N. A "decode STEP MAXFRAMES
+// SKIP 1" request then gets 'G' records instead of 'F' ones (when a frame fits a slot): frame
+// number (8 bytes), width, height and slot (4 bytes each); the frame's RGB24 rows lie tightly
+// packed at slot * slot size. The slot is the framer's again once the reader sends "free SLOT\n";
+// with every slot taken the framer waits for one. "free" lines may come at any time, also after
+// the request's 'E' record and during a later request: a reader may keep a slot while it hashes
+// the frame in place, and the framer never writes a slot that was not given back.
 //
 // Options: --portable (av_force_cpu_flags(0): plain C code in the decoder and in libswscale, the
-// same bytes on every CPU), --threads N (decoder threads; 0 = one per core, the default),
-// --ring SLOTBYTES.
+// same bytes on every CPU), --threads N (decoder threads, 0 to 1024; 0 = one per core, the
+// default), --ring SLOTBYTES, --slots N. A value that is not a whole number in range is refused
+// with the usage line and exit status 2.
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -196,22 +199,23 @@ static int read_line(char *line, size_t capacity) {
 
 // --- Frames in shared memory ---
 
-enum { RING_SLOTS = 4 };
+enum { RING_MAX_SLOTS = 64 };
 
 static struct {
     int fd;             // the memory file, -1 without --ring
     int on;             // the current request's frames go through it
+    int slots;          // how many (4 unless --slots)
     uint64_t slot_bytes;
     uint8_t *base;      // the framer's mapping of the whole file
-    int busy[RING_SLOTS];
-} ring = {-1, 0, 0, NULL, {0}};
+    int busy[RING_MAX_SLOTS];
+} ring = {-1, 0, 4, 0, NULL, {0}};
 
 // Takes a "free SLOT" line; 0 when the line is something else.
 static int ring_take_free(const char *line) {
     int slot;
     char extra;
     if (sscanf(line, "free %d%c", &slot, &extra) != 1) return 0;
-    if (slot >= 0 && slot < RING_SLOTS) ring.busy[slot] = 0;
+    if (slot >= 0 && slot < ring.slots) ring.busy[slot] = 0;
     return 1;
 }
 
@@ -223,14 +227,14 @@ static int read_request(char *line, size_t capacity) {
     }
 }
 
-// Makes the memory file: RING_SLOTS slots of `slot_bytes`, sealed against shrinking (so the reader's
+// Makes the memory file: `ring.slots` slots of `slot_bytes`, sealed against shrinking (so the reader's
 // mapping can never lose its pages), and says so in an 'M' record. Pages are only used once written.
 static void ring_create(uint64_t slot_bytes) {
 #ifdef __linux__
     uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     slot_bytes = (slot_bytes + page - 1) / page * page;
-    if (slot_bytes == 0 || slot_bytes > ((uint64_t)1 << 40) / RING_SLOTS) return;
-    size_t size = (size_t)(slot_bytes * RING_SLOTS);
+    if (slot_bytes == 0 || slot_bytes > ((uint64_t)1 << 40) / (uint64_t)ring.slots) return;
+    size_t size = (size_t)(slot_bytes * (uint64_t)ring.slots);
     int fd = memfd_create("vigil-framer-frames", MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return;
     void *base = MAP_FAILED;
@@ -246,7 +250,7 @@ static void ring_create(uint64_t slot_bytes) {
     ring.slot_bytes = slot_bytes;
     uint8_t payload[24];
     put_u64(payload, (uint64_t)fd);
-    put_u64(payload + 8, RING_SLOTS);
+    put_u64(payload + 8, (uint64_t)ring.slots);
     put_u64(payload + 16, slot_bytes);
     write_header('M', sizeof payload);
     write_all(payload, sizeof payload);
@@ -259,7 +263,7 @@ static void ring_create(uint64_t slot_bytes) {
 static int ring_acquire(void) {
     static char line[256];
     for (;;) {
-        for (int i = 0; i < RING_SLOTS; i++) {
+        for (int i = 0; i < ring.slots; i++) {
             if (!ring.busy[i]) {
                 ring.busy[i] = 1;
                 return i;
@@ -481,8 +485,9 @@ static void converter_free(Converter *converter) {
 }
 
 // Converts `frame` to RGB24 at the declared size (scaling back a frame whose size changed, as
-// vPDQ's fixed scaler does) into the converter's picture.
-static int scale_frame(Converter *converter, const AVFrame *frame) {
+// vPDQ's fixed scaler does) into `picture`, rows `converter->rgb_linesize` apart: the converter's
+// own picture, or a ring slot laid out exactly as it is.
+static int scale_frame(Converter *converter, const AVFrame *frame, uint8_t *picture) {
     converter->scaler = sws_getCachedContext(converter->scaler, frame->width, frame->height, frame->format, converter->width,
                                              converter->height, AV_PIX_FMT_RGB24, SWS_AREA, NULL, NULL, NULL);
     if (!converter->scaler) {
@@ -490,7 +495,7 @@ static int scale_frame(Converter *converter, const AVFrame *frame) {
                    frame->height);
         return 0;
     }
-    uint8_t *planes[4] = {converter->rgb, NULL, NULL, NULL};
+    uint8_t *planes[4] = {picture, NULL, NULL, NULL};
     int linesizes[4] = {converter->rgb_linesize, 0, 0, 0};
     sws_scale(converter->scaler, (const uint8_t *const *)frame->data, frame->linesize, 0, frame->height, planes, linesizes);
     return 1;
@@ -512,7 +517,7 @@ static void put_frame_header(uint8_t *to, int64_t number, int width, int height)
 
 // Converts `frame` into the converter's record as frame `number`.
 static int convert_frame(Converter *converter, const AVFrame *frame, int64_t number) {
-    if (!scale_frame(converter, frame)) return 0;
+    if (!scale_frame(converter, frame, converter->rgb)) return 0;
     put_frame_header(converter->record, number, converter->width, converter->height);
     pack_rows(converter, converter->record + 16);
     return 1;
@@ -547,9 +552,17 @@ static int send_frame(Converter *converter, const AVFrame *frame, int64_t number
         emit_record(converter->record, converter->record_bytes);
         return 1;
     }
-    if (!scale_frame(converter, frame)) return 0;
+    // Where the picture's rows need no padding (width * 3 a multiple of 64, as at 640, 1280 or
+    // 1920 pixels) a slot, page-aligned, has the very layout of the converter's picture: the
+    // conversion writes into it directly, and the same code writes the same bytes.
     int slot = ring_acquire();
-    pack_rows(converter, ring.base + (size_t)slot * ring.slot_bytes);
+    uint8_t *target = ring.base + (size_t)slot * ring.slot_bytes;
+    int direct = (size_t)converter->rgb_linesize == (size_t)converter->width * 3;
+    if (!scale_frame(converter, frame, direct ? target : converter->rgb)) {
+        ring.busy[slot] = 0;
+        return 0;
+    }
+    if (!direct) pack_rows(converter, target);
     uint8_t header[16];
     put_frame_header(header, number, converter->width, converter->height);
     write_shared_frame(header, slot);
@@ -895,8 +908,8 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
         if (request_log.count != errors_before_ranking) ranked = 0;
     }
     // Frames are delivered at the stream's declared size: through the ring when one fits a slot.
+    // Slots the reader still holds from an earlier request stay taken until it gives them back.
     ring.on = shared && ring.fd >= 0 && (uint64_t)parameters->width * (uint64_t)parameters->height * 3 <= ring.slot_bytes;
-    for (int i = 0; i < RING_SLOTS; i++) ring.busy[i] = 0;  // the reader took every earlier frame
     if (ranked) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         size_t workers = threads > 0 ? (size_t)threads : (size_t)(cores > 0 ? cores : 1);
@@ -974,18 +987,31 @@ static void decode(Video *video, int64_t step, int64_t max_frames, int skip, int
     ranks_free(&ranks);
 }
 
+// Parses a whole decimal `text` in [low, high] into `value`; 0 for anything else ("5x", "", "-").
+static int parse_count(const char *text, long long low, long long high, long long *value) {
+    char *end = NULL;
+    errno = 0;
+    long long parsed = strtoll(text, &end, 10);
+    if (errno != 0 || end == text || *end != '\0' || parsed < low || parsed > high) return 0;
+    *value = parsed;
+    return 1;
+}
+
 int main(int argc, char **argv) {
-    int threads = 0;
+    long long threads = 0;
     long long slot_bytes = 0;
+    long long slots = ring.slots;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--portable") == 0) av_force_cpu_flags(0);
-        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) threads = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--ring") == 0 && i + 1 < argc) slot_bytes = atoll(argv[++i]);
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc && parse_count(argv[i + 1], 0, 1024, &threads)) i++;
+        else if (strcmp(argv[i], "--ring") == 0 && i + 1 < argc && parse_count(argv[i + 1], 0, (long long)1 << 40, &slot_bytes)) i++;
+        else if (strcmp(argv[i], "--slots") == 0 && i + 1 < argc && parse_count(argv[i + 1], 1, RING_MAX_SLOTS, &slots)) i++;
         else {
-            fprintf(stderr, "usage: vigil-framer [--portable] [--threads N] [--ring SLOTBYTES]\n");
+            fprintf(stderr, "usage: vigil-framer [--portable] [--threads 0-1024] [--ring SLOTBYTES] [--slots 1-64]\n");
             return 2;
         }
     }
+    ring.slots = (int)slots;
     signal(SIGPIPE, SIG_IGN);
     // Without a memory file (or --ring), no 'M' record: every frame goes as an 'F' record.
     if (slot_bytes > 0) ring_create((uint64_t)slot_bytes);
@@ -1017,7 +1043,7 @@ int main(int argc, char **argv) {
         if (strcmp(line, "close") == 0 || video.stream < 0) {
             write_text_record('E', "status=closed|decoded=0|sent=0\n", NULL);
         } else if (sscanf(line, "decode %lld %lld %d %d", &step, &max_frames, &skip, &use_ring) >= 3 && step >= 1 && max_frames >= 1) {
-            decode(&video, step, max_frames, skip, threads, use_ring == 1);
+            decode(&video, step, max_frames, skip, (int)threads, use_ring == 1);
         } else {
             write_text_record('X', "bad_request\n", line);
             return 2;

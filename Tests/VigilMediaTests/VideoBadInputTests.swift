@@ -359,6 +359,51 @@ struct VideoBadInputTests {
 struct FramerProcessTests {
     typealias Bad = VideoBadInputTests
 
+    /// Runs `body` with a 2 s 320x240 test pattern (50 frames) in a folder of its own, removed after.
+    static func withClip(_ body: (String) async throws -> Void) async throws {
+        let folder = try ClipMaker.temporaryFolder("video")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let clip = folder.appendingPathComponent("clip.mp4").path
+        try ClipMaker.testPattern(at: clip, size: "320x240", seconds: 2)
+        try await body(clip)
+    }
+
+    @Test("a bad option value is refused: the framer exits with its usage, and the read says so")
+    func badOptionValues() async throws {
+        let framer = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests")
+        let bad: [[String]] = [
+            ["--slots", "0"], ["--slots", "65"], ["--slots", "many"], ["--slots", "5x"], ["--slots", ""],
+            ["--threads", "-1"], ["--threads", "2 "], ["--ring", "lots"], ["--ring", "-4096"], ["--slots"],
+        ]
+        for option in bad {
+            let process = FramerProcess(executable: framer.executable, arguments: ["--ring", "4096"] + option, maxRecordBytes: 1 << 20)
+            var records = process.records.makeAsyncIterator()
+            do {
+                _ = try await records.next()
+                Issue.record("\(option): a record came")
+            } catch let error as MediaError {
+                #expect(error.code == .decoderFailed && "\(error)".contains("status 2"), "\(option): \(error)")
+            }
+            await process.killAndWait()
+        }
+        // The same options with good values start a framer that makes its memory file (its record
+        // comes first, taken in by FramerProcess) and answers a request (it keeps running after
+        // a file it cannot open).
+        let process = FramerProcess(
+            executable: framer.executable, arguments: ["--ring", "4096", "--slots", "5", "--threads", "2"], maxRecordBytes: 1 << 20)
+        let missing = Array("/nonexistent/clip.mp4".utf8).map { String(format: "%02x", $0) }.joined()
+        process.send("open mov \(missing)")
+        var records = process.records.makeAsyncIterator()
+        let answer = try await records.next()
+        if case .refused(let text) = answer {
+            #expect(text.hasPrefix("open_failed"))
+        } else {
+            Issue.record("the answer to an open of a missing file is \(String(describing: answer))")
+        }
+        #expect(process.sharesMemory)
+        await process.killAndWait()
+    }
+
     @Test("a missing vigil-framer is a clear error")
     func missing() async throws {
         let folder = try ClipMaker.temporaryFolder("video")
@@ -403,40 +448,87 @@ struct FramerProcessTests {
 
     @Test("frames come through shared memory, the same bytes as through the pipe")
     func sharedMemory() async throws {
-        let folder = try ClipMaker.temporaryFolder("video")
-        defer { try? FileManager.default.removeItem(at: folder) }
-        let clip = folder.appendingPathComponent("clip.mp4").path
-        try ClipMaker.testPattern(at: clip, size: "320x240", seconds: 2)
-        let framer = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests")
-        func frames(shared: Bool, step: Int) async throws -> [Int: [UInt8]] {
-            var options = framer
-            options.sharedMemory = shared
-            let source = VideoFrameSource(options: VideoDecodeOptions(backend: .framer(options)))
-            var frames: [Int: [UInt8]] = [:]
-            _ = try await source.read(contentsOf: clip, frameStep: { _ in step }, onFrame: { frames[$0.number] = $0.pixels })
-            return frames
-        }
-        // Every frame (more frames than slots, so slots are given back and reused) and every 7th.
-        for step in [1, 7] {
-            let shared = try await frames(shared: true, step: step)
-            let piped = try await frames(shared: false, step: step)
-            #expect(shared.count == (50 + step - 1) / step && shared == piped, "every \(step)")
-        }
-        // The framer did make its memory file, and the reader mapped it (or not, when asked not to).
-        for shared in [true, false] {
-            var options = framer
-            options.sharedMemory = shared
-            let pool = FramerPool(options: options, colourConversion: .native, decoderThreads: nil, limits: VideoLimits())
-            let process = pool.checkOut()
-            await process.send("open mov,mp4,m4a,3gp,3g2,mj2 \(clip.utf8.map { String(format: "%02x", $0) }.joined())")
-            var records = process.records.makeAsyncIterator()
-            guard case .info = try await records.next() else {
-                Issue.record("no info record")
-                await process.killAndWait()
-                continue
+        try await Self.withClip { clip in
+            let framer = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests")
+            func frames(shared: Bool, step: Int) async throws -> [Int: [UInt8]] {
+                var options = framer
+                options.sharedMemory = shared
+                let source = VideoFrameSource(options: VideoDecodeOptions(backend: .framer(options)))
+                var frames: [Int: [UInt8]] = [:]
+                _ = try await source.read(contentsOf: clip, frameStep: { _ in step }, onFrame: { frames[$0.number] = $0.pixels })
+                return frames
             }
-            #expect(process.sharesMemory == shared)
-            await process.killAndWait()
+            // Every frame (more frames than slots, so slots are given back and reused) and every 7th.
+            for step in [1, 7] {
+                let shared = try await frames(shared: true, step: step)
+                let piped = try await frames(shared: false, step: step)
+                #expect(shared.count == (50 + step - 1) / step && shared == piped, "every \(step)")
+            }
+            // The framer did make its memory file, and the reader mapped it (or not, when asked not to).
+            for shared in [true, false] {
+                var options = framer
+                options.sharedMemory = shared
+                let pool = FramerPool(options: options, colourConversion: .native, decoderThreads: nil, limits: VideoLimits())
+                let process = pool.checkOut()
+                process.send("open mov,mp4,m4a,3gp,3g2,mj2 \(clip.utf8.map { String(format: "%02x", $0) }.joined())")
+                var records = process.records.makeAsyncIterator()
+                guard case .info = try await records.next() else {
+                    Issue.record("no info record")
+                    await process.killAndWait()
+                    continue
+                }
+                #expect(process.sharesMemory == shared)
+                await process.killAndWait()
+            }
+        }
+    }
+
+    @Test("lent frames are read in place, and a slot kept past its read is not written by the next")
+    func lentFrames() async throws {
+        try await Self.withClip { clip in
+            var framer = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests")
+            framer.idleProcesses = 1  // every read below goes to the same child, and its slots
+            let source = VideoFrameSource(options: VideoDecodeOptions(backend: .framer(framer)))
+            var copied: [Int: [UInt8]] = [:]
+            var anyLent = false
+            _ = try await source.read(contentsOf: clip) { frame in
+                anyLent = anyLent || frame.isLent
+                copied[frame.number] = frame.pixels
+            }
+            #expect(copied.count == 50 && !anyLent, "a plain read copies")
+
+            // Every frame (more frames than slots), in place; frames 3 and 4 are kept past the read.
+            var kept: [VideoFrame] = []
+            var lent = 0
+            var differing: [Int] = []
+            for _ in 0..<2 {
+                _ = try await source.read(contentsOf: clip, lendingFrames: true) { frame in
+                    if frame.isLent { lent += 1 }
+                    if frame.withUnsafePixels({ Array($0) }) != copied[frame.number] { differing.append(frame.number) }
+                    if kept.count < 2, frame.number == 3 || frame.number == 4 { kept.append(frame) }
+                }
+            }
+            #expect(lent == 100 && differing.isEmpty)
+            // The second read ran with two slots still held: the framer used the others.
+            #expect(kept.count == 2 && kept.allSatisfy { $0.pixels == copied[$0.number] && $0.owned().pixels == copied[$0.number] })
+            #expect(kept.allSatisfy { !$0.owned().isLent })
+        }
+    }
+
+    @Test("a reader that keeps every lent frame stalls the framer until the time limit, which kills it")
+    func keepingEveryLentFrameTimesOut() async throws {
+        try await Self.withClip { clip in
+            let framer = try #require(FramerOptions.besideRunningExecutable(), "vigil-framer is built beside the tests")
+            let source = VideoFrameSource(
+                options: VideoDecodeOptions(limits: VideoLimits(timeLimit: .seconds(2)), backend: .framer(framer)))
+            var kept: [VideoFrame] = []
+            let code = await Bad.code {
+                _ = try await source.read(contentsOf: clip, lendingFrames: true) { kept.append($0) }
+            }
+            #expect(code == .timedOut)
+            // No more frames than slots came, and they are still readable after the kill.
+            #expect(!kept.isEmpty && kept.count < 50)
+            #expect(kept.allSatisfy { $0.pixels.count == 320 * 240 * 3 })
         }
     }
 

@@ -4,7 +4,9 @@
 
 Vigil's rows come from two backends: "vigil" (ffprobe and ffmpeg started per video) and
 "vigil-framer" (the long-lived vigil-framer frame server), each with the portable and the native
-colour path; vpdq's from PyPI vpdq (native, in-process).
+colour path; vpdq's from PyPI vpdq (native, in-process). Rows of "vigil-framer-decode" (the
+framer's frames read and dropped, none hashed) make a second table: how far decoding and colour
+conversion alone let Vigil go against vpdq, as they are and if spread perfectly over every core.
 """
 import csv
 import json
@@ -68,6 +70,35 @@ def main() -> None:
     print()
     print("fr/s = frames hashed per wall-clock second; × realtime = video duration / wall time; "
           "ratios are speed ratios (vpdq's wall time / Vigil's: above 1, Vigil is faster).")
+    decode_table(found, videos, modes)
+
+
+def decode_table(found: dict, videos: list, modes: list) -> None:
+    """What decoding alone allows: vigil-framer native with the frames dropped unhashed."""
+    if not any(key[0] == "vigil-framer-decode" for key in found):
+        return
+    cores = os.cpu_count() or 1
+    print()
+    print("Decoding and conversion alone (vigil-framer native, the same frames read and dropped, none hashed): "
+          f"wall and CPU seconds; the most Vigil could reach against vpdq with free hashing, as its decoding "
+          f"runs (vpdq wall / decode wall) and if the decoding's CPU time were spread perfectly over all "
+          f"{cores} cores (vpdq wall / (decode CPU / {cores})); and what framer native reached.")
+    print()
+    print("| video | mode | decode wall s | decode CPU s | vpdq wall s | ceiling as run | ceiling, all cores busy | framer native / vpdq |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|")
+    for video in videos:
+        name = os.path.basename(video)
+        for mode in modes:
+            decode = found.get(("vigil-framer-decode", "native", name, mode))
+            vpdq = found.get(("vpdq", "simd", name, mode))
+            framer = found.get(("vigil-framer", "native", name, mode))
+            if decode is None or vpdq is None:
+                continue
+            wall, cpu, reference = float(decode["wall_s"]), float(decode["cpu_s"]), float(vpdq["wall_s"])
+            reached = f"{reference / float(framer['wall_s']):.2f}" if framer else "–"
+            label = "every frame" if mode == 0 else f"1 per {mode:g} s"
+            print(f"| {name} | {label} | {wall:.3f} | {cpu:.3f} | {reference:.3f} | {reference / wall:.2f} | "
+                  f"{reference / (cpu / cores):.2f} | {reached} |")
 
 
 if __name__ == "__main__":

@@ -6,8 +6,12 @@
 // /proc (utime + stime of the framer processes that are its children). See Benchmarks/vpdq/run.sh,
 // which adds PyPI vpdq and the table.
 //
-//   VPDQBench [--reps 3] [--modes 1,0] [--colour portable,native] [--backends ffmpeg,framer,framer-pipe]
-//             [--framer PATH] VIDEO...
+//   VPDQBench [--reps 3] [--modes 1,0] [--colour portable,native]
+//             [--backends ffmpeg,framer,framer-pipe,framer-decode] [--framer PATH] VIDEO...
+//
+// framer-decode reads the same frames from vigil-framer (in shared memory, each dropped at once)
+// and hashes none: the time decoding and conversion alone take, which bounds what any hashing
+// speed-up can reach.
 import Foundation
 import VigilHash
 import VigilMedia
@@ -75,6 +79,18 @@ func median(_ values: [Double]) -> Double {
     return sorted.isEmpty ? .nan : sorted[sorted.count / 2]
 }
 
+/// Reads the frames a hash of `file` would hash, from the framer, and drops each at once; returns
+/// how many came.
+func decodeOnly(source: VideoFrameSource, file: String, secondsPerHash: Double) async throws -> Int {
+    var count = 0
+    let sampler = VPDQHasher(secondsPerHash: secondsPerHash)
+    _ = try await source.read(
+        contentsOf: file, lendingFrames: true,
+        frameStep: { sampler.frameStep(framesPerSecond: $0.frameRate.framesPerSecond) },
+        onFrame: { _ in count += 1 })
+    return count
+}
+
 let reps = max(1, Int(argument("--reps", default: "3")) ?? 3)
 let modes = argument("--modes", default: "1,0").split(separator: ",").compactMap { Double($0) }
 let colours: [(String, VideoColourConversion)] = argument("--colour", default: "portable,native").split(separator: ",").map {
@@ -92,13 +108,13 @@ print("tool\tcolour\tfile\tseconds_per_hash\tframes\twall_s\tcpu_s")
 for backendName in backends {
     for (colourName, colour) in colours {
         let backend: VideoDecoderBackend
-        if backendName == "framer" || backendName == "framer-pipe" {
+        if backendName.hasPrefix("framer") {
             guard !framerPath.isEmpty else {
                 FileHandle.standardError.write(Data("VPDQBench: --backends \(backendName) needs --framer PATH\n".utf8))
                 exit(2)
             }
             // framer: frames in shared memory (the default); framer-pipe: every frame through the pipe.
-            backend = .framer(FramerOptions(executable: framerPath, sharedMemory: backendName == "framer"))
+            backend = .framer(FramerOptions(executable: framerPath, sharedMemory: backendName != "framer-pipe"))
         } else {
             backend = .ffmpegTools
         }
@@ -114,7 +130,11 @@ for backendName in backends {
                     let cpuStart = cpuSeconds() + runningChildrenCPUSeconds()
                     let start = ContinuousClock.now
                     do {
-                        frames = try await hasher.hash(fileAt: file).features.count
+                        if backendName == "framer-decode" {
+                            frames = try await decodeOnly(source: source, file: file, secondsPerHash: mode)
+                        } else {
+                            frames = try await hasher.hash(fileAt: file).features.count
+                        }
                     } catch {
                         FileHandle.standardError.write(Data("VPDQBench: \(file): \(error)\n".utf8))
                         exit(1)
@@ -124,7 +144,7 @@ for backendName in backends {
                     cpus.append(cpuSeconds() + runningChildrenCPUSeconds() - cpuStart)
                 }
                 let name = URL(fileURLWithPath: file).lastPathComponent
-                let tool = backendName == "framer" ? "vigil-framer" : backendName == "framer-pipe" ? "vigil-framer-pipe" : "vigil"
+                let tool = backendName == "ffmpeg" ? "vigil" : "vigil-\(backendName)"
                 print("\(tool)\t\(colourName)\t\(name)\t\(mode)\t\(frames)\t\(median(walls))\t\(median(cpus))")
             }
         }

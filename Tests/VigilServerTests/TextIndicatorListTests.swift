@@ -255,7 +255,8 @@ struct TextIndicatorListTests {
 
 /// Two nodes on one PostgreSQL: an indicator added through node A scores through node B once B's
 /// follower has applied the feed and its assessor has been rebuilt; deleted through A, it stops.
-@Suite("Text indicators across nodes", .serialized, .enabled(if: PostgresTestDatabase.enabled))
+// The time limit names a test that hangs (each takes seconds; two CI runs once hung in a node's shutdown).
+@Suite("Text indicators across nodes", .serialized, .enabled(if: PostgresTestDatabase.enabled), .timeLimit(.minutes(5)))
 struct TextIndicatorMultiNodeTests {
     @Test func anIndicatorAddedThroughOneNodeScoresThroughAnotherAndStopsWhenDeleted() async throws {
         let url = try await PostgresTestDatabase.make("textlists")

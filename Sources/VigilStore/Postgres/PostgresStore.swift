@@ -87,22 +87,24 @@ public final class PostgresStore: TransactionalStore {
     /// How long ``shutdown()`` waits for the connection pool to stop.
     static let shutdownWait: Duration = .seconds(10)
 
-    /// Whether `task` ends within `limit` (it is not cancelled either way).
+    /// Whether `task` ends within `limit` (it is not cancelled either way). The timer stops as soon
+    /// as `task` ends, so a store that shut down cleanly leaves no sleeping task behind.
     static func ends(_ task: Task<Void, Never>, within limit: Duration) async -> Bool {
         let outcome = FirstOutcome()
         return await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
             outcome.waiting.withLock { $0 = continuation }
-            Task {
-                await task.value
-                outcome.resume(true)
-            }
-            Task {
+            let timer = Task {
                 do {
                     try await Task.sleep(for: limit)
                 } catch {
-                    // Nothing cancels this sleep; a sleep that fails ends the wait as the limit would.
+                    // Cancelled: `task` ended first and has answered already, so this answer is dropped.
                 }
                 outcome.resume(false)
+            }
+            Task {
+                await task.value
+                outcome.resume(true)
+                timer.cancel()
             }
         }
     }

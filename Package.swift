@@ -289,7 +289,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilHashTests",
-            dependencies: ["VigilHash", "VigilTestSupport"],
+            dependencies: ["CPDQKernels", "VigilHash", "VigilTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -366,7 +366,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VigilIndexTests",
-            dependencies: ["VigilTestSupport", "VigilIndex"],
+            dependencies: ["CVigilSupport", "VigilTestSupport", "VigilIndex"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

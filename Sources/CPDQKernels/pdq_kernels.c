@@ -2,7 +2,7 @@
 // written once as an always-inline function; `PDQ_KERNELS` wraps them for the baseline CPU and, on
 // x86-64, with `target("avx2")`, where clang's vectoriser turns the stride-3 byte loads into
 // shuffles. `PDQ_DISPATCH` picks the variant per call with `__builtin_cpu_supports`, which reads a
-// flag set once at load time.
+// flag set once at load time; `PDQ_VARIANT` lets the tests pick the baseline one on any machine.
 #include "pdq_kernels.h"
 
 // The reference rounds every product and every sum: no fused multiply-add may merge them.
@@ -46,11 +46,12 @@ static inline int has_avx2(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2");
 }
-#define PDQ_DISPATCH(call) (has_avx2() ? call##_avx2 : call##_baseline)
+#define PDQ_VARIANT(call, simd) ((simd) && has_avx2() ? call##_avx2 : call##_baseline)
 #else
 static inline int has_avx2(void) { return 0; }
-#define PDQ_DISPATCH(call) (call##_baseline)
+#define PDQ_VARIANT(call, simd) ((void)(simd), call##_baseline)
 #endif
+#define PDQ_DISPATCH(call) PDQ_VARIANT(call, 1)
 
 int vigil_pdq_kernels_use_avx2(void) { return has_avx2(); }
 
@@ -60,4 +61,12 @@ void vigil_luma_rgb24_float32(const uint8_t *rgb, float *luma, size_t count) {
 
 void vigil_luma_rgb24_float64(const uint8_t *rgb, float *luma, size_t count) {
     PDQ_DISPATCH(luma_float64)(rgb, luma, count);
+}
+
+void vigil_luma_rgb24_float32_variant(int simd, const uint8_t *rgb, float *luma, size_t count) {
+    PDQ_VARIANT(luma_float32, simd)(rgb, luma, count);
+}
+
+void vigil_luma_rgb24_float64_variant(int simd, const uint8_t *rgb, float *luma, size_t count) {
+    PDQ_VARIANT(luma_float64, simd)(rgb, luma, count);
 }

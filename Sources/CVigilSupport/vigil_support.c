@@ -5,7 +5,8 @@
 // baseline CPU and, on x86-64, again with `target("popcnt")`, where `__builtin_popcountll`
 // becomes the POPCNT instruction (the baseline x86-64 target has no population count and falls
 // back to about a dozen bit operations per word). The public function picks a variant per call
-// with `__builtin_cpu_supports`, which reads a flag set once at load time.
+// with `__builtin_cpu_supports`, which reads a flag set once at load time; the `_variant`
+// functions let the tests run the baseline one on any machine.
 #include "vigil_support.h"
 
 #define VIGIL_INLINE static inline __attribute__((always_inline))
@@ -130,11 +131,12 @@ static inline int has_popcnt(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("popcnt");
 }
-#define VIGIL_DISPATCH(call) (has_popcnt() ? call##_popcnt : call##_portable)
+#define VIGIL_VARIANT(call, popcnt) ((popcnt) && has_popcnt() ? call##_popcnt : call##_portable)
 #else
 static inline int has_popcnt(void) { return 0; }
-#define VIGIL_DISPATCH(call) (call##_portable)
+#define VIGIL_VARIANT(call, popcnt) ((void)(popcnt), call##_portable)
 #endif
+#define VIGIL_DISPATCH(call) VIGIL_VARIANT(call, 1)
 
 int vigil_hamming_uses_popcnt(void) { return has_popcnt(); }
 
@@ -154,4 +156,15 @@ size_t vigil_hamming_sweep(const intptr_t *ranges, size_t count, const uint64_t 
                            uint32_t *out_tables) {
     return VIGIL_DISPATCH(sweep)(ranges, count, hashes, filters, postings, halves, query, radius, out_positions,
                                  out_distances, out_tables);
+}
+
+size_t vigil_hamming_scan_variant(int popcnt, const uint64_t *hashes, size_t first, size_t end, const uint64_t *query,
+                                  int radius, uint32_t *out_positions, uint32_t *out_distances) {
+    return VIGIL_VARIANT(scan, popcnt)(hashes, first, end, query, radius, out_positions, out_distances);
+}
+
+size_t vigil_hamming_verify_variant(int popcnt, const uint64_t *hashes, const uint32_t *positions, size_t count,
+                                    const uint64_t *query, int radius, uint32_t *out_positions,
+                                    uint32_t *out_distances) {
+    return VIGIL_VARIANT(verify, popcnt)(hashes, positions, count, query, radius, out_positions, out_distances);
 }

@@ -24,4 +24,12 @@ void vigil_luma_rgb24_float32(const uint8_t *rgb, float *luma, size_t count);
 /// `float((R * 0.299 + G * 0.587) + B * 0.114)`, as pdqhash's (PyPI) numpy expression.
 void vigil_luma_rgb24_float64(const uint8_t *rgb, float *luma, size_t count);
 
+/// `vigil_luma_rgb24_float32` in a chosen variant, for tests that check both on one machine:
+/// `simd` 0 is the baseline CPU's, 1 the AVX2 one. 1 runs the baseline where
+/// `vigil_pdq_kernels_use_avx2` is 0 (the processor lacks AVX2, or the target is not x86-64).
+void vigil_luma_rgb24_float32_variant(int simd, const uint8_t *rgb, float *luma, size_t count);
+
+/// `vigil_luma_rgb24_float64` in a chosen variant (as `vigil_luma_rgb24_float32_variant`).
+void vigil_luma_rgb24_float64_variant(int simd, const uint8_t *rgb, float *luma, size_t count);
+
 #endif

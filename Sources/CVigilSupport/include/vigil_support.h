@@ -41,4 +41,14 @@ size_t vigil_hamming_sweep(const intptr_t *ranges, size_t count, const uint64_t 
                            const uint64_t *query, int radius, uint32_t *out_positions, uint32_t *out_distances,
                            uint32_t *out_tables);
 
+/// `vigil_hamming_scan` in a chosen variant, for tests that check both on one machine: `popcnt` 0 is
+/// the baseline CPU's, 1 the POPCNT one (the baseline's where `vigil_hamming_uses_popcnt` is 0).
+size_t vigil_hamming_scan_variant(int popcnt, const uint64_t *hashes, size_t first, size_t end, const uint64_t *query,
+                                  int radius, uint32_t *out_positions, uint32_t *out_distances);
+
+/// `vigil_hamming_verify` in a chosen variant (as `vigil_hamming_scan_variant`).
+size_t vigil_hamming_verify_variant(int popcnt, const uint64_t *hashes, const uint32_t *positions, size_t count,
+                                    const uint64_t *query, int radius, uint32_t *out_positions,
+                                    uint32_t *out_distances);
+
 #endif

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test suite (`make test`): builds the tests, starts a throwaway PostgreSQL cluster for the
+# The test suite (`make test`): builds the tests, checks the C kernels' release build
+# (scripts/check-kernels.sh), starts a throwaway PostgreSQL cluster for the
 # store contract suite on PostgreSQL (scripts/postgres-cluster.sh: its own data folder and port,
 # stopped and removed at the end), and runs every test.
 #
@@ -10,6 +11,8 @@ cd "$(dirname "$0")/.."
 SWIFT="${SWIFT:-swift}"
 
 "$SWIFT" build --build-tests
+# The C kernels as the release build compiles them (vectorised; the debug tests see -O0 code).
+SWIFT="$SWIFT" bash scripts/check-kernels.sh
 
 cluster=""
 cleanup() { [ -z "$cluster" ] || bash scripts/postgres-cluster.sh stop "$cluster"; }

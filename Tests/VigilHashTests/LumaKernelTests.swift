@@ -1,5 +1,4 @@
 import CPDQKernels
-import Foundation
 import Testing
 import VigilTestSupport
 
@@ -100,8 +99,7 @@ enum KernelVariant: String, CaseIterable, CustomTestStringConvertible, Sendable 
     #if os(Linux) && arch(x86_64)
     /// The dispatch picks AVX2 exactly where the kernel reports the processor has it.
     @Test func theDispatchFollowsTheProcessorsFlags() throws {
-        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        let flags = try ProcessorFlags.linux()
         try #require(!flags.isEmpty, "/proc/cpuinfo has a flags line")
         #expect((vigil_pdq_kernels_use_avx2() != 0) == flags.contains("avx2"))
     }

@@ -1,5 +1,4 @@
 import CVigilSupport
-import Foundation
 import Testing
 import VigilTestSupport
 
@@ -71,8 +70,7 @@ struct HammingKernelTests {
     #if os(Linux) && arch(x86_64)
     /// The dispatch uses POPCNT exactly where the processor's flags have it.
     @Test func theDispatchFollowsTheProcessorsFlags() throws {
-        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
-        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        let flags = try ProcessorFlags.linux()
         try #require(!flags.isEmpty, "/proc/cpuinfo has a flags line")
         #expect((vigil_hamming_uses_popcnt() != 0) == flags.contains("popcnt"))
     }

@@ -109,6 +109,12 @@ final class FramerProcess: Sendable {
         control.withLock { $0.lendsFrames = lend }
     }
 
+    /// The request that opens the file at `path` with `demuxer` (the path in hex, so that any byte
+    /// of it survives the line protocol).
+    static func openRequest(demuxer: String, path: String) -> String {
+        "open \(demuxer) \(Hex.encode(Array(path.utf8)))"
+    }
+
     /// Sends one request line (a newline is added).
     func send(_ line: String) {
         commandInput.yield(Array((line + "\n").utf8))
@@ -184,14 +190,11 @@ final class FramerProcess: Sendable {
                                     // The slot goes back when the frame is dropped; frames of a
                                     // reader that does not borrow them are copied at once.
                                     let lends = self.control.withLock { $0.lendsFrames }
-                                    let frame = try { () throws(MediaError) -> VideoFrame in
-                                        let line = Array("free \(slot)\n".utf8)
-                                        let lent = try shared.lend(number: number, width: width, height: height, slot: slot) {
-                                            commandInput.yield(line)
-                                        }
-                                        return lends ? lent : lent.owned()
-                                    }()
-                                    await records.send(.frame(frame))
+                                    let line = Array("free \(slot)\n".utf8)
+                                    let lent = try shared.lend(number: number, width: width, height: height, slot: slot) {
+                                        commandInput.yield(line)
+                                    }
+                                    await records.send(.frame(lends ? lent : lent.owned()))
                                 default:
                                     await records.send(record)
                                 }
@@ -282,7 +285,7 @@ final class FramerPool: Sendable {
 }
 
 extension VideoFrameSource {
-    /// Thrown by ``read(contentsOf:skippingUnhashedFrames:frameStep:onFrame:)`` when the framer
+    /// Thrown by ``read(contentsOf:skippingUnhashedFrames:lendingFrames:frameStep:onFrame:)`` when the framer
     /// skipped undecoded frames and then could not vouch for the frame numbers it gave (a frame's
     /// timestamp was not among the packets', a hashed frame was missing, the decoder reported
     /// damage) after some frames were delivered. The frames delivered so far must be dropped and the video read again with
@@ -344,7 +347,7 @@ extension VideoFrameSource {
             }
             return record
         }
-        process.send("open \(container.demuxer) \(Hex.encode(Array(path.utf8)))")
+        process.send(FramerProcess.openRequest(demuxer: container.demuxer, path: path))
         let info: VideoInfo
         switch try await next() {
         case .info(let text):

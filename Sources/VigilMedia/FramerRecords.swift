@@ -85,6 +85,12 @@ struct FramerRecordParser {
         Int(truncatingIfNeeded: range.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64(bytes[$1]) })
     }
 
+    /// Whether a frame header (from an `F` or a `G` record) is one a frame can have: a frame number
+    /// from 0, and each side from 1 to 65,536 pixels.
+    private static func plausibleFrame(number: Int, width: Int, height: Int) -> Bool {
+        number >= 0 && (1...1 << 16).contains(width) && (1...1 << 16).contains(height)
+    }
+
     private func record() throws(MediaError) -> FramerRecord {
         switch tag {
         case UInt8(ascii: "I"): return .info(String(decoding: payload, as: UTF8.self))
@@ -104,13 +110,13 @@ struct FramerRecordParser {
             let (number, width, height, slot) = (
                 integer(payload, 0..<8), integer(payload, 8..<12), integer(payload, 12..<16), integer(payload, 16..<20)
             )
-            guard number >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16 else {
+            guard Self.plausibleFrame(number: number, width: width, height: height) else {
                 throw .decoderFailed(tool: "vigil-framer", detail: "a shared frame of \(width)x\(height)")
             }
             return .sharedFrame(number: number, width: width, height: height, slot: slot)
         case UInt8(ascii: "F"):
             let (number, width, height) = frame
-            guard number >= 0, width > 0, height > 0, width <= 1 << 16, height <= 1 << 16, payload.count == width * height * 3 else {
+            guard Self.plausibleFrame(number: number, width: width, height: height), payload.count == width * height * 3 else {
                 throw .decoderFailed(tool: "vigil-framer", detail: "a frame record whose size does not match its \(width)x\(height) header")
             }
             return .frame(VideoFrame(number: number, width: width, height: height, pixels: payload))

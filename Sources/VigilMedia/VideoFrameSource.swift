@@ -86,26 +86,17 @@ public struct VideoFrameSource: Sendable {
     /// - Throws: Every error of ``probe(contentsOf:)``; ``MediaError`` `.tooManyFrames` when frame
     ///   numbers pass ``VideoLimits/maxFrames``; `.truncated` / `.corrupt` when no frame could be
     ///   decoded; `.timedOut`; anything `onFrame` throws; `CancellationError` when the task is cancelled.
+    ///
+    /// With `lendingFrames`, frames from vigil-framer's memory file reach `onFrame` in place, with
+    /// no copy (``VideoFrame/isLent``): each holds one of the framer's few slots until its last
+    /// copy is dropped, and the framer waits while none is free. So a caller that lends must drop
+    /// every frame soon, whatever else it waits for, and never keep more than two or three: one
+    /// that keeps them all stalls the read until its time limit. Without it (the default) every
+    /// frame has pixels of its own.
     public func read(
         contentsOf path: String,
         skippingUnhashedFrames: Bool = true,
-        frameStep: (VideoInfo) -> Int = { _ in 1 },
-        onFrame: (VideoFrame) async throws -> Void
-    ) async throws -> VideoReadSummary {
-        try await read(
-            contentsOf: path, skippingUnhashedFrames: skippingUnhashedFrames, lendingFrames: false, frameStep: frameStep, onFrame: onFrame)
-    }
-
-    /// ``read(contentsOf:skippingUnhashedFrames:frameStep:onFrame:)``, where `lendingFrames` lets
-    /// frames from vigil-framer's memory file reach `onFrame` in place, with no copy
-    /// (``VideoFrame/isLent``): each holds one of the framer's few slots until its last copy is
-    /// dropped, and the framer waits while none is free. So a caller that lends must drop every
-    /// frame soon, whatever else it waits for, and never keep more than two or three: one that
-    /// keeps them all stalls the read until its time limit.
-    public func read(
-        contentsOf path: String,
-        skippingUnhashedFrames: Bool = true,
-        lendingFrames: Bool,
+        lendingFrames: Bool = false,
         frameStep: (VideoInfo) -> Int = { _ in 1 },
         onFrame: (VideoFrame) async throws -> Void
     ) async throws -> VideoReadSummary {

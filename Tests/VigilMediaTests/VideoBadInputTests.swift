@@ -391,8 +391,7 @@ struct FramerProcessTests {
         // a file it cannot open).
         let process = FramerProcess(
             executable: framer.executable, arguments: ["--ring", "4096", "--slots", "5", "--threads", "2"], maxRecordBytes: 1 << 20)
-        let missing = Array("/nonexistent/clip.mp4".utf8).map { String(format: "%02x", $0) }.joined()
-        process.send("open mov \(missing)")
+        process.send(FramerProcess.openRequest(demuxer: "mov", path: "/nonexistent/clip.mp4"))
         var records = process.records.makeAsyncIterator()
         let answer = try await records.next()
         if case .refused(let text) = answer {
@@ -470,7 +469,7 @@ struct FramerProcessTests {
                 options.sharedMemory = shared
                 let pool = FramerPool(options: options, colourConversion: .native, decoderThreads: nil, limits: VideoLimits())
                 let process = pool.checkOut()
-                process.send("open mov,mp4,m4a,3gp,3g2,mj2 \(clip.utf8.map { String(format: "%02x", $0) }.joined())")
+                process.send(FramerProcess.openRequest(demuxer: "mov,mp4,m4a,3gp,3g2,mj2", path: clip))
                 var records = process.records.makeAsyncIterator()
                 guard case .info = try await records.next() else {
                     Issue.record("no info record")
